@@ -1,0 +1,1 @@
+"""Optimizer Playground: see how optimizers and training techniques behave."""

@@ -1,0 +1,5 @@
+"""Routes for optimizers (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["optimizers"])

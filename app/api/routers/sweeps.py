@@ -1,0 +1,5 @@
+"""Routes for sweeps (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["sweeps"])

@@ -1,0 +1,52 @@
+"""Application settings, read from environment variables prefixed ``PLAYGROUND_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every size the server accepts is bounded here; each bound is an env var.
+
+    Example: ``PLAYGROUND_MAX_STEPS=50000 make run``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", env_file=".env", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Bind address for `make run`.")
+    port: int = Field(8000, description="Port for `make run`.")
+
+    # --- Optimizer Lab -------------------------------------------------------
+    max_steps: int = Field(20_000, ge=1, description="Most optimizer steps per trajectory run.")
+    max_runs: int = Field(16, ge=1, description="Most optimizer runs in one trajectory request.")
+    max_grid: int = Field(400, ge=10, description="Most grid points per axis for surface grids.")
+    max_sweep_points: int = Field(200, ge=2, description="Most learning rates in an lr sweep.")
+    max_map_starts: int = Field(40_000, ge=1, description="Most start points in a start-point map.")
+    max_map_steps: int = Field(2_000, ge=1, description="Most steps in a start-point map.")
+    max_expression_length: int = Field(500, ge=10, description="Longest custom f(x, y) in characters.")
+    max_expression_depth: int = Field(40, ge=2, description="Deepest nesting of a custom f(x, y).")
+    max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")
+    divergence_bound: float = Field(1e8, gt=0, description="|x|, |y| or |f| beyond this counts as diverged.")
+
+    # --- Training Lab --------------------------------------------------------
+    max_layers: int = Field(10, ge=1, description="Most hidden layers in an MLP.")
+    max_width: int = Field(512, ge=1, description="Most units in one hidden layer.")
+    max_epochs: int = Field(500, ge=1, description="Most epochs per training job.")
+    max_samples: int = Field(70_000, ge=10, description="Most samples in a generated or loaded data set.")
+    max_concurrent_jobs: int = Field(2, ge=1, description="Training jobs running at once; more get 429.")
+    max_kept_jobs: int = Field(50, ge=1, description="Finished jobs kept in memory (oldest dropped first).")
+    job_ttl_seconds: float = Field(3600.0, gt=0, description="Seconds a finished job is kept.")
+    max_events_per_job: int = Field(2_000, ge=10, description="Telemetry events kept per job (older are thinned).")
+    max_comparison_runs: int = Field(16, ge=1, description="Most configurations in one comparison.")
+    max_activation_samples: int = Field(10_000, ge=1, description="Most inputs in the activation experiment.")
+    mnist_dir: Path | None = Field(None, description="Folder holding the standard MNIST IDX files.")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests override via dependency_overrides)."""
+    return Settings()

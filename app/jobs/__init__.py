@@ -1,0 +1,1 @@
+"""Running training jobs off the event loop and streaming their events."""
