@@ -1,5 +1,51 @@
-"""Routes for sweeps (being written)."""
+"""Sweeps that run many optimizer copies at once: learning rates and start points."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends
+
+from app.api.lab import resolve_surface, run_spec
+from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
+from app.config import Settings, get_settings
+from app.core.surfaces import nearest_minimum
+from app.core.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
+
+
+@router.post("/sweeps/lr")
+def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+    """Final loss versus log-spaced learning rate for each optimizer (all rates run at once)."""
+    surface = resolve_surface(req, settings)
+    lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
+    results = []
+    for i, run in enumerate(req.runs):
+        spec = run_spec(run, i)
+        sim = lr_sweep(surface, req.start, req.steps, spec, lrs, bound=settings.divergence_bound, field_prefix=f"runs.{i}.")
+        final = np.where(sim.diverged, np.nan, sim.final_loss)
+        results.append({"label": spec.label, "optimizer": spec.optimizer, "final_loss": clean(final), "diverged": sim.diverged.tolist()})
+    return {"lrs": lrs.tolist(), "gd_threshold": gd_stability_threshold(surface), "results": results}
+
+
+@router.post("/sweeps/start-map")
+def sweep_start_points(req: StartMapRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+    """Final loss and distance to the nearest minimum from every start on an n × n grid."""
+    surface = resolve_surface(req, settings)
+    (x0, x1), (y0, y1) = (req.domain.x, req.domain.y) if req.domain else surface.domain
+    xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
+    sim = start_map(surface, xs, ys, req.steps, run_spec(req.run), bound=settings.divergence_bound)
+    final = np.where(sim.diverged, np.nan, sim.final_loss).reshape(req.n, req.n)
+    out: dict[str, object] = {
+        "x": xs.tolist(),
+        "y": ys.tolist(),
+        "final_loss": clean(final),
+        "diverged_fraction": float(sim.diverged.mean()),
+        "distance_to_min": None,
+    }
+    if surface.minima:
+        dist = nearest_minimum(surface, sim.final)[1]
+        out["distance_to_min"] = clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
+    return out

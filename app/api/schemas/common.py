@@ -1,0 +1,20 @@
+"""Building blocks shared by the request models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class StrictModel(BaseModel):
+    """Rejects unknown fields and non-finite numbers, so typos get a 422 instead of silence."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+def limit(name: str, value: int, setting: str) -> str:
+    """A message that names the limit and the env var that changes it."""
+    return f"{name} must be at most {value} (setting PLAYGROUND_{setting.upper()})"

@@ -1,0 +1,184 @@
+"""Request models for optimizer runs on 2-D surfaces and their sweeps."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from app.api.schemas.common import FiniteFloat, StrictModel, limit
+from app.config import get_settings
+
+
+class ClipSpec(StrictModel):
+    """Gradient clipping: each entry into [−max, max] (``value``) or the norm to ≤ max (``norm``)."""
+
+    mode: Literal["value", "norm"]
+    max: FiniteFloat = Field(gt=0, le=1e6)
+
+
+class NoiseSpec(StrictModel):
+    """Seeded Gaussian gradient noise g ← g + N(0, std²)."""
+
+    std: FiniteFloat = Field(0.0, ge=0, le=1e4)
+    seed: int = Field(0, ge=0, lt=2**32)
+
+
+class RunConfig(StrictModel):
+    """One optimizer with its hyperparameters and extras."""
+
+    optimizer: str = Field(max_length=40, examples=["adam"])
+    params: dict[str, FiniteFloat] = Field(default_factory=dict, examples=[{"lr": 0.3}])
+    schedule: dict[str, Any] | None = Field(None, examples=[{"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}])
+    clip: ClipSpec | None = None
+    noise: NoiseSpec | None = None
+    label: str = Field("", max_length=80)
+
+    @field_validator("params")
+    @classmethod
+    def _few_params(cls, v: dict[str, float]) -> dict[str, float]:
+        if len(v) > 20:
+            raise ValueError("at most 20 hyperparameters")
+        return v
+
+
+class SurfaceChoice(StrictModel):
+    """A named surface (with its parameters) or a custom expression f(x, y)."""
+
+    surface: str | None = Field("book_bowl", max_length=40, examples=["course_quadratic"])
+    expression: str | None = Field(None, max_length=100_000, examples=[None])
+    surface_params: dict[str, FiniteFloat] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_surface(self) -> "SurfaceChoice":
+        if self.expression is None and not self.surface:
+            raise ValueError("give either 'surface' (an id) or 'expression' (a custom f(x, y))")
+        return self
+
+
+def _check_steps(v: int, setting: str = "max_steps") -> int:
+    bound = getattr(get_settings(), setting)
+    if v > bound:
+        raise ValueError(limit("steps", bound, setting))
+    return v
+
+
+class TrajectoryRequest(SurfaceChoice):
+    """Runs of one or more optimizers from one start."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "surface": "course_quadratic",
+                    "start": [-5, 4],
+                    "steps": 30,
+                    "runs": [
+                        {"optimizer": "sgd", "params": {"lr": 0.1}, "label": "GD η=0.1"},
+                        {"optimizer": "adam", "params": {"lr": 0.3}, "label": "Adam"},
+                    ],
+                }
+            ]
+        }
+    }
+
+    start: tuple[FiniteFloat, FiniteFloat] = Field(examples=[[-5, 4]])
+    steps: int = Field(100, ge=1)
+    runs: list[RunConfig] = Field(min_length=1)
+    record_state: bool = True
+
+    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
+
+    @field_validator("runs")
+    @classmethod
+    def _max_runs(cls, v: list[RunConfig]) -> list[RunConfig]:
+        bound = get_settings().max_runs
+        if len(v) > bound:
+            raise ValueError(limit("runs", bound, "max_runs"))
+        return v
+
+
+class LrSweepRequest(SurfaceChoice):
+    """Final loss versus learning rate (log-spaced) for each optimizer."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "surface": "course_quadratic",
+                    "start": [-5, 4],
+                    "steps": 30,
+                    "runs": [{"optimizer": "sgd"}, {"optimizer": "momentum"}],
+                    "lr_min": 1e-3,
+                    "lr_max": 1,
+                    "n": 40,
+                }
+            ]
+        }
+    }
+
+    start: tuple[FiniteFloat, FiniteFloat]
+    steps: int = Field(100, ge=1)
+    runs: list[RunConfig] = Field(min_length=1)
+    lr_min: FiniteFloat = Field(1e-4, gt=0, le=100)
+    lr_max: FiniteFloat = Field(10.0, gt=0, le=100)
+    n: int = Field(60, ge=2)
+
+    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
+
+    @field_validator("n")
+    @classmethod
+    def _max_n(cls, v: int) -> int:
+        bound = get_settings().max_sweep_points
+        if v > bound:
+            raise ValueError(limit("n", bound, "max_sweep_points"))
+        return v
+
+    @field_validator("runs")
+    @classmethod
+    def _max_runs(cls, v: list[RunConfig]) -> list[RunConfig]:
+        return TrajectoryRequest._max_runs(v)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LrSweepRequest":
+        if self.lr_min >= self.lr_max:
+            raise ValueError("lr_min must be smaller than lr_max")
+        return self
+
+
+class Domain(StrictModel):
+    """A rectangle of starting points."""
+
+    x: tuple[FiniteFloat, FiniteFloat]
+    y: tuple[FiniteFloat, FiniteFloat]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Domain":
+        if self.x[0] >= self.x[1] or self.y[0] >= self.y[1]:
+            raise ValueError("domain ranges must be increasing: [min, max]")
+        return self
+
+
+class StartMapRequest(SurfaceChoice):
+    """Final loss of one optimizer from every start on an n × n grid."""
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [{"surface": "himmelblau", "run": {"optimizer": "momentum", "params": {"lr": 0.01}}, "steps": 200, "n": 60}]
+        }
+    }
+
+    run: RunConfig
+    steps: int = Field(200, ge=1)
+    n: int = Field(60, ge=2)
+    domain: Domain | None = None
+
+    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v, "max_map_steps")))
+
+    @field_validator("n")
+    @classmethod
+    def _max_n(cls, v: int) -> int:
+        bound = get_settings().max_map_starts
+        if v * v > bound:
+            raise ValueError(f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)")
+        return v

@@ -1,0 +1,152 @@
+"""Learning-rate schedules (SPEC §4), with Keras semantics.
+
+A schedule maps ``step`` — the number of updates already applied, from 0 — to a learning rate.
+``make_schedule(spec, base_lr)`` turns the request object (``{"type": "exponential", ...}``) into a
+callable; every schedule except ``piecewise`` scales the run's base rate η₀.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from app.core.errors import InputError
+
+Schedule = Callable[[int], float]
+
+
+@dataclass(frozen=True)
+class ScheduleParam:
+    """One schedule parameter with its default and inclusive bounds."""
+
+    name: str
+    default: float | bool | list[float]
+    low: float | None = None
+    high: float | None = None
+    kind: str = "number"  # number | integer | bool | list
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON description for ``GET /api/schedules``."""
+        return {"name": self.name, "default": self.default, "min": self.low, "max": self.high, "kind": self.kind}
+
+
+_DECAY_STEPS = ScheduleParam("decay_steps", 100, 1, 1e7, "integer")
+
+SCHEDULES: dict[str, dict[str, object]] = {
+    "constant": {
+        "name": {"en": "Constant", "ko": "고정"},
+        "equation": r"\eta_t = \eta_0",
+        "params": (),
+    },
+    "piecewise": {
+        "name": {"en": "Piecewise constant", "ko": "구간별 상수"},
+        "equation": r"\eta_t = v_i \text{ for } b_{i-1} < t \le b_i",
+        "params": (
+            ScheduleParam("boundaries", [700, 900], kind="list"),
+            ScheduleParam("values", [0.1, 0.05, 0.01], kind="list"),
+        ),
+    },
+    "exponential": {
+        "name": {"en": "Exponential decay", "ko": "지수 감쇠"},
+        "equation": r"\eta_t = \eta_0 r^{t / T}",
+        "params": (
+            ScheduleParam("decay_rate", 0.96, 1e-6, 1.0),
+            _DECAY_STEPS,
+            ScheduleParam("staircase", False, kind="bool"),
+        ),
+    },
+    "polynomial": {
+        "name": {"en": "Polynomial decay", "ko": "다항식 감쇠"},
+        "equation": r"\eta_t = (\eta_0 - \eta_{end}) (1 - \min(t, T) / T)^{p} + \eta_{end}",
+        "params": (_DECAY_STEPS, ScheduleParam("end_lr", 1e-4, 0.0, 100.0), ScheduleParam("power", 1.0, 0.0, 10.0)),
+    },
+    "cosine": {
+        "name": {"en": "Cosine decay", "ko": "코사인 감쇠"},
+        "equation": r"\eta_t = \eta_0 ((1 - \alpha) \frac{1 + \cos(\pi \min(t, T) / T)}{2} + \alpha)",
+        "params": (_DECAY_STEPS, ScheduleParam("alpha", 0.0, 0.0, 1.0)),
+    },
+    "warmup": {
+        "name": {"en": "Linear warm-up", "ko": "선형 워밍업"},
+        "equation": r"\eta_t = \eta_0 \min(1, (t + 1) / W)",
+        "params": (ScheduleParam("warmup_steps", 100, 1, 1e7, "integer"),),
+    },
+}
+
+
+def list_schedules() -> list[dict[str, object]]:
+    """Descriptions of every schedule for ``GET /api/schedules``."""
+    return [
+        {"id": key, "name": s["name"], "equation": s["equation"], "params": [p.as_dict() for p in s["params"]]}  # type: ignore[union-attr]
+        for key, s in SCHEDULES.items()
+    ]
+
+
+def _number(spec: Mapping[str, object], p: ScheduleParam, field: str) -> float:
+    value = spec.get(p.name, p.default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InputError(f"{field}.{p.name}", f"{p.name} must be a finite number")
+    if p.low is not None and p.high is not None and not p.low <= value <= p.high:
+        raise InputError(f"{field}.{p.name}", f"{p.name} must be between {p.low:g} and {p.high:g} (got {value})")
+    return float(value)
+
+
+def _numbers(spec: Mapping[str, object], p: ScheduleParam, field: str, max_len: int = 100) -> list[float]:
+    value = spec.get(p.name, p.default)
+    if not isinstance(value, (list, tuple)) or not 0 < len(value) <= max_len:
+        raise InputError(f"{field}.{p.name}", f"{p.name} must be a list of 1 to {max_len} numbers")
+    out = []
+    for v in value:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise InputError(f"{field}.{p.name}", f"{p.name} must hold finite non-negative numbers")
+        out.append(float(v))
+    return out
+
+
+def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str = "schedule") -> Schedule:
+    """Build ``step -> learning rate`` from a request object; ``None`` means constant η₀."""
+    if spec is None:
+        return lambda step: base_lr
+    kind = spec.get("type", "constant")
+    if kind not in SCHEDULES:
+        raise InputError(f"{field}.type", f"unknown schedule '{kind}'; choose one of {', '.join(SCHEDULES)}")
+    params = {p.name: p for p in SCHEDULES[kind]["params"]}  # type: ignore[attr-defined]
+    unknown = set(spec) - set(params) - {"type"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise InputError(f"{field}.{name}", f"'{name}' is not a parameter of the {kind} schedule; allowed: {', '.join(params) or 'none'}")
+
+    if kind == "constant":
+        return lambda step: base_lr
+    if kind == "piecewise":
+        bounds = _numbers(spec, params["boundaries"], field)
+        values = _numbers(spec, params["values"], field)
+        if len(values) != len(bounds) + 1:
+            raise InputError(f"{field}.values", "values must have exactly one more entry than boundaries")
+        if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
+            raise InputError(f"{field}.boundaries", "boundaries must increase")
+
+        def piecewise(step: int) -> float:
+            # Keras PiecewiseConstantDecay: values[i] while boundaries[i-1] < step <= boundaries[i].
+            for b, v in zip(bounds, values):
+                if step <= b:
+                    return v
+            return values[-1]
+
+        return piecewise
+    if kind == "exponential":
+        rate = _number(spec, params["decay_rate"], field)
+        steps = _number(spec, params["decay_steps"], field)
+        stair = bool(spec.get("staircase", False))
+        return lambda step: base_lr * rate ** (math.floor(step / steps) if stair else step / steps)
+    if kind == "polynomial":
+        steps = _number(spec, params["decay_steps"], field)
+        end = _number(spec, params["end_lr"], field)
+        power = _number(spec, params["power"], field)
+        return lambda step: (base_lr - end) * (1.0 - min(step, steps) / steps) ** power + end
+    if kind == "cosine":
+        steps = _number(spec, params["decay_steps"], field)
+        alpha = _number(spec, params["alpha"], field)
+        return lambda step: base_lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)) + alpha)
+    warm = _number(spec, params["warmup_steps"], field)
+    return lambda step: base_lr * min(1.0, (step + 1) / warm)

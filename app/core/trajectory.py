@@ -1,0 +1,297 @@
+"""Optimizer runs on a 2-D surface, vectorised over many runs at once.
+
+``simulate`` advances R points of shape ``(R, 2)`` with one optimizer configuration; R can be
+1 (a single path for the race), many learning rates (the lr sweep) or many starts (the start map).
+A run that produces a non-finite value or leaves the bound is frozen and reported as diverged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.errors import InputError
+from app.core.gradients import GradientNoise, clip_gradients
+from app.core.optimizers import Optimizer, make_optimizer
+from app.core.schedules import make_schedule
+from app.core.surfaces import Surface, nearest_minimum
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One optimizer configuration as the API receives it."""
+
+    optimizer: str
+    params: Mapping[str, float] = field(default_factory=dict)
+    schedule: Mapping[str, object] | None = None
+    clip: Mapping[str, object] | None = None
+    noise: Mapping[str, object] | None = None
+    label: str = ""
+
+    def build(self, field_prefix: str = "") -> Optimizer:
+        """The optimizer, with errors naming ``<field_prefix>params.<name>``."""
+        try:
+            return make_optimizer(self.optimizer, self.params, field=f"{field_prefix}optimizer")
+        except InputError as exc:
+            if exc.field.startswith("params."):
+                raise InputError(field_prefix + exc.field, exc.message) from None
+            raise
+
+
+@dataclass
+class Simulation:
+    """The recorded result of R runs over up to ``steps`` updates.
+
+    Attributes
+    ----------
+    path : (K+1, R, 2) positions; ``path[k]`` is the position after k updates.
+    loss : (K+1, R) f at each position.
+    grad : (K+1, R, 2) the gradient used at each position (after noise and clipping).
+    update : (K, R, 2) Δθ applied at each update.
+    lr : (K, R) learning rate of each update.
+    state : key → (K, R, …) optimizer state after each update.
+    alive_until : (R,) number of valid positions of each run (K+1 when it never diverged).
+    diverged : (R,) bool.
+    final : (R, 2) last valid position; final_loss : (R,).
+
+    When ``record`` is off only ``final``/``final_loss``/``diverged``/``alive_until`` are kept.
+    """
+
+    path: Array | None
+    loss: Array | None
+    grad: Array | None
+    update: Array | None
+    lr: Array | None
+    state: dict[str, Array]
+    alive_until: Array
+    diverged: Array
+    final: Array
+    final_loss: Array
+
+
+def _field(prefix: str, name: str) -> str:
+    return f"{prefix}{name}" if prefix else name
+
+
+class Simulator:
+    """R runs of one optimizer configuration that can be advanced in chunks (for streaming).
+
+    Parameters
+    ----------
+    surface : the function to minimise.
+    start : (2,) or (R, 2) starting points.
+    steps : total number of updates (arrays are preallocated for them when recording).
+    spec : optimizer, hyperparameters, schedule, clipping, noise.
+    lr_scale : optional (R,) learning rates replacing ``params.lr`` per run (lr sweep); the
+        schedule is then applied as a factor relative to η₀ = 1.
+    record : keep every step (paths, gradients, state) or only the final points.
+    bound : |x|, |y| or |f| beyond this counts as divergence.
+    field_prefix : prefix for the field names in ``InputError`` (e.g. ``"runs.2."``).
+    """
+
+    def __init__(
+        self,
+        surface: Surface,
+        start: Array,
+        steps: int,
+        spec: RunSpec,
+        lr_scale: Array | None = None,
+        record: bool = True,
+        bound: float = 1e8,
+        field_prefix: str = "",
+    ) -> None:
+        theta = np.array(start, dtype=float).reshape(-1, 2)
+        if lr_scale is not None:
+            theta = np.broadcast_to(theta, (len(lr_scale), 2)).copy()
+        r = theta.shape[0]
+        self.surface, self.spec, self.steps, self.record, self.bound = surface, spec, steps, record, bound
+        self.opt = spec.build(field_prefix)
+        base_lr = 1.0 if lr_scale is not None else self.opt.params["lr"]
+        self.schedule = make_schedule(spec.schedule, base_lr, field=_field(field_prefix, "schedule"))
+        self.noise = GradientNoise(spec.noise, field=_field(field_prefix, "noise"))
+        self.clip_field = _field(field_prefix, "clip")
+        clip_gradients([np.zeros((1, 2))], spec.clip, per_run=True, field=self.clip_field)  # validate now
+        self.scale = np.ones((r, 1)) if lr_scale is None else np.asarray(lr_scale, dtype=float).reshape(r, 1)
+        self.state = self.opt.init_state([theta])
+        self.hessian = surface.hessian if self.opt.needs_hessian else None
+        self.k = 0  # updates done
+
+        self.theta = theta
+        f = self._value(theta)
+        self.alive = _ok(theta, f, bound)
+        self.alive_until = np.where(self.alive, steps + 1, 0)
+        self.last_theta, self.last_f = theta.copy(), f.copy()
+        if record:
+            self.path = np.full((steps + 1, r, 2), np.nan)
+            self.loss = np.full((steps + 1, r), np.nan)
+            self.grads = np.full((steps + 1, r, 2), np.nan)
+            self.updates = np.full((steps, r, 2), np.nan)
+            self.lrs = np.full((steps, r), np.nan)
+            self.states = {key: np.full((steps, r, 2), np.nan) for key in self.opt.state_keys}
+            self.path[0], self.loss[0] = theta, f
+
+    def _value(self, p: Array) -> Array:
+        with np.errstate(all="ignore"):
+            return self.surface.value(p)
+
+    @property
+    def finished(self) -> bool:
+        """True once every step is done or every run has diverged."""
+        return self.k >= self.steps or not self.alive.any()
+
+    def advance(self, n: int | None = None) -> None:
+        """Apply up to ``n`` more updates (all remaining when ``None``)."""
+        stop = self.steps if n is None else min(self.steps, self.k + n)
+        surface, opt, alive = self.surface, self.opt, self.alive
+        theta = self.theta
+        with np.errstate(all="ignore"):
+            while self.k < stop and alive.any():
+                k = self.k
+                g = surface.gradient(theta)
+                (g,) = self.noise([g])
+                (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
+                lr_k = self.schedule(k) * self.scale
+                (delta,) = opt.update([theta], [g], self.state, k + 1, lr_k, hessian=self.hessian, closure=self._value)
+                delta = np.where(alive[:, None], delta, 0.0)  # diverged runs stay frozen
+                theta = theta + delta
+                f = self._value(theta)
+                ok = _ok(theta, f, self.bound) & np.isfinite(g).all(axis=1) & np.isfinite(delta).all(axis=1)
+                newly_bad = alive & ~ok
+                if newly_bad.any():
+                    self.alive_until[newly_bad] = k + 1
+                    alive &= ~newly_bad
+                self.last_theta[alive] = theta[alive]
+                self.last_f[alive] = f[alive]
+                if self.record:
+                    self.grads[k], self.updates[k], self.lrs[k] = g, delta, lr_k[:, 0]
+                    self.path[k + 1], self.loss[k + 1] = theta, f
+                    for key, buf in self.states.items():
+                        buf[k] = np.broadcast_to(self.state[0][key], theta.shape)
+                self.k += 1
+            if self.record and self.k == self.steps:
+                # Gradient at the final position: the one the next update would start from.
+                self.grads[self.steps] = surface.gradient(theta)
+        self.theta = theta
+
+    def result(self) -> Simulation:
+        """Everything recorded so far."""
+        rec = self.record
+        return Simulation(
+            path=self.path if rec else None,
+            loss=self.loss if rec else None,
+            grad=self.grads if rec else None,
+            update=self.updates if rec else None,
+            lr=self.lrs if rec else None,
+            state=self.states if rec else {},
+            alive_until=self.alive_until,
+            diverged=self.alive_until <= self.steps,
+            final=self.last_theta,
+            final_loss=self.last_f,
+        )
+
+
+def simulate(
+    surface: Surface,
+    start: Array,
+    steps: int,
+    spec: RunSpec,
+    lr_scale: Array | None = None,
+    record: bool = True,
+    bound: float = 1e8,
+    field_prefix: str = "",
+) -> Simulation:
+    """Run one optimizer configuration from R starts to the end (see ``Simulator``)."""
+    sim = Simulator(surface, start, steps, spec, lr_scale, record, bound, field_prefix)
+    sim.advance()
+    return sim.result()
+
+
+def _ok(theta: Array, f: Array, bound: float) -> Array:
+    """(R,) True where the position and value are finite and within the bound."""
+    return np.isfinite(theta).all(axis=1) & np.isfinite(f) & (np.abs(theta) <= bound).all(axis=1) & (np.abs(f) <= bound)
+
+
+def clean(a: Array) -> list:
+    """Nested lists with non-finite numbers as ``None`` (JSON has no NaN)."""
+    a = np.asarray(a, dtype=float)
+    out = a.astype(object)
+    out[~np.isfinite(a)] = None
+    return out.tolist()
+
+
+def run_summary(surface: Surface, sim: Simulation, i: int) -> dict[str, object]:
+    """Final point, loss, nearest minimum and divergence of run ``i`` as JSON-ready values."""
+    final = sim.final[i]
+    summary: dict[str, object] = {
+        "diverged": bool(sim.diverged[i]),
+        "diverged_at": int(sim.alive_until[i]) if sim.diverged[i] else None,
+        "final_point": clean(final),
+        "final_loss": clean(sim.final_loss[i]),
+        "nearest_min": None,
+        "distance_to_min": None,
+    }
+    if surface.minima:
+        nearest, dist = nearest_minimum(surface, final[None, :])
+        summary["nearest_min"] = clean(nearest[0])
+        summary["distance_to_min"] = clean(dist[0])
+    return summary
+
+
+def run_record(surface: Surface, sim: Simulation, i: int, with_state: bool = True) -> dict[str, object]:
+    """Per-step arrays of run ``i`` (up to its last valid position) plus its summary."""
+    assert sim.path is not None and sim.loss is not None and sim.grad is not None
+    assert sim.update is not None and sim.lr is not None
+    n = int(sim.alive_until[i])  # valid positions: path[0 .. n-1]
+    rec: dict[str, object] = {
+        "path": clean(sim.path[:n, i]),
+        "loss": clean(sim.loss[:n, i]),
+        "grad": clean(sim.grad[:n, i]),
+        "update": clean(sim.update[: max(n - 1, 0), i]),
+        "lr": clean(sim.lr[: max(n - 1, 0), i]),
+        "state": {k: clean(v[: max(n - 1, 0), i]) for k, v in sim.state.items()} if with_state else {},
+    }
+    if surface.minima:
+        pts = sim.path[:n, i]
+        rec["distance"] = clean(nearest_minimum(surface, pts)[1])
+    rec.update(run_summary(surface, sim, i))
+    return rec
+
+
+def gd_stability_threshold(surface: Surface) -> float | None:
+    """2/λ_max of the Hessian at the first (global) minimum: plain GD is stable below it.
+
+    For the course's J the Hessian has eigenvalues 3 ± √2, so the threshold is 2/(3+√2) ≈ 0.453.
+    """
+    if not surface.minima:
+        return None
+    h = surface.hessian(np.asarray(surface.minima[:1], dtype=float))[0]
+    lam = np.linalg.eigvalsh(h)
+    return float(2.0 / lam.max()) if np.isfinite(lam).all() and lam.max() > 0 else None
+
+
+def lr_sweep(
+    surface: Surface, start: Array, steps: int, spec: RunSpec, lrs: Array, bound: float = 1e8, field_prefix: str = ""
+) -> Simulation:
+    """Final losses of one optimizer for each learning rate in ``lrs`` (shape (N,)), all at once."""
+    return simulate(surface, start, steps, spec, lr_scale=lrs, record=False, bound=bound, field_prefix=field_prefix)
+
+
+def start_map(surface: Surface, xs: Array, ys: Array, steps: int, spec: RunSpec, bound: float = 1e8) -> Simulation:
+    """Final points of one optimizer from every start on the grid ``xs × ys`` (row-major: y then x)."""
+    gx, gy = np.meshgrid(xs, ys)
+    starts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    return simulate(surface, starts, steps, spec, record=False, bound=bound, field_prefix="run.")
+
+
+def stream_chunk(sim: Simulator, sent: int) -> dict[str, object]:
+    """Positions and losses of run 0 from index ``sent`` up to what ``sim`` has computed so far.
+
+    Returns ``{"from": sent, "path": [[x, y], …], "loss": […]}`` limited to valid positions.
+    """
+    assert sim.record
+    end = min(sim.k + 1, int(sim.alive_until[0]))
+    return {"from": sent, "path": clean(sim.path[sent:end, 0]), "loss": clean(sim.loss[sent:end, 0])}
