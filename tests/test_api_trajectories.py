@@ -146,7 +146,7 @@ def test_bad_input_is_a_clear_422(client: TestClient, patch: dict, loc: list | N
     assert res.status_code in (404, 422), res.text
     detail = res.json()["detail"]
     if loc is not None:
-        assert [str(x) for x in detail[0]["loc"]] == [str(x) for x in loc], detail
+        assert [str(x) for x in detail[0]["loc"]][: len(loc)] == [str(x) for x in loc], detail
     assert detail[0]["msg"]
 
 

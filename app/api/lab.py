@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.api.schemas.trajectories import RunConfig, SurfaceChoice
 from app.config import Settings
+from app.core.expression import ExpressionLimits
 from app.core.surfaces import Surface, get_surface
 from app.core.trajectory import RunSpec
 
@@ -11,12 +12,10 @@ from app.core.trajectory import RunSpec
 def resolve_surface(choice: SurfaceChoice, settings: Settings) -> Surface:
     """The surface a request names: a built-in id with parameters, or a parsed custom f(x, y)."""
     return get_surface(
-        choice.surface if choice.expression is None else "custom",
+        None if choice.expression is not None else choice.surface,
         choice.surface_params,
         expression=choice.expression,
-        max_length=settings.max_expression_length,
-        max_depth=settings.max_expression_depth,
-        max_nodes=settings.max_expression_nodes,
+        limits=ExpressionLimits.from_settings(settings),
     )
 
 

@@ -487,11 +487,13 @@ class LBFGS(Optimizer):
         """Armijo backtracking, per run: halve α (at most 40 times) until sufficient decrease."""
         f0 = closure(x)
         slope = np.sum(g * d, axis=1)
+        d_norm = np.linalg.norm(d, axis=1)
         pending = np.ones(x.shape[0], dtype=bool)
         for _ in range(40):
             with np.errstate(all="ignore"):
                 f_new = closure(x + alpha * d)
             ok = np.isfinite(f_new) & (f_new <= f0 + 1e-4 * alpha[:, 0] * slope)
+            ok |= alpha[:, 0] * d_norm < 1e-12  # a negligible step: rounding decides, stop halving
             pending &= ~ok
             if not pending.any():
                 break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -18,21 +19,31 @@ router = APIRouter(tags=["trajectories"])
 CHUNK = 1000
 
 
-def _simulators(req: TrajectoryRequest, settings: Settings) -> list[tuple[str, Simulator]]:
+@dataclass
+class Prepared:
+    """A validated request and one ready simulator per run, with its label."""
+
+    req: TrajectoryRequest
+    sims: list[tuple[str, Simulator]]
+
+
+def prepare(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
+    """One simulator per requested run (a dependency, so bad input is a 422 before any streaming)."""
     surface = resolve_surface(req, settings)
     out = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = Simulator(surface, req.start, req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}.")
         out.append((spec.label, sim))
-    return out
+    return Prepared(req, out)
 
 
 @router.post("/trajectories")
-def trajectories(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> dict[str, object]:
     """Run each optimizer from the start; return per-step paths, losses, gradients and state."""
+    req, sims = prep.req, prep.sims
     runs = []
-    for label, sim in _simulators(req, settings):
+    for label, sim in sims:
         sim.advance()
         record = run_record(sim.surface, sim.result(), 0, with_state=req.record_state)
         runs.append({"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params, **record})
@@ -40,13 +51,9 @@ def trajectories(req: TrajectoryRequest, settings: Annotated[Settings, Depends(g
 
 
 @router.post("/trajectories/stream", response_class=EventSourceResponse)
-def trajectories_stream(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Iterator[ServerSentEvent]:
+def trajectories_stream(prep: Annotated[Prepared, Depends(prepare)]) -> Iterator[ServerSentEvent]:
     """Stream the same runs as SSE: ``meta``, then ``chunk`` slices of ≤ 1000 steps, then ``done``."""
-    sims = _simulators(req, settings)  # validation errors surface here, before streaming starts
-    return _events(req, sims)
-
-
-def _events(req: TrajectoryRequest, sims: list[tuple[str, Simulator]]) -> Iterator[ServerSentEvent]:
+    req, sims = prep.req, prep.sims
     n = 0
     meta = {"runs": [{"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params} for label, sim in sims], "steps": req.steps}
     yield ServerSentEvent(event="meta", id=str(n), data=meta)
