@@ -11,7 +11,7 @@ WORKDIR /srv/playground
 COPY pyproject.toml README.md ./
 COPY app ./app
 COPY static ./static
-RUN pip install . \
+RUN pip install -e . \
     && useradd --create-home --uid 10001 playground
 USER playground
 

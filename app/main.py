@@ -8,6 +8,7 @@ import plotly
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from app.api.routers import (
@@ -33,6 +34,10 @@ app = FastAPI(
 )
 
 for module in (health, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
+    # Each endpoint's one-line docstring is its OpenAPI summary.
+    for route in module.router.routes:
+        if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:
+            route.summary = route.endpoint.__doc__.strip().splitlines()[0]
     app.include_router(module.router, prefix="/api")
 
 
