@@ -1,5 +1,38 @@
-"""Routes for activations (being written)."""
+"""Route of the textbook's activation-histogram experiment (no training)."""
 
-from fastapi import APIRouter
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.api.schemas.activations import ActivationRequest, ActivationResponse
+from app.config import Settings, get_settings
+from app.core.activation_experiment import run_activation_experiment
+from app.core.errors import InputError
 
 router = APIRouter(tags=["activations"])
+
+
+def _check_bounds(req: ActivationRequest, settings: Settings) -> None:
+    limits = (
+        ("n_samples", req.n_samples, settings.max_activation_samples, "max_activation_samples"),
+        ("layers", req.layers, settings.max_layers, "max_layers"),
+        ("width", req.width, settings.max_width, "max_width"),
+        ("n_features", req.n_features, settings.max_width, "max_width"),
+    )
+    for field, value, limit, name in limits:
+        if value > limit:
+            raise InputError(field, f"{field} must be ≤ {limit} (server limit {name}), got {value}")
+
+
+SUMMARY = "Histogram each layer's activations for random inputs at initialisation."
+
+
+@router.post("/activations", response_model=ActivationResponse, summary=SUMMARY)
+def activations(
+    req: ActivationRequest, settings: Annotated[Settings, Depends(get_settings)]
+) -> dict[str, object]:
+    """Histogram each layer's activations for random inputs at initialisation."""
+    _check_bounds(req, settings)
+    return run_activation_experiment(**req.model_dump())

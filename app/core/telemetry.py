@@ -1,0 +1,231 @@
+"""Per-layer training telemetry (SPEC §6): what happens inside each hidden layer over time.
+
+For every hidden layer a frame holds
+
+* histograms (plus mean, std and the 5/25/50/75/95th percentiles) of the *pre-activations*
+  (input of the activation) and of the *activations*, over a fixed telemetry sample;
+* ``saturated``: for sigmoid the fraction of activations outside [0.01, 0.99], for tanh the
+  fraction with |a| > 0.99 (None for ReLU-like activations);
+* ``dead``: for ReLU-like activations (relu, leaky_relu, elu) the fraction of the layer's units
+  whose pre-activation is ≤ 0 for *every* sample of the telemetry batch — for ReLU exactly the
+  units whose activation is 0 everywhere (None for sigmoid/tanh);
+* ``grad_norm`` ‖∂L/∂W‖, ``weight_norm`` ‖W‖ and ``update_ratio`` ‖ΔW‖/‖W‖ (Frobenius norms of
+  the layer's incoming weight matrix; CS231n's rule of thumb is a ratio near 1e-3).
+
+Histogram edges are fixed per layer and quantity for the whole job, so frames are comparable:
+
+* sigmoid activations span (0, 1) and tanh activations (−1, 1), never widened;
+* pre-activations start on the symmetric range [−a, a] with a = max |x| of the first frame;
+  ReLU activations on [0, max] and other ReLU-like activations on [min, max] of the first frame
+  (a degenerate range becomes width 1);
+* later, if more than 1% of a frame's values fall outside the range, each exceeded side is
+  extended by doubling its distance from the range centre (both sides together for symmetric
+  ranges) until the values are covered — so edges change only a few times in a job. Otherwise
+  the few outliers are clamped into the end bins, so counts always add up to the number of
+  finite values.
+
+Every float in a frame is finite or None (non-finite values are left out of the statistics).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+PERCENTILES = (5, 25, 50, 75, 95)
+#: Fraction of out-of-range values above which a histogram range is widened.
+WIDEN_FRACTION = 0.01
+RELU_LIKE = ("relu", "leaky_relu", "elu")
+
+
+def finite_or_none(value: float | np.floating | None) -> float | None:
+    """``float(value)`` when finite, else None (JSON cannot carry NaN or ±∞)."""
+    if value is None:
+        return None
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def describe(values: np.ndarray) -> dict[str, object]:
+    """Mean, std and percentiles of the finite entries of ``values`` (None when there are none)."""
+    v = values[np.isfinite(values)].astype(np.float64, copy=False)
+    if v.size == 0:
+        return {"mean": None, "std": None, "percentiles": {str(p): None for p in PERCENTILES}}
+    pct = np.percentile(v, PERCENTILES)
+    return {
+        "mean": finite_or_none(v.mean()),
+        "std": finite_or_none(v.std()),
+        "percentiles": {str(p): finite_or_none(q) for p, q in zip(PERCENTILES, pct, strict=True)},
+    }
+
+
+class FixedHistogram:
+    """A histogram whose range is set by the first frame and only ever widened.
+
+    Parameters
+    ----------
+    bins : int
+        Number of bins.
+    fixed_range : tuple or None
+        A range that is never changed (sigmoid, tanh); None to take it from the first frame.
+    kind : str
+        For a data-derived range: ``symmetric`` ([−a, a]), ``nonnegative`` ([0, max]) or
+        ``minmax``.
+    """
+
+    def __init__(self, bins: int, fixed_range: tuple[float, float] | None = None, kind: str = "minmax") -> None:
+        self.bins = int(bins)
+        self.fixed = fixed_range is not None
+        self.kind = kind
+        self.lo, self.hi = fixed_range if fixed_range is not None else (math.nan, math.nan)
+
+    def _initial_range(self, v: np.ndarray) -> tuple[float, float]:
+        if self.kind == "symmetric":
+            a = float(np.abs(v).max()) if v.size else 0.0
+            return (-a, a) if a > 0 else (-1.0, 1.0)
+        lo = 0.0 if self.kind == "nonnegative" else (float(v.min()) if v.size else 0.0)
+        hi = float(v.max()) if v.size else lo
+        return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+    def _widen(self, v: np.ndarray) -> None:
+        vmin, vmax = float(v.min()), float(v.max())
+        outside = np.count_nonzero((v < self.lo) | (v > self.hi))
+        if outside <= WIDEN_FRACTION * v.size:
+            return
+        centre = 0.5 * (self.lo + self.hi)
+        symmetric = self.kind == "symmetric"
+        # Doubling from any positive width reaches the largest float well within 2,100 steps.
+        for _ in range(2100):
+            grow_lo = vmin < self.lo or (symmetric and vmax > self.hi)
+            grow_hi = vmax > self.hi or (symmetric and vmin < self.lo)
+            if not (grow_lo or grow_hi):
+                break
+            lo = centre - 2 * (centre - self.lo) if grow_lo else self.lo
+            hi = centre + 2 * (self.hi - centre) if grow_hi else self.hi
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                break  # keep the last finite edges; the rest is clamped into the end bins
+            self.lo, self.hi = lo, hi
+
+    def edges(self) -> np.ndarray:
+        """Current bin edges, shape ``(bins + 1,)``."""
+        return np.linspace(self.lo, self.hi, self.bins + 1)
+
+    def summarize(self, values: np.ndarray) -> dict[str, object]:
+        """Histogram and statistics of ``values`` (any shape) on this layer's edges."""
+        v = values[np.isfinite(values)].astype(np.float64, copy=False).ravel()
+        if not self.fixed:
+            if math.isnan(self.lo):
+                self.lo, self.hi = self._initial_range(v)
+            elif v.size:
+                self._widen(v)
+        edges = self.edges()
+        # Clamp outliers into the end bins; np.histogram already includes the right edge.
+        # (integer bins + range take NumPy's linear-time path for equal-width bins)
+        counts, _ = np.histogram(np.clip(v, self.lo, self.hi), bins=self.bins, range=(self.lo, self.hi))
+        return {
+            "edges": [finite_or_none(e) for e in edges],
+            "counts": [int(c) for c in counts],
+            **describe(v),
+        }
+
+
+def activation_range(activation: str) -> tuple[float, float] | None:
+    """The natural output range of a bounded activation, None for unbounded ones."""
+    return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(activation)
+
+
+def fraction_saturated(activation: str, act: np.ndarray) -> float | None:
+    """Share of activation values near the bounds of sigmoid/tanh; None for other activations."""
+    if act.size == 0:
+        return None
+    if activation == "sigmoid":
+        return float(np.mean((act < 0.01) | (act > 0.99)))
+    if activation == "tanh":
+        return float(np.mean(np.abs(act) > 0.99))
+    return None
+
+
+def fraction_dead(activation: str, pre: np.ndarray) -> float | None:
+    """Share of units with pre-activation ≤ 0 on every sample (ReLU-like only; shape ``(N, units)``)."""
+    if activation not in RELU_LIKE or pre.ndim != 2 or pre.shape[0] == 0:
+        return None
+    dead = np.all(pre <= 0, axis=0)
+    return float(dead.mean())
+
+
+def _norm(a: np.ndarray | None) -> float | None:
+    if a is None:
+        return None
+    return finite_or_none(np.linalg.norm(a.astype(np.float64, copy=False).ravel()))
+
+
+class TelemetryRecorder:
+    """Builds the ``layers`` list of ``metrics`` events, keeping each layer's histogram edges.
+
+    Parameters
+    ----------
+    activation : str
+        The network's activation id.
+    n_layers : int
+        Number of hidden layers.
+    bins : int
+        Histogram bins.
+    """
+
+    def __init__(self, activation: str, n_layers: int, bins: int = 30) -> None:
+        self.activation = activation
+        relu_kind = "nonnegative" if activation == "relu" else "minmax"
+        self.pre_hist = [FixedHistogram(bins, None, "symmetric") for _ in range(n_layers)]
+        self.act_hist = [
+            FixedHistogram(bins, activation_range(activation), relu_kind) for _ in range(n_layers)
+        ]
+
+    def frame(
+        self,
+        pre: Sequence[np.ndarray],
+        act: Sequence[np.ndarray],
+        weights: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray | None],
+        updates: Sequence[np.ndarray | None],
+    ) -> list[dict[str, object]]:
+        """One telemetry frame.
+
+        Parameters
+        ----------
+        pre, act : sequence of np.ndarray
+            Per hidden layer, pre-activations and activations of the telemetry sample, each
+            ``(N, units)``.
+        weights : sequence of np.ndarray
+            Per hidden layer, its incoming weight matrix W.
+        grads : sequence of np.ndarray or None
+            ∂L/∂W of the latest step (None before the first).
+        updates : sequence of np.ndarray or None
+            ΔW of the latest update (None before the first).
+
+        Returns
+        -------
+        list of dict
+            ``{"index", "name", "pre", "act", "grad_norm", "weight_norm", "update_ratio"}`` per layer.
+        """
+        layers = []
+        for i, (p, a, W, g, d) in enumerate(zip(pre, act, weights, grads, updates, strict=True)):
+            w_norm = _norm(W)
+            d_norm = _norm(d)
+            ratio = d_norm / w_norm if d_norm is not None and w_norm else None
+            act_summary = self.act_hist[i].summarize(a)
+            act_summary["saturated"] = fraction_saturated(self.activation, a)
+            act_summary["dead"] = fraction_dead(self.activation, p)
+            layers.append(
+                {
+                    "index": i + 1,
+                    "name": f"hidden {i + 1}",
+                    "pre": self.pre_hist[i].summarize(p),
+                    "act": act_summary,
+                    "grad_norm": _norm(g),
+                    "weight_norm": w_norm,
+                    "update_ratio": finite_or_none(ratio),
+                }
+            )
+        return layers
