@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
@@ -22,12 +25,23 @@ from app.api.routers import (
     trajectories,
 )
 from app.core.errors import InputError
+from app.jobs.manager import shutdown_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, cancel running training jobs and wait briefly for their workers."""
+    yield
+    await asyncio.to_thread(shutdown_manager)
+
+
 app = FastAPI(
+    lifespan=lifespan,
     title="Optimizer Playground",
     version="0.1.0",
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",

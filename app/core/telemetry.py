@@ -37,6 +37,8 @@ import numpy as np
 PERCENTILES = (5, 25, 50, 75, 95)
 #: Fraction of out-of-range values above which a histogram range is widened.
 WIDEN_FRACTION = 0.01
+#: Most values used for the percentiles of one frame (an evenly strided subsample).
+PERCENTILE_SAMPLE = 4096
 RELU_LIKE = ("relu", "leaky_relu", "elu")
 
 
@@ -48,15 +50,33 @@ def finite_or_none(value: float | np.floating | None) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The finite entries of ``values`` as a flat array (no copy when all are finite)."""
+    v = values.ravel()
+    # One reduction decides the common case; only a non-finite sum needs the element-wise mask.
+    if v.size and not np.isfinite(np.sum(v, dtype=np.float64)):
+        v = v[np.isfinite(v)]
+    return v
+
+
 def describe(values: np.ndarray) -> dict[str, object]:
     """Mean, std and percentiles of the finite entries of ``values`` (None when there are none)."""
-    v = values[np.isfinite(values)].astype(np.float64, copy=False)
+    return _describe_finite(_finite(values))
+
+
+def _describe_finite(v: np.ndarray) -> dict[str, object]:
     if v.size == 0:
         return {"mean": None, "std": None, "percentiles": {str(p): None for p in PERCENTILES}}
-    pct = np.percentile(v, PERCENTILES)
+    mean = float(np.mean(v, dtype=np.float64))
+    var = float(np.var(v, dtype=np.float64))
+    # Percentiles from an evenly strided subsample of at most PERCENTILE_SAMPLE values: the
+    # 5/25/50/75/95 % points of 4,096 values are within about ±1 % rank of the full sample's,
+    # at a fraction of the cost of partitioning tens of thousands of values every frame.
+    stride = max(1, v.size // PERCENTILE_SAMPLE)
+    pct = np.percentile(v[::stride], PERCENTILES)
     return {
-        "mean": finite_or_none(v.mean()),
-        "std": finite_or_none(v.std()),
+        "mean": finite_or_none(mean),
+        "std": finite_or_none(math.sqrt(var)),
         "percentiles": {str(p): finite_or_none(q) for p, q in zip(PERCENTILES, pct, strict=True)},
     }
 
@@ -114,20 +134,25 @@ class FixedHistogram:
 
     def summarize(self, values: np.ndarray) -> dict[str, object]:
         """Histogram and statistics of ``values`` (any shape) on this layer's edges."""
-        v = values[np.isfinite(values)].astype(np.float64, copy=False).ravel()
+        v = _finite(values)
         if not self.fixed:
             if math.isnan(self.lo):
                 self.lo, self.hi = self._initial_range(v)
             elif v.size:
                 self._widen(v)
         edges = self.edges()
-        # Clamp outliers into the end bins; np.histogram already includes the right edge.
-        # (integer bins + range take NumPy's linear-time path for equal-width bins)
-        counts, _ = np.histogram(np.clip(v, self.lo, self.hi), bins=self.bins, range=(self.lo, self.hi))
+        # Equal-width bins: bin index ⌊(v − lo)·bins/(hi − lo)⌋, with outliers clamped into the
+        # end bins and the right edge belonging to the last bin (as in np.histogram).
+        scaled = np.clip(v, self.lo, self.hi)
+        scaled -= self.lo
+        scaled *= self.bins / (self.hi - self.lo)
+        idx = scaled.astype(np.int32)
+        np.minimum(idx, self.bins - 1, out=idx)
+        counts = np.bincount(idx, minlength=self.bins)
         return {
             "edges": [finite_or_none(e) for e in edges],
             "counts": [int(c) for c in counts],
-            **describe(v),
+            **_describe_finite(v),
         }
 
 

@@ -1,5 +1,167 @@
-"""Routes for jobs (being written)."""
+"""Training jobs: start, stream (SSE), inspect, list and cancel (docs/API.md, "Training Lab").
 
-from fastapi import APIRouter
+Training runs in worker threads owned by :class:`app.jobs.manager.JobManager`; these handlers only
+validate, hand over and read back, so the event loop stays free while jobs train.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from app.api.deps import JobManagerDep
+from app.api.schemas.jobs import (
+    ComparisonCreated,
+    ComparisonRequest,
+    JobCancelled,
+    JobCreated,
+    JobDetail,
+    JobInfo,
+    TrainingConfig,
+    check_with_engine,
+)
+from app.jobs.events import TERMINAL_EVENTS, to_json_text
+from app.jobs.manager import Job, JobNotFound, ManagerClosed, TooManyJobs
 
 router = APIRouter(tags=["jobs"])
+
+RETRY_MS = 2000
+"""Reconnection delay suggested to ``EventSource`` clients (the SSE ``retry:`` field)."""
+
+WAIT_SECONDS = 5.0
+"""Longest a stream sleeps without re-checking its job (wake-ups normally come at once)."""
+
+CANCEL_WAIT_SECONDS = 1.0
+"""How long ``DELETE`` waits for the worker to acknowledge a cancel before answering."""
+
+_ERROR_ITEM = {"type": "object", "properties": {"loc": {"type": "array"}, "msg": {"type": "string"},
+                                                "type": {"type": "string"}}}
+_NOT_FOUND = {404: {"description": "No job with this id (or it finished and was evicted).",
+                    "content": {"application/json": {"schema": {"type": "object", "properties": {
+                        "detail": {"type": "array", "items": _ERROR_ITEM}}}}}}}
+_TOO_MANY = {429: {"description": "max_concurrent_jobs jobs are already running.",
+                   "content": {"application/json": {"schema": {"type": "object", "properties": {
+                       "detail": {"type": "array", "items": _ERROR_ITEM}}}}}}}
+
+T = TypeVar("T")
+
+
+def _admit(submit: Callable[[], T]) -> T:
+    """Run a manager submission, turning a full server into 429 and shutdown into 503."""
+    try:
+        return submit()
+    except TooManyJobs as exc:
+        detail = [{"loc": ["body"], "msg": str(exc), "type": "too_many_jobs",
+                   "ctx": {"setting": "max_concurrent_jobs", "limit": exc.limit,
+                           "env": "PLAYGROUND_MAX_CONCURRENT_JOBS"}}]
+        raise HTTPException(status_code=429, detail=detail, headers={"Retry-After": "5"}) from exc
+    except ManagerClosed as exc:
+        detail = [{"loc": ["body"], "msg": str(exc), "type": "shutting_down"}]
+        raise HTTPException(status_code=503, detail=detail) from exc
+
+
+def _not_found(exc: JobNotFound) -> HTTPException:
+    return HTTPException(
+        status_code=404, detail=[{"loc": ["path", "job_id"], "msg": str(exc), "type": "not_found"}]
+    )
+
+
+def job_or_404(job_id: str, manager: JobManagerDep) -> Job:
+    """The job named in the path, or a 404 naming ``job_id``."""
+    try:
+        return manager.get(job_id)
+    except JobNotFound as exc:
+        raise _not_found(exc) from exc
+
+
+JobDep = Annotated[Job, Depends(job_or_404)]
+
+
+def resume_point(
+    job: JobDep,
+    last_event_id_header: Annotated[
+        int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event id (sent by EventSource).")
+    ] = None,
+    last_event_id: Annotated[
+        int | None, Query(ge=0, description="Resume after this event id, for clients that cannot set headers.")
+    ] = None,
+) -> int:
+    """The id after which to stream; the header wins because EventSource updates it on reconnect.
+
+    A finished job with nothing left after that id answers ``204``, which tells ``EventSource``
+    to stop reconnecting.
+    """
+    start = last_event_id_header if last_event_id_header is not None else (last_event_id or 0)
+    if job.log.closed and not job.log.after(start):
+        raise HTTPException(status_code=204)
+    return start
+
+
+@router.post("/jobs", status_code=202, response_model=JobCreated, responses=_TOO_MANY)
+def create_job(config: TrainingConfig, manager: JobManagerDep) -> JobCreated:
+    """Start one training job in a worker thread (follow it at /api/jobs/{id}/events)."""
+    check_with_engine(config)
+    job = _admit(lambda: manager.submit(config.model_dump()))
+    return JobCreated(id=job.id, status=job.status.value)
+
+
+@router.post("/comparisons", status_code=202, response_model=ComparisonCreated, responses=_TOO_MANY)
+def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> ComparisonCreated:
+    """Queue several training jobs that run one after another in a single worker slot."""
+    for i, config in enumerate(body.configs):
+        check_with_engine(config, prefix=f"configs.{i}.")
+    comparison = _admit(lambda: manager.submit_comparison([c.model_dump() for c in body.configs]))
+    return ComparisonCreated(id=comparison.id, job_ids=list(comparison.job_ids))
+
+
+@router.get(
+    "/jobs/{job_id}/events",
+    response_class=EventSourceResponse,
+    responses={**_NOT_FOUND, 204: {"description": "The job has finished and no events remain after Last-Event-ID."}},
+)
+async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) -> AsyncIterator[ServerSentEvent]:
+    """Stream a job's metrics/epoch events and its final done/cancelled/error event (SSE)."""
+    log = job.log
+    last = start
+    # A comment-only block: carries the retry hint without dispatching an event.
+    yield ServerSentEvent(comment=f"job {job.id}", retry=RETRY_MS)
+    while True:
+        version = log.version
+        batch = log.after(last)
+        for item in batch:
+            yield ServerSentEvent(raw_data=item.data_json, event=item.event, id=str(item.id))
+            last = item.id
+            if item.event in TERMINAL_EVENTS:
+                return
+        if not batch:
+            if log.closed:
+                return
+            await log.wait_changed(version, timeout=WAIT_SECONDS)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND)
+def job_detail(job: JobDep) -> Any:
+    """A job's status, configuration, kept event history and summary."""
+    fields, history = job.snapshot()
+    head = to_json_text(fields)  # '{...}': splice the stored JSON history in without re-parsing it
+    return Response(content=f'{head[:-1]},"history":{history}}}', media_type="application/json")
+
+
+@router.get("/jobs", response_model=list[JobInfo])
+def list_jobs(manager: JobManagerDep) -> list[dict[str, Any]]:
+    """All kept jobs (queued, running and recently finished), oldest first."""
+    return [job.info() for job in manager.jobs()]
+
+
+@router.delete("/jobs/{job_id}", response_model=JobCancelled, responses=_NOT_FOUND)
+def cancel_job(job_id: str, manager: JobManagerDep) -> JobCancelled:
+    """Cancel a queued or running job (it stops within a second; finished jobs are left as they are)."""
+    try:
+        job = manager.cancel(job_id)
+    except JobNotFound as exc:
+        raise _not_found(exc) from exc
+    job.wait_finished(CANCEL_WAIT_SECONDS)
+    return JobCancelled(id=job.id, status=job.status.value)

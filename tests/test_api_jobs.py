@@ -1,0 +1,538 @@
+"""Training-job endpoints over HTTP: SSE format, resuming, limits, cancel, eviction, validation.
+
+Each test installs its own :class:`JobManager` (with a fake trainer) through FastAPI's
+``dependency_overrides``, so tests do not share slots or history. One test at the end trains a
+real tiny MLP end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.deps import get_job_manager
+from app.config import Settings, get_settings
+from app.core.errors import InputError
+from app.jobs.manager import JobManager
+
+Install = Callable[[JobManager], JobManager]
+
+SMALL: dict[str, Any] = {"label": "tiny", "model": {"hidden": [4]}, "epochs": 2}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses NaN / Infinity (which browsers' JSON.parse reject)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def parse_sse(text: str) -> list[dict[str, Any]]:
+    """Parse an event stream: blocks split on blank lines, ``field: value`` lines, ``:`` comments.
+
+    Returns one dict per block that has any field: ``event``, ``id`` (int), ``data`` (decoded
+    JSON), ``retry`` (int). Comment-only blocks are skipped.
+    """
+    blocks = []
+    for raw in text.replace("\r\n", "\n").split("\n\n"):
+        block: dict[str, Any] = {}
+        data_lines = []
+        for line in raw.split("\n"):
+            if not line or line.startswith(":"):
+                continue
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data_lines.append(value)
+            elif name in ("id", "retry"):
+                block[name] = int(value)
+            elif name == "event":
+                block[name] = value
+            else:
+                raise AssertionError(f"unexpected SSE field {name!r}")
+        if data_lines:
+            block["data"] = strict_json("\n".join(data_lines))
+        if block:
+            blocks.append(block)
+    return blocks
+
+
+def stream_events(client: TestClient, job_id: str, **kwargs: Any) -> list[dict[str, Any]]:
+    """The events (blocks with data) of a whole stream."""
+    response = client.get(f"/api/jobs/{job_id}/events", **kwargs)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return [b for b in parse_sse(response.text) if "data" in b]
+
+
+def settings(**overrides: Any) -> Settings:
+    base = {"max_concurrent_jobs": 2, "max_kept_jobs": 50, "job_ttl_seconds": 3600.0,
+            "max_events_per_job": 2000}
+    return Settings(**{**base, **overrides})
+
+
+def scripted_trainer(n_metrics: int = 6, n_epochs: int = 2, delay: float = 0.0) -> Callable[..., dict[str, Any]]:
+    """Emits ``n_metrics`` metrics per epoch (one with a NaN loss) and an epoch event per epoch."""
+
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+        total = n_metrics * n_epochs
+        for epoch in range(n_epochs):
+            for k in range(n_metrics):
+                if should_stop():
+                    return {"epochs_run": epoch}
+                step = epoch * n_metrics + k
+                loss = float("nan") if step == 1 else 1.0 / (step + 1)
+                emit("metrics", {"step": step, "progress": step / total, "train_loss": loss})
+                time.sleep(delay)
+            emit("epoch", {"epoch": epoch + 1, "progress": (epoch + 1) / n_epochs})
+        return {"epochs_run": n_epochs, "test_acc": 0.75, "test_loss": float("inf")}
+
+    return train
+
+
+class Gate:
+    """A trainer that emits one event, then waits to be released (or cancelled)."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.started = threading.Semaphore(0)
+
+    def __call__(self, config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN204
+        emit("metrics", {"step": 0, "progress": 0.0})
+        self.started.release()
+        while not self.release.wait(0.01):
+            if should_stop():
+                return {"epochs_run": 0}
+        emit("epoch", {"epoch": 1, "progress": 1.0})
+        return {"epochs_run": 1}
+
+    def wait_started(self, n: int = 1) -> None:
+        for _ in range(n):
+            assert self.started.acquire(timeout=3.0), "the fake trainer did not start"
+
+
+def busy_trainer(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN201
+    """Training-like CPU work (NumPy matrix products plus Python glue) until cancelled or 5 s."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 256))
+    w = rng.standard_normal((256, 256)) / 16.0
+    deadline = time.monotonic() + 5.0
+    step = 0
+    while not should_stop() and time.monotonic() < deadline:
+        h = np.tanh(x @ w)
+        w -= 1e-3 * (x.T @ (1.0 - h * h)) / len(x)
+        step += 1
+        if step % 50 == 0:
+            emit("metrics", {"step": step, "progress": 0.0})
+    return {"epochs_run": 0, "steps": step}
+
+
+@pytest.fixture
+def use_manager(client: TestClient) -> Iterator[Install]:
+    """Install a manager for this test only; shut it down afterwards."""
+    installed: list[JobManager] = []
+
+    def install(manager: JobManager) -> JobManager:
+        client.app.dependency_overrides[get_job_manager] = lambda: manager
+        installed.append(manager)
+        return manager
+
+    yield install
+    client.app.dependency_overrides.pop(get_job_manager, None)
+    for manager in installed:
+        manager.shutdown(timeout=3.0)
+
+
+@pytest.fixture
+def gate() -> Iterator[Gate]:
+    g = Gate()
+    yield g
+    g.release.set()
+
+
+def wait_status(client: TestClient, job_id: str, statuses: set[str], timeout: float = 5.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/api/jobs/{job_id}").json()
+        if body["status"] in statuses or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
+
+
+def wait_idle(manager: JobManager, timeout: float = 3.0) -> None:
+    deadline = time.monotonic() + timeout
+    while manager.running_units and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert manager.running_units == 0
+
+
+# --- the stream -------------------------------------------------------------------------------
+
+
+def test_stream_is_valid_sse_with_increasing_ids_and_a_final_done(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer(delay=0.005)))
+    created = client.post("/api/jobs", json=SMALL)
+    assert created.status_code == 202
+    body = created.json()
+    assert body["id"].startswith("j-") and body["status"] in ("queued", "running")
+
+    response = client.get(f"/api/jobs/{body['id']}/events")
+    assert response.headers["content-type"].startswith("text/event-stream")
+    blocks = parse_sse(response.text)
+    assert blocks[0] == {"retry": 2000}  # the reconnection hint comes first, without an event
+    events = [b for b in blocks if "data" in b]
+    names = [e["event"] for e in events]
+    assert names == ["metrics"] * 6 + ["epoch"] + ["metrics"] * 6 + ["epoch"] + ["done"]
+    ids = [e["id"] for e in events]
+    assert ids == list(range(1, 16))
+    assert events[1]["data"]["train_loss"] is None  # NaN became null
+    assert events[0]["data"] == {"step": 0, "progress": 0.0, "train_loss": 1.0}
+    assert events[-1]["data"] == {"status": "done", "summary": {"epochs_run": 2, "test_acc": 0.75, "test_loss": None}}
+
+
+def test_stream_delivers_events_live_while_the_job_runs(client: TestClient, use_manager: Install, gate: Gate) -> None:
+    use_manager(JobManager(settings(), trainer=gate))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    gate.wait_started()
+    watchdog = threading.Timer(5.0, gate.release.set)  # never let a broken stream hang the test
+    watchdog.start()
+    try:
+        lines: list[str] = []
+        with client.stream("GET", f"/api/jobs/{job_id}/events") as response:
+            it = response.iter_lines()
+            for line in it:  # read up to the end of the first real event
+                lines.append(line)
+                if line == "" and any(ln.startswith("data:") for ln in lines):
+                    break
+            first = parse_sse("\n".join(lines) + "\n\n")
+            assert [b.get("event") for b in first if "data" in b] == ["metrics"]
+            assert client.get(f"/api/jobs/{job_id}").json()["status"] == "running"
+            assert not gate.release.is_set()
+            gate.release.set()
+            rest = parse_sse("\n".join(it))
+        assert [b["event"] for b in rest if "data" in b] == ["epoch", "done"]
+        assert [b["id"] for b in rest if "data" in b] == [2, 3]
+    finally:
+        watchdog.cancel()
+
+
+def test_reconnecting_with_last_event_id_replays_exactly_the_later_events(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer()))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    full = stream_events(client, job_id)
+    for k in (0, 1, 7, 14):
+        resumed = stream_events(client, job_id, headers={"Last-Event-ID": str(k)})
+        assert resumed == [e for e in full if e["id"] > k]
+    assert stream_events(client, job_id, params={"last_event_id": 12}) == full[12:]
+    # EventSource keeps the URL on reconnect but updates the header: the header wins.
+    both = stream_events(client, job_id, params={"last_event_id": 3}, headers={"Last-Event-ID": "13"})
+    assert [e["id"] for e in both] == [14, 15]
+
+
+def test_stream_of_a_finished_job_after_its_last_event_answers_204(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    last = stream_events(client, job_id)[-1]
+    assert last["event"] == "done"
+    response = client.get(f"/api/jobs/{job_id}/events", headers={"Last-Event-ID": str(last["id"])})
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_bad_last_event_id_is_a_422_naming_it(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    response = client.get(f"/api/jobs/{job_id}/events", headers={"Last-Event-ID": "abc"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["header", "Last-Event-ID"]
+
+
+def test_unknown_job_is_404_everywhere(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer()))
+    for method, url in (("GET", "/api/jobs/j-missing/events"), ("GET", "/api/jobs/j-missing"),
+                        ("DELETE", "/api/jobs/j-missing")):
+        response = client.request(method, url)
+        assert response.status_code == 404, url
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["path", "job_id"] and "j-missing" in detail["msg"]
+
+
+# --- job state --------------------------------------------------------------------------------
+
+
+def test_job_detail_has_status_config_history_and_summary(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer()))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    streamed = stream_events(client, job_id)
+    response = client.get(f"/api/jobs/{job_id}")
+    assert response.status_code == 200
+    body = strict_json(response.text)
+    assert body["status"] == "done" and body["label"] == "tiny" and body["progress"] == 1.0
+    assert body["config"]["model"]["hidden"] == [4] and body["config"]["epochs"] == 2
+    assert body["config"]["optimizer"]["optimizer"] == "adam"  # defaults are filled in
+    assert body["history"] == streamed
+    assert body["summary"] == {"epochs_run": 2, "test_acc": 0.75, "test_loss": None}
+    assert body["created"].endswith("Z")
+
+    listing = client.get("/api/jobs").json()
+    assert listing == [{"id": job_id, "status": "done", "label": "tiny", "created": body["created"],
+                        "progress": 1.0}]
+
+
+def test_trainer_input_error_ends_the_stream_with_an_error_event(client: TestClient, use_manager: Install) -> None:
+    def failing(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+        raise InputError("dataset.name", "the MNIST files are missing")
+
+    use_manager(JobManager(settings(), trainer=failing))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    events = stream_events(client, job_id)
+    assert [e["event"] for e in events] == ["error"]
+    assert events[0]["data"]["message"] == "the MNIST files are missing"
+    assert client.get(f"/api/jobs/{job_id}").json()["status"] == "error"
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+def test_health_answers_promptly_while_two_jobs_train(client: TestClient, use_manager: Install) -> None:
+    manager = use_manager(JobManager(settings(max_concurrent_jobs=2), trainer=busy_trainer))
+    ids = [client.post("/api/jobs", json=SMALL).json()["id"] for _ in range(2)]
+    assert [j.status.value for j in manager.jobs()] == ["running", "running"]
+    worst = 0.0
+    for _ in range(5):
+        t0 = time.perf_counter()
+        assert client.get("/api/health").json() == {"status": "ok"}
+        worst = max(worst, time.perf_counter() - t0)
+        time.sleep(0.05)
+    assert worst < 0.5
+    assert [j.status.value for j in manager.jobs()] == ["running", "running"]  # still training
+    for job_id in ids:
+        assert client.delete(f"/api/jobs/{job_id}").json() == {"id": job_id, "status": "cancelled"}
+
+
+def test_beyond_max_concurrent_jobs_is_429_naming_the_limit(client: TestClient, use_manager: Install, gate: Gate) -> None:
+    manager = use_manager(JobManager(settings(max_concurrent_jobs=1), trainer=gate))
+    first = client.post("/api/jobs", json=SMALL)
+    assert first.status_code == 202
+    gate.wait_started()
+    for url, body in (("/api/jobs", SMALL), ("/api/comparisons", {"configs": [SMALL, SMALL]})):
+        refused = client.post(url, json=body)
+        assert refused.status_code == 429
+        detail = refused.json()["detail"][0]
+        assert "max_concurrent_jobs=1" in detail["msg"] and detail["type"] == "too_many_jobs"
+        assert refused.headers["retry-after"] == "5"
+    gate.release.set()
+    wait_status(client, first.json()["id"], {"done"})
+    wait_idle(manager)
+    assert client.post("/api/jobs", json=SMALL).status_code == 202
+
+
+def test_delete_cancels_a_running_job_within_a_second(client: TestClient, use_manager: Install, gate: Gate) -> None:
+    use_manager(JobManager(settings(), trainer=gate))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    gate.wait_started()
+    t0 = time.perf_counter()
+    response = client.delete(f"/api/jobs/{job_id}")
+    assert time.perf_counter() - t0 < 1.0
+    assert response.json() == {"id": job_id, "status": "cancelled"}
+    events = stream_events(client, job_id)
+    assert [e["event"] for e in events] == ["metrics", "cancelled"]
+    assert events[-1]["data"]["status"] == "cancelled"
+    # A finished job is left as it is.
+    assert client.delete(f"/api/jobs/{job_id}").json() == {"id": job_id, "status": "cancelled"}
+
+
+def test_comparison_runs_jobs_in_order_each_with_its_own_stream(client: TestClient, use_manager: Install) -> None:
+    labels: list[str] = []
+    lock = threading.Lock()
+
+    def recording(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+        with lock:
+            labels.append(config["label"])
+        emit("epoch", {"epoch": 1, "label": config["label"]})
+        time.sleep(0.02)
+        return {"epochs_run": 1}
+
+    use_manager(JobManager(settings(max_concurrent_jobs=1), trainer=recording))
+    configs = [{**SMALL, "label": f"run {i}", "optimizer": {"optimizer": opt}}
+               for i, opt in enumerate(("sgd", "momentum", "adam"))]
+    response = client.post("/api/comparisons", json={"configs": configs})
+    assert response.status_code == 202
+    body = response.json()
+    assert body["id"].startswith("c-") and len(body["job_ids"]) == 3
+    statuses = {job["id"]: job["status"] for job in client.get("/api/jobs").json()}
+    assert statuses[body["job_ids"][2]] == "queued"
+    for i, job_id in enumerate(body["job_ids"]):
+        events = stream_events(client, job_id)
+        assert [e["event"] for e in events] == ["epoch", "done"]
+        assert events[0]["data"]["label"] == f"run {i}"
+    assert labels == ["run 0", "run 1", "run 2"]
+    detail = client.get(f"/api/jobs/{body['job_ids'][1]}").json()
+    assert detail["config"]["optimizer"]["optimizer"] == "momentum"
+
+
+def test_events_are_bounded_per_job(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings(max_events_per_job=10), trainer=scripted_trainer(n_metrics=30, n_epochs=3)))
+    job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+    wait_status(client, job_id, {"done"})
+    history = client.get(f"/api/jobs/{job_id}").json()["history"]
+    assert len(history) <= 10
+    assert [e["data"]["epoch"] for e in history if e["event"] == "epoch"] == [1, 2, 3]
+    assert history[-1]["event"] == "done" and history[-1]["id"] == 3 * 30 + 3 + 1
+    assert history[0]["id"] == 1
+    ids = [e["id"] for e in history]
+    assert all(a < b for a, b in zip(ids, ids[1:]))
+    assert stream_events(client, job_id) == history
+
+
+def test_finished_jobs_are_evicted_beyond_max_kept_jobs(client: TestClient, use_manager: Install) -> None:
+    manager = use_manager(JobManager(settings(max_kept_jobs=2, max_concurrent_jobs=1),
+                                     trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
+    ids = []
+    for _ in range(3):
+        job_id = client.post("/api/jobs", json=SMALL).json()["id"]
+        wait_status(client, job_id, {"done"})
+        wait_idle(manager)
+        ids.append(job_id)
+        time.sleep(0.01)  # distinct finish times
+    assert [job["id"] for job in client.get("/api/jobs").json()] == ids[1:]
+    assert client.get(f"/api/jobs/{ids[0]}").status_code == 404
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _rejected(client: TestClient, body: dict[str, Any], url: str = "/api/jobs") -> dict[str, Any]:
+    response = client.post(url, json=body)
+    assert response.status_code == 422, response.text
+    return response.json()["detail"][0]
+
+
+@pytest.mark.parametrize(
+    ("patch", "loc", "words"),
+    [
+        ({"model": {"hidden": [10] * 20}}, ["body", "model", "hidden"], ["max_layers", "10", "20"]),
+        ({"model": {"hidden": [8, 10_000]}}, ["body", "model", "hidden"], ["max_width", "512", "10000", "layer 1"]),
+        ({"model": {"hidden": [0]}}, ["body", "model", "hidden"], ["at least 1"]),
+        ({"epochs": 10**6}, ["body", "epochs"], ["max_epochs", "500"]),
+        ({"optimizer": {"optimizer": "adamax"}}, ["body", "optimizer", "optimizer"], ["sgd", "adam"]),
+        ({"optimizer": {"optimizer": "newton"}}, ["body", "optimizer", "optimizer"], ["newton", "2-D"]),
+        ({"optimizer": {"optimizer": "sgd", "params": {"lr": 1000}}}, ["body", "optimizer", "params", "lr"], ["100"]),
+        ({"optimizer": {"optimizer": "sgd", "params": {"beta1": 0.9}}}, ["body", "optimizer", "params", "beta1"], ["allowed"]),
+        ({"optimizer": {"schedule": {"type": "exponential", "decay_steps": 0}}},
+         ["body", "optimizer", "schedule", "decay_steps"], ["between"]),
+        ({"optimizer": {"clip": {"mode": "sideways", "max": 1}}}, ["body", "optimizer", "clip", "mode"], ["norm"]),
+        ({"model": {"activation": "swish"}}, ["body", "model", "activation"], ["sigmoid", "relu"]),
+        ({"model": {"init": "glorot"}}, ["body", "model", "init"], ["he_normal"]),
+        ({"dataset": {"name": "cifar"}}, ["body", "dataset", "name"], ["digits"]),
+        ({"dataset": {"name": "xor", "n_samples": 10**7}}, ["body", "dataset", "n_samples"], ["max_samples"]),
+        ({"telemetry": {"bins": 10_000}}, ["body", "telemetry", "bins"], ["200"]),
+        ({"model": {"dropout": 1.0}}, ["body", "model", "dropout"], ["0.95"]),
+        ({"epoch": 5}, ["body", "epoch"], ["not permitted"]),
+    ],
+)
+def test_bad_configs_are_422_naming_the_field_and_limit(client: TestClient, patch: dict[str, Any],
+                                                        loc: list[str], words: list[str]) -> None:
+    detail = _rejected(client, {**SMALL, **patch})
+    assert detail["loc"] == loc
+    for word in words:
+        assert word in detail["msg"], (word, detail["msg"])
+
+
+def test_non_finite_numbers_in_the_body_are_rejected(client: TestClient) -> None:
+    response = client.post("/api/jobs", content='{"model": {"init_std": NaN}}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "model", "init_std"]
+
+
+def test_early_stopping_needs_a_validation_split(client: TestClient) -> None:
+    detail = _rejected(client, {**SMALL, "dataset": {"val_fraction": 0.0},
+                                "early_stopping": {"monitor": "val_loss"}})
+    assert "val_fraction" in detail["msg"]
+
+
+def test_comparison_size_is_limited_and_errors_name_the_run(client: TestClient) -> None:
+    limit = get_settings().max_comparison_runs
+    detail = _rejected(client, {"configs": [SMALL] * (limit + 1)}, "/api/comparisons")
+    assert detail["loc"] == ["body", "configs"] and "max_comparison_runs" in detail["msg"]
+    assert _rejected(client, {"configs": []}, "/api/comparisons")["loc"] == ["body", "configs"]
+    bad = {**SMALL, "optimizer": {"optimizer": "sgd", "params": {"lr": -1}}}
+    detail = _rejected(client, {"configs": [SMALL, bad]}, "/api/comparisons")
+    assert detail["loc"] == ["body", "configs", "1", "optimizer", "params", "lr"]
+
+
+def test_limits_follow_the_environment(client: TestClient, use_manager: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+    use_manager(JobManager(settings(), trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
+    monkeypatch.setenv("PLAYGROUND_MAX_EPOCHS", "5")
+    monkeypatch.setenv("PLAYGROUND_MAX_LAYERS", "2")
+    get_settings.cache_clear()
+    try:
+        detail = _rejected(client, {**SMALL, "epochs": 6})
+        assert "max_epochs=5" in detail["msg"] and "PLAYGROUND_MAX_EPOCHS" in detail["msg"]
+        assert "max_layers=2" in _rejected(client, {**SMALL, "model": {"hidden": [3, 3, 3]}})["msg"]
+        assert client.post("/api/jobs", json={**SMALL, "epochs": 5}).status_code == 202
+    finally:
+        monkeypatch.delenv("PLAYGROUND_MAX_EPOCHS")
+        monkeypatch.delenv("PLAYGROUND_MAX_LAYERS")
+        get_settings.cache_clear()
+
+
+# --- the real trainer -------------------------------------------------------------------------
+
+
+def test_real_training_end_to_end_on_xor(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings()))  # the default trainer: app.core.training.train
+    config = {"label": "xor", "dataset": {"name": "xor", "n_samples": 200, "seed": 1},
+              "model": {"hidden": [8], "activation": "tanh", "init": "xavier_normal"},
+              "optimizer": {"optimizer": "adam", "params": {"lr": 0.05}},
+              "batch_size": 20, "epochs": 2, "seed": 0,
+              "telemetry": {"interval": 4, "bins": 12, "sample_size": 100}}
+    response = client.post("/api/jobs", json=config)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    t0 = time.perf_counter()
+    events = stream_events(client, job_id)
+    assert time.perf_counter() - t0 < 15
+    names = [e["event"] for e in events]
+    assert names[-1] == "done", events[-1]
+    assert names.count("epoch") == 2 and "metrics" in names
+    ids = [e["id"] for e in events]
+    assert ids == sorted(set(ids))
+    metrics = next(e["data"] for e in events if e["event"] == "metrics")
+    (layer,) = metrics["layers"]
+    assert len(layer["act"]["edges"]) == 13 and len(layer["act"]["counts"]) == 12
+    assert sum(layer["act"]["counts"]) == 100 * 8  # every unit of every sampled input
+    summary = events[-1]["data"]["summary"]
+    assert summary["epochs_run"] == 2
+    assert 0.0 <= summary["test_acc"] <= 1.0
+    assert client.get(f"/api/jobs/{job_id}").json()["status"] == "done"
+
+
+def test_real_training_stops_within_a_second_when_cancelled(client: TestClient, use_manager: Install) -> None:
+    use_manager(JobManager(settings()))
+    config = {"dataset": {"name": "digits"}, "model": {"hidden": [100, 100, 100]}, "epochs": 200}
+    job_id = client.post("/api/jobs", json=config).json()["id"]
+    body = wait_status(client, job_id, {"running"})
+    deadline = time.monotonic() + 5.0
+    while not body["history"] and time.monotonic() < deadline:  # wait for the first telemetry frame
+        time.sleep(0.02)
+        body = client.get(f"/api/jobs/{job_id}").json()
+    assert body["status"] == "running" and body["history"]
+    t0 = time.perf_counter()
+    assert client.delete(f"/api/jobs/{job_id}").json() == {"id": job_id, "status": "cancelled"}
+    assert time.perf_counter() - t0 < 1.0
+    events = stream_events(client, job_id)
+    assert events[-1]["event"] == "cancelled"
+    assert events[-1]["data"]["summary"]["epochs_run"] < 200
