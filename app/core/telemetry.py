@@ -146,7 +146,7 @@ class FixedHistogram:
         scaled = np.clip(v, self.lo, self.hi)
         scaled -= self.lo
         scaled *= self.bins / (self.hi - self.lo)
-        idx = scaled.astype(np.int32)
+        idx = scaled.astype(np.intp)
         np.minimum(idx, self.bins - 1, out=idx)
         counts = np.bincount(idx, minlength=self.bins)
         return {

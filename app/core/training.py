@@ -84,7 +84,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "epochs": 20,
     "seed": 0,
     "early_stopping": None,
-    "telemetry": {"interval": 10, "bins": 30, "sample_size": 500},
+    "telemetry": {"interval": 50, "bins": 30, "sample_size": 500},
 }
 
 
