@@ -110,7 +110,12 @@ def test_events_follow_the_contract() -> None:
     summary, events = run(DIGITS_SMALL)
     metrics, epochs = of(events, "metrics"), of(events, "epoch")
     steps_per_epoch = math.ceil(200 / 50)
-    assert [m["step"] for m in metrics] == list(range(2, 3 * steps_per_epoch + 1, 2))
+    # A frame at initialisation (step 0, no training loss yet), then every `interval` steps.
+    assert [m["step"] for m in metrics] == [0, *range(2, 3 * steps_per_epoch + 1, 2)]
+    init, metrics = metrics[0], metrics[1:]
+    assert init["epoch"] == 0 and init["train_loss"] is None and init["val_loss"] > 0
+    assert all(layer["grad_norm"] is None and layer["update_ratio"] is None for layer in init["layers"])
+    assert sum(init["layers"][0]["act"]["counts"]) == 100 * 32
     assert [e["epoch"] for e in epochs] == [1, 2, 3]
     assert [e["step"] for e in epochs] == [4, 8, 12]
     assert metrics[0]["epoch"] == pytest.approx(0.5)
@@ -140,7 +145,7 @@ def test_update_ratio_is_norm_of_last_update_over_weight_norm() -> None:
     _, events = run({**DIGITS_SMALL, "model": {"hidden": [16], "activation": "relu"},
                      "optimizer": {"optimizer": "sgd", "params": {"lr": 0.1}}, "batch_size": 0,
                      "telemetry": {"interval": 1, "bins": 10, "sample_size": 50}})
-    for m in of(events, "metrics"):
+    for m in of(events, "metrics")[1:]:  # [0] is the frame at initialisation (no update yet)
         layer = m["layers"][0]
         assert layer["update_ratio"] == pytest.approx(0.1 * layer["grad_norm"] / layer["weight_norm"], rel=1e-4)
 

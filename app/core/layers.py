@@ -209,14 +209,15 @@ class BatchNorm(Layer):
     momentum : float
         Weight of the old running value (0.9 by default).
     eps : float
-        ε added to the variance.
+        ε added to the variance (1e-7 as in the textbook: a larger ε swamps the tiny batch
+        variances of very small initial weights, the case batch norm is meant to rescue).
     """
 
     def __init__(
         self,
         n_features: int,
         momentum: float = 0.9,
-        eps: float = 1e-5,
+        eps: float = 1e-7,
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__(dtype)

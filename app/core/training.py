@@ -3,7 +3,8 @@
 ``train(config, emit, should_stop)`` trains an :class:`~app.core.network.MLP` on a data set and
 reports as it goes:
 
-* ``emit("metrics", …)`` every ``telemetry.interval`` optimizer steps: running averages of the
+* ``emit("metrics", …)`` at step 0 (the network at initialisation: telemetry and validation
+  metrics, no training loss yet) and then every ``telemetry.interval`` optimizer steps: running averages of the
   training loss/accuracy over the current epoch's batches so far, validation loss/accuracy, the
   learning rate, per-hidden-layer telemetry (``telemetry.py``) and, for 2-D data sets, every
   ``BOUNDARY_EVERY``-th metrics event a decision-boundary grid;
@@ -341,7 +342,38 @@ def train(
         eta = elapsed / step * (total_steps - step) if step else None
         return {"progress": step / total_steps, "elapsed": elapsed, "eta": finite_or_none(eta)}
 
+    def emit_metrics(epoch_value: float, train_loss: float | None, train_acc: float | None) -> None:
+        """One ``metrics`` event: curves plus per-layer telemetry of the fixed sample."""
+        nonlocal n_metrics
+        val_loss, val_acc = evaluate(net, x_val_ev, y_val_ev)
+        net.forward(x_tel, training=False)
+        updates = last_deltas if last_deltas is not None else [None] * len(params)
+        layers = recorder.frame(
+            net.pre_activations,
+            net.activations,
+            [params[i] for i in hidden_w],
+            [grads[i] for i in hidden_w] if last_deltas is not None else [None] * len(hidden_w),
+            [updates[i] for i in hidden_w],
+        )
+        payload = {
+            "step": step,
+            "epoch": epoch_value,
+            **timing(),
+            "train_loss": finite_or_none(train_loss),
+            "train_acc": train_acc,
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": finite_or_none(lr),
+            "layers": layers,
+        }
+        if is_2d and n_metrics % BOUNDARY_EVERY == 0:
+            payload["boundary"] = decision_boundary(net, data, points=boundary_idx)
+        n_metrics += 1
+        emit("metrics", payload)
+
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        # Step 0: the network at initialisation (histograms before any training; no batch yet).
+        emit_metrics(0.0, None, None)
         for epoch in range(1, epochs + 1):
             order = shuffle_rng.permutation(n_train)
             loss_sum, correct, seen = 0.0, 0, 0
@@ -367,30 +399,7 @@ def train(
                 seen += len(idx)
 
                 if step % interval == 0:
-                    val_loss, val_acc = evaluate(net, x_val_ev, y_val_ev)
-                    net.forward(x_tel, training=False)
-                    layers = recorder.frame(
-                        net.pre_activations,
-                        net.activations,
-                        [params[i] for i in hidden_w],
-                        [grads[i] for i in hidden_w],
-                        [last_deltas[i] for i in hidden_w],
-                    )
-                    payload = {
-                        "step": step,
-                        "epoch": (epoch - 1) + (b + 1) / steps_per_epoch,
-                        **timing(),
-                        "train_loss": finite_or_none(loss_sum / seen),
-                        "train_acc": correct / seen,
-                        "val_loss": val_loss,
-                        "val_acc": val_acc,
-                        "lr": finite_or_none(lr),
-                        "layers": layers,
-                    }
-                    if is_2d and n_metrics % BOUNDARY_EVERY == 0:
-                        payload["boundary"] = decision_boundary(net, data, points=boundary_idx)
-                    n_metrics += 1
-                    emit("metrics", payload)
+                    emit_metrics((epoch - 1) + (b + 1) / steps_per_epoch, loss_sum / seen, correct / seen)
             if status != "done":
                 break
 
