@@ -1,0 +1,381 @@
+"""The Optimizer Lab page driven in Chromium the way a person would use it.
+
+Numbers are checked against independent truth: the course's worked example (SPEC §2: GD with
+η = 0.1 on J from (−5, 4) gives x(1) = (−3.6, 1.9), x(2) = (−2.69, 0.78), x(30) ≈ (−0.0161,
+−0.00665); stability limit 2/(3+√2)), hand-computed first steps (Nesterov, custom f), and the
+AdaGrad accumulator recomputed from the plotted path and the known gradient of x²/20 + y².
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+
+import pytest
+
+
+READY = "#optimizer-lab[data-ready=true]"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def open_lab(page, url: str = "/"):
+    """Open the page and wait for the first run to be drawn."""
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=20_000)
+    return page
+
+
+def runs_done(page) -> int:
+    return int(page.get_attribute("#optimizer-lab", "data-runs") or 0)
+
+
+def wait_new_run(page, before: int) -> None:
+    """Wait until a run newer than `before` has finished and nothing is in flight."""
+    page.wait_for_function(
+        """n => { const r = document.getElementById('optimizer-lab');
+                  return Number(r.dataset.runs || 0) > n && r.dataset.busy === 'false'; }""",
+        arg=before,
+        timeout=20_000,
+    )
+
+
+def traces(page, kind: str) -> list[dict]:
+    """The main plot's traces of one kind (path, current, ghost, arrow_update, …), in run order."""
+    return page.evaluate(
+        """kind => document.getElementById('main-plot').data
+             .filter(d => d.meta && d.meta.kind === kind)
+             .map(d => ({x: Array.from(d.x), y: Array.from(d.y), name: d.name, run: d.meta.run}))""",
+        kind,
+    )
+
+
+def wait_path_lengths(page, lengths: list[int]) -> None:
+    page.wait_for_function(
+        """want => { const d = document.getElementById('main-plot').data || [];
+                     const got = d.filter(t => t.meta && t.meta.kind === 'path').map(t => t.x.length);
+                     return JSON.stringify(got) === JSON.stringify(want); }""",
+        arg=lengths,
+        timeout=20_000,
+    )
+
+
+def lab_at_preset(page, preset: str = "textbook"):
+    """The shared page, reset to a preset (opening the lab first if needed)."""
+    if not page.url.startswith("http") or page.query_selector(READY) is None:
+        open_lab(page)
+    before = runs_done(page)
+    page.click(f"[data-testid=preset-{preset}]")
+    wait_new_run(page, before)
+    page.evaluate("window.scrollTo(0, 0)")
+    return page
+
+
+@pytest.fixture
+def lab(module_page):
+    """The module's shared page showing the textbook figure (the first visit's configuration)."""
+    return lab_at_preset(module_page, "textbook")
+
+
+def card(page, index: int):
+    return page.locator(f'[data-testid=run-card][data-index="{index}"]')
+
+
+def close(a: float, b: float, tol: float = 1e-9) -> bool:
+    return abs(a - b) <= tol
+
+
+# --------------------------------------------------------------------------------------------
+# tests
+
+
+def test_pick_surface_configure_two_optimizers_and_run(lab):
+    page = lab
+    page.uncheck("#auto-run")  # drive it with the Run button, like a careful teacher
+    page.select_option("#surface-select", "course_quadratic")
+    assert page.input_value("#start-x") == "-5"
+    assert page.input_value("#start-y") == "4"
+    assert "x^2 + 2y^2 - xy" in page.get_attribute("#surface-formula math", "data-tex")
+
+    # textbook preset has four runs: keep two
+    card(page, 3).get_by_test_id("run-remove").click()
+    card(page, 2).get_by_test_id("run-remove").click()
+    assert page.locator("[data-testid=run-card]").count() == 2
+
+    card(page, 0).get_by_test_id("run-optimizer").select_option("sgd")
+    card(page, 0).get_by_test_id("param-lr").fill("0.1")
+    card(page, 1).get_by_test_id("run-optimizer").select_option("nesterov")
+    card(page, 1).get_by_test_id("param-lr").fill("0.05")
+    # the card shows Nesterov's update rule as MathML
+    tex = card(page, 1).locator("[data-testid=run-equation] math").evaluate_all("ms => ms.map(m => m.dataset.tex)")
+    assert any("\\mu v" in line for line in tex)
+    assert card(page, 1).locator("[data-testid=run-equation] mfrac, [data-testid=run-equation] mi").count() > 0
+    page.fill("#steps-input", "25")
+
+    before = runs_done(page)
+    page.click("#run-button")
+    wait_new_run(page, before)
+    wait_path_lengths(page, [26, 26])
+    sgd, nesterov = traces(page, "path")
+    # GD: x(1) = x(0) − 0.1 ∇J(−5, 4) = (−5, 4) − 0.1 (−14, 21) = (−3.6, 1.9)
+    assert close(sgd["x"][1], -3.6) and close(sgd["y"][1], 1.9)
+    # Nesterov, v0 = 0: v = −η g = (0.7, −1.05); θ ← θ + μ v − η g = (−5 + 0.63 + 0.7, 4 − 0.945 − 1.05)
+    assert close(nesterov["x"][1], -3.67) and close(nesterov["y"][1], 2.005)
+    assert page.locator("[data-testid=result-row]").count() == 2
+    assert "SGD η=0.1" in page.inner_text("#results-body")
+
+    # more than 2,000 steps: streamed, drawn while it arrives, every point there at the end
+    page.fill("#steps-input", "2500")
+    before = runs_done(page)
+    page.click("#run-button")
+    wait_new_run(page, before)
+    wait_path_lengths(page, [2501, 2501])
+    assert "2,000" in page.inner_text("#inspector")  # streamed runs carry no per-step internals
+
+
+def test_course_preset_worked_numbers_threshold_and_divergence(module_page):
+    page = lab_at_preset(module_page, "course")
+    wait_path_lengths(page, [31, 31, 31])
+    gd01 = traces(page, "path")[0]
+    assert gd01["name"] == "GD η=0.1"
+    assert close(gd01["x"][1], -3.6) and close(gd01["y"][1], 1.9)
+    assert close(gd01["x"][2], -2.69) and close(gd01["y"][2], 0.78)
+    assert close(gd01["x"][30], -0.0161, 5e-4) and close(gd01["y"][30], -0.00665, 5e-5)
+    table = page.inner_text("#results-body")
+    for label in ("GD η=0.1", "GD η=0.01", "GD η=0.5"):
+        assert label in table
+
+    # the lr sweep marks plain GD's stability limit 2/λ_max = 2/(3 + √2) ≈ 0.453
+    page.click("#sweep-button")
+    page.wait_for_function(
+        "() => { const d = document.getElementById('sweep-plot'); return d.data && d.data.some(t => t.meta && t.meta.kind === 'sweep'); }",
+        timeout=20_000,
+    )
+    x0 = page.evaluate("document.getElementById('sweep-plot').layout.shapes[0].x0")
+    assert close(x0, 2 / (3 + math.sqrt(2)), 1e-6)
+
+    # η = 0.5 > 0.453 diverges: a badge with the step, not an error
+    before = runs_done(page)
+    page.fill("#steps-input", "200")
+    wait_new_run(page, before)
+    row = page.locator("[data-testid=result-row]").nth(2)
+    match = re.search(r"diverged at step (\d+)", row.inner_text())
+    assert match, row.inner_text()
+    diverged_at = int(match.group(1))
+    # independent: iterate GD with η = 0.5 until |θ| or |J| leaves the divergence bound (1e8)
+    x, y, k = -5.0, 4.0, 0
+    while max(abs(x), abs(y), abs(x * x + 2 * y * y - x * y)) <= 1e8:
+        x, y, k = x - 0.5 * (2 * x - y), y - 0.5 * (4 * y - x), k + 1
+    assert diverged_at == k
+    # the drawn path holds exactly the in-bound iterates θ0 … θ(k−1) (docs/API.md)
+    assert len(traces(page, "path")[2]["x"]) == k
+    assert card(page, 2).get_by_test_id("run-status").is_visible()
+    assert page.is_hidden("#run-error")
+    assert len(traces(page, "path")[0]["x"]) == 201  # η = 0.1 still runs all 200 steps
+
+
+def test_click_on_contour_sets_start_then_export(lab):
+    page = lab  # textbook figure: x ∈ [−10, 10], y ∈ [−5, 5]
+    page.locator("#main-plot").scroll_into_view_if_needed()
+    box = page.locator("#main-plot .nsewdrag").bounding_box()
+    before = runs_done(page)
+    page.mouse.click(box["x"] + 0.25 * box["width"], box["y"] + 0.75 * box["height"])
+    x = float(page.input_value("#start-x"))
+    y = float(page.input_value("#start-y"))
+    assert abs(x - (-5.0)) < 0.1 and abs(y - (-2.5)) < 0.1
+    start = traces(page, "start")[0]
+    assert close(start["x"][0], x) and close(start["y"][0], y)
+    wait_new_run(page, before)  # re-run on change is on by default
+    for path in traces(page, "path"):
+        assert close(path["x"][0], x) and close(path["y"][0], y)
+
+    # export what is on screen: JSON (request + full runs) and CSV (one row per run and step)
+    with page.expect_download() as info:
+        page.click("#export-json")
+    download = info.value
+    assert download.suggested_filename == "optimizer-runs.json"
+    data = json.loads(open(download.path(), encoding="utf-8").read())
+    assert data["request"]["steps"] == 30 and data["request"]["surface"] == "book_bowl"
+    assert data["request"]["start"] == [x, y]
+    assert [len(r["path"]) for r in data["runs"]] == [31, 31, 31, 31]
+    assert [r["optimizer"] for r in data["runs"]] == ["sgd", "momentum", "adagrad", "adam"]
+
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    assert len(rows) == 4 * 31
+    assert (rows[0]["step"], float(rows[0]["x"]), float(rows[0]["y"])) == ("0", x, y)
+
+
+def test_language_switch_reload_and_shared_link(page, new_page, live_server):
+    open_lab(page)
+    assert page.inner_text("#run-button") == "Run"
+    before = runs_done(page)
+    page.select_option("#surface-select", "himmelblau")
+    card(page, 0).get_by_test_id("param-lr").fill("0.005")
+    card(page, 1).get_by_test_id("run-optimizer").select_option("rmsprop")
+    wait_new_run(page, before)
+
+    page.click("[data-testid=lang-ko]")
+    assert page.inner_text("#run-button") == "실행"
+    assert page.inner_text("h2[data-i18n='lab.surface']") == "함수 곡면"
+    assert page.inner_text("[data-testid=nav-optimizer]") == "옵티마이저 실험실"
+    assert page.get_attribute("html", "lang") == "ko"
+    assert re.search("[가-힣]", page.inner_text("#surface-description"))
+    # no raw i18n key is left visible anywhere
+    raw = page.evaluate("[...document.querySelectorAll('[data-i18n]')].filter(e => e.textContent === e.dataset.i18n).length")
+    assert raw == 0
+
+    page.wait_for_function(
+        "() => ['himmelblau', 'rmsprop', '0.005'].every(s => location.hash.includes(s))", timeout=5_000
+    )
+    url = page.url
+    page.reload()
+    page.wait_for_selector(READY, timeout=20_000)
+
+    def same_configuration(pg) -> None:
+        assert pg.input_value("#surface-select") == "himmelblau"
+        assert pg.locator("[data-testid=run-card]").count() == 4
+        assert card(pg, 0).get_by_test_id("run-optimizer").input_value() == "sgd"
+        assert card(pg, 0).get_by_test_id("param-lr").input_value() == "0.005"
+        assert card(pg, 1).get_by_test_id("run-optimizer").input_value() == "rmsprop"
+        assert card(pg, 3).get_by_test_id("param-lr").input_value() == "0.3"  # Adam untouched
+
+    same_configuration(page)
+    assert page.inner_text("#run-button") == "실행"  # the language choice is remembered
+
+    # the shared link in another browser: same configuration, in that browser's language
+    # (a Korean browser with no stored choice gets Korean; English reload above kept its choice)
+    page.click("[data-testid=lang-en]")
+    assert page.inner_text("#run-button") == "Run"
+    other = new_page(locale="ko-KR")
+    open_lab(other, url.replace(live_server, ""))
+    same_configuration(other)
+    assert other.inner_text("#run-button") == "실행"
+
+
+def test_animation_slider_moves_marker_and_inspector(lab):
+    page = lab  # textbook figure, 30 steps
+    page.locator("#race-slider").fill("5")
+    wait_path_lengths(page, [6, 6, 6, 6])
+    assert page.inner_text("#race-label") == "step 5 / 30"
+    paths = traces(page, "path")
+    for path, marker in zip(paths, traces(page, "current"), strict=True):
+        assert marker["x"] == [path["x"][5]] and marker["y"] == [path["y"][5]]
+
+    # the update arrow of each run goes from θ5 to θ6 (read θ6 from the faint whole path)
+    ghosts = traces(page, "ghost")
+    for ghost, arrow in zip(ghosts, traces(page, "arrow_update"), strict=True):
+        assert close(arrow["x"][0], ghost["x"][5]) and close(arrow["x"][1], ghost["x"][6])
+        assert close(arrow["y"][0], ghost["y"][5]) and close(arrow["y"][1], ghost["y"][6])
+
+    # AdaGrad's accumulator h after update 5 = Σ_{i≤5} g_i², with ∇(x²/20 + y²) = (x/10, 2y)
+    adagrad = ghosts[2]
+    h = [
+        sum((adagrad["x"][i] / 10) ** 2 for i in range(6)),
+        sum((2 * adagrad["y"][i]) ** 2 for i in range(6)),
+    ]
+    insp = page.locator("[data-testid=inspector-card]").nth(2)
+    assert "step 5 → 6" in insp.inner_text()
+    h_row = insp.locator("tr", has_text="h = Σg²").locator("td")
+    shown = [float(h_row.nth(i).inner_text().replace("−", "-")) for i in range(2)]
+    assert all(abs(a - b) <= 1e-3 * abs(b) for a, b in zip(shown, h, strict=True))
+    eff_row = insp.locator("tr", has_text="effective")
+    assert eff_row.count() >= 1
+    eff = float(eff_row.first.locator("td").nth(1).inner_text().replace("−", "-"))
+    assert abs(eff - 1.5 / (math.sqrt(h[1]) + 1e-7)) <= 1e-3 * eff
+
+    page.click("#race-forward")
+    wait_path_lengths(page, [7, 7, 7, 7])
+    page.click("#race-back")
+    page.click("#race-back")
+    wait_path_lengths(page, [5, 5, 5, 5])
+    # the current step is part of the shareable state
+    page.wait_for_function("() => location.hash.includes(',k:4')", timeout=5_000)
+    page.click("#race-play")
+    page.wait_for_function("() => Number(document.getElementById('race-slider').value) >= 8", timeout=10_000)
+    page.click("#race-play")
+    assert page.get_attribute("#race-play", "data-state") == "paused"
+
+
+def test_custom_expression_is_validated_inline(lab):
+    page = lab
+    page.select_option("#surface-select", "custom")
+    page.fill("#expression-input", "x^2 + foo*y")
+    page.wait_for_selector("#expression-error:not([hidden])")
+    assert "foo" in page.inner_text("#expression-error")
+    assert page.get_attribute("#expression-input", "aria-invalid") == "true"
+
+    before = runs_done(page)
+    page.fill("#expression-input", "(x^2 + y^2)/4")
+    page.wait_for_selector("#expression-error", state="hidden")
+    wait_new_run(page, before)
+    wait_path_lengths(page, [31, 31, 31, 31])
+    sgd = traces(page, "path")[0]
+    x0, y0 = sgd["x"][0], sgd["y"][0]
+    # SGD η = 0.95 on (x² + y²)/4, ∇f = (x/2, y/2): θ1 = θ0 − 0.95 θ0/2
+    assert close(sgd["x"][1], x0 * (1 - 0.475), 1e-9) and close(sgd["y"][1], y0 * (1 - 0.475), 1e-9)
+    # the API locates the custom function's minimum (0, 0): distance from the start is |θ0|
+    dist = page.evaluate("document.getElementById('distance-plot').data[0].y[0]")
+    assert close(dist, math.hypot(x0, y0), 1e-9)
+    check_shell_modules(page)
+    assert "∇" in page.inner_text("#expression-gradient") or page.locator("#expression-gradient math").count() == 1
+
+
+def check_shell_modules(page) -> None:
+    """state.js round trip, math.js output and dictionary completeness, inside the page."""
+    result = page.evaluate(
+        """async () => {
+      const state = await import('/static/js/state.js');
+      const math = await import('/static/js/math.js');
+      const dicts = [(await import('/static/js/i18n/common.js')).default,
+                     (await import('/static/js/i18n/optimizer_lab.js')).default];
+      const value = {s: "book_bowl", e: "x^2 + 3*sin(y) # it's 100%!", n: -1.5e-7, k: 0,
+                     l: "학습률 η=0.1", b: [true, false, null], o: {"0": "a b", "-x": []}};
+      const round = state.fromHash('#' + state.toHash(value));
+      const frac = math.mathElement('\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
+      const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)), Object.keys(d.ko).filter(k => !(k in d.en))]);
+      const contour = await import('/static/js/contour.js');
+      const toIndex = contour.levelIndexer([1, 10, 100]);
+      const fmt = (await import('/static/js/format.js')).fmt;
+      return {same: JSON.stringify(round) === JSON.stringify(value), hash: state.toHash({x0: [-7, 2]}),
+              bad: state.fromHash('#(unterminated'),
+              tags: ['mfrac', 'msqrt', 'mover', 'mo'].map(t => frac.querySelectorAll(t).length),
+              text: frac.textContent, keys,
+              index: [toIndex(5), toIndex(55), toIndex(0.5), toIndex(1000), toIndex(null)],
+              fmt: [fmt(-3.6), fmt(0.000123), fmt(123456), fmt(null)]};
+    }"""
+    )
+    assert result["same"]
+    assert result["hash"] == "(x0:!(-7,2))"
+    assert result["bad"] is None
+    assert all(n >= 1 for n in result["tags"])
+    for symbol in ("θ", "←", "η", "ε", "⊙", "ˆ"):
+        assert symbol in result["text"]
+    assert result["keys"] == [[[], []], [[], []]], "every string must exist in English and Korean"
+    # levels 1, 10, 100 ↦ 0, 1, 2, linear in between, clamped at the ends
+    assert result["index"] == [pytest.approx(4 / 9), pytest.approx(1.5), 0, 2, None]
+    assert result["fmt"] == ["−3.6", "1.23e-4", "1.235e5", "—"]
+
+
+def test_presets_load_and_run(module_page):
+    page = lab_at_preset(module_page, "saddle")
+    assert page.input_value("#surface-select") == "saddle"
+    assert page.locator("[data-testid=result-row]").count() == 4
+    assert "noise" in card(page, 2).get_by_test_id("run-label").get_attribute("placeholder")
+    assert page.is_hidden("#run-error")
+    # plain GD on x² − y² from (−4, 0.001): x_k = −4 (1 − 2η)^k, y_k = 0.001 (1 + 2η)^k
+    paths = traces(page, "path")
+    assert close(paths[0]["x"][10], -4 * 0.9**10) and close(paths[0]["y"][10], 0.001 * 1.1**10)
+    assert not close(paths[2]["y"][10], 0.001 * 1.1**10, 1e-6)  # the same GD, with gradient noise
+
+    before = runs_done(page)
+    page.click("[data-testid=preset-textbook]")
+    wait_new_run(page, before)
+    wait_path_lengths(page, [31, 31, 31, 31])
+    assert page.input_value("#surface-select") == "book_bowl"
