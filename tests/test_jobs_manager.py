@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import threading
@@ -189,7 +190,9 @@ def test_wait_changed_wakes_on_append_from_another_thread_and_times_out_otherwis
         timed_out = time.perf_counter() - t0
         return woke, immediate, timed_out
 
-    woke, immediate, timed_out = asyncio.run(scenario())
+    # A fresh thread gets its own event loop (Playwright's sync API may own this thread's loop).
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        woke, immediate, timed_out = pool.submit(asyncio.run, scenario()).result()
     assert 0.05 < woke < 1.0
     assert immediate < 0.05
     assert 0.09 < timed_out < 1.0
