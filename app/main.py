@@ -8,11 +8,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import plotly
+import swagger_ui_bundle
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from app.api.routers import (
     activations,
@@ -24,6 +29,8 @@ from app.api.routers import (
     sweeps,
     trajectories,
 )
+from app.api.body_limit import BodySizeLimit
+from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import shutdown_manager
 
@@ -42,6 +49,8 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(
     lifespan=lifespan,
+    docs_url=None,  # served below from the installed swagger-ui bundle instead of a CDN
+    redoc_url=None,
     title="Optimizer Playground",
     version="0.1.0",
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
@@ -55,10 +64,24 @@ for module in (health, surfaces, optimizers, trajectories, sweeps, jobs, activat
     app.include_router(module.router, prefix="/api")
 
 
+app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
+
+MAX_ECHO = 200
+"""Longest user-derived text (a loc segment, a message) echoed back in an error."""
+
+
+def _short(value: object, limit: int = MAX_ECHO) -> object:
+    """Strings cut to ``limit`` characters (a 1 MB dict key must not come back in the 422)."""
+    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
 @app.exception_handler(InputError)
 async def input_error_handler(_: Request, exc: InputError) -> JSONResponse:
     """Engine-level input problems (bad expression, unknown id, …) become a 422 naming the field."""
-    return JSONResponse(status_code=422, content={"detail": [exc.as_detail()]})
+    detail = exc.as_detail()
+    detail["loc"] = [_short(part) for part in detail["loc"]]  # type: ignore[union-attr]
+    detail["msg"] = _short(detail["msg"], 1000)
+    return JSONResponse(status_code=422, content={"detail": [detail]})
 
 
 @app.exception_handler(RequestValidationError)
@@ -67,16 +90,53 @@ async def validation_error_handler(_: Request, exc: RequestValidationError) -> J
     details = []
     for err in exc.errors():
         item = {k: err[k] for k in ("type", "loc", "msg") if k in err}
+        item["loc"] = [_short(part) for part in item.get("loc", ())]
         if "ctx" in err:
-            item["ctx"] = {k: str(v)[:200] for k, v in err["ctx"].items()}
+            item["ctx"] = {k: str(v)[:MAX_ECHO] for k, v in err["ctx"].items()}
         details.append(item)
     return JSONResponse(status_code=422, content={"detail": details})
+
+
+# Where a plain-text HTTP error points, for the ``loc`` of its normalised detail.
+_STATUS_LOC = {400: ["body"], 404: ["path"], 405: ["method"], 413: ["body"], 415: ["header", "content-type"]}
+
+
+@app.exception_handler(StarletteHTTPException)
+async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
+    """Every HTTP error in the contract's shape: ``{"detail": [{"type", "loc", "msg"}]}``.
+
+    Framework errors carry a plain string (``"Not Found"``, or ``"There was an error parsing the
+    body"`` for JSON the parser gives up on, e.g. nested thousands of levels deep); they get a
+    ``loc`` from their status. Details that are already lists, and bodiless statuses (204), pass
+    through unchanged.
+    """
+    if isinstance(exc.detail, str) and exc.status_code >= 400:
+        msg = exc.detail
+        kind = "http_error"
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            kind = "json_invalid"
+            msg = "the request body could not be parsed as JSON (malformed, or nested too deeply)"
+        detail = [{"type": kind, "loc": _STATUS_LOC.get(exc.status_code, []), "msg": msg}]
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+    return await http_exception_handler(request, exc)
 
 
 @app.get("/vendor/plotly.min.js", include_in_schema=False)
 def plotly_js() -> FileResponse:
     """Plotly.js from the installed ``plotly`` package (no CDN)."""
     return FileResponse(PLOTLY_JS, media_type="text/javascript")
+
+
+@app.get("/docs", include_in_schema=False)
+def swagger_ui() -> HTMLResponse:
+    """Interactive API docs, with Swagger UI's assets served locally (works offline)."""
+    return get_swagger_ui_html(
+        openapi_url=app.openapi_url or "/openapi.json",
+        title=f"{app.title} — API",
+        swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/vendor/swagger-ui/favicon-32x32.png",
+    )
 
 
 @app.get("/", include_in_schema=False)
@@ -92,3 +152,4 @@ def training_lab_page() -> FileResponse:
 
 
 app.mount("/static", StaticFiles(directory=STATIC), name="static")
+app.mount("/vendor/swagger-ui", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger-ui")

@@ -161,3 +161,11 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         assert path in spec["paths"], path
         for op in spec["paths"][path].values():
             assert op.get("summary") or op.get("description"), path
+
+
+def test_api_docs_and_plotly_are_served_locally(client: TestClient) -> None:
+    html = client.get("/docs").text
+    assert "cdn" not in html.lower() and "/vendor/swagger-ui/swagger-ui-bundle.js" in html
+    for path in ("/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/swagger-ui/swagger-ui.css", "/vendor/plotly.min.js"):
+        res = client.get(path)
+        assert res.status_code == 200 and len(res.content) > 10_000, path

@@ -18,3 +18,12 @@ class StrictModel(BaseModel):
 def limit(name: str, value: int, setting: str) -> str:
     """A message that names the limit and the env var that changes it."""
     return f"{name} must be at most {value} (setting PLAYGROUND_{setting.upper()})"
+
+
+class LocalizedText(BaseModel):
+    """The same text in English and Korean."""
+
+    en: str
+    ko: str
+
+    model_config = {"json_schema_extra": {"examples": [{"en": "Textbook bowl", "ko": "교과서 그릇"}]}}

@@ -6,14 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-
-class LocalizedText(BaseModel):
-    """The same text in English and Korean."""
-
-    en: str
-    ko: str
-
-    model_config = {"json_schema_extra": {"examples": [{"en": "Two moons", "ko": "반달 두 개"}]}}
+from app.api.schemas.common import LocalizedText
 
 
 class DatasetInfo(BaseModel):

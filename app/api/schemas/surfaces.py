@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-
-class LocalizedText(BaseModel):
-    """The same text in English and Korean."""
-
-    en: str
-    ko: str
-
-    model_config = {"json_schema_extra": {"examples": [{"en": "Textbook bowl", "ko": "교과서 그릇"}]}}
+from app.api.schemas.common import LocalizedText
 
 
 class Domain(BaseModel):

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from app.api.schemas.common import FiniteFloat, StrictModel, limit
 from app.config import get_settings
+from app.core.surfaces import MAX_BOUND
 
 
 class ClipSpec(StrictModel):
@@ -56,6 +57,16 @@ class SurfaceChoice(StrictModel):
         return self
 
 
+def _check_start(v: tuple[float, float]) -> tuple[float, float]:
+    bound = get_settings().divergence_bound
+    if max(abs(v[0]), abs(v[1])) > bound:
+        raise ValueError(
+            f"start must satisfy |x|, |y| <= {bound:g} (setting PLAYGROUND_DIVERGENCE_BOUND): "
+            "beyond it a run counts as diverged before its first step"
+        )
+    return v
+
+
 def _check_steps(v: int, setting: str = "max_steps") -> int:
     bound = getattr(get_settings(), setting)
     if v > bound:
@@ -88,6 +99,7 @@ class TrajectoryRequest(SurfaceChoice):
     record_state: bool = True
 
     _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
+    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
 
     @field_validator("runs")
     @classmethod
@@ -125,6 +137,7 @@ class LrSweepRequest(SurfaceChoice):
     n: int = Field(60, ge=2)
 
     _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
+    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
 
     @field_validator("n")
     @classmethod
@@ -146,16 +159,19 @@ class LrSweepRequest(SurfaceChoice):
         return self
 
 
-class Domain(StrictModel):
+class StartDomain(StrictModel):
     """A rectangle of starting points."""
 
     x: tuple[FiniteFloat, FiniteFloat]
     y: tuple[FiniteFloat, FiniteFloat]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Domain":
+    def _ordered(self) -> "StartDomain":
         if self.x[0] >= self.x[1] or self.y[0] >= self.y[1]:
             raise ValueError("domain ranges must be increasing: [min, max]")
+        if max(abs(v) for v in (*self.x, *self.y)) > MAX_BOUND:
+            # As for contour grids: wider windows overflow the spacing of the start grid.
+            raise ValueError(f"domain values must satisfy |value| <= {MAX_BOUND:g}")
         return self
 
 
@@ -171,7 +187,7 @@ class StartMapRequest(SurfaceChoice):
     run: RunConfig
     steps: int = Field(200, ge=1)
     n: int = Field(60, ge=2)
-    domain: Domain | None = None
+    domain: StartDomain | None = None
 
     _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v, "max_map_steps")))
 
