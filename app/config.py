@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     max_expression_depth: int = Field(40, ge=2, description="Deepest nesting of a custom f(x, y).")
     max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")
     divergence_bound: float = Field(1e8, gt=0, description="|x|, |y| or |f| beyond this counts as diverged.")
+    max_work: float = Field(
+        15_000_000, gt=0,
+        description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/cost.py).",
+    )
+    max_stream_work: float = Field(
+        150_000_000, gt=0,
+        description="Most work units in one streamed trajectory request (drawing starts at once; ≈ 20 s in all).",
+    )
 
     # --- Training Lab --------------------------------------------------------
     max_layers: int = Field(10, ge=1, description="Most hidden layers in an MLP.")
@@ -41,9 +49,19 @@ class Settings(BaseSettings):
     max_kept_jobs: int = Field(50, ge=1, description="Finished jobs kept in memory (oldest dropped first).")
     job_ttl_seconds: float = Field(3600.0, gt=0, description="Seconds a finished job is kept.")
     max_events_per_job: int = Field(2_000, ge=10, description="Telemetry events kept per job (older are thinned).")
+    max_event_bytes_per_job: int = Field(
+        16 * 2**20, ge=2**16, description="Bytes of event JSON kept per job (older metrics are thinned)."
+    )
     max_comparison_runs: int = Field(16, ge=1, description="Most configurations in one comparison.")
     max_activation_samples: int = Field(10_000, ge=1, description="Most inputs in the activation experiment.")
+    max_activation_values: int = Field(
+        20_000_000, ge=1,
+        description="Most activations (n_samples × width × layers) in one activation experiment (≈ 2 s).",
+    )
     mnist_dir: Path | None = Field(None, description="Folder holding the standard MNIST IDX files.")
+
+    # --- HTTP ------------------------------------------------------------------
+    max_body_bytes: int = Field(2**20, ge=2**10, description="Largest request body in bytes (more → 413).")
 
 
 @lru_cache

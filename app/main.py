@@ -69,6 +69,9 @@ app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
 MAX_ECHO = 200
 """Longest user-derived text (a loc segment, a message) echoed back in an error."""
 
+MAX_ERRORS = 20
+"""Most validation errors listed in one 422 (a list of 100,000 bad items must not echo 100,000)."""
+
 
 def _short(value: object, limit: int = MAX_ECHO) -> object:
     """Strings cut to ``limit`` characters (a 1 MB dict key must not come back in the 422)."""
@@ -87,13 +90,16 @@ async def input_error_handler(_: Request, exc: InputError) -> JSONResponse:
 @app.exception_handler(RequestValidationError)
 async def validation_error_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
     """Pydantic validation errors as 422, without echoing huge inputs back."""
+    errors = exc.errors()
     details = []
-    for err in exc.errors():
+    for err in errors[:MAX_ERRORS]:
         item = {k: err[k] for k in ("type", "loc", "msg") if k in err}
         item["loc"] = [_short(part) for part in item.get("loc", ())]
         if "ctx" in err:
             item["ctx"] = {k: str(v)[:MAX_ECHO] for k, v in err["ctx"].items()}
         details.append(item)
+    if len(errors) > MAX_ERRORS:
+        details.append({"type": "too_many_errors", "loc": ["body"], "msg": f"{len(errors) - MAX_ERRORS} more errors not shown"})
     return JSONResponse(status_code=422, content={"detail": details})
 
 

@@ -169,3 +169,16 @@ def test_api_docs_and_plotly_are_served_locally(client: TestClient) -> None:
     for path in ("/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/swagger-ui/swagger-ui.css", "/vendor/plotly.min.js"):
         res = client.get(path)
         assert res.status_code == 200 and len(res.content) > 10_000, path
+
+
+def test_long_races_are_refused_whole_but_allowed_streamed(client: TestClient) -> None:
+    # 12 optimizers × 10,000 steps exceeds the ~2 s budget of a whole response, and the error says
+    # how to get it: streaming, whose larger budget fits it.
+    runs = [{"optimizer": o} for o in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
+                                       "adamw", "nadam", "amsgrad", "adadelta", "newton", "lbfgs")]  # fmt: skip
+    body = {"surface": "rosenbrock", "start": [-1.5, 2], "steps": 10_000, "runs": runs}
+    res = client.post("/api/trajectories", json=body)
+    assert res.status_code == 422
+    assert res.json()["detail"][0]["loc"][-1] == "steps" and "stream" in res.json()["detail"][0]["msg"]
+    res = client.post("/api/trajectories/stream", json={**body, "steps": 3000, "runs": runs[:2]})
+    assert res.status_code == 200 and parse_sse(res.text)[-1]["event"] == "done"

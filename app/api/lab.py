@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.api.schemas.trajectories import RunConfig, SurfaceChoice
 from app.config import Settings
+from app.core.cost import check_work, update_cost
 from app.core.expression import ExpressionLimits
 from app.core.surfaces import Surface, get_surface
 from app.core.trajectory import RunSpec
@@ -17,6 +20,29 @@ def resolve_surface(choice: SurfaceChoice, settings: Settings) -> Surface:
         expression=choice.expression,
         limits=ExpressionLimits.from_settings(settings),
     )
+
+
+def check_budget(
+    surface: Surface,
+    runs: Sequence[RunConfig],
+    steps: int,
+    points: int,
+    settings: Settings,
+    knobs: str,
+    streamed: bool = False,
+) -> None:
+    """Refuse (422 on ``steps``) a request whose estimated work exceeds its budget.
+
+    ``points`` is how many points each run updates side by side: 1 for a path, the number of
+    learning rates of an lr sweep, n² for a start map. A streamed request shows its first steps at
+    once, so it may run longer: ``Settings.max_stream_work`` instead of ``Settings.max_work``.
+    """
+    work = sum(update_cost(surface, run.optimizer, run.params).work(steps, points) for run in runs)
+    if streamed:
+        check_work(work, settings.max_stream_work, "steps", knobs, "PLAYGROUND_MAX_STREAM_WORK")
+    else:
+        hint = f"{knobs}, or stream the run with POST /api/trajectories/stream" if points == 1 else knobs
+        check_work(work, settings.max_work, "steps", hint)
 
 
 def run_spec(run: RunConfig, index: int | None = None) -> RunSpec:

@@ -86,7 +86,9 @@ def run_activation_experiment(
         else:
             lo, hi = 0.0, 1.0
         edges = np.linspace(lo, hi, bins + 1)
-        counts, _ = np.histogram(np.clip(finite, lo, hi), bins=edges)
+        # Equal-width bins given as (bins, range) take NumPy's linear-time path; explicit edges
+        # would sort every value (seconds for 10,000 × 512 activations). Same edges, same counts.
+        counts, _ = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
         out_layers.append(
             {
                 "index": i + 1,

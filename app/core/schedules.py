@@ -82,9 +82,19 @@ def list_schedules() -> list[dict[str, object]]:
     ]
 
 
+def _is_finite_number(value: object) -> bool:
+    """True for an int or float that is finite as a float (a huge JSON integer is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float range, e.g. 10**400
+        return False
+
+
 def _number(spec: Mapping[str, object], p: ScheduleParam, field: str) -> float:
     value = spec.get(p.name, p.default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not _is_finite_number(value):
         raise InputError(f"{field}.{p.name}", f"{p.name} must be a finite number")
     if p.low is not None and p.high is not None and not p.low <= value <= p.high:
         raise InputError(f"{field}.{p.name}", f"{p.name} must be between {p.low:g} and {p.high:g} (got {value})")
@@ -97,7 +107,7 @@ def _numbers(spec: Mapping[str, object], p: ScheduleParam, field: str, max_len: 
         raise InputError(f"{field}.{p.name}", f"{p.name} must be a list of 1 to {max_len} numbers")
     out = []
     for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+        if not _is_finite_number(v) or v < 0:
             raise InputError(f"{field}.{p.name}", f"{p.name} must hold finite non-negative numbers")
         out.append(float(v))
     return out
@@ -108,8 +118,10 @@ def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str 
     if spec is None:
         return lambda step: base_lr
     kind = spec.get("type", "constant")
+    if not isinstance(kind, str):
+        raise InputError(f"{field}.type", f"type must be a string, one of {', '.join(SCHEDULES)}")
     if kind not in SCHEDULES:
-        raise InputError(f"{field}.type", f"unknown schedule '{kind}'; choose one of {', '.join(SCHEDULES)}")
+        raise InputError(f"{field}.type", f"unknown schedule '{kind[:40]}'; choose one of {', '.join(SCHEDULES)}")
     params = {p.name: p for p in SCHEDULES[kind]["params"]}  # type: ignore[attr-defined]
     unknown = set(spec) - set(params) - {"type"}
     if unknown:
@@ -137,7 +149,9 @@ def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str 
     if kind == "exponential":
         rate = _number(spec, params["decay_rate"], field)
         steps = _number(spec, params["decay_steps"], field)
-        stair = bool(spec.get("staircase", False))
+        stair = spec.get("staircase", False)
+        if not isinstance(stair, bool):
+            raise InputError(f"{field}.staircase", "staircase must be true or false")
         return lambda step: base_lr * rate ** (math.floor(step / steps) if stair else step / steps)
     if kind == "polynomial":
         steps = _number(spec, params["decay_steps"], field)

@@ -59,7 +59,10 @@ def _xy(p: Array | Sequence[float]) -> tuple[Array, Array]:
 
 
 def _full(v: Array | float, shape: tuple[int, ...]) -> Array:
-    return np.broadcast_to(np.asarray(v, dtype=float), shape)
+    a = np.asarray(v, dtype=float)
+    # broadcast_to costs microseconds per call; skip it when the shape already fits (the common
+    # case), which matters for single-point runs that evaluate f and ∇f once per step.
+    return a if a.shape == shape else np.broadcast_to(a, shape)
 
 
 class Surface(ABC):
@@ -965,10 +968,12 @@ def contour_levels(z: Array, scale: str, count: int = 30) -> tuple[Array, float 
             span = float(hi_q - lo_q)
         if not (span > 0 and math.isfinite(span)):
             return np.array([lo]), lo, hi
-        if scale == "linear":
+        eps = LOG_OFFSET * span
+        if scale == "linear" or not (eps > 0 and math.isfinite(span + eps)):
+            # Linear levels also when the span is so small (subnormal) that ε underflows to 0,
+            # or so large that span + ε overflows: a geometric sequence needs 0 < ε < ∞.
             levels = np.linspace(lo, lo + span, count + 2)[1:-1]
         else:
-            eps = LOG_OFFSET * span
             shifted = np.geomspace(eps, span + eps, count + 1)[1:]
             levels = lo - eps + shifted
     levels = levels[np.isfinite(levels)]

@@ -170,7 +170,7 @@ class Simulator:
                     self.grads[k], self.updates[k], self.lrs[k] = g, delta, lr_k[:, 0]
                     self.path[k + 1], self.loss[k + 1] = theta, f
                     for key, buf in self.states.items():
-                        buf[k] = np.broadcast_to(self.state[0][key], theta.shape)
+                        buf[k] = self.state[0][key]  # assignment broadcasts (R, 1) → (R, 2)
                 self.k += 1
             if self.record and self.k == self.steps:
                 # Gradient at the final position: the one the next update would start from.

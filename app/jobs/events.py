@@ -5,9 +5,10 @@ The worker thread appends events (``metrics``, ``epoch``, then one terminal ``do
 gets the next integer id (from 1, never reused) so an ``EventSource`` can resume with
 ``Last-Event-ID``.
 
-Memory is bounded by ``max_events``: when the log is full, every second ``metrics`` event is
-dropped (the first and the newest stay), so older telemetry gets coarser while ``epoch`` events and
-the terminal event are always kept. Payloads are stored once, as compact JSON text with every
+Memory is bounded by ``max_events`` and ``max_bytes``: when the log is full, every second
+``metrics`` event is dropped (the first and the newest stay), so older telemetry gets coarser while
+``epoch`` events and the terminal event are kept. (A wide, deep net with fine histograms makes
+frames of ~100 kB, so the byte bound is what limits such jobs.) Payloads are stored once, as compact JSON text with every
 non-finite number replaced by ``null``.
 """
 
@@ -98,12 +99,16 @@ class EventLog:
     ----------
     max_events : int
         Most events kept at once (at least 3: the first frame, the newest, the terminal event).
+    max_bytes : int or None
+        Most bytes of payload JSON kept at once (``None``: no byte bound).
     """
 
-    def __init__(self, max_events: int) -> None:
+    def __init__(self, max_events: int, max_bytes: int | None = None) -> None:
         if max_events < 3:
             raise ValueError(f"max_events must be at least 3 (got {max_events})")
         self._max = max_events
+        self._max_bytes = max_bytes
+        self._bytes = 0  # total len(data_json) of the kept events
         self._events: list[JobEvent] = []
         self._ids: list[int] = []  # parallel to _events, for bisecting by id
         self._next_id = 1
@@ -124,11 +129,12 @@ class EventLog:
         with self._lock:
             if self._closed:
                 raise RuntimeError("event log is closed")
-            if len(self._events) >= self._max:
-                self._thin()
+            while self._events and (len(self._events) >= self._max or self._over_bytes(len(text))):
+                self._thin()  # drops at least one event, so this ends
             item = JobEvent(self._next_id, event, text)
             self._next_id += 1
             self._events.append(item)
+            self._bytes += len(text)
             self._ids.append(item.id)
             if event in TERMINAL_EVENTS:
                 self._closed = True
@@ -140,6 +146,9 @@ class EventLog:
             except RuntimeError:  # that reader's loop has closed; it no longer listens
                 pass
         return item.id
+
+    def _over_bytes(self, incoming: int) -> bool:
+        return self._max_bytes is not None and self._bytes + incoming > self._max_bytes
 
     def _thin(self) -> None:
         """Drop about half of the droppable events (caller holds the lock).
@@ -163,6 +172,7 @@ class EventLog:
             drop = {0}
         self._events = [e for i, e in enumerate(self._events) if i not in drop]
         self._ids = [e.id for e in self._events]
+        self._bytes = sum(len(e.data_json) for e in self._events)
 
     # --- reading (any thread, or the event loop) ---------------------------------------------
 

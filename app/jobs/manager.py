@@ -268,7 +268,7 @@ class JobManager:
             label=config.get("label") or default_label(config),
             config=config,
             created=datetime.now(UTC),
-            log=EventLog(self.settings.max_events_per_job),
+            log=EventLog(self.settings.max_events_per_job, self.settings.max_event_bytes_per_job),
             comparison_id=comparison_id,
         )
         self._jobs[job.id] = job

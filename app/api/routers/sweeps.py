@@ -7,7 +7,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, Depends
 
-from app.api.lab import resolve_surface, run_spec
+from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
 from app.config import Settings, get_settings
 from app.core.surfaces import nearest_minimum
@@ -20,6 +20,7 @@ router = APIRouter(tags=["sweeps"])
 def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
     """Final loss versus log-spaced learning rate for each optimizer (all rates run at once)."""
     surface = resolve_surface(req, settings)
+    check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
     lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
     results = []
     for i, run in enumerate(req.runs):
@@ -34,6 +35,7 @@ def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depen
 def sweep_start_points(req: StartMapRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
     """Final loss and distance to the nearest minimum from every start on an n × n grid."""
     surface = resolve_surface(req, settings)
+    check_budget(surface, [req.run], req.steps, req.n * req.n, settings, knobs="steps or n")
     (x0, x1), (y0, y1) = (req.domain.x, req.domain.y) if req.domain else surface.domain
     xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
     sim = start_map(surface, xs, ys, req.steps, run_spec(req.run), bound=settings.divergence_bound)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.lab import resolve_surface, run_spec
+from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.schemas.trajectories import TrajectoryRequest
 from app.config import Settings, get_settings
 from app.core.trajectory import Simulator, run_record, run_summary, stream_chunk
@@ -27,15 +27,25 @@ class Prepared:
     sims: list[tuple[str, Simulator]]
 
 
-def prepare(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
-    """One simulator per requested run (a dependency, so bad input is a 422 before any streaming)."""
+def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prepared:
     surface = resolve_surface(req, settings)
     out = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = Simulator(surface, req.start, req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}.")
         out.append((spec.label, sim))
+    check_budget(surface, req.runs, req.steps, 1, settings, knobs="steps or the number of runs", streamed=streamed)
     return Prepared(req, out)
+
+
+def prepare(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
+    """One simulator per requested run, within the budget of a whole response."""
+    return _prepare(req, settings, streamed=False)
+
+
+def prepare_stream(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
+    """The same for a streamed response (a dependency, so bad input is a 422 before streaming)."""
+    return _prepare(req, settings, streamed=True)
 
 
 @router.post("/trajectories")
@@ -51,7 +61,7 @@ def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> dict[str, objec
 
 
 @router.post("/trajectories/stream", response_class=EventSourceResponse)
-def trajectories_stream(prep: Annotated[Prepared, Depends(prepare)]) -> Iterator[ServerSentEvent]:
+def trajectories_stream(prep: Annotated[Prepared, Depends(prepare_stream)]) -> Iterator[ServerSentEvent]:
     """Stream the same runs as SSE: ``meta``, then ``chunk`` slices of ≤ 1000 steps, then ``done``."""
     req, sims = prep.req, prep.sims
     n = 0

@@ -14,7 +14,8 @@ class ActivationRequest(BaseModel):
     """Random inputs through freshly initialised layers, no training (SPEC §7.2).
 
     Upper bounds on ``n_samples``, ``layers``, ``width`` and ``n_features`` come from the server
-    settings (``max_activation_samples``, ``max_layers``, ``max_width``) and are checked by the router.
+    settings (``max_activation_samples``, ``max_layers``, ``max_width``), and the product
+    n_samples × width × layers from ``max_activation_values``; the router checks them.
     """
 
     model_config = ConfigDict(

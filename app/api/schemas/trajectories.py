@@ -101,11 +101,12 @@ class TrajectoryRequest(SurfaceChoice):
     _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
     _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
 
-    @field_validator("runs")
+    @field_validator("runs", mode="before")
     @classmethod
-    def _max_runs(cls, v: list[RunConfig]) -> list[RunConfig]:
+    def _max_runs(cls, v: Any) -> Any:
+        # Before the items: 100,000 runs must fail once on the count, not once per run.
         bound = get_settings().max_runs
-        if len(v) > bound:
+        if isinstance(v, list) and len(v) > bound:
             raise ValueError(limit("runs", bound, "max_runs"))
         return v
 
@@ -147,9 +148,9 @@ class LrSweepRequest(SurfaceChoice):
             raise ValueError(limit("n", bound, "max_sweep_points"))
         return v
 
-    @field_validator("runs")
+    @field_validator("runs", mode="before")
     @classmethod
-    def _max_runs(cls, v: list[RunConfig]) -> list[RunConfig]:
+    def _max_runs(cls, v: Any) -> Any:
         return TrajectoryRequest._max_runs(v)
 
     @model_validator(mode="after")
