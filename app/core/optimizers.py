@@ -395,7 +395,7 @@ class LBFGS(Optimizer):
 
     With ``line_search = 1`` and a ``closure`` giving f, the step length starts at η and is
     halved until the Armijo condition f(θ + αd) ≤ f(θ) + 10⁻⁴ α gᵀd holds; otherwise α = η.
-    Pairs with sᵀy ≤ 10⁻¹⁰ (no positive curvature) are skipped; a non-descent direction
+    Pairs with sᵀy ≤ 10⁻¹⁰‖s‖‖y‖ (no clear positive curvature) are skipped; a non-descent direction
     falls back to −g.
     """
 
@@ -450,7 +450,8 @@ class LBFGS(Optimizer):
                 s[key] = np.roll(s[key], 1, axis=1)
                 s[key][:, 0] = new
             s["valid"] = np.roll(s["valid"], 1, axis=1)
-            s["valid"][:, 0] = np.sum(sk * yk, axis=1) > 1e-10
+            # Keep a pair only with clearly positive curvature, relative to its size (scale-free).
+            s["valid"][:, 0] = np.sum(sk * yk, axis=1) > 1e-10 * np.linalg.norm(sk, axis=1) * np.linalg.norm(yk, axis=1)
         s["prev_x"], s["prev_g"] = x.copy(), g.copy()
 
         d = -self._two_loop(g, s["s"], s["y"], s["valid"])
@@ -493,7 +494,10 @@ class LBFGS(Optimizer):
             with np.errstate(all="ignore"):
                 f_new = closure(x + alpha * d)
             ok = np.isfinite(f_new) & (f_new <= f0 + 1e-4 * alpha[:, 0] * slope)
-            ok |= alpha[:, 0] * d_norm < 1e-12  # a negligible step: rounding decides, stop halving
+            # Stop halving where rounding decides: a negligible step, or a predicted decrease
+            # α|gᵀd| that f cannot resolve (below a few ulps of |f|).
+            ok |= alpha[:, 0] * d_norm < 1e-12
+            ok |= alpha[:, 0] * np.abs(slope) <= 8 * np.finfo(float).eps * np.abs(f0)
             pending &= ~ok
             if not pending.any():
                 break
