@@ -3,11 +3,27 @@
  * surface), minima ★ and saddles ×, the start point, every run's path up to the race's current
  * step with a marker at the current position, and (2-D) the step inspector's arrows.
  *
- *   import { prepareGrid, drawMainPlot, attachStartPicker } from "./contour.js";
+ *   import { prepareGrid, linkSurfacePlot, drawMainPlot, drawMainPlotStep, attachStartPicker } from "./contour.js";
+ *   linkSurfacePlot(mainDiv, surfaceDiv);           // once: the 2-D surface is drawn in surfaceDiv
  *   const grid = prepareGrid(apiGrid);              // once per GET …/grid answer
- *   drawMainPlot(div, { grid, surface, domain, start, view, runs, step, text, revision });
- *   drawMainPlotStep(div, model);                   // race frames: only the moving traces
- *   attachStartPicker(div, ([x, y]) => …);          // a click on the plot sets the start
+ *   drawMainPlot(mainDiv, { grid, surface, domain, start, view, runs, step, text, revision });
+ *   drawMainPlotStep(mainDiv, model);               // race frames: only the moving traces
+ *   attachStartPicker(mainDiv, ([x, y]) => …);      // a click on the plot sets the start
+ *
+ * 2-D: two Plotly plots of the same size stacked in one box.
+ *   - surface plot (underneath): one Plotly `contour` trace (+ colour bar). It is redrawn only when
+ *     the grid, the levels, the view or the axes change — never by a race frame.
+ *   - main plot (on top, transparent background): axes, legend, mode bar, markers, paths, current
+ *     positions and arrows. Race frames update only these with Plotly.animate(redraw: false).
+ * Why two plots: Plotly.animate without a redraw re-plots only "animatable" (scatter) traces and
+ * drops the SVG layers of every other trace type of the subplot, so a contour trace sharing the
+ * plot disappears at the first race frame; a full Plotly.react per frame costs ~2–3× as much.
+ * The surface plot copies the main plot's plot-area box (size, margins, axis domains) and axis
+ * ranges after every main-plot redraw (plotly_afterplot: zoom, pan, autoscale, resize) and while
+ * the person pans (plotly_relayouting), so the contours lie exactly under the paths. The main
+ * plot reserves the right margin for the surface plot's colour bar. Over empty plot area the
+ * pointer position is forwarded to the contour trace's own hover (x, y, f); the modebar's PNG
+ * button exports both layers as one image.
  *
  * Contour levels: the API returns level values (log-spaced). Plotly contours need equally spaced
  * levels, so z is mapped through the piecewise-linear function that sends levels[i] to i; integer
@@ -16,11 +32,11 @@
  * relief), with real values on the z ticks.
  *
  * Every trace carries `meta: {kind, run}` (kind: surface | minima | saddles | start | ghost |
- * path | current | arrow_grad | arrow_update | arrow_velocity) so tests and other code can find them in `div.data`.
+ * path | current | arrow_grad | arrow_update | arrow_velocity) so tests and other code can find
+ * them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, CONTOUR_SCALE, CONTOUR_LINE_SCALE, withAlpha } from "./plots.js";
-import { surfaceImage } from "./surface_image.js";
+import { Plotly, draw, PLOT_CONFIG, CONTOUR_SCALE, CONTOUR_LINE_SCALE, withAlpha } from "./plots.js";
 import { fmt } from "./format.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 
@@ -256,71 +272,54 @@ function runTraces2d(runs, step, view, text, fixed) {
   return traces;
 }
 
+/** Margins of the 2-D main plot; the right one holds the surface plot's colour bar. */
+const MARGIN_2D = { l: 58, r: 104, t: 10, b: 48 };
+
 /**
- * A marker-less scatter trace that only carries the colour bar (the surface itself is a layout
- * image, see surface_image.js); its `meta.kind` is "surface".
+ * The surface as a Plotly contour trace over the level-index grid zt[m][n] (see prepareGrid):
+ * contours at 0, 1, …, L − 1 are exactly the API's levels; the colour bar's ticks and the hover
+ * show the real f. `meta.kind` is "surface".
  */
-function colourbarTrace(grid, view) {
-  const L = grid.levels.length;
+export function surfaceTrace(grid, view) {
+  const top = Math.max(1, grid.levels.length - 1);
   return {
-    type: "scatter",
-    mode: "markers",
-    x: [grid.x[0]],
-    y: [grid.y[0]],
+    type: "contour",
+    x: grid.x,
+    y: grid.y,
+    z: grid.zt,
+    text: grid.text,
     meta: { kind: "surface" },
     name: "f(x, y)",
-    marker: {
-      size: 0.001,
-      opacity: 0,
-      color: [0],
-      cmin: 0,
-      cmax: Math.max(1, L - 1),
-      colorscale: view.filled ? CONTOUR_SCALE : CONTOUR_LINE_SCALE,
-      showscale: true,
-      colorbar: {
-        title: { text: "f", side: "top" },
-        tickvals: grid.tickvals,
-        ticktext: grid.ticktext,
-        thickness: 14,
-        len: 0.9,
-        outlinewidth: 0,
-      },
+    zauto: false,
+    zmin: 0,
+    zmax: top,
+    autocontour: false,
+    contours: { start: 0, end: top, size: 1, coloring: view.filled ? "fill" : "lines", showlines: true },
+    colorscale: view.filled ? CONTOUR_SCALE : CONTOUR_LINE_SCALE,
+    line: view.filled ? { color: "rgba(55, 65, 85, 0.38)", width: 1.2, smoothing: 0.6 } : { width: 2, smoothing: 0.6 },
+    colorbar: {
+      title: { text: "f", side: "top" },
+      tickvals: grid.tickvals,
+      ticktext: grid.ticktext,
+      thickness: 14,
+      len: 0.9,
+      x: 1,
+      xanchor: "left",
+      xpad: 14,
+      outlinewidth: 0,
     },
-    hoverinfo: "skip",
+    hoverongaps: false,
+    hovertemplate: "(x, y) = (%{x:.4g}, %{y:.4g})<br>f = %{text}<extra></extra>",
     showlegend: false,
   };
 }
 
-/** The surface as a layout image placed over the grid's extent (cached per grid and mode). */
-function surfaceLayoutImage(grid, view) {
-  const key = view.filled ? "filled" : "lines";
-  grid._images = grid._images ?? {};
-  if (!grid._images[key]) {
-    grid._images[key] = surfaceImage(grid, { filled: view.filled, scale: CONTOUR_SCALE, lineScale: CONTOUR_LINE_SCALE });
-  }
-  const x0 = grid.x[0];
-  const x1 = grid.x[grid.x.length - 1];
-  const y0 = grid.y[0];
-  const y1 = grid.y[grid.y.length - 1];
+function layout2d(domain, view, revision) {
   return {
-    source: grid._images[key],
-    xref: "x",
-    yref: "y",
-    x: x0,
-    y: y1,
-    sizex: x1 - x0,
-    sizey: y1 - y0,
-    xanchor: "left",
-    yanchor: "top",
-    sizing: "stretch",
-    layer: "below",
-  };
-}
-
-function layout2d(grid, domain, view, text, revision) {
-  return {
-    images: [surfaceLayoutImage(grid, view)],
-    margin: { l: 58, r: 12, t: 10, b: 48 },
+    margin: MARGIN_2D,
+    // transparent: the surface plot underneath shows through the plot area
+    paper_bgcolor: "rgba(0, 0, 0, 0)",
+    plot_bgcolor: "rgba(0, 0, 0, 0)",
     xaxis: { title: { text: "x" }, range: [...domain.x], zeroline: false, showgrid: false, constrain: "domain" },
     yaxis: {
       title: { text: "y" },
@@ -337,6 +336,155 @@ function layout2d(grid, domain, view, text, revision) {
     uirevision: revision,
     showlegend: true,
   };
+}
+
+/**
+ * Layout of the surface plot: the main plot's size, plot-area box (margins as computed, after
+ * automargin; axis domains as constrained by "equal axes") and current axis ranges; no axes of
+ * its own (the main plot draws them on top).
+ * @param {object} full the main plot's `_fullLayout`
+ */
+function surfaceLayout(full) {
+  const size = full._size;
+  const axis = (ax) => ({ range: [...ax.range], domain: [...ax.domain], visible: false, fixedrange: true });
+  return {
+    width: full.width,
+    height: full.height,
+    autosize: false,
+    margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: size.p ?? 0, autoexpand: false },
+    xaxis: axis(full.xaxis),
+    yaxis: axis(full.yaxis),
+    showlegend: false,
+    hovermode: "closest",
+    dragmode: false,
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+  };
+}
+
+const SURFACE_CONFIG = { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false, showTips: false };
+
+/**
+ * Bring the surface plot in line with the main plot (same box, same ranges) and draw `state.trace`
+ * on it. Cheap when nothing changed (compares a key first), so it can run after every main-plot
+ * redraw.
+ */
+function syncSurface(main) {
+  const state = main._surface;
+  const full = main._fullLayout;
+  if (!state || !state.trace || !full?.xaxis || !full?.yaxis || full.scene || !full._size) return null;
+  const layout = surfaceLayout(full);
+  const key = JSON.stringify(layout);
+  if (key === state.layoutKey && state.drawnTrace === state.trace) return null;
+  state.layoutKey = key;
+  state.drawnTrace = state.trace;
+  state.div.hidden = false;
+  return draw(state.div, [state.trace], layout, SURFACE_CONFIG);
+}
+
+/** While the person pans, move the surface plot's ranges with the main plot's (once per frame). */
+function followRelayouting(main, event) {
+  const state = main._surface;
+  if (!state?.trace || main._fullLayout?.scene) return;
+  const pick = (axis) => {
+    const a = event?.[`${axis}.range[0]`] ?? event?.[`${axis}.range`]?.[0];
+    const b = event?.[`${axis}.range[1]`] ?? event?.[`${axis}.range`]?.[1];
+    return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : null;
+  };
+  const update = {};
+  for (const axis of ["xaxis", "yaxis"]) {
+    const range = pick(axis);
+    if (range) update[`${axis}.range`] = range;
+  }
+  if (!Object.keys(update).length) return;
+  state.pending = { ...state.pending, ...update };
+  if (state.frame) return;
+  state.frame = requestAnimationFrame(() => {
+    const pending = state.pending;
+    state.frame = null;
+    state.pending = null;
+    state.layoutKey = ""; // the box is the same; force the next sync to re-check the ranges
+    if (state.div.data?.length && pending) Plotly.relayout(state.div, pending);
+  });
+}
+
+/** Show the contour trace's own hover (x, y, f) for a spot of the main plot (data coordinates). */
+function hoverSurface(main, xy) {
+  const state = main._surface;
+  if (!state?.div.data?.length || !state.div._fullLayout) return;
+  if (xy) Plotly.Fx.hover(state.div, { xval: xy[0], yval: xy[1] }, "xy", true);
+  else Plotly.Fx.unhover(state.div);
+}
+
+/** PNG of both layers (surface plot under the main plot), as the mode bar's camera button. */
+async function downloadComposite(main) {
+  const state = main._surface;
+  const full = main._fullLayout;
+  const scale = 2;
+  const options = { format: "png", width: full.width, height: full.height, scale };
+  const layers = [];
+  if (state?.div.data?.length && !full.scene) layers.push(await Plotly.toImage(state.div, options));
+  layers.push(await Plotly.toImage(main, options));
+  const canvas = document.createElement("canvas");
+  canvas.width = full.width * scale;
+  canvas.height = full.height * scale;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (const url of layers) {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  }
+  const link = document.createElement("a");
+  link.href = canvas.toDataURL("image/png");
+  link.download = `${PLOT_CONFIG.toImageButtonOptions?.filename ?? "plot"}.png`;
+  link.click();
+}
+
+/**
+ * Mode bar of the 2-D main plot: Plotly's own PNG button replaced by the two-layer export (one
+ * constant object, so Plotly.react sees an unchanged config and does not replot for it).
+ */
+const MAIN_CONFIG_2D = {
+  modeBarButtonsToRemove: [...(PLOT_CONFIG.modeBarButtonsToRemove ?? []), "toImage"],
+  modeBarButtonsToAdd: [
+    {
+      name: "toImageWithSurface",
+      title: "Download plot as a PNG",
+      icon: Plotly.Icons.camera,
+      click: (gd) => downloadComposite(gd),
+    },
+  ],
+};
+
+/**
+ * Put the 2-D surface of `main` into `surfaceDiv` (a box of the same size directly under it)
+ * and keep the two in step: box and ranges after every main-plot redraw and while panning;
+ * the contour's hover shown for the spot under the pointer when no path point is hovered.
+ * Call once, after a first draw of `main` (Plotly adds its event API then).
+ * @param {HTMLElement} main
+ * @param {HTMLElement} surfaceDiv
+ */
+export function linkSurfacePlot(main, surfaceDiv) {
+  const state = { div: surfaceDiv, trace: null, drawnTrace: null, layoutKey: "", pending: null, frame: null, pointHover: false };
+  main._surface = state;
+  main.on("plotly_afterplot", () => syncSurface(main));
+  main.on("plotly_relayouting", (event) => followRelayouting(main, event));
+  main.on("plotly_hover", () => {
+    state.pointHover = true;
+    hoverSurface(main, null);
+  });
+  main.on("plotly_unhover", () => {
+    state.pointHover = false;
+  });
+  main.addEventListener("mousemove", (ev) => {
+    if (main._fullLayout?.scene) return;
+    const xy = ev.buttons || state.pointHover ? null : dataPointAt(main, ev.clientX, ev.clientY);
+    hoverSurface(main, xy);
+  });
+  main.addEventListener("mouseleave", () => hoverSurface(main, null));
 }
 
 function figure3d(model) {
@@ -445,33 +593,47 @@ function figure3d(model) {
 }
 
 /**
- * Draw (or update) the main plot.
- * @param {HTMLElement} div
+ * Draw (or update) the main plot, and in 2-D the surface plot under it.
+ * @param {HTMLElement} div the main plot (linked to its surface plot by linkSurfacePlot)
  * @param {object} model {grid, surface, domain, start, view, runs, step, text, revision}
  *   runs: [{label, colour, path, loss, diverged}]; text: translated labels
  *   {minimum, saddle, start, step, current, whole_path}
+ * @returns {Promise} resolves when both plots are drawn
  */
-export function drawMainPlot(div, model) {
-  if (!model.grid) return Promise.resolve();
+export async function drawMainPlot(div, model) {
+  if (!model.grid) return;
+  const state = div._surface;
   if (model.view.threeD) {
     const { data, layout } = figure3d(model);
     div._stepLayout = { threeD: true };
-    return draw(div, data, layout);
+    if (state) {
+      state.trace = null;
+      state.drawnTrace = null;
+      state.layoutKey = "";
+      state.div.hidden = true;
+      Plotly.purge(state.div);
+    }
+    await draw(div, data, layout);
+    return;
+  }
+  if (state) {
+    // one trace object per grid and mode: Plotly.react then sees the same arrays and skips work
+    const key = model.view.filled ? "filled" : "lines";
+    model.grid._traces = model.grid._traces ?? {};
+    model.grid._traces[key] = model.grid._traces[key] ?? surfaceTrace(model.grid, model.view);
+    state.trace = model.grid._traces[key];
   }
   const fixed = fixedArrowLength(model.domain);
-  const data = [
-    colourbarTrace(model.grid, model.view),
-    ...markerTraces2d(model.surface, model.start, model.text),
-    ...runTraces2d(model.runs, model.step, model.view, model.text, fixed),
-  ];
-  div._stepLayout = { runs: model.runs.length, base: 4, threeD: false };
-  return draw(div, data, layout2d(model.grid, model.domain, model.view, model.text, model.revision));
+  const data = [...markerTraces2d(model.surface, model.start, model.text), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
+  div._stepLayout = { runs: model.runs.length, base: 3, threeD: false };
+  await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
+  await syncSurface(div);
 }
 
 /**
- * Move the race to model.step cheaply: only the per-step traces are updated, through
- * Plotly.animate without a redraw (the contour is not recomputed). Falls back to a full draw
- * when the figure does not have the expected layout (3-D, different number of runs).
+ * Move the race to model.step cheaply: only the per-step traces of the main plot are updated,
+ * through Plotly.animate without a redraw; the surface plot is not touched. Falls back to a full
+ * draw when the figure does not have the expected layout (3-D, different number of runs).
  */
 export function drawMainPlotStep(div, model) {
   const shape = div._stepLayout;
@@ -535,7 +697,8 @@ export function attachStartPicker(div, onPick) {
 
 /**
  * Show "x, y, f" under the mouse in `output` (2-D only): f comes from the grid by bilinear
- * interpolation, since the surface is an image and has no hover of its own.
+ * interpolation at the exact spot (the contour's hover label snaps to grid nodes, and is hidden
+ * while a path point is hovered).
  * @param {HTMLElement} div
  * @param {() => object|null} getGrid returns the current prepareGrid() result
  * @param {HTMLElement} output

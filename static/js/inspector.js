@@ -86,20 +86,24 @@ function cell(tag, text, cls) {
   return el;
 }
 
+/** The texts of a value's cells: a 2-vector fills the x and y columns, anything else spans both. */
+function cellTexts(value) {
+  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "number" || v === null)) {
+    return [fmt(value[0]), fmt(value[1])];
+  }
+  if (Array.isArray(value)) return [value.map((v) => fmt(v)).join(", ")];
+  return [typeof value === "number" || value === null ? fmt(value) : String(value)];
+}
+
 function row(name, value, title) {
   const tr = document.createElement("tr");
   const th = cell("th", name);
   if (title) th.title = title;
   tr.append(th);
-  if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === "number" || v === null)) {
-    tr.append(cell("td", fmt(value[0])), cell("td", fmt(value[1])));
-  } else if (Array.isArray(value)) {
-    const td = cell("td", value.map((v) => fmt(v)).join(", "));
-    td.colSpan = 2;
-    tr.append(td);
-  } else {
-    const td = cell("td", typeof value === "number" || value === null ? fmt(value) : String(value));
-    td.colSpan = 2;
+  const texts = cellTexts(value);
+  for (const text of texts) {
+    const td = cell("td", text);
+    if (texts.length === 1) td.colSpan = 2;
     tr.append(td);
   }
   return tr;
@@ -142,21 +146,52 @@ export function inspectorRows(run, k) {
   return rows;
 }
 
+/** What one run's card shows at step k: the heading's step text and the table rows. */
+function cardContent(run, k) {
+  const n = run.path.length - 1;
+  const i = Math.min(k, n);
+  let stepText = i < n ? t("insp.step_to", { k: i, k1: i + 1 }) : t("insp.step_final", { k: i });
+  if (run.diverged && i === n) stepText += ` · ${t("common.diverged_at", { k: run.diverged_at ?? n })}`;
+  return { stepText, rows: inspectorRows(run, k) };
+}
+
 /**
- * Render one small table per run into `container`.
+ * Render one small table per run into `container`. During the race only numbers change: when
+ * the cards would have the same structure as the ones on screen (same runs, labels, colours,
+ * row names and cell counts), their texts are updated in place instead of rebuilding the DOM.
  * @param {HTMLElement} container
  * @param {object[]} runs runs with label/colour and the per-step arrays
  * @param {number} k current step
  */
 export function renderInspector(container, runs, k) {
+  const contents = runs.map((run) => cardContent(run, k));
+  const shape = JSON.stringify([
+    runs.map((run) => [run.label, run.colour, Boolean(run.grad)]),
+    contents.map((c) => c.rows.map(([name, value, title]) => [name, title ?? "", cellTexts(value).length])),
+  ]);
+  const shown = container._inspector;
+  if (shown && shown.runs === runs && shown.shape === shape && runs.length) {
+    contents.forEach((content, index) => {
+      const card = shown.cards[index];
+      card.step.textContent = content.stepText;
+      content.rows.forEach(([, value], r) => {
+        cellTexts(value).forEach((text, c) => {
+          const td = card.cells[r][c];
+          if (td.textContent !== text) td.textContent = text;
+        });
+      });
+    });
+    return;
+  }
   container.replaceChildren();
+  container._inspector = null;
   if (!runs.length) {
     container.append(cell("p", t("insp.empty"), "muted"));
     return;
   }
+  const cards = [];
   for (const [index, run] of runs.entries()) {
-    const n = run.path.length - 1;
-    const i = Math.min(k, n);
+    const content = contents[index];
     const card = document.createElement("div");
     card.className = "insp-card";
     card.dataset.testid = "inspector-card";
@@ -165,10 +200,8 @@ export function renderInspector(container, runs, k) {
     card.style.setProperty("--run-colour", run.colour);
     const head = document.createElement("div");
     head.className = "insp-head";
-    head.append(cell("span", "", "swatch"), cell("strong", run.label));
-    let stepText = i < n ? t("insp.step_to", { k: i, k1: i + 1 }) : t("insp.step_final", { k: i });
-    if (run.diverged && i === n) stepText += ` · ${t("common.diverged_at", { k: run.diverged_at ?? n })}`;
-    head.append(cell("span", stepText, "muted"));
+    const step = cell("span", content.stepText, "muted");
+    head.append(cell("span", "", "swatch"), cell("strong", run.label), step);
     card.append(head);
     const table = document.createElement("table");
     table.className = "insp-table";
@@ -177,10 +210,17 @@ export function renderInspector(container, runs, k) {
     hr.append(cell("th", ""), cell("th", "x"), cell("th", "y"));
     thead.append(hr);
     const tbody = document.createElement("tbody");
-    for (const [name, value, title] of inspectorRows(run, k)) tbody.append(row(name, value, title));
+    const cells = [];
+    for (const [name, value, title] of content.rows) {
+      const tr = row(name, value, title);
+      cells.push([...tr.querySelectorAll("td")]);
+      tbody.append(tr);
+    }
     table.append(thead, tbody);
     card.append(table);
     if (!run.grad) card.append(cell("p", t("insp.streamed_note"), "muted small"));
     container.append(card);
+    cards.push({ step, cells });
   }
+  container._inspector = { runs, shape, cards };
 }

@@ -3,7 +3,7 @@
  * optimizer cards, the main contour plot, the race, the step inspector, the results table, the
  * side charts and the URL state together. The pieces live in their own modules:
  *
- *   lab_model.js  config, presets, URL form, request bodies     contour.js   main plot
+ *   lab_model.js  config, presets, URL form, request bodies     contour.js   main + surface plot
  *   run_cards.js  optimizer cards                               race.js      animation clock
  *   inspector.js  arrows + internal state at the current step   charts.js    side charts
  *   results.js    results table + CSV/JSON export
@@ -44,7 +44,7 @@ import {
   labelTags,
 } from "./lab_model.js";
 import { RunCards, optimizerName } from "./run_cards.js";
-import { prepareGrid, drawMainPlot, drawMainPlotStep, attachStartPicker, attachReadout } from "./contour.js";
+import { prepareGrid, linkSurfacePlot, drawMainPlot, drawMainPlotStep, attachStartPicker, attachReadout } from "./contour.js";
 import { Race } from "./race.js";
 import { renderInspector } from "./inspector.js";
 import { drawLoss, drawDistance, drawSweep, drawStartMap, drawPlaceholder, moveCursor } from "./charts.js";
@@ -942,6 +942,7 @@ function wire() {
   // Plotly adds its event API (div.on) on the first draw: draw placeholders before attaching.
   drawPlaceholder($("main-plot"), t("common.loading"));
   drawPlaceholder($("map-plot"), t("map.empty"));
+  linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
   attachReadout($("main-plot"), () => S.grid, $("plot-readout"));

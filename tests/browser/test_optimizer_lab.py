@@ -8,6 +8,7 @@ AdaGrad accumulator recomputed from the plotted path and the known gradient of x
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -379,3 +380,146 @@ def test_presets_load_and_run(module_page):
     wait_new_run(page, before)
     wait_path_lengths(page, [31, 31, 31, 31])
     assert page.input_value("#surface-select") == "book_bowl"
+
+
+# --------------------------------------------------------------------------------------------
+# the 2-D surface: a Plotly contour trace in its own plot under the (transparent) main plot
+
+SURFACE_STATE = """() => {
+  const s = document.getElementById('main-surface'), m = document.getElementById('main-plot');
+  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+  const ranges = d => [Array.from(d._fullLayout.xaxis.range), Array.from(d._fullLayout.yaxis.range)];
+  return {traces: s.data.map(d => ({type: d.type, kind: d.meta && d.meta.kind, x: Array.from(d.x), y: Array.from(d.y),
+                                    z: d.z.map(r => Array.from(r)), contours: d.contours})),
+          mainTypes: m.data.map(d => d.type), surfaceBox: box(s), mainBox: box(m),
+          surfaceRanges: ranges(s), mainRanges: ranges(m),
+          contourPaths: s.querySelectorAll('g.contour path').length,
+          mainContourLayers: m.querySelectorAll('.contourlayer').length};
+}"""
+
+
+def surface_state(page) -> dict:
+    return page.evaluate(SURFACE_STATE)
+
+
+def same_box(a: list[float], b: list[float]) -> bool:
+    return all(abs(u - v) <= 0.5 for u, v in zip(a, b, strict=True))
+
+
+def same_ranges(a, b) -> bool:
+    return all(close(u, v, 1e-9 * max(1.0, abs(v))) for ra, rb in zip(a, b, strict=True) for u, v in zip(ra, rb, strict=True))
+
+
+def book_bowl(x: float, y: float) -> float:
+    return x * x / 20 + y * y
+
+
+def test_surface_is_a_plotly_contour_under_the_paths(lab):
+    page = lab  # textbook figure: f = x²/20 + y² on [−10, 10] × [−5, 5], log-spaced levels
+    page.locator("#main-plot").scroll_into_view_if_needed()
+    api = page.evaluate("fetch('/api/surfaces/book_bowl/grid?n=120&scale=log').then(r => r.json())")
+    levels = api["levels"]
+    state = surface_state(page)
+
+    # one genuine Plotly contour trace over the grid's nodes; the main plot holds only scatters
+    (surface,) = state["traces"]
+    assert surface["type"] == "contour" and surface["kind"] == "surface"
+    assert len(surface["z"]) == len(api["y"]) == 120 and all(len(row) == len(api["x"]) == 120 for row in surface["z"])
+    assert surface["x"] == api["x"] and surface["y"] == api["y"]
+    assert set(state["mainTypes"]) == {"scatter"} and state["mainContourLayers"] == 0
+    assert state["contourPaths"] > len(levels)  # filled bands and lines are in the DOM
+
+    # the contours are the API's log-spaced levels (gaps grow with f): z holds the fractional level
+    # index, so the integer contours 0, 1, …, L−1 are the levels; undoing the index gives back
+    # f = x²/20 + y² at the grid nodes
+    gaps = [b - a for a, b in zip(levels, levels[1:])]
+    assert all(0 < a < b for a, b in zip(gaps, gaps[1:]))
+    assert surface["contours"]["start"] == 0 and surface["contours"]["end"] == len(levels) - 1
+    assert surface["contours"]["size"] == 1 and surface["contours"]["coloring"] == "fill"
+    checked = 0
+    for i in range(0, 120, 7):
+        for j in range(0, 120, 5):
+            f = book_bowl(api["x"][j], api["y"][i])
+            if not levels[0] <= f <= levels[-1]:
+                continue
+            index = surface["z"][i][j]
+            k = min(int(index), len(levels) - 2)
+            assert close(levels[k] + (index - k) * (levels[k + 1] - levels[k]), f, 1e-9 * max(1.0, f))
+            checked += 1
+    assert checked > 100
+
+    # both plots share one plot area (the colour bar does not shift the surface)
+    assert same_box(state["surfaceBox"], state["mainBox"])
+    assert same_ranges(state["surfaceRanges"], [[-10, 10], [-5, 5]])
+
+    # pointing at an empty spot shows the contour's own hover with f at that grid node
+    x0, y0, w, h = state["mainBox"]
+    px, py = x0 + (7.5 + 10) / 20 * w, y0 + (5 + 4) / 10 * h  # data (7.5, −4): far from every path
+    page.mouse.move(px - 3, py)
+    page.mouse.move(px, py)
+    page.wait_for_function("() => document.querySelector('#main-surface .hoverlayer .hovertext')", timeout=5_000)
+    label = page.text_content("#main-surface .hoverlayer .hovertext").replace("−", "-")
+    match = re.search(r"\(x, y\) = \(([-\d.e]+), ([-\d.e]+)\)\s*f = ([-\d.e]+)", label)
+    assert match, label
+    hx, hy, hf = (float(v) for v in match.groups())
+    assert abs(hx - 7.5) < 0.2 and abs(hy + 4) < 0.1
+    assert close(hf, book_bowl(hx, hy), 2e-3 * hf)
+    assert "f =" in page.inner_text("#plot-readout")
+
+    # zoom on the main plot: the surface follows; "reset axes" brings both back
+    page.mouse.move(x0 + 0.3 * w, y0 + 0.3 * h)
+    page.mouse.down()
+    page.mouse.move(x0 + 0.6 * w, y0 + 0.7 * h, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] > -9")
+    page.wait_for_timeout(200)
+    zoomed = surface_state(page)
+    assert same_ranges(zoomed["surfaceRanges"], zoomed["mainRanges"])
+    assert zoomed["mainRanges"][0][1] - zoomed["mainRanges"][0][0] < 10
+    assert same_box(zoomed["surfaceBox"], zoomed["mainBox"])
+    page.locator("#main-plot .modebar-btn[data-title='Reset axes']").click()
+    page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] === -10")
+    page.wait_for_timeout(200)
+    reset = surface_state(page)
+    assert same_ranges(reset["surfaceRanges"], [[-10, 10], [-5, 5]]) and same_box(reset["surfaceBox"], reset["mainBox"])
+
+    # line contours: the same trace with coloring "lines"
+    page.click("#view-filled")
+    page.wait_for_function("() => document.getElementById('main-surface').data[0].contours.coloring === 'lines'")
+    page.click("#view-filled")
+    page.wait_for_function("() => document.getElementById('main-surface').data[0].contours.coloring === 'fill'")
+
+    # the race animates only the main plot: the contour stays drawn while it plays and after
+    page.locator("#race-slider").fill("0")
+    wait_path_lengths(page, [1, 1, 1, 1])
+    page.click("#race-play")
+    page.wait_for_function("() => Number(document.getElementById('race-slider').value) >= 3", timeout=10_000)
+    assert surface_state(page)["contourPaths"] > len(levels)
+    page.wait_for_function("() => Number(document.getElementById('race-slider').value) >= 6", timeout=10_000)
+    page.click("#race-play")
+    playing = surface_state(page)
+    assert playing["contourPaths"] > len(levels)
+    assert min(len(p["x"]) for p in traces(page, "path")) >= 7
+    assert same_box(playing["surfaceBox"], playing["mainBox"])
+
+    # the mode bar's PNG holds both layers: a spot of empty plot area has the contour's colour
+    with page.expect_download() as info:
+        page.locator("#main-plot .modebar-btn[data-title='Download plot as a PNG']").click()
+    png = open(info.value.path(), "rb").read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pixel = page.evaluate(
+        """async ([b64, fx, fy]) => {
+          const img = new Image(); img.src = 'data:image/png;base64,' + b64; await img.decode();
+          const m = document.getElementById('main-plot')._fullLayout, s = img.width / m.width;
+          const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+          const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+          const px = (m._size.l + fx * m._size.w) * s, py = (m._size.t + fy * m._size.h) * s;
+          return [img.width / m.width, ...ctx.getImageData(Math.round(px), Math.round(py), 1, 1).data];
+        }""",
+        [base64.b64encode(png).decode(), (8.5 + 10) / 20, (5 + 4.5) / 10],
+    )
+    scale, r, g, b, _ = pixel
+    assert scale == 2
+    assert b > r + 20 and (r, g, b) != (255, 255, 255)  # the light-blue band of high f, not white
+    page.locator("#race-slider").fill("30")
+    wait_path_lengths(page, [31, 31, 31, 31])
