@@ -616,6 +616,7 @@ async function start() {
   });
   next.forms = clone(state.runs); // to relabel the runs when the language changes
   session = next;
+  root.dataset.session = "running"; // at once, not at the next frame: watchers must not see the old state
   display.focus = 0;
   display.frame = 0;
   display.follow = true;
