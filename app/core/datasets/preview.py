@@ -1,0 +1,89 @@
+"""A preview of a data set: a few raw samples to show on the page."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.datasets.catalogue import CATALOGUE
+from app.core.datasets.pool import padded_bounds, raw_pool
+from app.core.datasets.request import DEFAULT_MAX_SAMPLES, parse_request
+
+PREVIEW_MAX_IMAGES = 64
+
+
+def preview_dataset(
+    spec: dict[str, Any],
+    mnist_dir: Path | str | None = None,
+    max_samples: int = DEFAULT_MAX_SAMPLES,
+    limit: int = 200,
+    *,
+    field: str = "dataset",
+) -> dict[str, Any]:
+    """A few raw samples to show on the page (no splitting, no standardisation).
+
+    Parameters
+    ----------
+    spec : dict
+        As for ``load_dataset`` (only name, n_samples, noise, classes, seed matter).
+    limit : int
+        Most samples returned; images are further capped at ``PREVIEW_MAX_IMAGES``.
+
+    Returns
+    -------
+    dict
+        Always ``id``, ``kind``, ``class_names``, ``n_total``, ``label`` [m]. Plus, for 2-D sets,
+        ``x`` [m], ``y`` [m] and ``bounds`` {"x": [lo, hi], "y": [lo, hi]}; for images,
+        ``image_shape`` [rows, cols], ``value_range`` [lo, hi] and ``images`` [m][rows][cols];
+        for tables, ``feature_names`` [d] and ``rows`` [m][d].
+    """
+    req = parse_request(spec, max_samples, field)
+    info = CATALOGUE[req.name]
+    pool = raw_pool(req, mnist_dir, max_samples, field, np.random.default_rng(req.seed))
+    x, y = pool.x, pool.y
+    out: dict[str, Any] = {
+        "id": req.name,
+        "kind": info.kind,
+        "class_names": pool.class_names,
+        "n_total": len(y),
+    }
+    if info.kind == "2d":
+        m = min(limit, len(y))
+        (x0, x1), (y0, y1) = padded_bounds(x)
+        out.update(
+            x=x[:m, 0].round(5).tolist(),
+            y=x[:m, 1].round(5).tolist(),
+            label=y[:m].tolist(),
+            bounds={"x": [x0, x1], "y": [y0, y1]},
+        )
+    elif info.kind == "image":
+        # cycle through the classes (first of each class, then second, …) so every digit shows
+        m = min(limit, PREVIEW_MAX_IMAGES, len(y))
+        order = np.lexsort((y, _rank_within_class(y)))[:m]
+        shape = pool.image_shape or (int(math.isqrt(x.shape[1])),) * 2
+        out.update(
+            image_shape=list(shape),
+            value_range=[0, 16] if req.name == "digits" else [0, 255],
+            images=x[order].reshape(m, *shape).astype(int).tolist(),
+            label=y[order].tolist(),
+        )
+    else:
+        m = min(limit, len(y))
+        out.update(
+            feature_names=pool.feature_names,
+            rows=np.asarray(x[:m], dtype=np.float64).round(4).tolist(),
+            label=y[:m].tolist(),
+        )
+    return out
+
+
+def _rank_within_class(y: np.ndarray) -> np.ndarray:
+    """For each sample, how many earlier samples share its class (0 for the first of each)."""
+    rank = np.empty(len(y), dtype=np.int64)
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        rank[members] = np.arange(len(members))
+    return rank

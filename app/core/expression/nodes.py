@@ -1,0 +1,232 @@
+"""The immutable expression tree: its nodes, their evaluation, and the traversal they share.
+
+Trees are directed acyclic graphs: derivatives share sub-trees with the function (d(uv) reuses u
+and v), so every traversal (evaluation, differentiation, printing) is iterative over unique nodes
+(:func:`postorder`), never recursive.
+
+Differentiation (``derivatives``) and printing (``printing``) build and inspect nodes, so they
+live in modules above this one; :class:`Operations` is how :class:`Expr` reaches them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.core.expression.vocabulary import BINARY_FUNCS, NUMPY_FUNCS, Array
+
+
+class Operations:
+    """Tree operations implemented in the modules above this one.
+
+    ``derivatives`` and ``printing`` construct and inspect nodes, so they import this module; each
+    installs its entry point here when the package is imported. The methods of :class:`Expr` call
+    them through this table, so imports point one way and calling them never runs an import.
+    """
+
+    differentiate: Callable[[Expr, str], Expr]
+    to_string: Callable[[Expr, int], str]
+    to_tex: Callable[[Expr, int], str]
+
+
+OPERATIONS = Operations()
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Expr:
+    """Base class of the immutable expression tree.
+
+    Equality and hashing are by identity (a tree is a DAG whose structural hash could be
+    exponentially expensive); compare trees with :meth:`to_string` when needed.
+    """
+
+    constant: bool = field(init=False, default=False)
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        """The direct operands."""
+        return ()
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- public API ----------------------------------------------------------------------------
+
+    def evaluate(self, x: Array | float, y: Array | float) -> Array:
+        """f at points (x, y).
+
+        Parameters
+        ----------
+        x, y : array_like
+            Any shapes that broadcast together.
+
+        Returns
+        -------
+        ndarray of float64 with the broadcast shape. Overflow, division by zero and points
+        outside a function's domain give ``inf``/``nan`` silently (no warnings).
+        """
+        xa = np.asarray(x, dtype=float)
+        ya = np.asarray(y, dtype=float)
+        shape = np.broadcast_shapes(xa.shape, ya.shape)
+        order = postorder(self)
+        # Remaining uses of each node's value, so intermediate arrays are freed as soon as the
+        # last parent has consumed them (keeps a 400×400 grid of a big tree cheap).
+        uses: dict[int, int] = {}
+        for node in order:
+            for child in node.children:
+                uses[id(child)] = uses.get(id(child), 0) + 1
+        values: dict[int, Any] = {}
+        with np.errstate(all="ignore"):
+            for node in order:
+                values[id(node)] = node._local([values[id(c)] for c in node.children], xa, ya)
+                for child in node.children:
+                    uses[id(child)] -= 1
+                    if uses[id(child)] == 0:
+                        del values[id(child)]
+        result = np.asarray(values[id(self)], dtype=float)
+        return np.array(np.broadcast_to(result, shape), dtype=float)
+
+    def diff(self, var: str) -> Expr:
+        """The exact partial derivative ∂f/∂var as a new (lightly simplified) tree.
+
+        Parameters
+        ----------
+        var : ``"x"`` or ``"y"``.
+        """
+        return OPERATIONS.differentiate(self, var)
+
+    def to_string(self, max_chars: int = 4000) -> str:
+        """Plain-text form that this parser reads back (``x^2 + 3*sin(y)``).
+
+        Strings longer than ``max_chars`` are cut and end in ``…``.
+        """
+        return OPERATIONS.to_string(self, max_chars)
+
+    def to_tex(self, max_chars: int = 4000) -> str:
+        """TeX form (``x^{2} + 3 \\sin(y)``) for the formula display."""
+        return OPERATIONS.to_tex(self, max_chars)
+
+    def node_count(self) -> int:
+        """Number of distinct nodes (shared sub-trees counted once)."""
+        return len(postorder(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_string(200)!r})"
+
+
+def _set_constant(node: Expr, value: bool) -> None:
+    object.__setattr__(node, "constant", value)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Const(Expr):
+    """A number; ``label`` keeps the names ``pi`` and ``e`` for printing."""
+
+    value: float = 0.0
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        _set_constant(self, True)
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:
+        return np.float64(self.value)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Var(Expr):
+    """The variable ``x`` or ``y``."""
+
+    name: str = "x"
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:
+        return x if self.name == "x" else y
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Neg(Expr):
+    """Unary minus."""
+
+    operand: Expr = field(default_factory=lambda: ZERO)
+
+    def __post_init__(self) -> None:
+        _set_constant(self, self.operand.constant)
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:
+        return np.negative(args[0])
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class BinOp(Expr):
+    """``left op right`` with op one of ``+ - * / ^``."""
+
+    op: str = "+"
+    left: Expr = field(default_factory=lambda: ZERO)
+    right: Expr = field(default_factory=lambda: ZERO)
+
+    def __post_init__(self) -> None:
+        _set_constant(self, self.left.constant and self.right.constant)
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:
+        return BINARY_FUNCS[self.op](args[0], args[1])
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Call(Expr):
+    """A whitelisted function applied to its arguments."""
+
+    func: str = "sin"
+    args: tuple[Expr, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set_constant(self, all(a.constant for a in self.args))
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def _local(self, args: list[Any], x: Array, y: Array) -> Any:
+        return NUMPY_FUNCS[self.func](*args)
+
+
+ZERO = Const(0.0)
+ONE = Const(1.0)
+TWO = Const(2.0)
+
+
+def postorder(root: Expr) -> list[Expr]:
+    """Unique nodes of the DAG, children before parents (iterative, no recursion)."""
+    order: list[Expr] = []
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for child in reversed(node.children):
+            if id(child) not in seen:
+                stack.append((child, False))
+    return order
+
+
+def constant_value(node: Expr) -> float:
+    """The value of a tree without variables (nan when it has variables)."""
+    if not node.constant:
+        return math.nan
+    return float(node.evaluate(0.0, 0.0))

@@ -1,0 +1,133 @@
+"""The tokenizer: a hand-written scanner that splits the text of f(x, y) into tokens.
+
+Any character or name outside the closed vocabulary is rejected here, with its 1-based position
+and a hint (``InputError`` on field ``expression``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from app.core.errors import InputError
+from app.core.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES
+
+FIELD = "expression"
+
+_DIGITS = frozenset("0123456789")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_CHARS = _LETTERS | _DIGITS
+_SPACE = frozenset(" \t\r\n")
+_SINGLE = {"+": "+", "-": "-", "/": "/", "^": "^", "(": "(", ")": ")", ",": ","}
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: ``kind`` is ``num``, ``var``, ``const``, ``func``, an operator, ``(``, ``)``,
+    ``,`` or ``end``; ``pos`` is the 1-based character position in the input."""
+
+    kind: str
+    text: str
+    pos: int
+    value: float = 0.0
+
+
+def fail(message: str) -> InputError:
+    """An ``InputError`` on the ``expression`` field."""
+    return InputError(FIELD, message)
+
+
+def show(text: str, limit: int = 20) -> str:
+    """User text quoted for an error message, shortened."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _allowed_names() -> str:
+    return "x, y, pi, e and the functions " + ", ".join(FUNCTIONS)
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens; any character outside the grammar is an ``InputError``."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        pos = i + 1
+        if c in _SPACE:
+            i += 1
+            continue
+        if c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            j = i
+            while j < n and text[j] in _DIGITS:
+                j += 1
+            if j < n and text[j] == ".":
+                j += 1
+                while j < n and text[j] in _DIGITS:
+                    j += 1
+            # exponent part only when digits follow (so "2e" + "xp(x)" is not swallowed)
+            if j < n and text[j] in "eE":
+                k = j + 1
+                if k < n and text[k] in "+-":
+                    k += 1
+                if k < n and text[k] in _DIGITS:
+                    while k < n and text[k] in _DIGITS:
+                        k += 1
+                    j = k
+            literal = text[i:j]
+            value = float(literal)
+            if not math.isfinite(value):
+                raise fail(f"number {show(literal)} at position {pos} is too large")
+            tokens.append(Token("num", literal, pos, value))
+            i = j
+            continue
+        if c in _LETTERS:
+            j = i
+            while j < n and text[j] in _NAME_CHARS:
+                j += 1
+            name = text[i:j]
+            if "__" in name:
+                raise fail(f"names containing '__' are not allowed ({show(name)} at position {pos})")
+            if name in VARIABLES:
+                tokens.append(Token("var", name, pos))
+            elif name in CONSTANTS:
+                tokens.append(Token("const", name, pos, CONSTANTS[name]))
+            elif name in FUNCTIONS:
+                tokens.append(Token("func", name, pos))
+            else:
+                raise fail(f"unknown name {show(name)} at position {pos}; allowed are {_allowed_names()}")
+            i = j
+            continue
+        if c == "*":
+            if i + 1 < n and text[i + 1] == "*":
+                tokens.append(Token("^", "**", pos))
+                i += 2
+            else:
+                tokens.append(Token("*", "*", pos))
+                i += 1
+            continue
+        if c in _SINGLE:
+            tokens.append(Token(_SINGLE[c], c, pos))
+            i += 1
+            continue
+        raise fail(_bad_character(c, pos))
+    tokens.append(Token("end", "", n + 1))
+    return tokens
+
+
+def _bad_character(c: str, pos: int) -> str:
+    if c == ".":
+        return f"unexpected '.' at position {pos}: attribute access is not allowed (decimals need digits, e.g. 0.5)"
+    if c in "[]{}":
+        return f"unexpected {c!r} at position {pos}: only round parentheses ( ) are allowed"
+    if c in "'\"`":
+        return f"unexpected quote {c!r} at position {pos}: strings are not allowed"
+    if c == ";":
+        return f"unexpected ';' at position {pos}: only one expression is allowed"
+    if c == "=":
+        return f"unexpected '=' at position {pos}: type only the right-hand side of f(x, y) = …"
+    if not c.isascii():
+        return (
+            f"unexpected character {c!r} (U+{ord(c):04X}) at position {pos}: "
+            "only ASCII letters, digits, spaces and + - * / ^ ( ) , are allowed"
+        )
+    return f"unexpected character {c!r} at position {pos}"

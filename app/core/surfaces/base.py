@@ -1,0 +1,183 @@
+"""The :class:`Surface` interface: f(x, y) on points of shape (..., 2) with exact derivatives.
+
+Every surface works on points of shape ``(..., 2)`` (the last axis holds x and y) and returns
+``value`` (...), ``gradient`` (..., 2) and ``hessian`` (..., 2, 2), all derived by hand. Each one
+carries its plotting domain, its known minima (global ones first) and saddle points, a suggested
+start and a bilingual description for students.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from app.core.errors import InputError
+
+Array = np.ndarray
+Point = tuple[float, float]
+Domain = tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class SurfaceParam:
+    """A user-adjustable constant of a surface (e.g. the condition number κ)."""
+
+    name: str
+    default: float
+    min: float
+    max: float
+    log: bool = False
+    description: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form: name, default, min, max, log (slider hint), description."""
+        return {
+            "name": self.name,
+            "default": self.default,
+            "min": self.min,
+            "max": self.max,
+            "log": self.log,
+            "description": dict(self.description),
+        }
+
+
+def _xy(p: Array | Sequence[float]) -> tuple[Array, Array]:
+    """Split points (..., 2) into x (...) and y (...)."""
+    a = np.asarray(p, dtype=float)
+    if a.ndim == 0 or a.shape[-1] != 2:
+        raise ValueError(f"points must have shape (..., 2), got {a.shape}")
+    return a[..., 0], a[..., 1]
+
+
+def _full(v: Array | float, shape: tuple[int, ...]) -> Array:
+    a = np.asarray(v, dtype=float)
+    # broadcast_to costs microseconds per call; skip it when the shape already fits (the common
+    # case), which matters for single-point runs that evaluate f and ∇f once per step.
+    return a if a.shape == shape else np.broadcast_to(a, shape)
+
+
+class Surface(ABC):
+    """A function f(x, y) to minimise, with exact first and second derivatives.
+
+    Subclasses set the class attributes and implement ``_f``, ``_grad`` and ``_hess`` on
+    arrays x, y of equal shape; the public methods take points of shape ``(..., 2)``.
+
+    Attributes
+    ----------
+    id, name (en/ko), formula (TeX subset), description (en/ko), domain ((x_min, x_max),
+    (y_min, y_max)), start (x, y), param_specs.
+    """
+
+    id: ClassVar[str] = ""
+    name: ClassVar[dict[str, str]] = {}
+    formula: ClassVar[str] = ""
+    description: ClassVar[dict[str, str]] = {}
+    param_specs: ClassVar[tuple[SurfaceParam, ...]] = ()
+    domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))
+    start: Point = (-4.0, 4.0)
+
+    def __init__(self, **values: float) -> None:
+        self.param_values: dict[str, float] = {}
+        for spec in self.param_specs:
+            value = float(values.pop(spec.name, spec.default))
+            if not (math.isfinite(value) and spec.min <= value <= spec.max):
+                raise InputError(
+                    f"surface_params.{spec.name}", f"must be between {spec.min:g} and {spec.max:g}, got {value:g}"
+                )
+            self.param_values[spec.name] = value
+        if values:
+            name = next(iter(values))
+            raise InputError(f"surface_params.{name}", _unknown_param_message(self, name))
+        self._points: tuple[list[Point], list[Point], list[Point]] | None = None
+
+    # -- metadata --------------------------------------------------------------------------------
+
+    @property
+    def params(self) -> list[dict[str, Any]]:
+        """Adjustable parameters as dicts (name, default, min, max, log, description)."""
+        return [spec.as_dict() for spec in self.param_specs]
+
+    def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
+        """(global minima, other local minima, saddle points); override per surface."""
+        return [], [], []
+
+    def _cached_points(self) -> tuple[list[Point], list[Point], list[Point]]:
+        if self._points is None:
+            self._points = self._stationary_points()
+        return self._points
+
+    @property
+    def global_minima(self) -> list[Point]:
+        """Global minimisers (within the domain for surfaces with infinitely many)."""
+        return list(self._cached_points()[0])
+
+    @property
+    def minima(self) -> list[Point]:
+        """All known minimisers, global ones first (``minima[0]`` is a global minimum)."""
+        glob, local, _ = self._cached_points()
+        return [*glob, *local]
+
+    @property
+    def saddles(self) -> list[Point]:
+        """Known saddle points."""
+        return list(self._cached_points()[2])
+
+    def info(self) -> dict[str, Any]:
+        """JSON-ready description (the ``GET /api/surfaces`` item)."""
+        (x0, x1), (y0, y1) = self.domain
+        return {
+            "id": self.id,
+            "name": dict(self.name),
+            "formula": self.formula,
+            "description": dict(self.description),
+            "domain": {"x": [x0, x1], "y": [y0, y1]},
+            "minima": [list(p) for p in self.minima],
+            "global_minima": [list(p) for p in self.global_minima],
+            "saddles": [list(p) for p in self.saddles],
+            "start": list(self.start),
+            "params": self.params,
+            "param_values": dict(self.param_values),
+        }
+
+    # -- numerics ----------------------------------------------------------------------------------
+
+    def value(self, p: Array | Sequence[float]) -> Array:
+        """f at points ``p`` of shape (..., 2) → (...)."""
+        x, y = _xy(p)
+        with np.errstate(all="ignore"):
+            return np.array(_full(self._f(x, y), x.shape), dtype=float)
+
+    def gradient(self, p: Array | Sequence[float]) -> Array:
+        """∇f at points (..., 2) → (..., 2)."""
+        x, y = _xy(p)
+        with np.errstate(all="ignore"):
+            gx, gy = self._grad(x, y)
+            return np.stack([_full(gx, x.shape), _full(gy, x.shape)], axis=-1)
+
+    def hessian(self, p: Array | Sequence[float]) -> Array:
+        """∇²f at points (..., 2) → (..., 2, 2) (symmetric)."""
+        x, y = _xy(p)
+        with np.errstate(all="ignore"):
+            hxx, hxy, hyy = (_full(h, x.shape) for h in self._hess(x, y))
+            return np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)], axis=-2)
+
+    @abstractmethod
+    def _f(self, x: Array, y: Array) -> Array | float: ...
+
+    @abstractmethod
+    def _grad(self, x: Array, y: Array) -> tuple[Array | float, Array | float]: ...
+
+    @abstractmethod
+    def _hess(self, x: Array, y: Array) -> tuple[Array | float, Array | float, Array | float]: ...
+
+
+def _unknown_param_message(surface: Surface, name: str) -> str:
+    known = ", ".join(s.name for s in surface.param_specs)
+    if known:
+        return f"surface {surface.id!r} has no parameter {name!r}; its parameters are {known}"
+    return f"surface {surface.id!r} has no parameters (got {name!r})"
