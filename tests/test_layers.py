@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 
 from app.core.errors import InputError
 from app.core.layers import ELU, Affine, BatchNorm, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
 from app.core.losses import SoftmaxCrossEntropy
+from tests.gradcheck import numerical_grad, rel_error
 
 F64 = np.float64
-
-
-def numerical_grad(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar f() w.r.t. every entry of x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        fp = f()
-        x[i] = old - h
-        fm = f()
-        x[i] = old
-        grad[i] = (fp - fm) / (2 * h)
-    return grad
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """‖a − b‖ / (‖a‖ + ‖b‖), with a floor of 1e-8 on the denominator so that gradients that are
-    exactly 0 in theory (a bias followed by batch norm) compare as round-off, not as 100%."""
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-8))
 
 
 def check_layer(layer, x: np.ndarray, training: bool = True, params: bool = True) -> None:

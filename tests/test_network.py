@@ -7,27 +7,9 @@ import pytest
 
 from app.core.errors import InputError
 from app.core.network import MLP
+from tests.gradcheck import numerical_grad, rel_error
 
 F64 = np.float64
-
-
-def numerical_grad(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central differences of the scalar f() w.r.t. every entry of x (perturbed in place)."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        fp = f()
-        x[i] = old - h
-        fm = f()
-        x[i] = old
-        grad[i] = (fp - fm) / (2 * h)
-    return grad
-
-
-def rel_error(a: np.ndarray, b: np.ndarray) -> float:
-    """‖a − b‖ / (‖a‖ + ‖b‖), floored at 1e-8 (a bias before batch norm has gradient exactly 0)."""
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-8))
 
 
 def make_net(**kw) -> MLP:

@@ -74,7 +74,27 @@ def _check_steps(v: int, setting: str = "max_steps") -> int:
     return v
 
 
-class TrajectoryRequest(SurfaceChoice):
+class RunsFromStart(SurfaceChoice):
+    """Optimizer runs from one start on one surface: what a race and an lr sweep share."""
+
+    start: tuple[FiniteFloat, FiniteFloat] = Field(examples=[[-5, 4]])
+    steps: int = Field(100, ge=1)
+    runs: list[RunConfig] = Field(min_length=1)
+
+    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
+    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
+
+    @field_validator("runs", mode="before")
+    @classmethod
+    def _max_runs(cls, v: Any) -> Any:
+        # Before the items: 100,000 runs must fail once on the count, not once per run.
+        bound = get_settings().max_runs
+        if isinstance(v, list) and len(v) > bound:
+            raise ValueError(limit("runs", bound, "max_runs"))
+        return v
+
+
+class TrajectoryRequest(RunsFromStart):
     """Runs of one or more optimizers from one start."""
 
     model_config = {
@@ -93,25 +113,10 @@ class TrajectoryRequest(SurfaceChoice):
         }
     }
 
-    start: tuple[FiniteFloat, FiniteFloat] = Field(examples=[[-5, 4]])
-    steps: int = Field(100, ge=1)
-    runs: list[RunConfig] = Field(min_length=1)
     record_state: bool = True
 
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
-    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
 
-    @field_validator("runs", mode="before")
-    @classmethod
-    def _max_runs(cls, v: Any) -> Any:
-        # Before the items: 100,000 runs must fail once on the count, not once per run.
-        bound = get_settings().max_runs
-        if isinstance(v, list) and len(v) > bound:
-            raise ValueError(limit("runs", bound, "max_runs"))
-        return v
-
-
-class LrSweepRequest(SurfaceChoice):
+class LrSweepRequest(RunsFromStart):
     """Final loss versus learning rate (log-spaced) for each optimizer."""
 
     model_config = {
@@ -130,15 +135,9 @@ class LrSweepRequest(SurfaceChoice):
         }
     }
 
-    start: tuple[FiniteFloat, FiniteFloat]
-    steps: int = Field(100, ge=1)
-    runs: list[RunConfig] = Field(min_length=1)
     lr_min: FiniteFloat = Field(1e-4, gt=0, le=100)
     lr_max: FiniteFloat = Field(10.0, gt=0, le=100)
     n: int = Field(60, ge=2)
-
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
-    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
 
     @field_validator("n")
     @classmethod
@@ -147,11 +146,6 @@ class LrSweepRequest(SurfaceChoice):
         if v > bound:
             raise ValueError(limit("n", bound, "max_sweep_points"))
         return v
-
-    @field_validator("runs", mode="before")
-    @classmethod
-    def _max_runs(cls, v: Any) -> Any:
-        return TrajectoryRequest._max_runs(v)
 
     @model_validator(mode="after")
     def _ordered(self) -> "LrSweepRequest":
