@@ -27,23 +27,28 @@ CONFIG = {
     "epochs": EPOCHS,
     "seed": 0,
     "early_stopping": None,
-    "telemetry": {"interval": 10, "bins": 30, "sample_size": 500},
+    "telemetry": {"interval": 10, "bins": 30, "sample_size": 256},  # the API default sample
 }
 
 
-def run(interval: int) -> tuple[float, int]:
-    """Best-of-3 samples/s for the given telemetry interval, and the number of events."""
+def timed_run(interval: int) -> tuple[float, int, float]:
+    """One training run: seconds, metrics frames, and seconds spent building those frames."""
     cfg = {**CONFIG, "telemetry": {**CONFIG["telemetry"], "interval": interval}}
-    best, events = 0.0, 0
-    for _ in range(3):
-        log: list[str] = []
-        t = time.perf_counter()
-        summary = train(cfg, lambda kind, _p: log.append(kind), lambda: False)
-        elapsed = time.perf_counter() - t
-        n_train = summary["steps"] * 100 / EPOCHS  # approximate: full batches
-        best = max(best, n_train * EPOCHS / elapsed)
-        events = log.count("metrics")
-    return best, events
+    log: list[str] = []
+    t = time.perf_counter()
+    summary = train(cfg, lambda kind, _p: log.append(kind), lambda: False)
+    return time.perf_counter() - t, log.count("metrics"), summary["telemetry_seconds"]
+
+
+def measure(intervals: tuple[int, ...], repeats: int = 7) -> dict[int, tuple[float, int, float]]:
+    """Best run per interval; the configurations are interleaved so drift hits all alike."""
+    best: dict[int, tuple[float, int, float]] = {}
+    for _ in range(repeats):
+        for interval in intervals:
+            run = timed_run(interval)
+            if interval not in best or run[0] < best[interval][0]:
+                best[interval] = run
+    return best
 
 
 def torch_rate() -> float | None:
@@ -74,15 +79,26 @@ def torch_rate() -> float | None:
 
 
 def main() -> None:
-    without, _ = run(10**9)
-    print(f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits (NumPy {np.__version__})")
+    n_train = len(load_dataset(CONFIG["dataset"], None).y_train)
+    off = 10**9  # only the frame at initialisation
+    intervals = (off, 10, 25, DEFAULT_INTERVAL, 100)
+    best = measure(intervals)
+    without = n_train * EPOCHS / best[off][0]
+    print(f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits, {n_train} training samples (NumPy {np.__version__})")
     print(f"  without telemetry: {without:12,.0f} samples/s")
-    for interval in (10, 25, DEFAULT_INTERVAL, 100):
-        rate, frames = run(interval)
-        cost = 1 - rate / without
+    print("  cost = time building frames / time training (measured inside the run); in brackets the")
+    print("  wall-clock slowdown against the run without telemetry (noisier: both runs vary by a few %)")
+    for interval in intervals[1:]:
+        seconds, frames, tel = best[interval]
+        rate = n_train * EPOCHS / seconds
+        cost = tel / (seconds - tel)
+        slowdown = seconds / best[off][0] - 1
         mark = " (API default)" if interval == DEFAULT_INTERVAL else ""
         verdict = "meets" if cost < 0.10 else "misses"
-        print(f"  telemetry every {interval:3d} steps{mark}: {rate:12,.0f} samples/s, {frames} frames, cost {cost * 100:5.1f} % ({verdict} < 10 %)")
+        print(
+            f"  telemetry every {interval:3d} steps{mark}: {rate:10,.0f} samples/s, {frames:2d} frames "
+            f"of {(tel / frames) * 1e3:.1f} ms, cost {cost * 100:5.1f} % [{slowdown * 100:+5.1f} %] ({verdict} < 10 %)"
+        )
     ref = torch_rate()
     if ref is None:
         print("  PyTorch not installed: no reference ratio")

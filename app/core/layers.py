@@ -123,9 +123,8 @@ class ReLU(Layer):
     """max(0, x); derivative 1 where x > 0, else 0 (0 at x = 0 by convention)."""
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        mask = x > 0
-        self.cache = (mask,)
-        return np.where(mask, x, 0).astype(x.dtype, copy=False)
+        self.cache = (x > 0,)
+        return np.maximum(x, 0).astype(x.dtype, copy=False)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (mask,) = self.cache

@@ -49,7 +49,7 @@ EXAMPLE_CONFIG: dict[str, Any] = {
     "seed": 0,
     "early_stopping": {"monitor": "val_loss", "min_delta": 0.0, "patience": 5, "mode": "auto",
                        "restore_best_weights": True},
-    "telemetry": {"interval": 50, "bins": 30, "sample_size": 500},
+    "telemetry": {"interval": 50, "bins": 30, "sample_size": 256},
 }
 
 
@@ -218,7 +218,7 @@ class TelemetrySpec(StrictModel):
 
     interval: int = Field(50, ge=1, le=MAX_TELEMETRY_INTERVAL, description="Optimizer steps between metrics events (50 keeps telemetry under ~10 % of training time for the reference net; lower for denser frames).")
     bins: int = Field(30, ge=2, le=MAX_HISTOGRAM_BINS, description="Histogram bins per layer.")
-    sample_size: int = Field(500, ge=1, description="Inputs used for the histograms (≤ max_activation_samples).")
+    sample_size: int = Field(256, ge=1, description="Inputs used for the histograms (≤ max_activation_samples); 256 inputs × units give smooth 30-bin histograms at a small cost.")
 
     @field_validator("sample_size")
     @classmethod
