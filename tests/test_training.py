@@ -15,7 +15,7 @@ from app.core.errors import InputError
 from app.core.telemetry import FixedHistogram, TelemetryRecorder, fraction_dead, fraction_saturated
 from app.core.training import train
 
-TIMING = ("elapsed", "eta")
+TIMING = ("elapsed", "eta", "telemetry_seconds")
 
 
 def run(config: dict[str, Any], should_stop=lambda: False, **kw) -> tuple[dict[str, Any], list[tuple[str, dict]]]:
