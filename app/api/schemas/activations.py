@@ -44,6 +44,15 @@ class ActivationRequest(BaseModel):
 class ActivationLayer(BaseModel):
     """Histogram and summary of one layer's activations."""
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"index": 1, "edges": [0.0, 0.5, 1.0], "counts": [480, 520], "mean": 0.5, "std": 0.2,
+                 "frac_low": 0.1, "frac_high": 0.1, "frac_zero": 0.0}  # fmt: skip
+            ]
+        }
+    }
+
     index: int = Field(description="1-based layer index.")
     edges: list[float | None] = Field(description="bins + 1 bin edges.")
     counts: list[int] = Field(description="bins counts (values outside the edges are clamped into the end bins).")

@@ -14,12 +14,16 @@ from app.core.surfaces import MAX_BOUND
 class ClipSpec(StrictModel):
     """Gradient clipping: each entry into [−max, max] (``value``) or the norm to ≤ max (``norm``)."""
 
+    model_config = {"json_schema_extra": {"examples": [{"mode": "norm", "max": 1.0}]}}
+
     mode: Literal["value", "norm"]
     max: FiniteFloat = Field(gt=0, le=1e6)
 
 
 class NoiseSpec(StrictModel):
     """Seeded Gaussian gradient noise g ← g + N(0, std²)."""
+
+    model_config = {"json_schema_extra": {"examples": [{"std": 0.5, "seed": 1}]}}
 
     std: FiniteFloat = Field(0.0, ge=0, le=1e4)
     seed: int = Field(0, ge=0, lt=2**32)
@@ -156,6 +160,8 @@ class LrSweepRequest(RunsFromStart):
 
 class StartDomain(StrictModel):
     """A rectangle of starting points."""
+
+    model_config = {"json_schema_extra": {"examples": [{"x": [-5, 5], "y": [-5, 5]}]}}
 
     x: tuple[FiniteFloat, FiniteFloat]
     y: tuple[FiniteFloat, FiniteFloat]
