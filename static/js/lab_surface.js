@@ -21,7 +21,7 @@ import { t, tr } from "./i18n.js";
 import { renderMath, exprToTex } from "./math.js";
 import { fmt, parseNumber } from "./format.js";
 import { CUSTOM, MAX_STEPS, defaultSurfaceParams, prefersLogLevels, surfaceDomain } from "./lab_model.js";
-import { prepareGrid } from "./contour.js";
+import { prepareGrid } from "./contour_grid.js";
 
 const $ = (id) => document.getElementById(id);
 const DOMAIN_IDS = ["domain-x0", "domain-x1", "domain-y0", "domain-y1"];

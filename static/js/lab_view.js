@@ -18,7 +18,7 @@
 
 import { t } from "./i18n.js";
 import { surfaceDomain, surfaceMinima } from "./lab_model.js";
-import { drawMainPlot } from "./contour.js";
+import { drawMainPlot, invalidateMainPlot } from "./contour.js";
 import { drawLoss, drawDistance, drawPlaceholder } from "./charts.js";
 import { optimizerName } from "./run_cards.js";
 import { renderInspector } from "./inspector.js";
@@ -87,7 +87,7 @@ export function createView(page) {
 
   /** The next step change redraws the whole main plot (new runs: ghosts, legend, trace count). */
   function invalidateMain() {
-    $("main-plot")._stepLayout = null;
+    invalidateMainPlot($("main-plot"));
   }
 
   /** Full redraw of the main plot (surface, markers, runs). */

@@ -8,10 +8,11 @@
  *                   steps inputs, contour grid loading
  *   lab_view.js     view toggles, main plot at the current step, loss/distance charts, restyle
  *   lab_sweeps.js   learning-rate sweep + start-point map panels
- *   run_cards.js    optimizer cards                 contour.js   main + surface plot
- *   race.js         animation clock                 charts.js    side charts
- *   inspector.js    arrows + internal state at the current step
- *   results.js      results table + CSV/JSON export
+ *   run_cards.js    optimizer cards                 contour.js       main plot (paths, arrows)
+ *   race.js         animation clock                 surface_plot.js  2-D contour under it
+ *   inspector.js    arrows + internal state         contour_grid.js  grid levels, f(x, y)
+ *   results.js      results table + CSV/JSON        plot_pointer.js  start picker, readout
+ *   charts.js       side charts
  *
  * The panel modules get one context object, `page` = {S, debounce, saveUrl, changed,
  * showRunError, checkInputs, labels, runNow, surface, view, sweeps}: the state `S` below, the
@@ -45,7 +46,9 @@ import {
   labelTags,
 } from "./lab_model.js";
 import { RunCards, optimizerName } from "./run_cards.js";
-import { linkSurfacePlot, drawMainPlotStep, attachStartPicker, attachReadout } from "./contour.js";
+import { drawMainPlotStep } from "./contour.js";
+import { linkSurfacePlot } from "./surface_plot.js";
+import { attachStartPicker, attachReadout } from "./plot_pointer.js";
 import { Race } from "./race.js";
 import { renderInspector } from "./inspector.js";
 import { drawPlaceholder, moveCursor } from "./charts.js";

@@ -304,6 +304,82 @@ def test_animation_slider_moves_marker_and_inspector(lab):
     assert page.get_attribute("#race-play", "data-state") == "paused"
 
 
+ARROW_LABELS_JS = """tips => {
+  const d = document.getElementById('main-plot');
+  const xa = d._fullLayout.xaxis, ya = d._fullLayout.yaxis;
+  const area = d.querySelector('.nsewdrag').getBoundingClientRect();
+  const px = ([x, y]) => [area.left + xa.d2p(x), area.top + ya.d2p(y)];
+  // every label Plotly actually rendered (SVG), with its box's bottom-left corner
+  const labels = [...d.querySelectorAll('.scatterlayer .textpoint text')]
+    .filter(t => t.textContent)
+    .map(t => { const r = t.getBoundingClientRect(); return {text: t.textContent, at: [r.left, r.bottom]}; });
+  return {labels, tips: tips.map(([text, xy]) => ({text, at: px(xy)}))};
+}"""
+
+
+def wait_drawn(page) -> None:
+    """Wait until the main plot has no draw request in flight."""
+    page.wait_for_function(
+        "() => { const q = document.getElementById('main-plot')._drawQueue; return q && !q.running && !q.next; }",
+        timeout=10_000,
+    )
+
+
+def assert_arrow_labels_of_step(page, k: int) -> None:
+    """Every arrow label on screen is at the tip of one of step k's arrows, and none is missing.
+
+    Expected arrows, from independent truth (textbook runs GD, momentum, AdaGrad, Adam on
+    f = x²/20 + y², all arrow kinds on): −∇f of every run, of fixed length 0.07·diag(domain)
+    along −(x/10, 2y) from θ_k; Δθ of every run to θ_{k+1} (read from the whole path), none at the
+    last step; momentum's carried velocity v from step 1 on and Adam's −m, starting at θ_k.
+    """
+    wait_drawn(page)
+    ghosts = traces(page, "ghost")
+    n = len(ghosts[0]["x"]) - 1
+    fixed = 0.07 * math.hypot(20, 10)
+    tips = []
+    for ghost in ghosts:
+        x, y = ghost["x"][k], ghost["y"][k]
+        g = (x / 10, 2 * y)
+        s = fixed / math.hypot(*g)
+        tips.append(("−∇f", (x - s * g[0], y - s * g[1])))
+        if k < n:
+            tips.append(("Δθ", (ghost["x"][k + 1], ghost["y"][k + 1])))
+    for kind, label in (("arrow_velocity", "v"), ("arrow_velocity", "−m")):
+        for arrow in traces(page, kind):
+            if arrow["name"] != label or arrow["x"][0] is None:
+                continue
+            start = (ghosts[arrow["run"]]["x"][k], ghosts[arrow["run"]]["y"][k])
+            assert close(arrow["x"][0], start[0]) and close(arrow["y"][0], start[1])
+            tips.append((label, (arrow["x"][1], arrow["y"][1])))
+    want = {"−∇f": 4, "Δθ": 4 if k < n else 0, "v": 1 if k >= 1 else 0, "−m": 1}
+    assert sorted(t[0] for t in tips) == sorted(label for label, c in want.items() for _ in range(c))
+
+    shown = page.evaluate(ARROW_LABELS_JS, [[text, list(xy)] for text, xy in tips])
+    assert sorted(lab["text"] for lab in shown["labels"]) == sorted(tip["text"] for tip in shown["tips"])
+    free = list(shown["tips"])
+    for lab in shown["labels"]:
+        # Plotly puts a "top right" label just right of and above its point (≈ 10–12 px each way)
+        match = [
+            tip
+            for tip in free
+            if tip["text"] == lab["text"] and 0 <= lab["at"][0] - tip["at"][0] <= 20 and 0 <= tip["at"][1] - lab["at"][1] <= 20
+        ]
+        assert match, f"label {lab['text']} at {lab['at']} is not at the tip of a step-{k} arrow"
+        free.remove(match[0])
+
+
+def test_arrow_labels_belong_to_the_current_step(page):
+    # a fresh page: the first run arrives while the grid and the first draw are in flight
+    open_lab(page)
+    page.wait_for_function("() => document.getElementById('race-slider').value === '30'", timeout=10_000)
+    assert_arrow_labels_of_step(page, 30)
+    for k in (5, 29, 30, 0, 30):
+        page.locator("#race-slider").fill(str(k))
+        wait_path_lengths(page, [k + 1] * 4)
+        assert_arrow_labels_of_step(page, k)
+
+
 def test_custom_expression_is_validated_inline(lab):
     page = lab
     page.select_option("#surface-select", "custom")
@@ -341,7 +417,7 @@ def check_shell_modules(page) -> None:
       const round = state.fromHash('#' + state.toHash(value));
       const frac = math.mathElement('\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
       const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)), Object.keys(d.ko).filter(k => !(k in d.en))]);
-      const contour = await import('/static/js/contour.js');
+      const contour = await import('/static/js/contour_grid.js');
       const toIndex = contour.levelIndexer([1, 10, 100]);
       const fmt = (await import('/static/js/format.js')).fmt;
       return {same: JSON.stringify(round) === JSON.stringify(value), hash: state.toHash({x0: [-7, 2]}),
