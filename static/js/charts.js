@@ -12,7 +12,7 @@
  * surface that goes below zero (saddle) still plots.
  */
 
-import { draw, logAxis, vline, HEATMAP_SCALE } from "./plots.js";
+import { draw, logAxis, vline, minimaTrace, HEATMAP_SCALE } from "./plots.js";
 import { fmt } from "./format.js";
 
 // Log axes when no value is negative and some are positive (exact zeros, e.g. Newton landing
@@ -192,16 +192,7 @@ export function drawStartMap(div, map, surface, start, text) {
       hoverongaps: false,
       hovertemplate: `${text.start} (%{x:.3g}, %{y:.3g})<br>${text.final_loss} = %{customdata:.4g}<extra></extra>`,
     },
-    {
-      type: "scatter",
-      mode: "markers",
-      x: minima.map((p) => p[0]),
-      y: minima.map((p) => p[1]),
-      name: text.minimum,
-      meta: { kind: "minima" },
-      marker: { symbol: "star", size: 16, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } },
-      hoverinfo: "skip",
-    },
+    minimaTrace(minima, text.minimum, { hoverinfo: "skip" }),
     {
       type: "scatter",
       mode: "markers",

@@ -30,7 +30,7 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, withAlpha } from "./plots.js";
+import { Plotly, draw, minimaTrace, withAlpha } from "./plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./surface_plot.js";
 import { figure3d } from "./main_plot_3d.js";
@@ -41,17 +41,13 @@ function markerTraces2d(surface, start, text) {
   const traces = [];
   const minima = surface?.minima ?? [];
   const saddles = surface?.saddles ?? [];
-  traces.push({
-    type: "scatter",
-    mode: "markers",
-    x: minima.map((p) => p[0]),
-    y: minima.map((p) => p[1]),
-    name: text.minimum,
-    meta: { kind: "minima" },
-    marker: { symbol: "star", size: 20, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } },
-    hovertemplate: `${text.minimum} (%{x:.4g}, %{y:.4g})<extra></extra>`,
-    showlegend: minima.length > 0,
-  });
+  traces.push(
+    minimaTrace(minima, text.minimum, {
+      size: 20,
+      hovertemplate: `${text.minimum} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+      showlegend: minima.length > 0,
+    }),
+  );
   traces.push({
     type: "scatter",
     mode: "markers",

@@ -146,3 +146,22 @@ export function draw(div, data, layout = {}, config = {}) {
 export function vline(x, { color = "#555", dash = "dot", width = 2 } = {}) {
   return { type: "line", xref: "x", yref: "paper", x0: x, x1: x, y0: 0, y1: 1, line: { color, dash, width } };
 }
+
+/**
+ * The minima as gold stars (one scatter trace), the same on every chart that marks them.
+ * @param {number[][]} minima [[x, y], …]
+ * @param {string} name legend / hover name
+ * @param {object} extra trace fields to add or override (size, hover, legend)
+ */
+export function minimaTrace(minima, name, { size = 16, ...extra } = {}) {
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: minima.map((p) => p[0]),
+    y: minima.map((p) => p[1]),
+    name,
+    meta: { kind: "minima" },
+    marker: { symbol: "star", size, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } },
+    ...extra,
+  };
+}
