@@ -385,10 +385,6 @@ class Newton(Optimizer):
         step = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
         return [-lr * step]
 
-    def init_state(self, params: Sequence[Array]) -> State:
-        """The Hessian's eigenvalues at the last point, shape ``(R, n)``."""
-        return [{"eig": np.zeros_like(params[0])}]
-
 
 class LBFGS(Optimizer):
     """Limited-memory BFGS: two-loop recursion over the last m (s, y) pairs.
