@@ -12,7 +12,7 @@
  * surface that goes below zero (saddle) still plots.
  */
 
-import { draw, logAxis, vline, minimaTrace, HEATMAP_SCALE } from "./plots.js";
+import { draw, logAxis, vline, minimaTrace, startTrace, HEATMAP_SCALE } from "./plots.js";
 import { fmt } from "./format.js";
 
 // Log axes when no value is negative and some are positive (exact zeros, e.g. Newton landing
@@ -193,16 +193,7 @@ export function drawStartMap(div, map, surface, start, text) {
       hovertemplate: `${text.start} (%{x:.3g}, %{y:.3g})<br>${text.final_loss} = %{customdata:.4g}<extra></extra>`,
     },
     minimaTrace(minima, text.minimum, { hoverinfo: "skip" }),
-    {
-      type: "scatter",
-      mode: "markers",
-      x: [start[0]],
-      y: [start[1]],
-      name: text.start,
-      meta: { kind: "start" },
-      marker: { symbol: "circle-open", size: 14, color: "#fff", line: { width: 3 } },
-      hoverinfo: "skip",
-    },
+    startTrace(start, text.start, { size: 14, color: "#fff", hoverinfo: "skip" }),
   ];
   return draw(div, data, {
     xaxis: { title: { text: "x₀" }, range: [map.x[0], map.x[map.x.length - 1]], showgrid: false, zeroline: false },

@@ -30,7 +30,7 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, minimaTrace, withAlpha } from "./plots.js";
+import { Plotly, draw, minimaTrace, startTrace, withAlpha } from "./plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./surface_plot.js";
 import { figure3d } from "./main_plot_3d.js";
@@ -59,16 +59,7 @@ function markerTraces2d(surface, start, text) {
     hovertemplate: `${text.saddle} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: saddles.length > 0,
   });
-  traces.push({
-    type: "scatter",
-    mode: "markers",
-    x: [start[0]],
-    y: [start[1]],
-    name: text.start,
-    meta: { kind: "start" },
-    marker: { symbol: "circle-open", size: 16, color: "#111", line: { width: 3 } },
-    hovertemplate: `${text.start} (%{x:.4g}, %{y:.4g})<extra></extra>`,
-  });
+  traces.push(startTrace(start, text.start, { hovertemplate: `${text.start} (%{x:.4g}, %{y:.4g})<extra></extra>` }));
   return traces;
 }
 

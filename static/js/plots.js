@@ -165,3 +165,22 @@ export function minimaTrace(minima, name, { size = 16, ...extra } = {}) {
     ...extra,
   };
 }
+
+/**
+ * The start point as an open circle (one scatter trace).
+ * @param {number[]} start [x, y]
+ * @param {string} name legend / hover name
+ * @param {object} options size, colour, and trace fields to add or override
+ */
+export function startTrace(start, name, { size = 16, color = "#111", ...extra } = {}) {
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: [start[0]],
+    y: [start[1]],
+    name,
+    meta: { kind: "start" },
+    marker: { symbol: "circle-open", size, color, line: { width: 3 } },
+    ...extra,
+  };
+}
