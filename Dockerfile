@@ -10,7 +10,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /srv/playground
 COPY pyproject.toml README.md ./
 COPY app ./app
-COPY static ./static
 RUN pip install -e . \
     && useradd --create-home --uid 10001 playground
 USER playground

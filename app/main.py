@@ -34,7 +34,7 @@ from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import shutdown_manager
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 
-from app.core.optimizers import OPTIMIZERS
-from app.core.surfaces import get_surface
-from app.core.trajectory import RunSpec, simulate
+from app.core.optim.optimizers import OPTIMIZERS
+from app.core.lab2d.surfaces import get_surface
+from app.core.lab2d.trajectory import RunSpec, simulate
 
 STEPS = 10_000
 

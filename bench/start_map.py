@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from app.core.surfaces import get_surface
-from app.core.trajectory import RunSpec, simulate, start_map
+from app.core.lab2d.surfaces import get_surface
+from app.core.lab2d.trajectory import RunSpec, simulate, start_map
 
 N, STEPS = 100, 500
 

@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from app.core.datasets import load_dataset
-from app.core.training import train
+from app.core.nn.training import train
 
 EPOCHS = 40
 DEFAULT_INTERVAL = 50  # the API's default telemetry.interval

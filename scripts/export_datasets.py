@@ -1,4 +1,4 @@
-"""One-off: regenerate ``app/core/data/digits.npz`` and ``app/core/data/iris.npz``.
+"""One-off: regenerate ``app/core/datasets/data/digits.npz`` and ``app/core/datasets/data/iris.npz``.
 
 Only needed to REGENERATE the shipped data; the app itself never runs this and does not depend on
 scikit-learn. It needs scikit-learn, which reads the two public-domain UCI sets bundled inside its

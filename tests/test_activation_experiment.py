@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.core.activation_experiment import run_activation_experiment
+from app.core.nn.activation_experiment import run_activation_experiment
 from app.core.errors import InputError
 
 

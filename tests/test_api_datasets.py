@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
-from app.core.idx import write_idx
+from app.core.datasets.idx import write_idx
 from app.main import app
 
 

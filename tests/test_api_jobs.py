@@ -493,7 +493,7 @@ def test_limits_follow_the_environment(client: TestClient, use_manager: Install,
 
 
 def test_real_training_end_to_end_on_xor(client: TestClient, use_manager: Install) -> None:
-    use_manager(JobManager(settings()))  # the default trainer: app.core.training.train
+    use_manager(JobManager(settings()))  # the default trainer: app.core.nn.training.train
     config = {"label": "xor", "dataset": {"name": "xor", "n_samples": 200, "seed": 1},
               "model": {"hidden": [8], "activation": "tanh", "init": "xavier_normal"},
               "optimizer": {"optimizer": "adam", "params": {"lr": 0.05}},

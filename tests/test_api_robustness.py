@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.config import Settings, get_settings
-from app.core.cost import FIXED_POINTS, update_cost
-from app.core.surfaces import get_surface
+from app.core.lab2d.cost import FIXED_POINTS, update_cost
+from app.core.lab2d.surfaces import get_surface
 from app.jobs.events import EventLog
 
 BIG_EXPRESSION = "+".join(f"sin(x*y+{i})^2*cos(x-y)" for i in range(20))[:500]

@@ -27,7 +27,7 @@ def test_core_sources_import_nothing_from_the_web_layer() -> None:
 
 
 def test_importing_every_core_module_loads_no_web_framework() -> None:
-    # walk_packages also yields the modules inside sub-packages (app.core.expression.parser, …)
+    # walk_packages also yields the modules inside sub-packages (app.core.lab2d.expression.parser, …)
     modules = [m.name for m in pkgutil.walk_packages([str(CORE)], prefix="app.core.")]
     code = (
         "import importlib, sys\n"

@@ -21,7 +21,7 @@ from app.core.datasets import (
     xor,
 )
 from app.core.errors import InputError
-from app.core.idx import write_idx
+from app.core.datasets.idx import write_idx
 
 # Class counts of the UCI 8×8 digits as published (sklearn's load_digits documents the same).
 DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import app.core.expression as expression_module
+import app.core.lab2d.expression as expression_module
 from app.core.errors import InputError
-from app.core.expression import ExpressionLimits, parse
-from app.core.surfaces import ExpressionSurface, Himmelblau, get_surface
+from app.core.lab2d.expression import ExpressionLimits, parse
+from app.core.lab2d.surfaces import ExpressionSurface, Himmelblau, get_surface
 
 RNG_SEED = 20240601
 BIG = {"max_length": 1_000_000, "max_depth": 10_000, "max_nodes": 1_000_000}

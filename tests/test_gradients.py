@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.gradients import GradientNoise, clip_gradients
+from app.core.optim.gradients import GradientNoise, clip_gradients
 
 
 def test_clip_by_value() -> None:

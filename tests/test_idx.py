@@ -1,4 +1,4 @@
-"""IDX reading/writing (app.core.idx) against the published file layout, on tiny files."""
+"""IDX reading/writing (app.core.datasets.idx) against the published file layout, on tiny files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.idx import (
+from app.core.datasets.idx import (
     MAGIC_IMAGES,
     MAGIC_LABELS,
     find_mnist_files,

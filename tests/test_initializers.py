@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.initializers import INIT_IDS, initialize
+from app.core.nn.initializers import INIT_IDS, initialize
 
 FAN_IN, FAN_OUT = 300, 700  # unequal, so fan_in-only and fan_in+fan_out formulas differ
 

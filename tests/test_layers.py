@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.layers import ELU, Affine, BatchNorm, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
-from app.core.losses import SoftmaxCrossEntropy
+from app.core.nn.layers import ELU, Affine, BatchNorm, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
+from app.core.nn.losses import SoftmaxCrossEntropy
 from tests.gradcheck import numerical_grad, rel_error
 
 F64 = np.float64

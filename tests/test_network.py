@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.network import MLP
+from app.core.nn.network import MLP
 from tests.gradcheck import numerical_grad, rel_error
 
 F64 = np.float64

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.optimizers import OPTIMIZERS, make_optimizer
+from app.core.optim.optimizers import OPTIMIZERS, make_optimizer
 
 THETA = np.array([[1.0, -2.0]])
 G1 = np.array([[0.5, -1.0]])

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from app.core.errors import InputError
-from app.core.schedules import list_schedules, make_schedule
+from app.core.optim.schedules import list_schedules, make_schedule
 
 
 def test_constant_and_none() -> None:

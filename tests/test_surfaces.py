@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from app.core.errors import InputError
-from app.core.surfaces import (
+from app.core.lab2d.surfaces import (
     LOG_OFFSET,
     SURFACES,
     ExpressionSurface,

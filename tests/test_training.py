@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app.core.early_stopping import EarlyStopping
+from app.core.nn.early_stopping import EarlyStopping
 from app.core.errors import InputError
-from app.core.telemetry import FixedHistogram, TelemetryRecorder, fraction_dead, fraction_saturated
-from app.core.training import train
+from app.core.nn.telemetry import FixedHistogram, TelemetryRecorder, fraction_dead, fraction_saturated
+from app.core.nn.training import train
 
 TIMING = ("elapsed", "eta", "telemetry_seconds")
 

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from app.core.surfaces import get_surface
-from app.core.trajectory import RunSpec, gd_stability_threshold, lr_sweep, simulate, start_map
+from app.core.lab2d.surfaces import get_surface
+from app.core.lab2d.trajectory import RunSpec, gd_stability_threshold, lr_sweep, simulate, start_map
 
 J = get_surface("course_quadratic")
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from app.api.schemas.trajectories import RunConfig, SurfaceChoice
 from app.config import Settings
-from app.core.cost import check_work, update_cost
-from app.core.expression import ExpressionLimits
-from app.core.surfaces import Surface, get_surface
-from app.core.trajectory import RunSpec
+from app.core.lab2d.cost import check_work, update_cost
+from app.core.lab2d.expression import ExpressionLimits
+from app.core.lab2d.surfaces import Surface, get_surface
+from app.core.lab2d.trajectory import RunSpec
 
 
 def resolve_surface(choice: SurfaceChoice, settings: Settings) -> Surface:

@@ -5,7 +5,7 @@ comparison whose jobs run one after another in the same worker thread. Each job 
 :class:`~app.jobs.events.EventLog` that SSE streams read while the worker appends to it.
 
 The trainer is injected (``JobManager(trainer=...)``); by default it is
-``app.core.training.train``, imported lazily, with the signature::
+``app.core.nn.training.train``, imported lazily, with the signature::
 
     train(config, emit, should_stop, mnist_dir=None, limits=None) -> summary dict
 
@@ -38,7 +38,7 @@ INTERNAL_ERROR_MESSAGE = "Training failed because of an internal error; the serv
 
 
 class Trainer(Protocol):
-    """The training function a job runs (see ``app.core.training.train``)."""
+    """The training function a job runs (see ``app.core.nn.training.train``)."""
 
     def __call__(
         self,
@@ -57,8 +57,8 @@ def default_trainer(
     mnist_dir: Any = None,
     limits: Any = None,
 ) -> dict[str, Any]:
-    """Run ``app.core.training.train`` (imported on first use, so the module may come later)."""
-    from app.core.training import train
+    """Run ``app.core.nn.training.train`` (imported on first use, so the module may come later)."""
+    from app.core.nn.training import train
 
     return train(config, emit, should_stop, mnist_dir=mnist_dir, limits=limits)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from app.api.schemas.activations import ActivationRequest, ActivationResponse
 from app.config import Settings, get_settings
-from app.core.activation_experiment import run_activation_experiment
+from app.core.nn.activation_experiment import run_activation_experiment
 from app.core.errors import InputError
 
 router = APIRouter(tags=["activations"])

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.core.optimizers import list_optimizers
-from app.core.schedules import list_schedules
+from app.core.optim.optimizers import list_optimizers
+from app.core.optim.schedules import list_schedules
 
 router = APIRouter(tags=["optimizers"])
 

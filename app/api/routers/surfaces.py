@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from app.api.schemas.surfaces import ExpressionIn, ExpressionOut, SurfaceGridOut, SurfaceInfo
 from app.config import Settings, get_settings
 from app.core.errors import InputError
-from app.core.expression import ExpressionLimits
-from app.core.surfaces import CUSTOM_ID, SURFACES, ExpressionSurface, Surface, get_surface, grid, list_surfaces
+from app.core.lab2d.expression import ExpressionLimits
+from app.core.lab2d.surfaces import CUSTOM_ID, SURFACES, ExpressionSurface, Surface, get_surface, grid, list_surfaces
 
 router = APIRouter(tags=["surfaces"])
 

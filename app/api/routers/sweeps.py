@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends
 from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
 from app.config import Settings, get_settings
-from app.core.surfaces import nearest_minimum
-from app.core.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
+from app.core.lab2d.surfaces import nearest_minimum
+from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
 

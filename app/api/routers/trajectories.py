@@ -12,7 +12,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.schemas.trajectories import TrajectoryRequest
 from app.config import Settings, get_settings
-from app.core.trajectory import Simulator, run_record, run_summary, stream_chunk
+from app.core.lab2d.trajectory import Simulator, run_record, run_summary, stream_chunk
 
 router = APIRouter(tags=["trajectories"])
 

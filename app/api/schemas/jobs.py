@@ -15,12 +15,12 @@ from pydantic_core import PydanticCustomError
 from app.api.schemas.common import StrictModel
 from app.api.schemas.trajectories import ClipSpec
 from app.config import Settings, get_settings
-from app.core.early_stopping import MONITORS
+from app.core.nn.early_stopping import MONITORS
 from app.core.errors import InputError
-from app.core.initializers import INIT_IDS
-from app.core.layers import ACTIVATIONS
-from app.core.optimizers import OPTIMIZERS, make_optimizer
-from app.core.schedules import make_schedule
+from app.core.nn.initializers import INIT_IDS
+from app.core.nn.layers import ACTIVATIONS
+from app.core.optim.optimizers import OPTIMIZERS, make_optimizer
+from app.core.optim.schedules import make_schedule
 
 # The engine's registries are the single source of the accepted ids.
 MLP_OPTIMIZER_IDS: tuple[str, ...] = tuple(key for key, cls in OPTIMIZERS.items() if cls.mlp)

@@ -8,7 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from app.api.schemas.common import FiniteFloat, StrictModel, limit
 from app.config import get_settings
-from app.core.surfaces import MAX_BOUND
+from app.core.lab2d.surfaces import MAX_BOUND
 
 
 class ClipSpec(StrictModel):

@@ -3,10 +3,10 @@
 Three sources, one interface (``load_dataset(spec, mnist_dir, max_samples) -> Split``):
 
 * **shipped** — the 8×8 handwritten digits (UCI, 1,797 × 64, pixel counts 0..16) and Iris
-  (150 × 4, cm), stored in ``app/core/data/*.npz`` (see ``scripts/export_datasets.py``);
+  (150 × 4, cm), stored in ``app/core/datasets/data/*.npz`` (see ``scripts/export_datasets.py``);
 * **generated 2-D** — ``spiral`` (CS231n), ``moons``, ``circles``, ``xor``, ``blobs``, drawn from
   ``dataset.seed`` so the same configuration always gives the same points;
-* **MNIST** — read from the standard IDX files in ``Settings.mnist_dir`` (``app.core.idx``).
+* **MNIST** — read from the standard IDX files in ``Settings.mnist_dir`` (``app.core.datasets.idx``).
 
 Splitting (seeded by ``dataset.seed``; same configuration → same split):
 

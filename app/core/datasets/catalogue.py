@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.core import idx
+from app.core.datasets import idx
 
 
 @dataclass(frozen=True)

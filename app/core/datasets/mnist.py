@@ -1,4 +1,4 @@
-"""MNIST, read from the standard IDX files in ``Settings.mnist_dir`` (``app.core.idx``) and cached
+"""MNIST, read from the standard IDX files in ``Settings.mnist_dir`` (``app.core.datasets.idx``) and cached
 while the files are unchanged.
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core import idx
+from app.core.datasets import idx
 from app.core.errors import InputError
 
 

@@ -1,4 +1,4 @@
-"""The shipped sets: the 8×8 handwritten digits and Iris, stored in ``app/core/data/*.npz``
+"""The shipped sets: the 8×8 handwritten digits and Iris, stored in ``app/core/datasets/data/*.npz``
 (see ``scripts/export_datasets.py``).
 """
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
 @lru_cache(maxsize=4)

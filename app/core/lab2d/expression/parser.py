@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.core.errors import InputError
-from app.core.expression.algebra import add, call, div, mul, neg, power, sub
-from app.core.expression.limits import ExpressionLimits
-from app.core.expression.nodes import Const, Expr, Var, constant_value
-from app.core.expression.tokens import Token, fail, show, tokenize
-from app.core.expression.vocabulary import FUNCTIONS
+from app.core.lab2d.expression.algebra import add, call, div, mul, neg, power, sub
+from app.core.lab2d.expression.limits import ExpressionLimits
+from app.core.lab2d.expression.nodes import Const, Expr, Var, constant_value
+from app.core.lab2d.expression.tokens import Token, fail, show, tokenize
+from app.core.lab2d.expression.vocabulary import FUNCTIONS
 
 
 class _Parser:

@@ -37,13 +37,13 @@ from __future__ import annotations
 from typing import Any
 
 # ``derivatives`` and ``printing`` install the operations behind Expr.diff/to_string/to_tex.
-from app.core.expression import derivatives, printing  # noqa: F401
-from app.core.expression.algebra import add, call, div, mul, neg, power, sub
-from app.core.expression.limits import ExpressionLimits
-from app.core.expression.nodes import ONE, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, constant_value
-from app.core.expression.parser import parse, parse_with
-from app.core.expression.tokens import FIELD, Token, tokenize
-from app.core.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES, Array
+from app.core.lab2d.expression import derivatives, printing  # noqa: F401
+from app.core.lab2d.expression.algebra import add, call, div, mul, neg, power, sub
+from app.core.lab2d.expression.limits import ExpressionLimits
+from app.core.lab2d.expression.nodes import ONE, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, constant_value
+from app.core.lab2d.expression.parser import parse, parse_with
+from app.core.lab2d.expression.tokens import FIELD, Token, tokenize
+from app.core.lab2d.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES, Array
 
 __all__ = [
     "CONSTANTS", "FIELD", "FUNCTIONS", "ONE", "TWO", "VARIABLES", "ZERO", "Array", "BinOp", "Call",
@@ -56,7 +56,7 @@ def __getattr__(name: str) -> Any:
     # ``ExpressionSurface`` lives in ``surfaces`` (it is a Surface); re-exported here lazily to
     # avoid a circular import.
     if name == "ExpressionSurface":
-        from app.core.surfaces import ExpressionSurface
+        from app.core.lab2d.surfaces import ExpressionSurface
 
         return ExpressionSurface
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.core.errors import InputError
-from app.core.expression import ExpressionLimits
-from app.core.surfaces.base import Domain, Surface
-from app.core.surfaces.bowls import BookBowl, CourseQuadratic, IllConditioned
-from app.core.surfaces.custom import ExpressionSurface
-from app.core.surfaces.multimodal import Himmelblau, LocalMinima, Rastrigin, SixHumpCamel
-from app.core.surfaces.saddles import MonkeySaddle, Saddle
-from app.core.surfaces.valleys import Beale, Rosenbrock
+from app.core.lab2d.expression import ExpressionLimits
+from app.core.lab2d.surfaces.base import Domain, Surface
+from app.core.lab2d.surfaces.bowls import BookBowl, CourseQuadratic, IllConditioned
+from app.core.lab2d.surfaces.custom import ExpressionSurface
+from app.core.lab2d.surfaces.multimodal import Himmelblau, LocalMinima, Rastrigin, SixHumpCamel
+from app.core.lab2d.surfaces.saddles import MonkeySaddle, Saddle
+from app.core.lab2d.surfaces.valleys import Beale, Rosenbrock
 
 SURFACES: dict[str, type[Surface]] = {
     cls.id: cls

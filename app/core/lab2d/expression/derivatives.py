@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.core.expression.algebra import add, call, div, is_zero, mul, neg, power, sub
-from app.core.expression.nodes import ONE, OPERATIONS, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
-from app.core.expression.vocabulary import VARIABLES
+from app.core.lab2d.expression.algebra import add, call, div, is_zero, mul, neg, power, sub
+from app.core.lab2d.expression.nodes import ONE, OPERATIONS, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
+from app.core.lab2d.expression.vocabulary import VARIABLES
 
 
 def differentiate(root: Expr, var: str) -> Expr:

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from app.core.expression.nodes import ONE, ZERO, BinOp, Call, Const, Expr, Neg
-from app.core.expression.vocabulary import NUMPY_FUNCS
+from app.core.lab2d.expression.nodes import ONE, ZERO, BinOp, Call, Const, Expr, Neg
+from app.core.lab2d.expression.vocabulary import NUMPY_FUNCS
 
 
 def is_zero(node: Expr) -> bool:

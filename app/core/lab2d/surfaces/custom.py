@@ -1,4 +1,4 @@
-"""Custom surfaces: a user-typed f(x, y) parsed safely by ``app.core.expression``."""
+"""Custom surfaces: a user-typed f(x, y) parsed safely by ``app.core.lab2d.expression``."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from app.core.expression import Expr, ExpressionLimits, parse_with
-from app.core.surfaces.base import Array, Domain, Point, Surface
-from app.core.surfaces.minima import estimate_minima, split_global
+from app.core.lab2d.expression import Expr, ExpressionLimits, parse_with
+from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface
+from app.core.lab2d.surfaces.minima import estimate_minima, split_global
 
 
 class ExpressionSurface(Surface):

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.errors import InputError
-from app.core.surfaces import ExpressionSurface, Surface
+from app.core.lab2d.surfaces import ExpressionSurface, Surface
 
 FIXED_POINTS = 400.0
 """Per-update overhead, in point-updates of a built-in surface."""

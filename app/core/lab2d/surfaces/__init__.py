@@ -16,15 +16,15 @@ Modules: ``base`` (the :class:`Surface` interface), the built-in surfaces in ``b
 
 from __future__ import annotations
 
-from app.core.surfaces.base import Array, Domain, Point, Surface, SurfaceParam
-from app.core.surfaces.bowls import BookBowl, CourseQuadratic, IllConditioned
-from app.core.surfaces.custom import ExpressionSurface
-from app.core.surfaces.grid import LOG_OFFSET, MAX_BOUND, SurfaceGrid, contour_levels, grid
-from app.core.surfaces.minima import nearest_minimum
-from app.core.surfaces.multimodal import Himmelblau, LocalMinima, Rastrigin, SixHumpCamel
-from app.core.surfaces.registry import CUSTOM_ID, SURFACES, get_surface, list_surfaces
-from app.core.surfaces.saddles import MonkeySaddle, Saddle
-from app.core.surfaces.valleys import Beale, Rosenbrock
+from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface, SurfaceParam
+from app.core.lab2d.surfaces.bowls import BookBowl, CourseQuadratic, IllConditioned
+from app.core.lab2d.surfaces.custom import ExpressionSurface
+from app.core.lab2d.surfaces.grid import LOG_OFFSET, MAX_BOUND, SurfaceGrid, contour_levels, grid
+from app.core.lab2d.surfaces.minima import nearest_minimum
+from app.core.lab2d.surfaces.multimodal import Himmelblau, LocalMinima, Rastrigin, SixHumpCamel
+from app.core.lab2d.surfaces.registry import CUSTOM_ID, SURFACES, get_surface, list_surfaces
+from app.core.lab2d.surfaces.saddles import MonkeySaddle, Saddle
+from app.core.lab2d.surfaces.valleys import Beale, Rosenbrock
 
 __all__ = [
     "CUSTOM_ID", "LOG_OFFSET", "MAX_BOUND", "SURFACES", "Array", "Beale", "BookBowl",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.core.surfaces.base import Array, Point, Surface
+from app.core.lab2d.surfaces.base import Array, Point, Surface
 
 
 class Himmelblau(Surface):

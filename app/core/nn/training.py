@@ -1,6 +1,6 @@
 """The Training Lab's training loop (SPEC §5–6; docs/API.md "Training Lab").
 
-``train(config, emit, should_stop)`` trains an :class:`~app.core.network.MLP` on a data set and
+``train(config, emit, should_stop)`` trains an :class:`~app.core.nn.network.MLP` on a data set and
 reports as it goes:
 
 * ``emit("metrics", …)`` at step 0 (the network at initialisation: telemetry and validation
@@ -46,13 +46,13 @@ from typing import Any
 
 import numpy as np
 
-from app.core.early_stopping import EarlyStopping
+from app.core.nn.early_stopping import EarlyStopping
 from app.core.errors import InputError
-from app.core.gradients import clip_gradients
-from app.core.network import MLP
-from app.core.optimizers import make_optimizer
-from app.core.schedules import make_schedule
-from app.core.telemetry import TelemetryRecorder, finite_or_none
+from app.core.optim.gradients import clip_gradients
+from app.core.nn.network import MLP
+from app.core.optim.optimizers import make_optimizer
+from app.core.optim.schedules import make_schedule
+from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 
 Emit = Callable[[str, dict[str, Any]], None]
 ShouldStop = Callable[[], bool]

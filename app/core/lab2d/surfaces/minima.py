@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.core.surfaces.base import Array, Point, Surface
+from app.core.lab2d.surfaces.base import Array, Point, Surface
 
 
 def _grid_minima_candidates(surface: Surface, n: int = 61, k: int = 8) -> Array:

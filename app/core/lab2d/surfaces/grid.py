@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.errors import InputError
-from app.core.surfaces.base import Array, Surface
+from app.core.lab2d.surfaces.base import Array, Surface
 
 MAX_BOUND = 1e6  # |x|, |y| of a requested plotting window
 LOG_OFFSET = 1e-4  # lowest log level sits this fraction of the value range above the minimum

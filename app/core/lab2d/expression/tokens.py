@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 from app.core.errors import InputError
-from app.core.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES
+from app.core.lab2d.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES
 
 FIELD = "expression"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.surfaces.base import Array, Point, Surface
+from app.core.lab2d.surfaces.base import Array, Point, Surface
 
 
 class Saddle(Surface):

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from app.core.errors import InputError
-from app.core.initializers import init_std as resolved_std
-from app.core.initializers import initialize
-from app.core.layers import make_activation
-from app.core.telemetry import activation_range, finite_or_none
+from app.core.nn.initializers import init_std as resolved_std
+from app.core.nn.initializers import initialize
+from app.core.nn.layers import make_activation
+from app.core.nn.telemetry import activation_range, finite_or_none
 
 
 def run_activation_experiment(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from app.core.surfaces.base import Array, Point, Surface, SurfaceParam
+from app.core.lab2d.surfaces.base import Array, Point, Surface, SurfaceParam
 
 
 class BookBowl(Surface):

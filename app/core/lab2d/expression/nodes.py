@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.expression.vocabulary import BINARY_FUNCS, NUMPY_FUNCS, Array
+from app.core.lab2d.expression.vocabulary import BINARY_FUNCS, NUMPY_FUNCS, Array
 
 
 class Operations:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.errors import InputError
-from app.core.initializers import initialize
-from app.core.layers import Affine, BatchNorm, Dropout, Layer, make_activation
-from app.core.losses import SoftmaxCrossEntropy
+from app.core.nn.initializers import initialize
+from app.core.nn.layers import Affine, BatchNorm, Dropout, Layer, make_activation
+from app.core.nn.losses import SoftmaxCrossEntropy
 
 #: Largest batch pushed through the network at once by ``predict``/``logits`` (bounds memory).
 EVAL_CHUNK = 4096

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from app.core.expression.nodes import OPERATIONS, BinOp, Call, Const, Expr, Neg, Var, postorder
+from app.core.lab2d.expression.nodes import OPERATIONS, BinOp, Call, Const, Expr, Neg, Var, postorder
 
 # Binding strength used to decide parentheses when printing.
 _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = 1, 2, 3, 4, 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.core.surfaces.base import Array, Point, Surface, SurfaceParam
+from app.core.lab2d.surfaces.base import Array, Point, Surface, SurfaceParam
 
 
 class Rosenbrock(Surface):

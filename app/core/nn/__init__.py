@@ -1,0 +1,1 @@
+"""Small MLPs: layers, initialisers, losses, the network, training, telemetry, early stopping."""

@@ -1,0 +1,1 @@
+"""Optimizers shared by both labs: update rules, learning-rate schedules, gradient transforms."""
