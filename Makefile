@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= $(or $(PLAYGROUND_HOST),127.0.0.1)
 PORT   ?= $(or $(PLAYGROUND_PORT),8000)
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,8 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy

@@ -32,11 +32,13 @@ class Settings(BaseSettings):
     max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")
     divergence_bound: float = Field(1e8, gt=0, description="|x|, |y| or |f| beyond this counts as diverged.")
     max_work: float = Field(
-        15_000_000, gt=0,
+        15_000_000,
+        gt=0,
         description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/cost.py).",
     )
     max_stream_work: float = Field(
-        150_000_000, gt=0,
+        150_000_000,
+        gt=0,
         description="Most work units in one streamed trajectory request (drawing starts at once; ≈ 20 s in all).",
     )
 
@@ -55,7 +57,8 @@ class Settings(BaseSettings):
     max_comparison_runs: int = Field(16, ge=1, description="Most configurations in one comparison.")
     max_activation_samples: int = Field(10_000, ge=1, description="Most inputs in the activation experiment.")
     max_activation_values: int = Field(
-        20_000_000, ge=1,
+        20_000_000,
+        ge=1,
         description="Most activations (n_samples × width × layers) in one activation experiment (≈ 2 s).",
     )
     mnist_dir: Path | None = Field(None, description="Folder holding the standard MNIST IDX files.")

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api.body_limit import BodySizeLimit
 from app.api.routers import (
     activations,
     datasets,
@@ -29,7 +30,6 @@ from app.api.routers import (
     sweeps,
     trajectories,
 )
-from app.api.body_limit import BodySizeLimit
 from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import shutdown_manager
@@ -37,7 +37,6 @@ from app.jobs.manager import shutdown_manager
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
 
 
 @asynccontextmanager
@@ -99,7 +98,9 @@ async def validation_error_handler(_: Request, exc: RequestValidationError) -> J
             item["ctx"] = {k: str(v)[:MAX_ECHO] for k, v in err["ctx"].items()}
         details.append(item)
     if len(errors) > MAX_ERRORS:
-        details.append({"type": "too_many_errors", "loc": ["body"], "msg": f"{len(errors) - MAX_ERRORS} more errors not shown"})
+        details.append(
+            {"type": "too_many_errors", "loc": ["body"], "msg": f"{len(errors) - MAX_ERRORS} more errors not shown"}
+        )
     return JSONResponse(status_code=422, content={"detail": details})
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from app.core.lab2d.surfaces import get_surface
 from app.core.lab2d.trajectory import RunSpec, simulate, start_map
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-
 from app.core.datasets import load_dataset
 from app.core.nn.training import train
 
@@ -20,7 +19,13 @@ DEFAULT_INTERVAL = 50  # the API's default telemetry.interval
 CONFIG = {
     "label": "bench",
     "dataset": {"name": "digits", "seed": 0, "val_fraction": 0.2, "test_fraction": 0.2},
-    "model": {"hidden": [100, 100, 100, 100], "activation": "relu", "init": "he_normal", "batch_norm": False, "dropout": 0.0},
+    "model": {
+        "hidden": [100, 100, 100, 100],
+        "activation": "relu",
+        "init": "he_normal",
+        "batch_norm": False,
+        "dropout": 0.0,
+    },
     "regularization": {"l2": 0.0, "l1": 0.0},
     "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}, "schedule": None, "clip": None},
     "batch_size": 100,
@@ -84,7 +89,9 @@ def main() -> None:
     intervals = (off, 10, 25, DEFAULT_INTERVAL, 100)
     best = measure(intervals)
     without = n_train * EPOCHS / best[off][0]
-    print(f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits, {n_train} training samples (NumPy {np.__version__})")
+    print(
+        f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits, {n_train} training samples (NumPy {np.__version__})"
+    )
     print(f"  without telemetry: {without:12,.0f} samples/s")
     print("  cost = time building frames / time training (measured inside the run); in brackets the")
     print("  wall-clock slowdown against the run without telemetry (noisier: both runs vary by a few %)")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from app.core.nn.activation_experiment import run_activation_experiment
 from app.core.errors import InputError
+from app.core.nn.activation_experiment import run_activation_experiment
 
 
 def middle_fraction(layer: dict, lo: float, hi: float) -> float:
@@ -43,13 +42,16 @@ def test_xavier_sigmoid_spreads_the_activations(init: str) -> None:
 def test_he_keeps_relu_scale_constant_where_small_std_vanishes() -> None:
     he = [layer["std"] for layer in run_activation_experiment(activation="relu", init="he_normal")["layers"]]
     assert max(he) / min(he) < 1.5
-    tiny = [layer["std"] for layer in run_activation_experiment(activation="relu", init="normal", init_std=0.01)["layers"]]
+    tiny = [
+        layer["std"] for layer in run_activation_experiment(activation="relu", init="normal", init_std=0.01)["layers"]
+    ]
     assert tiny[-1] < 1e-3 * tiny[0]
 
 
 def test_histogram_shape_and_edges() -> None:
-    out = run_activation_experiment(n_samples=200, n_features=30, layers=3, width=40, activation="tanh",
-                                    init="xavier_uniform", bins=12, seed=5)
+    out = run_activation_experiment(
+        n_samples=200, n_features=30, layers=3, width=40, activation="tanh", init="xavier_uniform", bins=12, seed=5
+    )
     assert out["activation"] == "tanh" and out["init"] == "xavier_uniform"
     for i, layer in enumerate(out["layers"], start=1):
         assert layer["index"] == i

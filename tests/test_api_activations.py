@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
-
 from app.config import Settings, get_settings
 from app.main import app
+from fastapi.testclient import TestClient
 
 
 def test_default_request_reproduces_the_textbook_setup(client: TestClient) -> None:
@@ -19,16 +18,23 @@ def test_default_request_reproduces_the_textbook_setup(client: TestClient) -> No
 
 
 def test_he_relu_request(client: TestClient) -> None:
-    r = client.post("/api/activations", json={"activation": "relu", "init": "he_normal", "layers": 3, "width": 50,
-                                              "n_samples": 300, "bins": 10})
+    r = client.post(
+        "/api/activations",
+        json={"activation": "relu", "init": "he_normal", "layers": 3, "width": 50, "n_samples": 300, "bins": 10},
+    )
     assert r.status_code == 200
     layers = r.json()["layers"]
     assert len(layers) == 3 and len(layers[0]["counts"]) == 10 and layers[0]["edges"][0] == 0.0
 
 
 def test_bad_values_are_422_naming_the_field(client: TestClient) -> None:
-    for body, field in [({"activation": "gelu"}, "activation"), ({"init_std": -1}, "init_std"),
-                        ({"bins": 1}, "bins"), ({"layers": 0}, "layers"), ({"surprise": 1}, "surprise")]:
+    for body, field in [
+        ({"activation": "gelu"}, "activation"),
+        ({"init_std": -1}, "init_std"),
+        ({"bins": 1}, "bins"),
+        ({"layers": 0}, "layers"),
+        ({"surprise": 1}, "surprise"),
+    ]:
         r = client.post("/api/activations", json=body)
         assert r.status_code == 422, body
         assert r.json()["detail"][0]["loc"][-1] == field
@@ -37,9 +43,12 @@ def test_bad_values_are_422_naming_the_field(client: TestClient) -> None:
 def test_server_limits_are_422_naming_field_and_limit(client: TestClient) -> None:
     app.dependency_overrides[get_settings] = lambda: Settings(max_activation_samples=100, max_layers=3, max_width=20)
     try:
-        for body, field, limit in [({"n_samples": 101}, "n_samples", "100"), ({"layers": 4, "n_samples": 10}, "layers", "3"),
-                                   ({"width": 21, "n_samples": 10, "layers": 2}, "width", "20"),
-                                   ({"n_features": 21, "width": 10, "n_samples": 10, "layers": 2}, "n_features", "20")]:
+        for body, field, limit in [
+            ({"n_samples": 101}, "n_samples", "100"),
+            ({"layers": 4, "n_samples": 10}, "layers", "3"),
+            ({"width": 21, "n_samples": 10, "layers": 2}, "width", "20"),
+            ({"n_features": 21, "width": 10, "n_samples": 10, "layers": 2}, "n_features", "20"),
+        ]:
             r = client.post("/api/activations", json=body)
             assert r.status_code == 422, body
             detail = r.json()["detail"][0]

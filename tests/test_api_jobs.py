@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
-
 from app.api.deps import get_job_manager
 from app.config import Settings, get_settings
 from app.core.errors import InputError
 from app.jobs.manager import JobManager
+from fastapi.testclient import TestClient
 
 Install = Callable[[JobManager], JobManager]
 
@@ -78,15 +77,14 @@ def stream_events(client: TestClient, job_id: str, **kwargs: Any) -> list[dict[s
 
 
 def settings(**overrides: Any) -> Settings:
-    base = {"max_concurrent_jobs": 2, "max_kept_jobs": 50, "job_ttl_seconds": 3600.0,
-            "max_events_per_job": 2000}
+    base = {"max_concurrent_jobs": 2, "max_kept_jobs": 50, "job_ttl_seconds": 3600.0, "max_events_per_job": 2000}
     return Settings(**{**base, **overrides})
 
 
 def scripted_trainer(n_metrics: int = 6, n_epochs: int = 2, delay: float = 0.0) -> Callable[..., dict[str, Any]]:
     """Emits ``n_metrics`` metrics per epoch (one with a NaN loss) and an epoch event per epoch."""
 
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
         total = n_metrics * n_epochs
         for epoch in range(n_epochs):
             for k in range(n_metrics):
@@ -109,7 +107,7 @@ class Gate:
         self.release = threading.Event()
         self.started = threading.Semaphore(0)
 
-    def __call__(self, config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN204
+    def __call__(self, config, emit, should_stop, mnist_dir=None, limits=None):
         emit("metrics", {"step": 0, "progress": 0.0})
         self.started.release()
         while not self.release.wait(0.01):
@@ -123,7 +121,7 @@ class Gate:
             assert self.started.acquire(timeout=3.0), "the fake trainer did not start"
 
 
-def busy_trainer(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN201
+def busy_trainer(config, emit, should_stop, mnist_dir=None, limits=None):
     """Training-like CPU work (NumPy matrix products plus Python glue) until cancelled or 5 s."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 256))
@@ -228,7 +226,9 @@ def test_stream_delivers_events_live_while_the_job_runs(client: TestClient, use_
         watchdog.cancel()
 
 
-def test_reconnecting_with_last_event_id_replays_exactly_the_later_events(client: TestClient, use_manager: Install) -> None:
+def test_reconnecting_with_last_event_id_replays_exactly_the_later_events(
+    client: TestClient, use_manager: Install
+) -> None:
     use_manager(JobManager(settings(), trainer=scripted_trainer()))
     job_id = client.post("/api/jobs", json=SMALL).json()["id"]
     full = stream_events(client, job_id)
@@ -260,8 +260,11 @@ def test_bad_last_event_id_is_a_422_naming_it(client: TestClient, use_manager: I
 
 def test_unknown_job_is_404_everywhere(client: TestClient, use_manager: Install) -> None:
     use_manager(JobManager(settings(), trainer=scripted_trainer()))
-    for method, url in (("GET", "/api/jobs/j-missing/events"), ("GET", "/api/jobs/j-missing"),
-                        ("DELETE", "/api/jobs/j-missing")):
+    for method, url in (
+        ("GET", "/api/jobs/j-missing/events"),
+        ("GET", "/api/jobs/j-missing"),
+        ("DELETE", "/api/jobs/j-missing"),
+    ):
         response = client.request(method, url)
         assert response.status_code == 404, url
         detail = response.json()["detail"][0]
@@ -286,12 +289,11 @@ def test_job_detail_has_status_config_history_and_summary(client: TestClient, us
     assert body["created"].endswith("Z")
 
     listing = client.get("/api/jobs").json()
-    assert listing == [{"id": job_id, "status": "done", "label": "tiny", "created": body["created"],
-                        "progress": 1.0}]
+    assert listing == [{"id": job_id, "status": "done", "label": "tiny", "created": body["created"], "progress": 1.0}]
 
 
 def test_trainer_input_error_ends_the_stream_with_an_error_event(client: TestClient, use_manager: Install) -> None:
-    def failing(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def failing(config, emit, should_stop, mnist_dir=None, limits=None):
         raise InputError("dataset.name", "the MNIST files are missing")
 
     use_manager(JobManager(settings(), trainer=failing))
@@ -321,7 +323,9 @@ def test_health_answers_promptly_while_two_jobs_train(client: TestClient, use_ma
         assert client.delete(f"/api/jobs/{job_id}").json() == {"id": job_id, "status": "cancelled"}
 
 
-def test_beyond_max_concurrent_jobs_is_429_naming_the_limit(client: TestClient, use_manager: Install, gate: Gate) -> None:
+def test_beyond_max_concurrent_jobs_is_429_naming_the_limit(
+    client: TestClient, use_manager: Install, gate: Gate
+) -> None:
     manager = use_manager(JobManager(settings(max_concurrent_jobs=1), trainer=gate))
     first = client.post("/api/jobs", json=SMALL)
     assert first.status_code == 202
@@ -357,7 +361,7 @@ def test_comparison_runs_jobs_in_order_each_with_its_own_stream(client: TestClie
     labels: list[str] = []
     lock = threading.Lock()
 
-    def recording(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def recording(config, emit, should_stop, mnist_dir=None, limits=None):
         with lock:
             labels.append(config["label"])
         emit("epoch", {"epoch": 1, "label": config["label"]})
@@ -365,8 +369,10 @@ def test_comparison_runs_jobs_in_order_each_with_its_own_stream(client: TestClie
         return {"epochs_run": 1}
 
     use_manager(JobManager(settings(max_concurrent_jobs=1), trainer=recording))
-    configs = [{**SMALL, "label": f"run {i}", "optimizer": {"optimizer": opt}}
-               for i, opt in enumerate(("sgd", "momentum", "adam"))]
+    configs = [
+        {**SMALL, "label": f"run {i}", "optimizer": {"optimizer": opt}}
+        for i, opt in enumerate(("sgd", "momentum", "adam"))
+    ]
     response = client.post("/api/comparisons", json={"configs": configs})
     assert response.status_code == 202
     body = response.json()
@@ -397,8 +403,9 @@ def test_events_are_bounded_per_job(client: TestClient, use_manager: Install) ->
 
 
 def test_finished_jobs_are_evicted_beyond_max_kept_jobs(client: TestClient, use_manager: Install) -> None:
-    manager = use_manager(JobManager(settings(max_kept_jobs=2, max_concurrent_jobs=1),
-                                     trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
+    manager = use_manager(
+        JobManager(settings(max_kept_jobs=2, max_concurrent_jobs=1), trainer=scripted_trainer(n_metrics=1, n_epochs=1))
+    )
     ids = []
     for _ in range(3):
         job_id = client.post("/api/jobs", json=SMALL).json()["id"]
@@ -429,9 +436,16 @@ def _rejected(client: TestClient, body: dict[str, Any], url: str = "/api/jobs") 
         ({"optimizer": {"optimizer": "adamax"}}, ["body", "optimizer", "optimizer"], ["sgd", "adam"]),
         ({"optimizer": {"optimizer": "newton"}}, ["body", "optimizer", "optimizer"], ["newton", "2-D"]),
         ({"optimizer": {"optimizer": "sgd", "params": {"lr": 1000}}}, ["body", "optimizer", "params", "lr"], ["100"]),
-        ({"optimizer": {"optimizer": "sgd", "params": {"beta1": 0.9}}}, ["body", "optimizer", "params", "beta1"], ["allowed"]),
-        ({"optimizer": {"schedule": {"type": "exponential", "decay_steps": 0}}},
-         ["body", "optimizer", "schedule", "decay_steps"], ["between"]),
+        (
+            {"optimizer": {"optimizer": "sgd", "params": {"beta1": 0.9}}},
+            ["body", "optimizer", "params", "beta1"],
+            ["allowed"],
+        ),
+        (
+            {"optimizer": {"schedule": {"type": "exponential", "decay_steps": 0}}},
+            ["body", "optimizer", "schedule", "decay_steps"],
+            ["between"],
+        ),
         ({"optimizer": {"clip": {"mode": "sideways", "max": 1}}}, ["body", "optimizer", "clip", "mode"], ["norm"]),
         ({"model": {"activation": "swish"}}, ["body", "model", "activation"], ["sigmoid", "relu"]),
         ({"model": {"init": "glorot"}}, ["body", "model", "init"], ["he_normal"]),
@@ -442,8 +456,9 @@ def _rejected(client: TestClient, body: dict[str, Any], url: str = "/api/jobs") 
         ({"epoch": 5}, ["body", "epoch"], ["not permitted"]),
     ],
 )
-def test_bad_configs_are_422_naming_the_field_and_limit(client: TestClient, patch: dict[str, Any],
-                                                        loc: list[str], words: list[str]) -> None:
+def test_bad_configs_are_422_naming_the_field_and_limit(
+    client: TestClient, patch: dict[str, Any], loc: list[str], words: list[str]
+) -> None:
     detail = _rejected(client, {**SMALL, **patch})
     assert detail["loc"] == loc
     for word in words:
@@ -451,15 +466,15 @@ def test_bad_configs_are_422_naming_the_field_and_limit(client: TestClient, patc
 
 
 def test_non_finite_numbers_in_the_body_are_rejected(client: TestClient) -> None:
-    response = client.post("/api/jobs", content='{"model": {"init_std": NaN}}',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/api/jobs", content='{"model": {"init_std": NaN}}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "model", "init_std"]
 
 
 def test_early_stopping_needs_a_validation_split(client: TestClient) -> None:
-    detail = _rejected(client, {**SMALL, "dataset": {"val_fraction": 0.0},
-                                "early_stopping": {"monitor": "val_loss"}})
+    detail = _rejected(client, {**SMALL, "dataset": {"val_fraction": 0.0}, "early_stopping": {"monitor": "val_loss"}})
     assert "val_fraction" in detail["msg"]
 
 
@@ -473,7 +488,9 @@ def test_comparison_size_is_limited_and_errors_name_the_run(client: TestClient) 
     assert detail["loc"] == ["body", "configs", "1", "optimizer", "params", "lr"]
 
 
-def test_limits_follow_the_environment(client: TestClient, use_manager: Install, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limits_follow_the_environment(
+    client: TestClient, use_manager: Install, monkeypatch: pytest.MonkeyPatch
+) -> None:
     use_manager(JobManager(settings(), trainer=scripted_trainer(n_metrics=1, n_epochs=1)))
     monkeypatch.setenv("PLAYGROUND_MAX_EPOCHS", "5")
     monkeypatch.setenv("PLAYGROUND_MAX_LAYERS", "2")
@@ -494,11 +511,16 @@ def test_limits_follow_the_environment(client: TestClient, use_manager: Install,
 
 def test_real_training_end_to_end_on_xor(client: TestClient, use_manager: Install) -> None:
     use_manager(JobManager(settings()))  # the default trainer: app.core.nn.training.train
-    config = {"label": "xor", "dataset": {"name": "xor", "n_samples": 200, "seed": 1},
-              "model": {"hidden": [8], "activation": "tanh", "init": "xavier_normal"},
-              "optimizer": {"optimizer": "adam", "params": {"lr": 0.05}},
-              "batch_size": 20, "epochs": 2, "seed": 0,
-              "telemetry": {"interval": 4, "bins": 12, "sample_size": 100}}
+    config = {
+        "label": "xor",
+        "dataset": {"name": "xor", "n_samples": 200, "seed": 1},
+        "model": {"hidden": [8], "activation": "tanh", "init": "xavier_normal"},
+        "optimizer": {"optimizer": "adam", "params": {"lr": 0.05}},
+        "batch_size": 20,
+        "epochs": 2,
+        "seed": 0,
+        "telemetry": {"interval": 4, "bins": 12, "sample_size": 100},
+    }
     response = client.post("/api/jobs", json=config)
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]

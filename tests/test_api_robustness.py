@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-
 from app.config import Settings, get_settings
 from app.core.lab2d.cost import FIXED_POINTS, update_cost
 from app.core.lab2d.surfaces import get_surface
 from app.jobs.events import EventLog
+from fastapi.testclient import TestClient
 
 BIG_EXPRESSION = "+".join(f"sin(x*y+{i})^2*cos(x-y)" for i in range(20))[:500]
 """A long but legal f(x, y) (449 characters; its gradient trees have ~440 nodes each)."""
@@ -83,7 +82,12 @@ def test_bug_grid_over_a_subnormal_window_is_not_a_500(client: TestClient) -> No
 def test_bug_bad_schedule_objects_are_422_naming_the_parameter(
     client: TestClient, schedule: dict[str, Any], field: str, fragment: str
 ) -> None:
-    body = {"surface": "course_quadratic", "start": [-5, 4], "steps": 3, "runs": [{"optimizer": "sgd", "schedule": schedule}]}
+    body = {
+        "surface": "course_quadratic",
+        "start": [-5, 4],
+        "steps": 3,
+        "runs": [{"optimizer": "sgd", "schedule": schedule}],
+    }
     r = client.post("/api/trajectories", json=body)
     assert r.status_code == 422, r.text
     d = _detail(r)
@@ -101,10 +105,19 @@ def test_bug_huge_runs_list_fails_once_on_the_count(client: TestClient) -> None:
         assert r.status_code == 422 and len(r.content) < 2_000
         d = _detail(r)
         assert d["loc"] == ["body", "runs"] and "PLAYGROUND_MAX_RUNS" in d["msg"]
-    r = client.post("/api/jobs", json={"model": {"hidden": [{}] * 5}, "batch_size": [], "epochs": {}, "seed": "x",
-                                       "dataset": {"name": 1, "noise": "a", "seed": [], "classes": {}},
-                                       "regularization": {"l1": "a", "l2": "b"}, "telemetry": {"interval": "a", "bins": "b"},
-                                       "optimizer": {"params": {str(i): "x" for i in range(30)}}})
+    r = client.post(
+        "/api/jobs",
+        json={
+            "model": {"hidden": [{}] * 5},
+            "batch_size": [],
+            "epochs": {},
+            "seed": "x",
+            "dataset": {"name": 1, "noise": "a", "seed": [], "classes": {}},
+            "regularization": {"l1": "a", "l2": "b"},
+            "telemetry": {"interval": "a", "bins": "b"},
+            "optimizer": {"params": {str(i): "x" for i in range(30)}},
+        },
+    )
     assert r.status_code == 422 and len(_strict_json(r.text)["detail"]) <= 21
 
 
@@ -120,8 +133,13 @@ def test_bug_start_beyond_the_divergence_bound_is_422(client: TestClient) -> Non
 
 def test_bug_start_map_domain_is_bounded_like_grid_windows(client: TestClient) -> None:
     # x ∈ [−1e308, 1e308] overflowed np.linspace's spacing (inf/NaN starts, RuntimeWarnings).
-    body = {"surface": "himmelblau", "run": {"optimizer": "sgd"}, "steps": 5, "n": 5,
-            "domain": {"x": [-1e308, 1e308], "y": [0, 1]}}
+    body = {
+        "surface": "himmelblau",
+        "run": {"optimizer": "sgd"},
+        "steps": 5,
+        "n": 5,
+        "domain": {"x": [-1e308, 1e308], "y": [0, 1]},
+    }
     r = client.post("/api/sweeps/start-map", json=body)
     assert r.status_code == 422
     d = _detail(r)
@@ -193,10 +211,30 @@ def test_bug_event_log_is_bounded_in_bytes() -> None:
 def test_work_budget_refuses_oversized_requests_before_running(client: TestClient) -> None:
     # Each of these took 11 s to 13 min before; every one is refused in milliseconds.
     requests = [
-        ("/api/trajectories", {"surface": "rosenbrock", "start": [-1, 1], "steps": 20_000, "runs": [{"optimizer": "adam"}] * 16}),
-        ("/api/trajectories/stream", {"surface": None, "expression": BIG_EXPRESSION, "start": [0, 0], "steps": 20_000,
-                                      "runs": [{"optimizer": "lbfgs"}] * 16}),
-        ("/api/sweeps/lr", {"surface": "rosenbrock", "start": [-1, 1], "steps": 2_000, "n": 200, "runs": [{"optimizer": "lbfgs"}] * 16}),
+        (
+            "/api/trajectories",
+            {"surface": "rosenbrock", "start": [-1, 1], "steps": 20_000, "runs": [{"optimizer": "adam"}] * 16},
+        ),
+        (
+            "/api/trajectories/stream",
+            {
+                "surface": None,
+                "expression": BIG_EXPRESSION,
+                "start": [0, 0],
+                "steps": 20_000,
+                "runs": [{"optimizer": "lbfgs"}] * 16,
+            },
+        ),
+        (
+            "/api/sweeps/lr",
+            {
+                "surface": "rosenbrock",
+                "start": [-1, 1],
+                "steps": 2_000,
+                "n": 200,
+                "runs": [{"optimizer": "lbfgs"}] * 16,
+            },
+        ),
         ("/api/sweeps/start-map", {"surface": "rosenbrock", "run": {"optimizer": "newton"}, "steps": 2_000, "n": 200}),
     ]
     for url, body in requests:
@@ -250,16 +288,26 @@ def test_diverging_runs_are_reported_as_diverged_with_finite_json(client: TestCl
     # GD on J with η = 100 > 2/(3+√2): (−5, 4) → (1395, −2096) → beyond the 1e8 bound.
     assert run["diverged"] is True and run["diverged_at"] == 2 and run["path"][1] == [1395.0, -2096.0]
 
-    r = client.post("/api/sweeps/lr", json={**base, "runs": [{"optimizer": "sgd"}], "lr_min": 0.1, "lr_max": 100, "n": 4})
+    r = client.post(
+        "/api/sweeps/lr", json={**base, "runs": [{"optimizer": "sgd"}], "lr_min": 0.1, "lr_max": 100, "n": 4}
+    )
     res = _strict_json(r.text)["results"][0]
     assert res["diverged"] == [False, True, True, True] and res["final_loss"][1:] == [None, None, None]
 
-    body = {"surface": None, "expression": "-exp(x^2)", "run": {"optimizer": "sgd", "params": {"lr": 1}}, "steps": 50, "n": 5}
+    body = {
+        "surface": None,
+        "expression": "-exp(x^2)",
+        "run": {"optimizer": "sgd", "params": {"lr": 1}},
+        "steps": 50,
+        "n": 5,
+    }
     r = client.post("/api/sweeps/start-map", json=body)
     out = _strict_json(r.text)
     assert r.status_code == 200 and out["diverged_fraction"] == pytest.approx(0.8)  # all but the x = 0 column
 
-    r = client.post("/api/trajectories/stream", json={**base, "steps": 3, "runs": [{"optimizer": "sgd", "params": {"lr": 100}}]})
+    r = client.post(
+        "/api/trajectories/stream", json={**base, "steps": 3, "runs": [{"optimizer": "sgd", "params": {"lr": 100}}]}
+    )
     data = [_strict_json(line[5:]) for line in r.text.splitlines() if line.startswith("data:")]
     assert data[-1]["runs"][0]["diverged"] is True
 
@@ -274,16 +322,28 @@ def test_diverging_runs_are_reported_as_diverged_with_finite_json(client: TestCl
 ENDPOINTS: dict[str, tuple[dict[str, Any], tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]] = {
     "/api/trajectories": (
         {"surface": "course_quadratic", "start": [-5, 4], "steps": 5, "runs": [{"optimizer": "sgd"}]},
-        ("steps",), ("runs",), ("surface",)),
+        ("steps",),
+        ("runs",),
+        ("surface",),
+    ),
     "/api/trajectories/stream": (
         {"surface": "course_quadratic", "start": [-5, 4], "steps": 5, "runs": [{"optimizer": "sgd"}]},
-        ("start",), ("runs",), ("runs", 0, "optimizer")),
+        ("start",),
+        ("runs",),
+        ("runs", 0, "optimizer"),
+    ),
     "/api/sweeps/lr": (
         {"surface": "course_quadratic", "start": [-5, 4], "steps": 5, "runs": [{"optimizer": "sgd"}], "n": 4},
-        ("lr_max",), ("runs",), ("runs", 0, "label")),
+        ("lr_max",),
+        ("runs",),
+        ("runs", 0, "label"),
+    ),
     "/api/sweeps/start-map": (
         {"surface": "himmelblau", "run": {"optimizer": "sgd"}, "steps": 5, "n": 5},
-        ("n",), ("domain", "x"), ("surface",)),
+        ("n",),
+        ("domain", "x"),
+        ("surface",),
+    ),
     "/api/expressions/validate": ({"expression": "x^2"}, ("expression",), ("expression",), ("expression",)),
     "/api/activations": ({"n_samples": 10}, ("init_std",), ("n_samples",), ("activation",)),
     "/api/jobs": ({"epochs": 1}, ("epochs",), ("model", "hidden"), ("label",)),
@@ -330,7 +390,9 @@ def _hostile(kind: str, spec: tuple[Any, ...]) -> tuple[bytes, tuple[Any, ...] |
     return json.dumps(body).encode(), path
 
 
-@pytest.mark.parametrize("kind", ["wrong_type", "nan", "infinity", "huge_array", "nested_500", "nested_100k", "string_1mb"])
+@pytest.mark.parametrize(
+    "kind", ["wrong_type", "nan", "infinity", "huge_array", "nested_500", "nested_100k", "string_1mb"]
+)
 @pytest.mark.parametrize("url", list(ENDPOINTS))
 def test_hostile_bodies_get_a_4xx_naming_the_field(client: TestClient, url: str, kind: str) -> None:
     raw, path = _hostile(kind, ENDPOINTS[url])

@@ -7,7 +7,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-COURSE = {"surface": "course_quadratic", "start": [-5, 4], "steps": 30, "runs": [{"optimizer": "sgd", "params": {"lr": 0.1}}]}
+COURSE = {
+    "surface": "course_quadratic",
+    "start": [-5, 4],
+    "steps": 30,
+    "runs": [{"optimizer": "sgd", "params": {"lr": 0.1}}],
+}
 
 
 def strict_json(text: str) -> object:
@@ -55,7 +60,13 @@ def test_diverging_run_is_valid_json(client: TestClient) -> None:
 
 
 def test_custom_expression_run(client: TestClient) -> None:
-    body = {"surface": None, "expression": "x^2 + 3*y^2", "start": [1, 1], "steps": 2, "runs": [{"optimizer": "sgd", "params": {"lr": 0.1}}]}
+    body = {
+        "surface": None,
+        "expression": "x^2 + 3*y^2",
+        "start": [1, 1],
+        "steps": 2,
+        "runs": [{"optimizer": "sgd", "params": {"lr": 0.1}}],
+    }
     run = client.post("/api/trajectories", json=body).json()["runs"][0]
     # ∇f = (2x, 6y): (1, 1) → (0.8, 0.4) → (0.64, 0.16)
     assert run["path"][2] == pytest.approx([0.64, 0.16])
@@ -104,7 +115,15 @@ def test_stream_equals_whole_response(client: TestClient) -> None:
 
 
 def test_lr_sweep(client: TestClient) -> None:
-    body = {"surface": "course_quadratic", "start": [-5, 4], "steps": 100, "runs": [{"optimizer": "sgd"}], "lr_min": 0.01, "lr_max": 1, "n": 21}
+    body = {
+        "surface": "course_quadratic",
+        "start": [-5, 4],
+        "steps": 100,
+        "runs": [{"optimizer": "sgd"}],
+        "lr_min": 0.01,
+        "lr_max": 1,
+        "n": 21,
+    }
     res = client.post("/api/sweeps/lr", json=body)
     data = strict_json(res.text)
     assert len(data["lrs"]) == 21 and data["gd_threshold"] == pytest.approx(0.4531, abs=1e-4)
@@ -151,13 +170,24 @@ def test_bad_input_is_a_clear_422(client: TestClient, patch: dict, loc: list | N
 
 
 def test_nan_in_body_is_rejected(client: TestClient) -> None:
-    res = client.post("/api/trajectories", content='{"surface": "book_bowl", "start": [NaN, 1], "steps": 3, "runs": [{"optimizer": "sgd"}]}', headers={"content-type": "application/json"})
+    res = client.post(
+        "/api/trajectories",
+        content='{"surface": "book_bowl", "start": [NaN, 1], "steps": 3, "runs": [{"optimizer": "sgd"}]}',
+        headers={"content-type": "application/json"},
+    )
     assert res.status_code == 422
 
 
 def test_openapi_documents_every_endpoint(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/api/trajectories", "/api/trajectories/stream", "/api/sweeps/lr", "/api/sweeps/start-map", "/api/optimizers", "/api/schedules"):
+    for path in (
+        "/api/trajectories",
+        "/api/trajectories/stream",
+        "/api/sweeps/lr",
+        "/api/sweeps/start-map",
+        "/api/optimizers",
+        "/api/schedules",
+    ):
         assert path in spec["paths"], path
         for op in spec["paths"][path].values():
             assert op.get("summary") or op.get("description"), path
@@ -166,7 +196,11 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
 def test_api_docs_and_plotly_are_served_locally(client: TestClient) -> None:
     html = client.get("/docs").text
     assert "cdn" not in html.lower() and "/vendor/swagger-ui/swagger-ui-bundle.js" in html
-    for path in ("/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/swagger-ui/swagger-ui.css", "/vendor/plotly.min.js"):
+    for path in (
+        "/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/vendor/swagger-ui/swagger-ui.css",
+        "/vendor/plotly.min.js",
+    ):
         res = client.get(path)
         assert res.status_code == 200 and len(res.content) > 10_000, path
 

@@ -11,7 +11,17 @@ from pathlib import Path
 import app.core
 
 CORE = Path(app.core.__file__).parent
-FORBIDDEN = ("fastapi", "starlette", "pydantic", "pydantic_settings", "uvicorn", "app.api", "app.jobs", "app.main", "app.config")
+FORBIDDEN = (
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_settings",
+    "uvicorn",
+    "app.api",
+    "app.jobs",
+    "app.main",
+    "app.config",
+)
 
 
 def test_core_sources_import_nothing_from_the_web_layer() -> None:
@@ -35,5 +45,7 @@ def test_importing_every_core_module_loads_no_web_framework() -> None:
         f"bad = [m for m in sys.modules if m.split('.')[0] in {('fastapi', 'starlette', 'pydantic')!r}]\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE.parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE.parent.parent
+    )
     assert out.stdout.strip() == ""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from app.core import datasets
 from app.core.datasets import (
     blobs,
@@ -20,8 +19,8 @@ from app.core.datasets import (
     stratified_take,
     xor,
 )
-from app.core.errors import InputError
 from app.core.datasets.idx import write_idx
+from app.core.errors import InputError
 
 # Class counts of the UCI 8×8 digits as published (sklearn's load_digits documents the same).
 DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
@@ -64,9 +63,7 @@ def test_digits_split_sizes_and_stratification() -> None:
     )
     assert s.x_train.dtype == np.float32 and s.y_train.dtype == np.int64
     total = (
-        np.bincount(s.y_train, minlength=10)
-        + np.bincount(s.y_val, minlength=10)
-        + np.bincount(s.y_test, minlength=10)
+        np.bincount(s.y_train, minlength=10) + np.bincount(s.y_val, minlength=10) + np.bincount(s.y_test, minlength=10)
     )
     assert total.tolist() == DIGIT_COUNTS
     # stratified: each class's test share is within one sample of 20 %
@@ -112,9 +109,7 @@ def test_train_limit_caps_training_only() -> None:
     assert np.all(np.abs(np.bincount(lim.y_train) - 30) <= 1)  # stratified
     # validation and test sets are the very same samples; the 300 come from the 1150
     np.testing.assert_array_equal(lim.y_val, base.y_val)
-    np.testing.assert_allclose(
-        lim.inverse_transform(lim.x_test), base.inverse_transform(base.x_test), atol=1e-3
-    )
+    np.testing.assert_allclose(lim.inverse_transform(lim.x_test), base.inverse_transform(base.x_test), atol=1e-3)
     assert _rows(lim, "train") <= _rows(base, "train")
     # the statistics are those of the 300, so they differ from the full training split's
     assert not np.allclose(lim.mean, base.mean)
@@ -325,9 +320,7 @@ def test_field_prefix_is_configurable() -> None:
 # --- MNIST ----------------------------------------------------------------------------------
 
 
-def _tiny_mnist(
-    folder: Path, n_train: int = 100, n_test: int = 30, gz: bool = True
-) -> tuple[np.ndarray, ...]:
+def _tiny_mnist(folder: Path, n_train: int = 100, n_test: int = 30, gz: bool = True) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(7)
     arrays = (
         rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
@@ -410,8 +403,7 @@ def test_list_datasets() -> None:
     assert (entries["iris"]["n_samples"], entries["iris"]["n_classes"]) == (150, 3)
     assert entries["mnist"]["available"] is False
     assert all(
-        entries[k]["generated"] and entries[k]["kind"] == "2d"
-        for k in ("spiral", "moons", "circles", "xor", "blobs")
+        entries[k]["generated"] and entries[k]["kind"] == "2d" for k in ("spiral", "moons", "circles", "xor", "blobs")
     )
     assert "classes" in entries["spiral"]["params"] and "classes" not in entries["moons"]["params"]
     assert all(e["name"]["en"] and e["name"]["ko"] for e in entries.values())

@@ -9,10 +9,9 @@ import time
 import warnings
 from pathlib import Path
 
+import app.core.lab2d.expression as expression_module
 import numpy as np
 import pytest
-
-import app.core.lab2d.expression as expression_module
 from app.core.errors import InputError
 from app.core.lab2d.expression import ExpressionLimits, parse
 from app.core.lab2d.surfaces import ExpressionSurface, Himmelblau, get_surface

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from app.core.errors import InputError
 from app.core.datasets.idx import (
     MAGIC_IMAGES,
     MAGIC_LABELS,
@@ -19,6 +17,7 @@ from app.core.datasets.idx import (
     read_idx_header,
     write_idx,
 )
+from app.core.errors import InputError
 
 
 def test_label_file_bytes_follow_the_idx_layout(tmp_path: Path) -> None:

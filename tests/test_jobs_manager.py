@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-
 from app.config import Settings
 from app.core.errors import InputError
 from app.jobs import manager as manager_module
@@ -27,21 +26,23 @@ from app.jobs.manager import (
     TooManyJobs,
 )
 
-CONFIG: dict[str, Any] = {"label": "fake", "model": {"hidden": [4], "activation": "relu"},
-                          "optimizer": {"optimizer": "sgd"}}
+CONFIG: dict[str, Any] = {
+    "label": "fake",
+    "model": {"hidden": [4], "activation": "relu"},
+    "optimizer": {"optimizer": "sgd"},
+}
 
 
 def settings(**overrides: Any) -> Settings:
     """Settings with test-sized limits."""
-    base = {"max_concurrent_jobs": 2, "max_kept_jobs": 50, "job_ttl_seconds": 3600.0,
-            "max_events_per_job": 2000}
+    base = {"max_concurrent_jobs": 2, "max_kept_jobs": 50, "job_ttl_seconds": 3600.0, "max_events_per_job": 2000}
     return Settings(**{**base, **overrides})
 
 
 def quick_trainer(n_metrics: int = 3, n_epochs: int = 2) -> Callable[..., dict[str, Any]]:
     """A trainer that emits ``n_metrics`` metrics per epoch, then an epoch event, and finishes."""
 
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
         total = n_metrics * n_epochs
         for epoch in range(n_epochs):
             for k in range(n_metrics):
@@ -64,7 +65,7 @@ class Gate:
         self.max_active = 0
         self._lock = threading.Lock()
 
-    def __call__(self, config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN204
+    def __call__(self, config, emit, should_stop, mnist_dir=None, limits=None):
         with self._lock:
             self.calls.append(config.get("label"))
             self.active += 1
@@ -92,12 +93,12 @@ def gate() -> Iterator[Gate]:
     g.release.set()
 
 
-def finished(job, timeout: float = 5.0):  # noqa: ANN001, ANN201
+def finished(job, timeout: float = 5.0):
     assert job.wait_finished(timeout), f"job {job.id} did not finish"
     return job
 
 
-def events(job) -> list[tuple[int, str, Any]]:  # noqa: ANN001
+def events(job) -> list[tuple[int, str, Any]]:
     return [(e.id, e.event, json.loads(e.data_json)) for e in job.log.after(0)]
 
 
@@ -105,10 +106,22 @@ def events(job) -> list[tuple[int, str, Any]]:  # noqa: ANN001
 
 
 def test_json_safe_turns_non_finite_numbers_into_null() -> None:
-    value = {"a": float("nan"), "b": [1.0, float("inf"), -float("inf")], "c": np.float32("nan"),
-             "d": np.array([[1.5, np.nan], [np.inf, 2]]), "e": (np.int64(3), np.bool_(True)), 4: "x"}
-    assert json_safe(value) == {"a": None, "b": [1.0, None, None], "c": None,
-                                "d": [[1.5, None], [None, 2.0]], "e": [3, True], "4": "x"}
+    value = {
+        "a": float("nan"),
+        "b": [1.0, float("inf"), -float("inf")],
+        "c": np.float32("nan"),
+        "d": np.array([[1.5, np.nan], [np.inf, 2]]),
+        "e": (np.int64(3), np.bool_(True)),
+        4: "x",
+    }
+    assert json_safe(value) == {
+        "a": None,
+        "b": [1.0, None, None],
+        "c": None,
+        "d": [[1.5, None], [None, 2.0]],
+        "e": [3, True],
+        "4": "x",
+    }
     text = to_json_text(value)
     assert "NaN" not in text and "Infinity" not in text
     assert json.loads(text)["d"] == [[1.5, None], [None, 2.0]]
@@ -150,8 +163,17 @@ def test_thinning_keeps_every_epoch_event_and_the_terminal_event() -> None:
         log.append("metrics" if k % 2 else "epoch", {})
     log.append("metrics", {})  # metrics 1,3,5,7,9: droppable 3,5,7 → drop 3 and 7
     kept = [(e.id, e.event) for e in log.after(0)]
-    assert kept == [(1, "metrics"), (2, "epoch"), (4, "epoch"), (5, "metrics"), (6, "epoch"),
-                    (8, "epoch"), (9, "metrics"), (10, "epoch"), (11, "metrics")]
+    assert kept == [
+        (1, "metrics"),
+        (2, "epoch"),
+        (4, "epoch"),
+        (5, "metrics"),
+        (6, "epoch"),
+        (8, "epoch"),
+        (9, "metrics"),
+        (10, "epoch"),
+        (11, "metrics"),
+    ]
     for k in range(40):
         log.append("metrics", {})
         if k % 20 == 19:
@@ -204,9 +226,8 @@ def test_wait_changed_wakes_on_append_from_another_thread_and_times_out_otherwis
 def test_job_runs_in_a_worker_and_records_events_summary_and_progress() -> None:
     seen: dict[str, Any] = {}
 
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
-        seen.update(config=config, limits=limits, thread=threading.current_thread().name,
-                    stop=should_stop())
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
+        seen.update(config=config, limits=limits, thread=threading.current_thread().name, stop=should_stop())
         emit("metrics", {"step": 0, "progress": 0.5, "train_loss": float("nan")})
         return {"epochs_run": 1, "test_loss": float("inf")}
 
@@ -306,21 +327,24 @@ def test_cancel_unknown_job_raises_not_found() -> None:
 
 
 def test_input_error_becomes_an_error_event_with_the_users_message() -> None:
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
         emit("metrics", {"step": 0})
         raise InputError("dataset.name", "mnist files not found in /nowhere")
 
     manager = JobManager(settings(), trainer=train)
     job = finished(manager.submit(CONFIG))
     assert job.status is JobStatus.ERROR
-    assert events(job)[-1] == (2, "error", {"status": "error", "message": "mnist files not found in /nowhere",
-                                            "field": "dataset.name", "summary": None})
+    assert events(job)[-1] == (
+        2,
+        "error",
+        {"status": "error", "message": "mnist files not found in /nowhere", "field": "dataset.name", "summary": None},
+    )
 
 
 def test_unexpected_exception_is_logged_and_reported_generically(caplog: pytest.LogCaptureFixture) -> None:
     calls = []
 
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
         calls.append(1)
         if len(calls) == 1:
             raise ZeroDivisionError("secret internal detail")
@@ -333,8 +357,10 @@ def test_unexpected_exception_is_logged_and_reported_generically(caplog: pytest.
     name, data = events(job)[-1][1:]
     assert name == "error" and data["message"] == INTERNAL_ERROR_MESSAGE
     assert "secret" not in json.dumps(data)
-    assert any("secret internal detail" in r.getMessage() or (r.exc_info and "secret" in str(r.exc_info[1]))
-               for r in caplog.records)
+    assert any(
+        "secret internal detail" in r.getMessage() or (r.exc_info and "secret" in str(r.exc_info[1]))
+        for r in caplog.records
+    )
     # The manager keeps working after a failing trainer.
     deadline = time.monotonic() + 2
     while manager.running_units and time.monotonic() < deadline:
@@ -343,7 +369,7 @@ def test_unexpected_exception_is_logged_and_reported_generically(caplog: pytest.
 
 
 def test_trainer_cannot_emit_terminal_events() -> None:
-    def train(config, emit, should_stop, mnist_dir=None, limits=None):  # noqa: ANN001, ANN202
+    def train(config, emit, should_stop, mnist_dir=None, limits=None):
         emit("done", {"fake": True})
         emit("metrics", {"step": 1})
         return {"epochs_run": 1}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from app.core.errors import InputError
 from app.core.nn.network import MLP
 from tests.gradcheck import numerical_grad, rel_error
@@ -13,8 +12,9 @@ F64 = np.float64
 
 
 def make_net(**kw) -> MLP:
-    args = dict(n_in=5, hidden=[6, 4], n_out=3, activation="tanh", init="xavier_normal", dtype=F64,
-                rng=np.random.default_rng(0))
+    args = dict(
+        n_in=5, hidden=[6, 4], n_out=3, activation="tanh", init="xavier_normal", dtype=F64, rng=np.random.default_rng(0)
+    )
     args.update(kw)
     net = MLP(**args)
     for layer in net.affines:  # non-zero biases: no pre-activation sits exactly on ReLU's kink

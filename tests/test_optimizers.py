@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from app.core.errors import InputError
 from app.core.optim.optimizers import OPTIMIZERS, make_optimizer
 

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-
 from app.core.errors import InputError
 from app.core.lab2d.surfaces import (
     LOG_OFFSET,

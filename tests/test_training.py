@@ -9,9 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-
-from app.core.nn.early_stopping import EarlyStopping
 from app.core.errors import InputError
+from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.telemetry import FixedHistogram, TelemetryRecorder, fraction_dead, fraction_saturated
 from app.core.nn.training import train
 
@@ -43,23 +42,31 @@ DIGITS_SMALL = {
 
 
 def test_spiral_reaches_95_percent_training_accuracy() -> None:
-    summary, _ = run({
-        "dataset": {"name": "spiral", "n_samples": 300, "classes": 3, "seed": 0},
-        "model": {"hidden": [100], "activation": "relu", "init": "he_normal"},
-        "optimizer": {"optimizer": "adam", "params": {"lr": 0.01}},
-        "batch_size": 50, "epochs": 100, "telemetry": {"interval": 100},
-    })
+    summary, _ = run(
+        {
+            "dataset": {"name": "spiral", "n_samples": 300, "classes": 3, "seed": 0},
+            "model": {"hidden": [100], "activation": "relu", "init": "he_normal"},
+            "optimizer": {"optimizer": "adam", "params": {"lr": 0.01}},
+            "batch_size": 50,
+            "epochs": 100,
+            "telemetry": {"interval": 100},
+        }
+    )
     assert summary["status"] == "done"
     assert summary["train_acc"] >= 0.95
 
 
 def test_digits_reach_95_percent_validation_accuracy_with_adam_in_30_epochs() -> None:
-    summary, events = run({
-        "dataset": {"name": "digits"},
-        "model": {"hidden": [100, 100], "activation": "relu", "init": "he_normal"},
-        "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}},
-        "batch_size": 100, "epochs": 30, "telemetry": {"interval": 50},
-    })
+    summary, events = run(
+        {
+            "dataset": {"name": "digits"},
+            "model": {"hidden": [100, 100], "activation": "relu", "init": "he_normal"},
+            "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}},
+            "batch_size": 100,
+            "epochs": 30,
+            "telemetry": {"interval": 50},
+        }
+    )
     assert summary["epochs_run"] == 30
     assert max(e["val_acc"] for e in of(events, "epoch")) >= 0.95
     assert summary["val_acc"] >= 0.95 and summary["test_acc"] >= 0.9
@@ -73,12 +80,16 @@ def test_tiny_init_stalls_relu_net_under_sgd_where_he_learns() -> None:
     """Textbook ch. 6: 5 ReLU layers of 100, std 0.01 → signals vanish, the loss stays at ln 10."""
     losses = {}
     for init in ("normal", "he_normal"):
-        _, events = run({
-            "dataset": {"name": "digits"},
-            "model": {"hidden": [100] * 5, "activation": "relu", "init": init, "init_std": 0.01},
-            "optimizer": {"optimizer": "sgd", "params": {"lr": 0.01}},
-            "batch_size": 100, "epochs": 5, "telemetry": {"interval": 100},
-        })
+        _, events = run(
+            {
+                "dataset": {"name": "digits"},
+                "model": {"hidden": [100] * 5, "activation": "relu", "init": init, "init_std": 0.01},
+                "optimizer": {"optimizer": "sgd", "params": {"lr": 0.01}},
+                "batch_size": 100,
+                "epochs": 5,
+                "telemetry": {"interval": 100},
+            }
+        )
         losses[init] = [e["train_loss"] for e in of(events, "epoch")]
     assert all(abs(v - math.log(10)) < 0.01 for v in losses["normal"])
     assert losses["he_normal"][-1] < 1.5
@@ -122,8 +133,19 @@ def test_events_follow_the_contract() -> None:
     assert epochs[-1]["progress"] == pytest.approx(1.0)
     assert summary["steps"] == 12 and summary["epochs_run"] == 3 and summary["best_epoch"] in (1, 2, 3)
     for m in metrics:
-        assert {"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc", "val_loss", "val_acc",
-                "lr", "layers"} <= set(m)
+        assert {
+            "step",
+            "epoch",
+            "progress",
+            "elapsed",
+            "eta",
+            "train_loss",
+            "train_acc",
+            "val_loss",
+            "val_acc",
+            "lr",
+            "layers",
+        } <= set(m)
         assert len(m["layers"]) == 2
         for i, layer in enumerate(m["layers"]):
             assert layer["index"] == i + 1 and layer["name"] == f"hidden {i + 1}"
@@ -142,9 +164,15 @@ def test_events_follow_the_contract() -> None:
 
 def test_update_ratio_is_norm_of_last_update_over_weight_norm() -> None:
     # plain SGD with batch GD: ΔW = −η ∂L/∂W, so ‖ΔW‖/‖W‖ = η · grad_norm / weight_norm exactly
-    _, events = run({**DIGITS_SMALL, "model": {"hidden": [16], "activation": "relu"},
-                     "optimizer": {"optimizer": "sgd", "params": {"lr": 0.1}}, "batch_size": 0,
-                     "telemetry": {"interval": 1, "bins": 10, "sample_size": 50}})
+    _, events = run(
+        {
+            **DIGITS_SMALL,
+            "model": {"hidden": [16], "activation": "relu"},
+            "optimizer": {"optimizer": "sgd", "params": {"lr": 0.1}},
+            "batch_size": 0,
+            "telemetry": {"interval": 1, "bins": 10, "sample_size": 50},
+        }
+    )
     for m in of(events, "metrics")[1:]:  # [0] is the frame at initialisation (no update yet)
         layer = m["layers"][0]
         assert layer["update_ratio"] == pytest.approx(0.1 * layer["grad_norm"] / layer["weight_norm"], rel=1e-4)
@@ -158,8 +186,13 @@ def test_histogram_edges_fixed_within_a_job_for_bounded_activations() -> None:
 
 @pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(0, 1), (10_000, 1), (1, None), (7, None)])
 def test_batch_gd_sgd_and_minibatch_step_counts(batch_size: int, steps_per_epoch: int | None) -> None:
-    config = {"dataset": {"name": "moons", "n_samples": 50, "seed": 1}, "model": {"hidden": [8]},
-              "batch_size": batch_size, "epochs": 2, "telemetry": {"interval": 1000}}
+    config = {
+        "dataset": {"name": "moons", "n_samples": 50, "seed": 1},
+        "model": {"hidden": [8]},
+        "batch_size": batch_size,
+        "epochs": 2,
+        "telemetry": {"interval": 1000},
+    }
     summary, events = run(config)
     n_train = summary_train_size(config)
     expected = steps_per_epoch or math.ceil(n_train / batch_size)
@@ -174,9 +207,15 @@ def summary_train_size(config: dict[str, Any]) -> int:
 
 
 def test_two_d_sets_get_a_decision_boundary() -> None:
-    summary, events = run({"dataset": {"name": "spiral", "n_samples": 150, "classes": 3},
-                           "model": {"hidden": [20]}, "batch_size": 30, "epochs": 4,
-                           "telemetry": {"interval": 2}})
+    summary, events = run(
+        {
+            "dataset": {"name": "spiral", "n_samples": 150, "classes": 3},
+            "model": {"hidden": [20]},
+            "batch_size": 30,
+            "epochs": 4,
+            "telemetry": {"interval": 2},
+        }
+    )
     metrics = of(events, "metrics")
     with_boundary = [i for i, m in enumerate(metrics) if "boundary" in m]
     assert with_boundary[0] == 0 and 1 < len(with_boundary) < len(metrics)
@@ -192,8 +231,14 @@ def test_two_d_sets_get_a_decision_boundary() -> None:
 
 
 def test_divergence_is_a_result_not_an_exception() -> None:
-    summary, events = run({"dataset": {"name": "digits"}, "model": {"hidden": [100, 100], "activation": "relu"},
-                           "optimizer": {"optimizer": "sgd", "params": {"lr": 100}}, "epochs": 3})
+    summary, events = run(
+        {
+            "dataset": {"name": "digits"},
+            "model": {"hidden": [100, 100], "activation": "relu"},
+            "optimizer": {"optimizer": "sgd", "params": {"lr": 100}},
+            "epochs": 3,
+        }
+    )
     assert summary["status"] == "diverged"
     assert summary["diverged_at"] is not None and summary["steps"] == summary["diverged_at"]
     json.dumps(summary, allow_nan=False)
@@ -221,7 +266,9 @@ ES_CONFIG = {
     "dataset": {"name": "digits", "train_limit": 100},
     "model": {"hidden": [100, 100], "activation": "relu"},
     "optimizer": {"optimizer": "adam", "params": {"lr": 0.01}},
-    "batch_size": 20, "epochs": 100, "telemetry": {"interval": 1000},
+    "batch_size": 20,
+    "epochs": 100,
+    "telemetry": {"interval": 1000},
 }
 
 

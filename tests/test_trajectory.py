@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from app.core.lab2d.surfaces import get_surface
 from app.core.lab2d.trajectory import RunSpec, gd_stability_threshold, lr_sweep, simulate, start_map
 
@@ -94,10 +93,17 @@ def test_noise_is_reproducible_and_lets_sgd_leave_the_saddle_axis() -> None:
 
 
 def test_clipping_bounds_every_step() -> None:
-    sim = simulate(get_surface("rosenbrock"), [-1.5, 2.0], 50, RunSpec("sgd", {"lr": 0.01}, clip={"mode": "norm", "max": 1.0}))
+    sim = simulate(
+        get_surface("rosenbrock"), [-1.5, 2.0], 50, RunSpec("sgd", {"lr": 0.01}, clip={"mode": "norm", "max": 1.0})
+    )
     assert np.linalg.norm(sim.update[:, 0], axis=1).max() <= 0.01 + 1e-12
 
 
 def test_schedule_is_applied_per_step() -> None:
-    sim = simulate(J, [-5.0, 4.0], 20, RunSpec("sgd", {"lr": 0.1}, schedule={"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}))
+    sim = simulate(
+        J,
+        [-5.0, 4.0],
+        20,
+        RunSpec("sgd", {"lr": 0.1}, schedule={"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}),
+    )
     np.testing.assert_allclose(sim.lr[[0, 10, 19], 0], [0.1, 0.05, 0.1 * 0.5**1.9])

@@ -275,9 +275,7 @@ class JobManager:
         return job
 
     def _start_unit(self, unit_id: str, jobs: list[Job]) -> None:
-        thread = threading.Thread(
-            target=self._run_unit, args=(unit_id, jobs), name=f"train-{unit_id}", daemon=True
-        )
+        thread = threading.Thread(target=self._run_unit, args=(unit_id, jobs), name=f"train-{unit_id}", daemon=True)
         self._units[unit_id] = thread
         thread.start()
 
@@ -356,9 +354,7 @@ class JobManager:
         for job_id in expired:
             del self._jobs[job_id]
         live_ids = set(self._jobs)
-        self._comparisons = {
-            cid: c for cid, c in self._comparisons.items() if live_ids.intersection(c.job_ids)
-        }
+        self._comparisons = {cid: c for cid, c in self._comparisons.items() if live_ids.intersection(c.job_ids)}
         self._units = {uid: t for uid, t in self._units.items() if t.is_alive()}
 
     # --- the worker --------------------------------------------------------------------------

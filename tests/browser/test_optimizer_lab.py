@@ -17,7 +17,6 @@ import re
 
 import pytest
 
-
 READY = "#optimizer-lab[data-ready=true]"
 
 
@@ -229,7 +228,9 @@ def test_language_switch_reload_and_shared_link(page, new_page, live_server):
     assert page.get_attribute("html", "lang") == "ko"
     assert re.search("[가-힣]", page.inner_text("#surface-description"))
     # no raw i18n key is left visible anywhere
-    raw = page.evaluate("[...document.querySelectorAll('[data-i18n]')].filter(e => e.textContent === e.dataset.i18n).length")
+    raw = page.evaluate(
+        "[...document.querySelectorAll('[data-i18n]')].filter(e => e.textContent === e.dataset.i18n).length"
+    )
     assert raw == 0
 
     page.wait_for_function(
@@ -363,7 +364,9 @@ def assert_arrow_labels_of_step(page, k: int) -> None:
         match = [
             tip
             for tip in free
-            if tip["text"] == lab["text"] and 0 <= lab["at"][0] - tip["at"][0] <= 20 and 0 <= tip["at"][1] - lab["at"][1] <= 20
+            if tip["text"] == lab["text"]
+            and 0 <= lab["at"][0] - tip["at"][0] <= 20
+            and 0 <= tip["at"][1] - lab["at"][1] <= 20
         ]
         assert match, f"label {lab['text']} at {lab['at']} is not at the tip of a step-{k} arrow"
         free.remove(match[0])
@@ -483,7 +486,9 @@ def same_box(a: list[float], b: list[float]) -> bool:
 
 
 def same_ranges(a, b) -> bool:
-    return all(close(u, v, 1e-9 * max(1.0, abs(v))) for ra, rb in zip(a, b, strict=True) for u, v in zip(ra, rb, strict=True))
+    return all(
+        close(u, v, 1e-9 * max(1.0, abs(v))) for ra, rb in zip(a, b, strict=True) for u, v in zip(ra, rb, strict=True)
+    )
 
 
 def book_bowl(x: float, y: float) -> float:

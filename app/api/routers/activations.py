@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends
 
 from app.api.schemas.activations import ActivationRequest, ActivationResponse
 from app.config import Settings, get_settings
-from app.core.nn.activation_experiment import run_activation_experiment
 from app.core.errors import InputError
+from app.core.nn.activation_experiment import run_activation_experiment
 
 router = APIRouter(tags=["activations"])
 
@@ -37,9 +37,7 @@ SUMMARY = "Histogram each layer's activations for random inputs at initialisatio
 
 
 @router.post("/activations", response_model=ActivationResponse, summary=SUMMARY)
-def activations(
-    req: ActivationRequest, settings: Annotated[Settings, Depends(get_settings)]
-) -> dict[str, object]:
+def activations(req: ActivationRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
     """Histogram each layer's activations for random inputs at initialisation."""
     _check_bounds(req, settings)
     return run_activation_experiment(**req.model_dump())

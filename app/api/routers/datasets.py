@@ -21,6 +21,7 @@ from app.core.errors import InputError
 
 router = APIRouter(tags=["datasets"])
 
+
 @router.get("/datasets", response_model=list[DatasetInfo])
 def list_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
     """List the data sets (MNIST is available only when PLAYGROUND_MNIST_DIR holds its files)."""
@@ -35,18 +36,10 @@ def list_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
 def preview(
     dataset_id: str,
     settings: SettingsDep,
-    limit: Annotated[
-        int, Query(ge=1, le=5000, description="Most samples (images: at most 64).")
-    ] = 200,
-    n_samples: Annotated[
-        int | None, Query(ge=MIN_SAMPLES, description="As `dataset.n_samples`.")
-    ] = None,
-    noise: Annotated[
-        float | None, Query(ge=0, le=MAX_NOISE, description="As `dataset.noise`.")
-    ] = None,
-    classes: Annotated[
-        int | None, Query(ge=MIN_CLASSES, le=MAX_CLASSES, description="As `dataset.classes`.")
-    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000, description="Most samples (images: at most 64).")] = 200,
+    n_samples: Annotated[int | None, Query(ge=MIN_SAMPLES, description="As `dataset.n_samples`.")] = None,
+    noise: Annotated[float | None, Query(ge=0, le=MAX_NOISE, description="As `dataset.noise`.")] = None,
+    classes: Annotated[int | None, Query(ge=MIN_CLASSES, le=MAX_CLASSES, description="As `dataset.classes`.")] = None,
     seed: Annotated[int, Query(ge=0, le=2**32 - 1, description="As `dataset.seed`.")] = 0,
 ) -> dict[str, Any]:
     """Show a few raw samples of one data set (points, images or table rows)."""
@@ -57,8 +50,7 @@ def preview(
                 {
                     "type": "not_found",
                     "loc": ["path", "dataset_id"],
-                    "msg": f"unknown data set {dataset_id[:50]!r}; "
-                    f"choose one of {', '.join(CATALOGUE)}",
+                    "msg": f"unknown data set {dataset_id[:50]!r}; choose one of {', '.join(CATALOGUE)}",
                 }
             ],
         )
@@ -74,6 +66,4 @@ def preview(
     except InputError as exc:
         key = exc.field.split(".")[-1]
         loc = ["path", "dataset_id"] if key == "name" else ["query", key]
-        raise HTTPException(
-            status_code=422, detail=[{"type": "value_error", "loc": loc, "msg": exc.message}]
-        ) from exc
+        raise HTTPException(status_code=422, detail=[{"type": "value_error", "loc": loc, "msg": exc.message}]) from exc

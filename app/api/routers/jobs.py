@@ -37,14 +37,30 @@ WAIT_SECONDS = 5.0
 CANCEL_WAIT_SECONDS = 1.0
 """How long ``DELETE`` waits for the worker to acknowledge a cancel before answering."""
 
-_ERROR_ITEM = {"type": "object", "properties": {"loc": {"type": "array"}, "msg": {"type": "string"},
-                                                "type": {"type": "string"}}}
-_NOT_FOUND = {404: {"description": "No job with this id (or it finished and was evicted).",
-                    "content": {"application/json": {"schema": {"type": "object", "properties": {
-                        "detail": {"type": "array", "items": _ERROR_ITEM}}}}}}}
-_TOO_MANY = {429: {"description": "max_concurrent_jobs jobs are already running.",
-                   "content": {"application/json": {"schema": {"type": "object", "properties": {
-                       "detail": {"type": "array", "items": _ERROR_ITEM}}}}}}}
+_ERROR_ITEM = {
+    "type": "object",
+    "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}, "type": {"type": "string"}},
+}
+_NOT_FOUND = {
+    404: {
+        "description": "No job with this id (or it finished and was evicted).",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {"type": "array", "items": _ERROR_ITEM}}}
+            }
+        },
+    }
+}
+_TOO_MANY = {
+    429: {
+        "description": "max_concurrent_jobs jobs are already running.",
+        "content": {
+            "application/json": {
+                "schema": {"type": "object", "properties": {"detail": {"type": "array", "items": _ERROR_ITEM}}}
+            }
+        },
+    }
+}
 
 T = TypeVar("T")
 
@@ -54,9 +70,14 @@ def _admit(submit: Callable[[], T]) -> T:
     try:
         return submit()
     except TooManyJobs as exc:
-        detail = [{"loc": ["body"], "msg": str(exc), "type": "too_many_jobs",
-                   "ctx": {"setting": "max_concurrent_jobs", "limit": exc.limit,
-                           "env": "PLAYGROUND_MAX_CONCURRENT_JOBS"}}]
+        detail = [
+            {
+                "loc": ["body"],
+                "msg": str(exc),
+                "type": "too_many_jobs",
+                "ctx": {"setting": "max_concurrent_jobs", "limit": exc.limit, "env": "PLAYGROUND_MAX_CONCURRENT_JOBS"},
+            }
+        ]
         raise HTTPException(status_code=429, detail=detail, headers={"Retry-After": "5"}) from exc
     except ManagerClosed as exc:
         detail = [{"loc": ["body"], "msg": str(exc), "type": "shutting_down"}]
@@ -64,9 +85,7 @@ def _admit(submit: Callable[[], T]) -> T:
 
 
 def _not_found(exc: JobNotFound) -> HTTPException:
-    return HTTPException(
-        status_code=404, detail=[{"loc": ["path", "job_id"], "msg": str(exc), "type": "not_found"}]
-    )
+    return HTTPException(status_code=404, detail=[{"loc": ["path", "job_id"], "msg": str(exc), "type": "not_found"}])
 
 
 def job_or_404(job_id: str, manager: JobManagerDep) -> Job:

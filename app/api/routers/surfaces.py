@@ -53,9 +53,7 @@ def _surface_from_query(
         except ValueError:
             _fail(["query", key], f"must be a number, got {raw[:40]!r}")
     try:
-        return get_surface(
-            id, params, expression=expression, limits=ExpressionLimits.from_settings(settings)
-        )
+        return get_surface(id, params, expression=expression, limits=ExpressionLimits.from_settings(settings))
     except InputError as exc:
         _fail(_query_loc(exc.field), exc.message)
 

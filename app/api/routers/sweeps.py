@@ -25,9 +25,18 @@ def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depen
     results = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
-        sim = lr_sweep(surface, req.start, req.steps, spec, lrs, bound=settings.divergence_bound, field_prefix=f"runs.{i}.")
+        sim = lr_sweep(
+            surface, req.start, req.steps, spec, lrs, bound=settings.divergence_bound, field_prefix=f"runs.{i}."
+        )
         final = np.where(sim.diverged, np.nan, sim.final_loss)
-        results.append({"label": spec.label, "optimizer": spec.optimizer, "final_loss": clean(final), "diverged": sim.diverged.tolist()})
+        results.append(
+            {
+                "label": spec.label,
+                "optimizer": spec.optimizer,
+                "final_loss": clean(final),
+                "diverged": sim.diverged.tolist(),
+            }
+        )
     return {"lrs": lrs.tolist(), "gd_threshold": gd_stability_threshold(surface), "results": results}
 
 

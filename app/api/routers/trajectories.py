@@ -57,7 +57,12 @@ def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> dict[str, objec
         sim.advance()
         record = run_record(sim.surface, sim.result(), 0, with_state=req.record_state)
         runs.append({"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params, **record})
-    return {"surface": req.surface if req.expression is None else "custom", "start": list(req.start), "steps": req.steps, "runs": runs}
+    return {
+        "surface": req.surface if req.expression is None else "custom",
+        "start": list(req.start),
+        "steps": req.steps,
+        "runs": runs,
+    }
 
 
 @router.post("/trajectories/stream", response_class=EventSourceResponse)
@@ -65,7 +70,10 @@ def trajectories_stream(prep: Annotated[Prepared, Depends(prepare_stream)]) -> I
     """Stream the same runs as SSE: ``meta``, then ``chunk`` slices of ≤ 1000 steps, then ``done``."""
     req, sims = prep.req, prep.sims
     n = 0
-    meta = {"runs": [{"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params} for label, sim in sims], "steps": req.steps}
+    meta = {
+        "runs": [{"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params} for label, sim in sims],
+        "steps": req.steps,
+    }
     yield ServerSentEvent(event="meta", id=str(n), data=meta)
     sent = [0] * len(sims)  # positions already sent per run
     while True:
@@ -81,5 +89,8 @@ def trajectories_stream(prep: Annotated[Prepared, Depends(prepare_stream)]) -> I
             yield ServerSentEvent(event="chunk", id=str(n), data={"run": i, **chunk})
         if not progressed:
             break
-    done = [{"label": label, "optimizer": sim.spec.optimizer, **run_summary(sim.surface, sim.result(), 0)} for label, sim in sims]
+    done = [
+        {"label": label, "optimizer": sim.spec.optimizer, **run_summary(sim.surface, sim.result(), 0)}
+        for label, sim in sims
+    ]
     yield ServerSentEvent(event="done", id=str(n + 1), data={"runs": done})

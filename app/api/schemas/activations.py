@@ -22,8 +22,18 @@ class ActivationRequest(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"n_samples": 1000, "n_features": 100, "layers": 5, "width": 100, "activation": "sigmoid",
-                 "init": "normal", "init_std": 1.0, "bins": 30, "seed": 0, "bias": False},
+                {
+                    "n_samples": 1000,
+                    "n_features": 100,
+                    "layers": 5,
+                    "width": 100,
+                    "activation": "sigmoid",
+                    "init": "normal",
+                    "init_std": 1.0,
+                    "bins": 30,
+                    "seed": 0,
+                    "bias": False,
+                },
                 {"activation": "relu", "init": "he_normal"},
             ]
         },
@@ -47,8 +57,16 @@ class ActivationLayer(BaseModel):
     model_config = {
         "json_schema_extra": {
             "examples": [
-                {"index": 1, "edges": [0.0, 0.5, 1.0], "counts": [480, 520], "mean": 0.5, "std": 0.2,
-                 "frac_low": 0.1, "frac_high": 0.1, "frac_zero": 0.0}  # fmt: skip
+                {
+                    "index": 1,
+                    "edges": [0.0, 0.5, 1.0],
+                    "counts": [480, 520],
+                    "mean": 0.5,
+                    "std": 0.2,
+                    "frac_low": 0.1,
+                    "frac_high": 0.1,
+                    "frac_zero": 0.0,
+                }  # fmt: skip
             ]
         }
     }
@@ -70,9 +88,23 @@ class ActivationResponse(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"activation": "sigmoid", "init": "normal",
-                 "layers": [{"index": 1, "edges": [0.0, 0.5, 1.0], "counts": [51000, 49000], "mean": 0.5,
-                             "std": 0.41, "frac_low": 0.4, "frac_high": 0.4, "frac_zero": 0.0, "weight_std": 1.0}]}
+                {
+                    "activation": "sigmoid",
+                    "init": "normal",
+                    "layers": [
+                        {
+                            "index": 1,
+                            "edges": [0.0, 0.5, 1.0],
+                            "counts": [51000, 49000],
+                            "mean": 0.5,
+                            "std": 0.41,
+                            "frac_low": 0.4,
+                            "frac_high": 0.4,
+                            "frac_zero": 0.0,
+                            "weight_std": 1.0,
+                        }
+                    ],
+                }
             ]
         }
     )

@@ -15,15 +15,11 @@ class DatasetInfo(BaseModel):
     id: str = Field(description="Value for `dataset.name` in a training configuration.")
     name: LocalizedText
     kind: Literal["image", "table", "2d"]
-    n_samples: int = Field(
-        description="Full size (shipped sets, MNIST) or default count (generated)."
-    )
+    n_samples: int = Field(description="Full size (shipped sets, MNIST) or default count (generated).")
     n_features: int
     n_classes: int = Field(description="Number of classes (the default K for spiral and blobs).")
     generated: bool = Field(description="Drawn from `dataset.seed` rather than stored.")
-    available: bool = Field(
-        description="False only for MNIST when PLAYGROUND_MNIST_DIR lacks the files."
-    )
+    available: bool = Field(description="False only for MNIST when PLAYGROUND_MNIST_DIR lacks the files.")
     description: LocalizedText
     params: list[str] = Field(description="Which `dataset` fields this set uses.")
     defaults: dict[str, float | int | None] = Field(description="Default values of those fields.")

@@ -15,8 +15,8 @@ from pydantic_core import PydanticCustomError
 from app.api.schemas.common import StrictModel
 from app.api.schemas.trajectories import ClipSpec
 from app.config import Settings, get_settings
-from app.core.nn.early_stopping import MONITORS
 from app.core.errors import InputError
+from app.core.nn.early_stopping import MONITORS
 from app.core.nn.initializers import INIT_IDS
 from app.core.nn.layers import ACTIVATIONS
 from app.core.optim.optimizers import OPTIMIZERS, make_optimizer
@@ -38,17 +38,37 @@ MAX_SEED = 2**32 - 1
 
 EXAMPLE_CONFIG: dict[str, Any] = {
     "label": "He + Adam",
-    "dataset": {"name": "digits", "n_samples": 500, "noise": 0.1, "classes": None, "seed": 0,
-                "train_limit": None, "val_fraction": 0.2, "test_fraction": 0.2},
-    "model": {"hidden": [100, 100, 100], "activation": "relu", "init": "he_normal", "init_std": 0.01,
-              "batch_norm": False, "bn_momentum": 0.9, "dropout": 0.0},
+    "dataset": {
+        "name": "digits",
+        "n_samples": 500,
+        "noise": 0.1,
+        "classes": None,
+        "seed": 0,
+        "train_limit": None,
+        "val_fraction": 0.2,
+        "test_fraction": 0.2,
+    },
+    "model": {
+        "hidden": [100, 100, 100],
+        "activation": "relu",
+        "init": "he_normal",
+        "init_std": 0.01,
+        "batch_norm": False,
+        "bn_momentum": 0.9,
+        "dropout": 0.0,
+    },
     "regularization": {"l2": 0.0, "l1": 0.0},
     "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}, "schedule": None, "clip": None},
     "batch_size": 100,
     "epochs": 20,
     "seed": 0,
-    "early_stopping": {"monitor": "val_loss", "min_delta": 0.0, "patience": 5, "mode": "auto",
-                       "restore_best_weights": True},
+    "early_stopping": {
+        "monitor": "val_loss",
+        "min_delta": 0.0,
+        "patience": 5,
+        "mode": "auto",
+        "restore_best_weights": True,
+    },
     "telemetry": {"interval": 50, "bins": 30, "sample_size": 256},
 }
 
@@ -89,7 +109,9 @@ class DatasetSpec(StrictModel):
 
     name: DatasetId = Field("digits", description="Data set id (see GET /api/datasets).")
     n_samples: int | None = Field(None, ge=10, description="Samples to generate or use (≤ max_samples).")
-    noise: float | None = Field(None, ge=0.0, le=5.0, description="Noise level of the generated 2-D sets (None: the set's default).")
+    noise: float | None = Field(
+        None, ge=0.0, le=5.0, description="Noise level of the generated 2-D sets (None: the set's default)."
+    )
     classes: int | None = Field(None, ge=2, le=10, description="Classes of the generated sets that take it.")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of generation and of the split.")
     train_limit: int | None = Field(None, ge=1, description="Keep only this many training samples.")
@@ -144,13 +166,17 @@ class ModelSpec(StrictModel):
         for i, width in enumerate(value):
             if width < 1:
                 raise PydanticCustomError(
-                    "greater_than_equal", "hidden layer {index} has {width} units; each needs at least 1",
+                    "greater_than_equal",
+                    "hidden layer {index} has {width} units; each needs at least 1",
                     {"index": i, "width": width},
                 )
             if width > limit:
                 raise _limit_error(
-                    "max_width", limit, "hidden layer {index} has {width} units, above the limit",
-                    index=i, width=width,
+                    "max_width",
+                    limit,
+                    "hidden layer {index} has {width} units, above the limit",
+                    index=i,
+                    width=width,
                 )
         return value
 
@@ -171,11 +197,13 @@ class OptimizerSpec(StrictModel):
 
     optimizer: MlpOptimizerId = Field("adam", description="Optimizer id with mlp=true in GET /api/optimizers.")
     params: dict[str, float] = Field(
-        default_factory=dict, max_length=16,
+        default_factory=dict,
+        max_length=16,
         description="Hyperparameters (lr, momentum, rho, beta1, beta2, eps, weight_decay); omitted ones take defaults.",
     )
     schedule: dict[str, Any] | None = Field(
-        None, max_length=16,
+        None,
+        max_length=16,
         description='Learning-rate schedule object, e.g. {"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}.',
     )
     clip: ClipSpec | None = Field(None, description="Gradient clipping, or null.")
@@ -216,9 +244,18 @@ class TelemetrySpec(StrictModel):
 
     model_config = _model_config(EXAMPLE_CONFIG["telemetry"])
 
-    interval: int = Field(50, ge=1, le=MAX_TELEMETRY_INTERVAL, description="Optimizer steps between metrics events (50 keeps telemetry under ~10 % of training time for the reference net; lower for denser frames).")
+    interval: int = Field(
+        50,
+        ge=1,
+        le=MAX_TELEMETRY_INTERVAL,
+        description="Optimizer steps between metrics events (50 keeps telemetry under ~10 % of training time for the reference net; lower for denser frames).",
+    )
     bins: int = Field(30, ge=2, le=MAX_HISTOGRAM_BINS, description="Histogram bins per layer.")
-    sample_size: int = Field(256, ge=1, description="Inputs used for the histograms (≤ max_activation_samples); 256 inputs × units give smooth 30-bin histograms at a small cost.")
+    sample_size: int = Field(
+        256,
+        ge=1,
+        description="Inputs used for the histograms (≤ max_activation_samples); 256 inputs × units give smooth 30-bin histograms at a small cost.",
+    )
 
     @field_validator("sample_size")
     @classmethod
@@ -291,13 +328,25 @@ class ComparisonRequest(StrictModel):
     """Several training runs that share one worker slot: the body of ``POST /api/comparisons``."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"configs": [
-            {**EXAMPLE_CONFIG, "label": "SGD", "optimizer": {"optimizer": "sgd", "params": {"lr": 0.01}}},
-            {**EXAMPLE_CONFIG, "label": "Adam", "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}}},
-        ]}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "configs": [
+                        {**EXAMPLE_CONFIG, "label": "SGD", "optimizer": {"optimizer": "sgd", "params": {"lr": 0.01}}},
+                        {
+                            **EXAMPLE_CONFIG,
+                            "label": "Adam",
+                            "optimizer": {"optimizer": "adam", "params": {"lr": 0.001}},
+                        },
+                    ]
+                }
+            ]
+        },
     )
 
-    configs: list[TrainingConfig] = Field(min_length=1, description="The runs, executed in this order (≤ max_comparison_runs).")
+    configs: list[TrainingConfig] = Field(
+        min_length=1, description="The runs, executed in this order (≤ max_comparison_runs)."
+    )
 
     @field_validator("configs", mode="before")
     @classmethod
@@ -324,9 +373,9 @@ class JobCreated(BaseModel):
 class ComparisonCreated(BaseModel):
     """A comparison was accepted (``202``); each job has its own id and event stream."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"id": "c-8d1e0f2a3b4c", "job_ids": ["j-3f2a9c1d0b7e", "j-77aa01bc23de"]}
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"id": "c-8d1e0f2a3b4c", "job_ids": ["j-3f2a9c1d0b7e", "j-77aa01bc23de"]}]}
+    )
 
     id: str
     job_ids: list[str]
@@ -335,10 +384,19 @@ class ComparisonCreated(BaseModel):
 class JobInfo(BaseModel):
     """One line of ``GET /api/jobs``."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"id": "j-3f2a9c1d0b7e", "status": "running", "label": "He + Adam",
-         "created": "2025-03-01T09:30:00.000Z", "progress": 0.42}
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "j-3f2a9c1d0b7e",
+                    "status": "running",
+                    "label": "He + Adam",
+                    "created": "2025-03-01T09:30:00.000Z",
+                    "progress": 0.42,
+                }
+            ]
+        }
+    )
 
     id: str
     status: JobStatusName
@@ -350,9 +408,11 @@ class JobInfo(BaseModel):
 class JobEventRecord(BaseModel):
     """One stored event, as in the SSE stream."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"id": 7, "event": "epoch", "data": {"step": 40, "epoch": 1.0, "train_loss": 0.52}}
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": 7, "event": "epoch", "data": {"step": 40, "epoch": 1.0, "train_loss": 0.52}}]
+        }
+    )
 
     id: int
     event: str
@@ -362,13 +422,25 @@ class JobEventRecord(BaseModel):
 class JobDetail(JobInfo):
     """``GET /api/jobs/{id}``: status, the config, the kept event history and the summary."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"id": "j-3f2a9c1d0b7e", "status": "done", "label": "He + Adam", "created": "2025-03-01T09:30:00.000Z",
-         "progress": 1.0, "config": EXAMPLE_CONFIG,
-         "history": [{"id": 1, "event": "metrics", "data": {"step": 0}},
-                     {"id": 2, "event": "done", "data": {"status": "done", "summary": {"epochs_run": 20}}}],
-         "summary": {"epochs_run": 20, "test_acc": 0.95}}
-    ]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "j-3f2a9c1d0b7e",
+                    "status": "done",
+                    "label": "He + Adam",
+                    "created": "2025-03-01T09:30:00.000Z",
+                    "progress": 1.0,
+                    "config": EXAMPLE_CONFIG,
+                    "history": [
+                        {"id": 1, "event": "metrics", "data": {"step": 0}},
+                        {"id": 2, "event": "done", "data": {"status": "done", "summary": {"epochs_run": 20}}},
+                    ],
+                    "summary": {"epochs_run": 20, "test_acc": 0.95},
+                }
+            ]
+        }
+    )
 
     config: dict[str, Any]
     history: list[JobEventRecord]

@@ -34,7 +34,9 @@ class RunConfig(StrictModel):
 
     optimizer: str = Field(max_length=40, examples=["adam"])
     params: dict[str, FiniteFloat] = Field(default_factory=dict, examples=[{"lr": 0.3}])
-    schedule: dict[str, Any] | None = Field(None, examples=[{"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}])
+    schedule: dict[str, Any] | None = Field(
+        None, examples=[{"type": "exponential", "decay_rate": 0.5, "decay_steps": 10}]
+    )
     clip: ClipSpec | None = None
     noise: NoiseSpec | None = None
     label: str = Field("", max_length=80)
@@ -55,7 +57,7 @@ class SurfaceChoice(StrictModel):
     surface_params: dict[str, FiniteFloat] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _one_surface(self) -> "SurfaceChoice":
+    def _one_surface(self) -> SurfaceChoice:
         if self.expression is None and not self.surface:
             raise ValueError("give either 'surface' (an id) or 'expression' (a custom f(x, y))")
         return self
@@ -152,7 +154,7 @@ class LrSweepRequest(RunsFromStart):
         return v
 
     @model_validator(mode="after")
-    def _ordered(self) -> "LrSweepRequest":
+    def _ordered(self) -> LrSweepRequest:
         if self.lr_min >= self.lr_max:
             raise ValueError("lr_min must be smaller than lr_max")
         return self
@@ -167,7 +169,7 @@ class StartDomain(StrictModel):
     y: tuple[FiniteFloat, FiniteFloat]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "StartDomain":
+    def _ordered(self) -> StartDomain:
         if self.x[0] >= self.x[1] or self.y[0] >= self.y[1]:
             raise ValueError("domain ranges must be increasing: [min, max]")
         if max(abs(v) for v in (*self.x, *self.y)) > MAX_BOUND:
@@ -181,7 +183,14 @@ class StartMapRequest(SurfaceChoice):
 
     model_config = {
         "json_schema_extra": {
-            "examples": [{"surface": "himmelblau", "run": {"optimizer": "momentum", "params": {"lr": 0.01}}, "steps": 200, "n": 60}]
+            "examples": [
+                {
+                    "surface": "himmelblau",
+                    "run": {"optimizer": "momentum", "params": {"lr": 0.01}},
+                    "steps": 200,
+                    "n": 60,
+                }
+            ]
         }
     }
 

@@ -45,6 +45,7 @@ from app.core.datasets.request import (
 )
 from app.core.datasets.sampling import stratified_take
 from app.core.datasets.shipped import DATA_DIR
+
 # ``_moments`` is private, but tests/test_datasets.py checks it directly as ``datasets._moments``.
 from app.core.datasets.split import Split, _moments, load_dataset  # noqa: F401
 

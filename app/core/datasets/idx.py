@@ -64,9 +64,7 @@ def _read_exact(stream: BinaryIO, n: int, path: Path, what: str, field: str) -> 
     except (OSError, EOFError, zlib.error) as exc:  # corrupt gzip stream, I/O failure
         raise InputError(field, f"{path.name}: cannot read {what} ({exc})") from exc
     if len(data) != n:
-        raise InputError(
-            field, f"{path.name}: truncated {what} (expected {n} bytes, found {len(data)})"
-        )
+        raise InputError(field, f"{path.name}: truncated {what} (expected {n} bytes, found {len(data)})")
     return data
 
 
@@ -141,14 +139,10 @@ def read_idx(
             dtype = IDX_DTYPES[(magic >> 8) & 0xFF]
             n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
             if n_bytes > max_bytes:
-                raise InputError(
-                    field, f"{path.name}: declares {n_bytes} bytes of data, limit is {max_bytes}"
-                )
+                raise InputError(field, f"{path.name}: declares {n_bytes} bytes of data, limit is {max_bytes}")
             payload = _read_exact(stream, n_bytes, path, "data", field)
             if _read_extra(stream, path, field):
-                raise InputError(
-                    field, f"{path.name}: more data than the header's sizes {list(shape)} declare"
-                )
+                raise InputError(field, f"{path.name}: more data than the header's sizes {list(shape)} declare")
     except OSError as exc:
         raise InputError(field, f"{path.name}: cannot open ({exc})") from exc
     return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
@@ -240,9 +234,7 @@ def mnist_counts(folder: Path | str | None) -> tuple[int, int, tuple[int, int]] 
     return shape_tr[0], shape_te[0], (shape_tr[1], shape_tr[2])
 
 
-def load_mnist(
-    folder: Path | str, field: str = "mnist_dir"
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def load_mnist(folder: Path | str, field: str = "mnist_dir") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Load the official MNIST training and test files from ``folder``.
 
     Parameters

@@ -63,7 +63,7 @@ def preview_dataset(
         # cycle through the classes (first of each class, then second, …) so every digit shows
         m = min(limit, PREVIEW_MAX_IMAGES, len(y))
         order = np.lexsort((y, _rank_within_class(y)))[:m]
-        shape = pool.image_shape or (int(math.isqrt(x.shape[1])),) * 2
+        shape = pool.image_shape or (math.isqrt(x.shape[1]),) * 2
         out.update(
             image_shape=list(shape),
             value_range=[0, 16] if req.name == "digits" else [0, 255],

@@ -38,9 +38,7 @@ def _as_int(value: Any, field: str, lo: int, hi: int | None) -> int:
     """An integer (JSON ints, or floats with an integral value) within [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InputError(field, f"must be an integer, got {value!r}")
-    if isinstance(value, (float, np.floating)) and not (
-        math.isfinite(value) and value == int(value)
-    ):
+    if isinstance(value, (float, np.floating)) and not (math.isfinite(value) and value == int(value)):
         raise InputError(field, f"must be an integer, got {value!r}")
     value = int(value)
     if value < lo or (hi is not None and value > hi):
@@ -65,9 +63,7 @@ def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request
         raise InputError(field, "must be an object with at least a 'name'")
     name = spec.get("name")
     if not isinstance(name, str) or name not in CATALOGUE:
-        raise InputError(
-            f"{field}.name", f"unknown data set {name!r}; choose one of {', '.join(CATALOGUE)}"
-        )
+        raise InputError(f"{field}.name", f"unknown data set {name!r}; choose one of {', '.join(CATALOGUE)}")
     info = CATALOGUE[name]
 
     def get(key: str) -> Any:
@@ -93,9 +89,7 @@ def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request
         ("test_fraction", DEFAULT_TEST_FRACTION),
     ):
         value = get(key)
-        fractions[key] = (
-            default if value is None else _as_float(value, f"{field}.{key}", 0.0, MAX_FRACTION)
-        )
+        fractions[key] = default if value is None else _as_float(value, f"{field}.{key}", 0.0, MAX_FRACTION)
     return Request(
         name=name,
         n_samples=n_samples,

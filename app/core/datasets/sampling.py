@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 
-def stratified_take(
-    y: np.ndarray, n_take: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
+def stratified_take(y: np.ndarray, n_take: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Randomly pick ``n_take`` indices keeping class proportions; return (taken, rest).
 
     Each class c with n_c samples gets ⌊n_take·n_c/n⌋ picks; the leftover picks go to the classes

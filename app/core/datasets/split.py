@@ -148,9 +148,7 @@ def load_dataset(
     else:
         n_test = _share(len(y), req.test_fraction)
         if n_test >= len(y):
-            raise InputError(
-                f"{field}.n_samples", f"{len(y)} samples leave nothing after the test split"
-            )
+            raise InputError(f"{field}.n_samples", f"{len(y)} samples leave nothing after the test split")
         test_idx, rest = stratified_take(y, n_test, rng)
         x_test, y_test = x[test_idx], y[test_idx]
 

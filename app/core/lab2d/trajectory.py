@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.core.errors import InputError
+from app.core.lab2d.surfaces import Surface, nearest_minimum
 from app.core.optim.gradients import GradientNoise, clip_gradients
 from app.core.optim.optimizers import Optimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
-from app.core.lab2d.surfaces import Surface, nearest_minimum
 
 Array = np.ndarray
 

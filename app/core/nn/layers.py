@@ -256,9 +256,7 @@ class BatchNorm(Layer):
         # Training: μ_B and σ²_B depend on every sample. With x̂ = (x − μ)·s, s = (σ² + ε)^(−½),
         #   ∂L/∂x = s/N · (N·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂))   (sums over the batch axis).
         n = dout.shape[0]
-        return (inv_std / n) * (
-            n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0)
-        )
+        return (inv_std / n) * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
 
     def params(self) -> list[np.ndarray]:
         return [self.gamma, self.beta]

@@ -216,9 +216,7 @@ class TelemetryRecorder:
         self.activation = activation
         relu_kind = "nonnegative" if activation == "relu" else "minmax"
         self.pre_hist = [FixedHistogram(bins, None, "symmetric") for _ in range(n_layers)]
-        self.act_hist = [
-            FixedHistogram(bins, activation_range(activation), relu_kind) for _ in range(n_layers)
-        ]
+        self.act_hist = [FixedHistogram(bins, activation_range(activation), relu_kind) for _ in range(n_layers)]
 
     def frame(
         self,

@@ -46,13 +46,13 @@ from typing import Any
 
 import numpy as np
 
-from app.core.nn.early_stopping import EarlyStopping
 from app.core.errors import InputError
-from app.core.optim.gradients import clip_gradients
+from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.network import MLP
+from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
+from app.core.optim.gradients import clip_gradients
 from app.core.optim.optimizers import make_optimizer
 from app.core.optim.schedules import make_schedule
-from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 
 Emit = Callable[[str, dict[str, Any]], None]
 ShouldStop = Callable[[], bool]
@@ -110,8 +110,10 @@ def _number(value: Any, field: str, lo: float = 0.0) -> float:
 
 
 def _integer(value: Any, field: str, lo: int, hi: int | None = None, limit_name: str | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) and not (
-        isinstance(value, float) and value.is_integer()
+    if (
+        isinstance(value, bool)
+        or (not isinstance(value, (int, np.integer))
+        and not (isinstance(value, float) and value.is_integer()))
     ):
         raise InputError(field, f"must be an integer, got {value!r}")
     value = int(value)
@@ -131,7 +133,9 @@ def _check(cfg: dict[str, Any], limits: Mapping[str, Any]) -> None:
         raise InputError("model.hidden", "must be a list of layer widths")
     max_layers = limits.get("max_layers")
     if max_layers is not None and len(hidden) > max_layers:
-        raise InputError("model.hidden", f"at most {max_layers} hidden layers (server limit max_layers), got {len(hidden)}")
+        raise InputError(
+            "model.hidden", f"at most {max_layers} hidden layers (server limit max_layers), got {len(hidden)}"
+        )
     for i, width in enumerate(hidden):
         _integer(width, f"model.hidden.{i}", 1, limits.get("max_width"), "max_width")
     _integer(cfg["epochs"], "epochs", 1, limits.get("max_epochs"), "max_epochs")
@@ -180,7 +184,7 @@ def decision_boundary(net: MLP, data: Any, n: int = BOUNDARY_GRID, points: np.nd
     to_model = getattr(data, "transform", None)
     x_train = data.x_train
     if to_raw is None or to_model is None:  # no transform known: draw in model coordinates
-        to_raw = to_model = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
+        to_raw = to_model = lambda a: np.asarray(a, dtype=np.float64)
     raw_train = to_raw(x_train)
     if bounds is None:
         lo, hi = raw_train.min(axis=0), raw_train.max(axis=0)
@@ -431,9 +435,18 @@ def train(
 
         restored = stopper.restore(net.set_weights) if stopper is not None and stopped_early else False
         summary = _summary(
-            net, data, status, epochs_run, step, stopped_early, restored, diverged_at,
+            net,
+            data,
+            status,
+            epochs_run,
+            step,
+            stopped_early,
+            restored,
+            diverged_at,
             stopper.best_epoch if stopper is not None else (best_val[1] if best_val else None),
-            time.perf_counter() - t_start, is_2d, boundary_idx,
+            time.perf_counter() - t_start,
+            is_2d,
+            boundary_idx,
         )
         summary["telemetry_seconds"] = telemetry_seconds
         return summary
@@ -442,14 +455,14 @@ def train(
 def _make_optimizer(opt_cfg: Mapping[str, Any]) -> Any:
     """The optimizer of the config, with error fields prefixed by ``optimizer``."""
     try:
-        optimizer = make_optimizer(opt_cfg.get("optimizer", "adam"), opt_cfg.get("params") or {}, field="optimizer.optimizer")
+        optimizer = make_optimizer(
+            opt_cfg.get("optimizer", "adam"), opt_cfg.get("params") or {}, field="optimizer.optimizer"
+        )
     except InputError as exc:
         field = exc.field if exc.field.startswith("optimizer") else f"optimizer.{exc.field}"
         raise InputError(field, exc.message) from exc
     if not getattr(optimizer, "mlp", True):
-        raise InputError(
-            "optimizer.optimizer", f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP"
-        )
+        raise InputError("optimizer.optimizer", f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP")
     return optimizer
 
 

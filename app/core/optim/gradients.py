@@ -18,7 +18,9 @@ def _positive(spec: Mapping[str, object], key: str, field: str) -> float:
     return float(value)
 
 
-def clip_gradients(grads: Sequence[Array], spec: Mapping[str, object] | None, per_run: bool = False, field: str = "clip") -> list[Array]:
+def clip_gradients(
+    grads: Sequence[Array], spec: Mapping[str, object] | None, per_run: bool = False, field: str = "clip"
+) -> list[Array]:
     """Clip by value (each entry into [−c, c]) or by global L2 norm (rescale to norm ≤ c).
 
     Parameters

@@ -68,7 +68,9 @@ def _lr(default: float) -> HyperParam:
 
 
 _MOMENTUM = HyperParam("momentum", 0.9, 0.0, 0.9999, "momentum μ", "모멘텀 계수 μ")
-_RHO = HyperParam("rho", 0.9, 0.0, 0.9999, "decay rate ρ of the squared-gradient average", "제곱 기울기 이동평균의 감쇠율 ρ")
+_RHO = HyperParam(
+    "rho", 0.9, 0.0, 0.9999, "decay rate ρ of the squared-gradient average", "제곱 기울기 이동평균의 감쇠율 ρ"
+)
 _BETA1 = HyperParam("beta1", 0.9, 0.0, 0.9999, "first-moment decay β₁", "1차 모멘트 감쇠율 β₁")
 _BETA2 = HyperParam("beta2", 0.999, 0.0, 0.999999, "second-moment decay β₂", "2차 모멘트 감쇠율 β₂")
 _WD = HyperParam("weight_decay", 0.0, 0.0, 10.0, "L2 weight decay λ (added to g)", "L2 가중치 감쇠 λ (기울기에 더함)")
@@ -404,7 +406,15 @@ class LBFGS(Optimizer):
     hyperparams = (
         _lr(1.0),
         HyperParam("memory", 10, 1, 100, "memory m (pairs kept)", "기억할 쌍의 수 m", integer=True),
-        HyperParam("line_search", 1, 0, 1, "backtracking line search (1) or fixed step (0)", "백트래킹 선 탐색(1) / 고정 보폭(0)", integer=True),
+        HyperParam(
+            "line_search",
+            1,
+            0,
+            1,
+            "backtracking line search (1) or fixed step (0)",
+            "백트래킹 선 탐색(1) / 고정 보폭(0)",
+            integer=True,
+        ),
     )
     state_keys = ("direction", "step_size")
     mlp = False

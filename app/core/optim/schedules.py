@@ -126,7 +126,10 @@ def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str 
     unknown = set(spec) - set(params) - {"type"}
     if unknown:
         name = sorted(unknown)[0]
-        raise InputError(f"{field}.{name}", f"'{name}' is not a parameter of the {kind} schedule; allowed: {', '.join(params) or 'none'}")
+        raise InputError(
+            f"{field}.{name}",
+            f"'{name}' is not a parameter of the {kind} schedule; allowed: {', '.join(params) or 'none'}",
+        )
 
     if kind == "constant":
         return lambda step: base_lr

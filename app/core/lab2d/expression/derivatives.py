@@ -120,7 +120,11 @@ def _outer_derivative(node: Call, u: Expr) -> Expr:
 
 
 _RULES: dict[type[Expr], Callable[[Any, str, list[Expr]], Expr]] = {
-    Const: _const_rule, Var: _var_rule, Neg: _neg_rule, BinOp: _binop_rule, Call: _call_rule,
+    Const: _const_rule,
+    Var: _var_rule,
+    Neg: _neg_rule,
+    BinOp: _binop_rule,
+    Call: _call_rule,
 }
 
 OPERATIONS.differentiate = differentiate

@@ -23,4 +23,3 @@ class ExpressionLimits:
             max_depth=int(settings.max_expression_depth),
             max_nodes=int(settings.max_expression_nodes),
         )
-

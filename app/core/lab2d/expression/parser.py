@@ -189,9 +189,7 @@ class _Parser:
                 raise fail(f"missing ')' to close {tok.text}( at position {opening.pos}")
             raise self.unexpected(close, f"',' or ')' in {tok.text}(…)")
         if len(args) != arity:
-            raise fail(
-                f"function {tok.text!r} at position {tok.pos} takes {arity} argument(s), got {len(args)}"
-            )
+            raise fail(f"function {tok.text!r} at position {tok.pos} takes {arity} argument(s), got {len(args)}")
         self.count()
         return self.checked(call(tok.text, *args), tok)
 

@@ -30,9 +30,7 @@ class ExpressionSurface(Surface):
     }
     DEFAULT_DOMAIN: ClassVar[Domain] = ((-5.0, 5.0), (-5.0, 5.0))
 
-    def __init__(
-        self, text: str, domain: Domain | None = None, limits: ExpressionLimits | None = None
-    ) -> None:
+    def __init__(self, text: str, domain: Domain | None = None, limits: ExpressionLimits | None = None) -> None:
         super().__init__()
         self.expr: Expr = parse_with(text, limits or ExpressionLimits())
         self.dx = self.expr.diff("x")
