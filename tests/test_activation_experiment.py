@@ -1,4 +1,4 @@
-"""The textbook's activation-histogram experiment (SPEC §7.2): the qualitative claims as numbers."""
+"""The textbook's activation-histogram experiment (docs/experiments.md §2): the qualitative claims as numbers."""
 
 from __future__ import annotations
 

@@ -207,7 +207,7 @@ def test_derivatives_are_simplified_for_display(text: str, dx: str, dy: str) -> 
 
 
 def test_course_quadratic_derivatives_are_exact() -> None:
-    # SPEC §2: ∇J = (2x − y, 4y − x), Hessian [[2, −1], [−1, 4]] — exactly, not approximately.
+    # docs/surfaces.md: ∇J = (2x − y, 4y − x), Hessian [[2, −1], [−1, 4]] — exactly, not approximately.
     s = ExpressionSurface("x^2 + 2*y^2 - x*y")
     p = np.array([[-5.0, 4.0], [0.3, -1.7]])
     np.testing.assert_array_equal(s.gradient(p), np.stack([2 * p[:, 0] - p[:, 1], 4 * p[:, 1] - p[:, 0]], axis=-1))

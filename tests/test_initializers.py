@@ -1,4 +1,4 @@
-"""Initialisers: sample statistics against SPEC §5's formulas."""
+"""Initialisers: sample statistics against docs/networks.md's formulas."""
 
 from __future__ import annotations
 

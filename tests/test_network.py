@@ -131,7 +131,7 @@ def test_predict_is_argmax_and_chunked_logits_match() -> None:
 
 
 def test_zeros_init_keeps_hidden_units_identical() -> None:
-    """SPEC §5: with all-zero weights every hidden unit gets the same gradient, forever."""
+    """docs/networks.md: with all-zero weights every hidden unit gets the same gradient, forever."""
     net = MLP(n_in=4, hidden=[5, 5], n_out=3, activation="sigmoid", init="zeros", rng=np.random.default_rng(0))
     rng = np.random.default_rng(1)
     x, y = rng.standard_normal((40, 4)).astype(np.float32), rng.integers(0, 3, 40)

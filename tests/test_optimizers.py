@@ -1,4 +1,4 @@
-"""First steps of every optimizer against values worked out by hand from SPEC §3.
+"""First steps of every optimizer against values worked out by hand from docs/optimizers.md.
 
 Unless a test says otherwise: θ = (1, −2), g₁ = (0.5, −1), g₂ = (1, 1), η = 0.1. The expected
 numbers were computed with pencil-style scalar arithmetic (shown in the comments), not with the

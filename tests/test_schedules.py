@@ -1,4 +1,4 @@
-"""Learning-rate schedules against the Keras formulas of SPEC §4, evaluated by hand."""
+"""Learning-rate schedules against the Keras formulas of docs/schedules.md, evaluated by hand."""
 
 from __future__ import annotations
 

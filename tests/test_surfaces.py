@@ -198,7 +198,7 @@ def test_metadata_is_complete_and_json_safe(sid: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Surface-specific truths (SPEC §2, hand-computed values)
+# Surface-specific truths (docs/surfaces.md, hand-computed values)
 # --------------------------------------------------------------------------------------------
 
 
@@ -217,7 +217,7 @@ def test_course_quadratic_matches_the_course_numbers() -> None:
     np.testing.assert_array_equal(s.gradient(p), np.stack([2 * p[:, 0] - p[:, 1], 4 * p[:, 1] - p[:, 0]], -1))
     lam = np.linalg.eigvalsh(s.hessian((0.3, 0.7)))
     np.testing.assert_allclose(lam, [3 - math.sqrt(2), 3 + math.sqrt(2)], rtol=1e-14)
-    # SPEC §2 worked numbers: plain GD with η = 0.1 from (−5, 4).
+    # docs/surfaces.md worked numbers: plain GD with η = 0.1 from (−5, 4).
     theta = np.array([-5.0, 4.0])
     path = [theta]
     for _ in range(30):

@@ -1,4 +1,4 @@
-"""Training loop, telemetry and early stopping: claims of SPEC §5–7 on real (shipped/generated) data."""
+"""Training loop, telemetry and early stopping: claims of docs/networks.md, docs/telemetry.md and docs/experiments.md on real (shipped/generated) data."""
 
 from __future__ import annotations
 

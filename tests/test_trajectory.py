@@ -17,7 +17,7 @@ def gd(lr: float, steps: int = 30):
 
 
 def test_course_numbers_eta_0_1() -> None:
-    # SPEC §2: x(1) = (−3.6, 1.9), x(2) = (−2.69, 0.78), x(30) ≈ (−0.0161, −0.00665).
+    # docs/surfaces.md: x(1) = (−3.6, 1.9), x(2) = (−2.69, 0.78), x(30) ≈ (−0.0161, −0.00665).
     path = gd(0.1).path[:, 0]
     np.testing.assert_allclose(path[0], [-5.0, 4.0])
     np.testing.assert_allclose(path[1], [-3.6, 1.9], atol=1e-12)

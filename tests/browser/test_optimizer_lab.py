@@ -1,6 +1,6 @@
 """The Optimizer Lab page driven in Chromium the way a person would use it.
 
-Numbers are checked against independent truth: the course's worked example (SPEC §2: GD with
+Numbers are checked against independent truth: the course's worked example (docs/surfaces.md: GD with
 η = 0.1 on J from (−5, 4) gives x(1) = (−3.6, 1.9), x(2) = (−2.69, 0.78), x(30) ≈ (−0.0161,
 −0.00665); stability limit 2/(3+√2)), hand-computed first steps (Nesterov, custom f), and the
 AdaGrad accumulator recomputed from the plotted path and the known gradient of x²/20 + y².

@@ -4,7 +4,7 @@ What is checked against independent truth:
 - live telemetry really streams: the plotted point counts grow between two reads while a job runs;
 - the histograms have exactly the configured number of bins per hidden layer;
 - the confusion matrix counts add up to the size of the test split (500 spiral points, 20% test);
-- the textbook's init experiment (SPEC §7.2): with sigmoid and weight std 1 most of every layer's
+- the textbook's init experiment (docs/experiments.md §2): with sigmoid and weight std 1 most of every layer's
   activations sit in the outer bins (saturation), with std 0.01 they sit in the middle bins;
 - a reload restores the typed configuration, the chosen views and the language.
 """
@@ -185,7 +185,7 @@ def test_comparison_preset_overlays_runs(page):
     assert all(t["n"] > 0 for t in traces)
     statuses = [page.get_by_test_id(f"summary-row-{i}").inner_text() for i in range(3)]
     assert all("done" in s for s in statuses)
-    # SPEC §7.3: with std 0.01 the 5-layer ReLU net does not learn (chance level, 10 classes); He does.
+    # docs/experiments.md §3: with std 0.01 the 5-layer ReLU net does not learn (chance level, 10 classes); He does.
     test_acc = page.evaluate("() => window.trainingLab.session.runs.map(r => r.summary.test_acc)")
     assert test_acc[0] < 0.2 < test_acc[2]
 

@@ -11,7 +11,7 @@ InitId = Literal["zeros", "normal", "xavier_uniform", "xavier_normal", "he_unifo
 
 
 class ActivationRequest(BaseModel):
-    """Random inputs through freshly initialised layers, no training (SPEC §7.2).
+    """Random inputs through freshly initialised layers, no training (docs/experiments.md §2).
 
     Upper bounds on ``n_samples``, ``layers``, ``width`` and ``n_features`` come from the server
     settings (``max_activation_samples``, ``max_layers``, ``max_width``), and the product

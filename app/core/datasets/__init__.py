@@ -1,4 +1,4 @@
-"""Data sets for the Training Lab (SPEC §5 "Data") and their train/validation/test splits.
+"""Data sets for the Training Lab (docs/networks.md "Data") and their train/validation/test splits.
 
 Three sources, one interface (``load_dataset(spec, mnist_dir, max_samples) -> Split``):
 

@@ -1,4 +1,4 @@
-"""The textbook's activation-distribution experiment (SPEC §7.2; "Deep Learning from Scratch" ch. 6).
+"""The textbook's activation-distribution experiment (docs/experiments.md §2; "Deep Learning from Scratch" ch. 6).
 
 1,000 random inputs of 100 features go through 5 layers of 100 units with no training; each
 layer's activations are histogrammed. With sigmoid, weights of std 1 push activations to 0 and 1

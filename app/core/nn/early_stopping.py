@@ -1,4 +1,4 @@
-"""Early stopping with Keras semantics (SPEC §5).
+"""Early stopping with Keras semantics (docs/networks.md).
 
 At each epoch end the monitored value is compared with the best so far. It *improves* when
 

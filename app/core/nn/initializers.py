@@ -1,4 +1,4 @@
-"""Weight initialisers (SPEC §5), all in terms of the weight matrix's fan_in and fan_out.
+"""Weight initialisers (docs/networks.md), all in terms of the weight matrix's fan_in and fan_out.
 
 | id               | distribution                                     |
 |------------------|--------------------------------------------------|

@@ -1,4 +1,4 @@
-"""Layers of a small MLP, each with its forward and backward pass side by side (SPEC §5).
+"""Layers of a small MLP, each with its forward and backward pass side by side (docs/networks.md).
 
 Every layer follows one protocol:
 

@@ -1,4 +1,4 @@
-"""Output loss of the MLP: softmax followed by cross-entropy (SPEC §5)."""
+"""Output loss of the MLP: softmax followed by cross-entropy (docs/networks.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A small multi-layer perceptron built from ``layers.py`` (SPEC §5).
+"""A small multi-layer perceptron built from ``layers.py`` (docs/networks.md).
 
 Architecture, per hidden layer i = 1 … L::
 

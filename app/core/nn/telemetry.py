@@ -1,4 +1,4 @@
-"""Per-layer training telemetry (SPEC §6): what happens inside each hidden layer over time.
+"""Per-layer training telemetry (docs/telemetry.md): what happens inside each hidden layer over time.
 
 For every hidden layer a frame holds
 

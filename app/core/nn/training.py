@@ -1,4 +1,4 @@
-"""The Training Lab's training loop (SPEC §5–6; docs/API.md "Training Lab").
+"""The Training Lab's training loop (docs/networks.md, docs/telemetry.md; docs/API.md "Training Lab").
 
 ``train(config, emit, should_stop)`` trains an :class:`~app.core.nn.network.MLP` on a data set and
 reports as it goes:

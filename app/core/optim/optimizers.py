@@ -1,4 +1,4 @@
-"""Optimizer update rules (SPEC §3), written once for the 2-D lab and the MLP.
+"""Optimizer update rules (docs/optimizers.md), written once for the 2-D lab and the MLP.
 
 Contract (used by ``trajectory.py`` for batched 2-D runs and ``training.py`` for MLPs):
 
@@ -352,7 +352,7 @@ class Newton(Optimizer):
 
     Writing H = V diag(λ) Vᵀ, the step uses V diag(|λ| + δ)⁻¹ Vᵀ g. Where H is positive definite
     this is exactly (H + δI)⁻¹g; at a saddle it still descends instead of jumping to the saddle
-    ("saddle-free Newton"), which is the safe fallback SPEC §3 asks for.
+    ("saddle-free Newton"), which is the safe fallback docs/optimizers.md asks for.
     """
 
     id = "newton"

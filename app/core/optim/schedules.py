@@ -1,4 +1,4 @@
-"""Learning-rate schedules (SPEC §4), with Keras semantics.
+"""Learning-rate schedules (docs/schedules.md), with Keras semantics.
 
 A schedule maps ``step`` — the number of updates already applied, from 0 — to a learning rate.
 ``make_schedule(spec, base_lr)`` turns the request object (``{"type": "exponential", ...}``) into a

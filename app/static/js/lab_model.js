@@ -1,5 +1,5 @@
 /**
- * lab_model.js — the Optimizer Lab's configuration: defaults, presets (SPEC §7), the compact
+ * lab_model.js — the Optimizer Lab's configuration: defaults, presets (docs/experiments.md), the compact
  * URL form (via state.js) and the request bodies of docs/API.md. No DOM here.
  *
  * A configuration ("config") is:
@@ -144,7 +144,7 @@ export function defaultSurfaceParams(surface) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Presets (SPEC §7.1 and the course's worked example)
+// Presets (docs/experiments.md §1 and the course's worked example)
 
 function preset(cat, { surface, start, steps, runs, step = null }) {
   const config = {
@@ -172,7 +172,7 @@ export const PRESETS = [
     id: "textbook",
     key: "preset.textbook",
     tip: "preset.textbook_tip",
-    // SPEC §7.1: f = x²/20 + y² from (−7, 2), 30 steps.
+    // docs/experiments.md §1: f = x²/20 + y² from (−7, 2), 30 steps.
     build: (cat) =>
       preset(cat, {
         surface: "book_bowl",
@@ -190,7 +190,7 @@ export const PRESETS = [
     id: "course",
     key: "preset.course",
     tip: "preset.course_tip",
-    // SPEC §2: GD on J from (−5, 4); η = 0.1 converges, 0.01 crawls, 0.5 diverges.
+    // docs/surfaces.md: GD on J from (−5, 4); η = 0.1 converges, 0.01 crawls, 0.5 diverges.
     build: (cat) =>
       preset(cat, {
         surface: "course_quadratic",

@@ -1,5 +1,5 @@
 /**
- * training_histograms.js — per-layer activation distributions of a training run (SPEC §6).
+ * training_histograms.js — per-layer activation distributions of a training run (docs/telemetry.md).
  *
  * Four views of the `layers[*].act` (or `.pre`) histograms carried by `metrics` events:
  *   a  one histogram per layer side by side at the selected step (the textbook's figure);

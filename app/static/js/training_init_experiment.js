@@ -1,5 +1,5 @@
 /**
- * training_init_experiment.js — the textbook's activation-histogram experiment (SPEC §7.2,
+ * training_init_experiment.js — the textbook's activation-histogram experiment (docs/experiments.md §2,
  * "Deep Learning from Scratch" ch. 6): 1,000 random inputs through 5 layers of 100 units, no
  * training, one panel per weight initialisation. Each panel shows the per-layer 30-bin histograms
  * side by side (the textbook's figure) and the statistics that explain them: mean, std, the share

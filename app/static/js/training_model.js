@@ -1,5 +1,5 @@
 /**
- * training_model.js — the Training Lab's configuration: defaults, presets (SPEC §7), the compact
+ * training_model.js — the Training Lab's configuration: defaults, presets (docs/experiments.md), the compact
  * URL form (via state.js) and the request bodies of docs/API.md ("Training Lab"). No DOM here.
  *
  * One run's settings are a flat "form" object with short keys (they double as URL keys):
@@ -69,7 +69,7 @@ export const HIST_QUANTITIES = ["act", "pre"];
 export const VIEWS = ["train", "init"];
 export const MAX_RUNS = 16;
 
-/** The textbook's init experiment (SPEC §7.2): the settings one can show side by side. */
+/** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
 export const INIT_PANELS = [
   { id: "sig_std1", activation: "sigmoid", init: "normal", init_std: 1 },
   { id: "sig_std001", activation: "sigmoid", init: "normal", init_std: 0.01 },
@@ -150,7 +150,7 @@ export function formatHidden(hidden) {
   return (hidden || []).join(", ");
 }
 
-// ---------------------------------------------------------------- presets (SPEC §7)
+// ---------------------------------------------------------------- presets (docs/experiments.md)
 
 const FIVE_100 = [100, 100, 100, 100, 100];
 /** Four initial weight scales log-spaced from 1 to 1e-4 (10^0, 10^-4/3, 10^-8/3, 10^-4). */

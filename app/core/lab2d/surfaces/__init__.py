@@ -1,4 +1,4 @@
-"""Two-dimensional test surfaces f(x, y) with exact gradients and Hessians (SPEC §2).
+"""Two-dimensional test surfaces f(x, y) with exact gradients and Hessians (docs/surfaces.md).
 
 Every surface works on points of shape ``(..., 2)`` (the last axis holds x and y) and returns
 ``value`` (...), ``gradient`` (..., 2) and ``hessian`` (..., 2, 2), all derived by hand. Each one
