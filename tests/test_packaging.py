@@ -47,12 +47,17 @@ def test_the_suite_sees_the_default_settings():
     settings = get_settings()
     assert (settings.max_runs, settings.max_steps) == (16, 20_000)
     assert Settings() == settings
+
+
+def test_blas_gets_one_thread_unless_the_caller_chose():
+    assert (os.environ["OPENBLAS_NUM_THREADS"], os.environ["OMP_NUM_THREADS"]) == ("1", "3")
 """
 
 
 def _environment_without_settings() -> dict[str, str]:
-    """This process's environment with no ``PLAYGROUND_*`` variable and no ``PYTHONPATH``."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("PLAYGROUND_") and k != "PYTHONPATH"}
+    """This process's environment without ``PLAYGROUND_*``, ``PYTHONPATH`` and BLAS thread counts."""
+    dropped = {"PYTHONPATH", *cli.BLAS_THREAD_VARIABLES}
+    return {k: v for k, v in os.environ.items() if not k.startswith("PLAYGROUND_") and k not in dropped}
 
 
 def test_version_is_written_once_in_the_package() -> None:
@@ -104,10 +109,6 @@ def test_blas_threads_default_to_one_and_keep_the_callers_choice() -> None:
     assert environ == {"OPENBLAS_NUM_THREADS": "2", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HOME": "/root"}
 
 
-def test_the_suite_itself_runs_with_one_blas_thread_by_default() -> None:
-    assert os.environ["OPENBLAS_NUM_THREADS"] and os.environ["OMP_NUM_THREADS"]
-
-
 def test_env_file_variable_names_the_file_the_settings_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / "custom.env"
     env_file.write_text("PLAYGROUND_MAX_RUNS=5\nPLAYGROUND_MAX_STEPS=7\n", encoding="utf-8")
@@ -120,7 +121,10 @@ def test_env_file_variable_names_the_file_the_settings_read(tmp_path: Path, monk
 
 
 def test_tests_ignore_the_callers_playground_variables_and_dotenv(tmp_path: Path) -> None:
-    """A pytest run started with PLAYGROUND_MAX_RUNS set and a .env in its folder still sees the defaults."""
+    """A pytest run started with PLAYGROUND_MAX_RUNS set and a .env in its folder still sees the defaults.
+
+    The same run gets one BLAS thread where the caller set none (and keeps OMP_NUM_THREADS=3).
+    """
     shutil.copy(REPO / "tests" / "conftest.py", tmp_path / "conftest.py")
     (tmp_path / "test_inner.py").write_text(INNER_TEST, encoding="utf-8")
     (tmp_path / ".env").write_text("PLAYGROUND_MAX_STEPS=3\nPLAYGROUND_MAX_RUNS=4\n", encoding="utf-8")
@@ -129,6 +133,7 @@ def test_tests_ignore_the_callers_playground_variables_and_dotenv(tmp_path: Path
         "PYTHONPATH": str(REPO),
         "PLAYGROUND_MAX_RUNS": "5",
         "PLAYGROUND_REQUIRE_BROWSER": "1",
+        "OMP_NUM_THREADS": "3",
     }
     # Outside the test suite the same environment and .env do apply (environment before .env):
     probe = "from app.config import get_settings; s = get_settings(); print(s.max_runs, s.max_steps)"
@@ -146,7 +151,7 @@ def test_tests_ignore_the_callers_playground_variables_and_dotenv(tmp_path: Path
         timeout=120,
     )
     assert inner.returncode == 0, inner.stdout + inner.stderr
-    assert "1 passed" in inner.stdout
+    assert "2 passed" in inner.stdout
 
 
 # --- the installed wheel -------------------------------------------------------------------
