@@ -53,8 +53,8 @@ class Settings(BaseSettings):
         dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file())
         return init_settings, env_settings, dotenv, file_secret_settings
 
-    host: str = Field("127.0.0.1", description="Bind address for `make run`.")
-    port: int = Field(8000, description="Port for `make run`.")
+    host: str = Field("127.0.0.1", description="Bind address of `optimizer-playground` (and `make run`).")
+    port: int = Field(8000, description="Port of `optimizer-playground` (and `make run`).")
 
     # --- Optimizer Lab -------------------------------------------------------
     max_steps: int = Field(20_000, ge=1, description="Most optimizer steps per trajectory run.")
