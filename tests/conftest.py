@@ -1,6 +1,6 @@
 """Shared set-up: tests see the default settings, whatever the caller's environment; a TestClient.
 
-Before any test module imports the app, this file
+Before any settings are built or NumPy is loaded, this file
 
 - removes every ``PLAYGROUND_*`` variable from the environment except those in :data:`KEPT`
   (set on purpose by the test infrastructure, e.g. ``.ci/run``),
