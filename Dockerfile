@@ -1,4 +1,6 @@
 # Slim image running Optimizer Playground as a non-root user on 0.0.0.0:8000.
+# The app is installed as a regular (non-editable) package, the same wheel `pip install .` builds;
+# the source copy is removed afterwards, so the image runs exactly what the package ships.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -7,14 +9,16 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PLAYGROUND_HOST=0.0.0.0 \
     PLAYGROUND_PORT=8000
 
-WORKDIR /srv/playground
-COPY pyproject.toml README.md ./
-COPY app ./app
-RUN pip install -e . \
+COPY pyproject.toml README.md /tmp/src/
+COPY app /tmp/src/app
+RUN pip install /tmp/src \
+    && rm -rf /tmp/src \
     && useradd --create-home --uid 10001 playground
 USER playground
+WORKDIR /home/playground
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
-    CMD python -c "import urllib.request, sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=2).status == 200 else 1)"
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--timeout-graceful-shutdown", "3"]
+    CMD python -c "import os, sys, urllib.request; port = os.environ.get('PLAYGROUND_PORT', '8000'); sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:' + port + '/api/health', timeout=2).status == 200 else 1)"
+# Host and port come from PLAYGROUND_HOST / PLAYGROUND_PORT above (`docker run -e PLAYGROUND_PORT=…`).
+CMD ["optimizer-playground"]

@@ -1,9 +1,14 @@
-# Two commands do all set-up: `make run` and `make test`.
+# Two commands do all set-up: `make run` and `make test`. `make lint` runs the quality gates.
+# `make run HOST=0.0.0.0 PORT=9000` overrides the settings' PLAYGROUND_HOST / PLAYGROUND_PORT.
+# The server and the tests default BLAS to one thread per process (app/cli.py, tests/conftest.py);
+# `make bench` does the same so its figures are what the server gets. Set OPENBLAS_NUM_THREADS to change.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-HOST   ?= $(or $(PLAYGROUND_HOST),127.0.0.1)
-PORT   ?= $(or $(PLAYGROUND_PORT),8000)
+
+OPENBLAS_NUM_THREADS ?= 1
+OMP_NUM_THREADS      ?= 1
+export OPENBLAS_NUM_THREADS OMP_NUM_THREADS
 
 .PHONY: run test lint bench clean
 
@@ -20,10 +25,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 run: $(VENV)/.installed
-	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 3
+	$(BIN)/optimizer-playground $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/optimizer_race.py
@@ -31,9 +41,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/training_throughput.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
-
-lint: $(VENV)/.installed-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

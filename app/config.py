@@ -1,12 +1,35 @@
-"""Application settings, read from environment variables prefixed ``PLAYGROUND_``."""
+"""Application settings, read from environment variables prefixed ``PLAYGROUND_`` and a ``.env`` file.
+
+Sources, strongest first: keyword arguments, the process environment, then the env file named by
+``PLAYGROUND_ENV_FILE`` (default ``.env`` in the working directory; empty, or a path that is not a
+regular file such as ``/dev/null``: none). The test suite points it at ``/dev/null`` so a
+developer's ``.env`` cannot change what the tests see (``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_FILE_VARIABLE = "PLAYGROUND_ENV_FILE"
+"""Names the env file the settings read (read when ``Settings`` is built, not at import)."""
+
+DEFAULT_ENV_FILE = ".env"
+
+
+def env_file() -> Path | None:
+    """The env file ``Settings()`` reads now: ``$PLAYGROUND_ENV_FILE``, else ``.env``; None when empty."""
+    name = os.environ.get(ENV_FILE_VARIABLE, DEFAULT_ENV_FILE)
+    return Path(name) if name else None
 
 
 class Settings(BaseSettings):
@@ -15,10 +38,23 @@ class Settings(BaseSettings):
     Example: ``PLAYGROUND_MAX_STEPS=50000 make run``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", extra="ignore")
 
-    host: str = Field("127.0.0.1", description="Bind address for `make run`.")
-    port: int = Field(8000, description="Port for `make run`.")
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The usual order, with the env file chosen by :func:`env_file` each time settings are built."""
+        dotenv = DotEnvSettingsSource(settings_cls, env_file=env_file())
+        return init_settings, env_settings, dotenv, file_secret_settings
+
+    host: str = Field("127.0.0.1", description="Bind address of `optimizer-playground` (and `make run`).")
+    port: int = Field(8000, description="Port of `optimizer-playground` (and `make run`).")
 
     # --- Optimizer Lab -------------------------------------------------------
     max_steps: int = Field(20_000, ge=1, description="Most optimizer steps per trajectory run.")
@@ -34,7 +70,7 @@ class Settings(BaseSettings):
     max_work: float = Field(
         15_000_000,
         gt=0,
-        description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/cost.py).",
+        description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/lab2d/cost.py).",
     )
     max_stream_work: float = Field(
         150_000_000,

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from app.core.lab2d.surfaces import get_surface
 from app.core.lab2d.trajectory import RunSpec, simulate
 from app.core.optim.optimizers import OPTIMIZERS
@@ -23,12 +25,11 @@ def main() -> None:
     total = 0
     for opt, lr in lrs.items():
         t = time.perf_counter()
-        sim = simulate(surface, [-1.5, 2.0], STEPS, RunSpec(opt, {"lr": lr}))
+        sim = simulate(surface, np.array([-1.5, 2.0]), STEPS, RunSpec(opt, {"lr": lr}))
         steps = int(min(sim.alive_until[0], STEPS + 1)) - 1
         total += steps
-        print(
-            f"  {opt:9s} {steps:6d} steps  {steps / (time.perf_counter() - t):10.0f} steps/s  final f = {sim.final_loss[0]:.3g}"
-        )
+        rate = steps / (time.perf_counter() - t)
+        print(f"  {opt:9s} {steps:6d} steps  {rate:10.0f} steps/s  final f = {sim.final_loss[0]:.3g}")
     elapsed = time.perf_counter() - t0
     print(f"race: 12 optimizers x {STEPS} steps: {elapsed:.2f} s, {total / elapsed:,.0f} steps/s overall")
 

@@ -8,15 +8,18 @@ network (ReLU, He init, Adam) trained on the CPU by PyTorch.
 
 from __future__ import annotations
 
+import itertools
 import time
+from typing import Any
 
 import numpy as np
+
 from app.core.datasets import load_dataset
 from app.core.nn.training import train
 
 EPOCHS = 40
 DEFAULT_INTERVAL = 50  # the API's default telemetry.interval
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "label": "bench",
     "dataset": {"name": "digits", "seed": 0, "val_fraction": 0.2, "test_fraction": 0.2},
     "model": {
@@ -67,7 +70,7 @@ def torch_rate() -> float | None:
     x, y = torch.tensor(split.x_train), torch.tensor(split.y_train)
     layers: list[torch.nn.Module] = []
     sizes = [64, 100, 100, 100, 100]
-    for a, b in zip(sizes, sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     net = torch.nn.Sequential(*layers, torch.nn.Linear(100, 10))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -90,7 +93,8 @@ def main() -> None:
     best = measure(intervals)
     without = n_train * EPOCHS / best[off][0]
     print(
-        f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits, {n_train} training samples (NumPy {np.__version__})"
+        f"MLP 64-100-100-100-100-10, batch 100, {EPOCHS} epochs on digits, "
+        f"{n_train} training samples (NumPy {np.__version__})"
     )
     print(f"  without telemetry: {without:12,.0f} samples/s")
     print("  cost = time building frames / time training (measured inside the run); in brackets the")

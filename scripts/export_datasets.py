@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import load_digits, load_iris
 
-OUT = Path(__file__).resolve().parent.parent / "app" / "core" / "data"
+OUT = Path(__file__).resolve().parent.parent / "app" / "core" / "datasets" / "data"
 
 
 def export_digits(path: Path) -> None:
