@@ -55,27 +55,24 @@ class DecisionBoundary(BaseModel):
     points: BoundaryPoints
 
 
+EPOCH_EXAMPLE: dict[str, Any] = {
+    "step": 12,
+    "epoch": 1,
+    "progress": 0.05,
+    "elapsed": 0.4,
+    "eta": 7.6,
+    "train_loss": 0.61,
+    "train_acc": 0.83,
+    "val_loss": 0.42,
+    "val_acc": 0.88,
+    "lr": 0.001,
+}
+
+
 class EpochEvent(BaseModel):
     """``event: epoch`` — the end of an epoch; validation on the full split."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "step": 12,
-                    "epoch": 1,
-                    "progress": 0.05,
-                    "elapsed": 0.4,
-                    "eta": 7.6,
-                    "train_loss": 0.61,
-                    "train_acc": 0.83,
-                    "val_loss": 0.42,
-                    "val_acc": 0.88,
-                    "lr": 0.001,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [EPOCH_EXAMPLE]})
 
     step: int = Field(description="Optimizer steps done.")
     epoch: float = Field(description="Epochs done (an integer in epoch events; fractional in metrics events).")
@@ -96,16 +93,9 @@ class MetricsEvent(EpochEvent):
         json_schema_extra={
             "examples": [
                 {
+                    **EPOCH_EXAMPLE,
                     "step": 50,
                     "epoch": 4.17,
-                    "progress": 0.21,
-                    "elapsed": 1.2,
-                    "eta": 4.5,
-                    "train_loss": 0.31,
-                    "train_acc": 0.91,
-                    "val_loss": 0.35,
-                    "val_acc": 0.9,
-                    "lr": 0.001,
                     "layers": [
                         {
                             "index": 1,
