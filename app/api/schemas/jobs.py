@@ -17,20 +17,14 @@ from app.api.schemas.common import StrictModel
 from app.api.schemas.job_events import EpochEvent, ErrorEvent, FinishedEvent, MetricsEvent, TrainingSummary
 from app.api.schemas.training import TrainingConfigModel, TrainingDefaultsModel, check_at_most, to_engine
 from app.core.errors import InputError
-from app.core.nn.config import TrainingConfig, check_config
+from app.core.nn.config import EarlyStoppingConfig, TrainingConfig, check_config
 from app.core.nn.options import to_dict
 
 #: The example of the OpenAPI page: the defaults with early stopping on.
 EXAMPLE_CONFIG: dict[str, Any] = {
     **to_dict(TrainingConfig()),
     "label": "He + Adam",
-    "early_stopping": {
-        "monitor": "val_loss",
-        "min_delta": 0.0,
-        "patience": 5,
-        "mode": "auto",
-        "restore_best_weights": True,
-    },
+    "early_stopping": to_dict(EarlyStoppingConfig()),
 }
 
 
