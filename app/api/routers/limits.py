@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from app.api.deps import SettingsDep
-from app.api.schemas.limits import Limits, limits_of
+from app.api.schemas.limits import Limits, LimitsBase, limits_of
 
 router = APIRouter(tags=["limits"])
 
 
 @router.get("/limits", response_model=Limits)
-def limits(settings: SettingsDep) -> BaseModel:
+def limits(settings: SettingsDep) -> LimitsBase:
     """List every size limit (``max_steps``, ``max_runs``, …) with the server's current values."""
     return limits_of(settings)

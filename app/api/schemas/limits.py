@@ -20,29 +20,31 @@ LIMIT_NAMES: tuple[str, ...] = tuple(name for name in Settings.model_fields if n
 """The limits in the order ``Settings`` declares them."""
 
 
-def _limit_field(name: str) -> tuple[Any, Any]:
-    """``(type, Field)`` of limit ``name``: the setting's own type, description and env var."""
+def _limit_field(name: str) -> Any:
+    """The ``(type, Field)`` pair of limit ``name``: the setting's own type, description and env var."""
     info = Settings.model_fields[name]
     env = f"PLAYGROUND_{name.upper()}"
     description = f"{info.description} Environment variable `{env}`."
     return info.annotation, Field(description=description, examples=[info.default])
 
 
-class _LimitsBase(BaseModel):
+class LimitsBase(BaseModel):
     """Base of the generated model: unknown fields are refused, the model is read-only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Limits: type[BaseModel] = create_model(
+_FIELDS: dict[str, Any] = {name: _limit_field(name) for name in LIMIT_NAMES}
+
+Limits = create_model(
     "Limits",
-    __base__=_LimitsBase,
+    __base__=LimitsBase,
     __doc__="Every size limit the server enforces, by its setting's name (see docs/API.md).",
-    **{name: _limit_field(name) for name in LIMIT_NAMES},
+    **_FIELDS,
 )
 """One field per entry of ``LIMIT_NAMES``."""
 
 
-def limits_of(settings: Settings) -> BaseModel:
+def limits_of(settings: Settings) -> LimitsBase:
     """The ``Limits`` of ``settings``."""
     return Limits(**{name: getattr(settings, name) for name in LIMIT_NAMES})
