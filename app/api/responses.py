@@ -7,6 +7,9 @@ Use it on a route as ``@router.post(..., responses=error_responses(404, 422))``.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -42,3 +45,73 @@ _DESCRIPTIONS: dict[int, str] = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for ``codes``, each with the shared error body."""
     return {code: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(code, "Error")} for code in codes}
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    """One kind of Server-Sent Event of a stream: its ``event:`` name and the model of its ``data:``."""
+
+    name: str
+    data: type[BaseModel]
+    description: str
+    example: dict[str, Any]
+
+
+def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by ``defs["X"]`` (models here are not recursive)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline_refs(value, defs) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inline_refs(item, defs) for item in schema]
+    return schema
+
+
+def data_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of ``model`` as serialised, self-contained (nested models inlined).
+
+    Self-contained because an SSE item schema lives inside one operation's ``responses`` and
+    cannot add entries to ``components/schemas``.
+    """
+    schema = model.model_json_schema(mode="serialization")
+    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}))
+    return inlined
+
+
+def _wire(events: Sequence[SseEvent]) -> str:
+    """The example stream as it appears on the wire (one ``event``/``data``/``id`` block per event)."""
+    return "".join(
+        f"event: {e.name}\ndata: {json.dumps(e.example, separators=(',', ':'))}\nid: {i}\n\n"
+        for i, e in enumerate(events)
+    )
+
+
+def sse_responses(description: str, events: Sequence[SseEvent]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``200`` entry of an SSE operation: one item schema per event kind, and an example stream.
+
+    Each item is ``{"event": name, "id": "<n>", "data": "<JSON text>"}``; ``data``'s
+    ``contentSchema`` is the event's model (OpenAPI 3.2's way to describe Server-Sent Events,
+    which FastAPI also uses for its generic item schema). Merge with ``error_responses(...)``.
+    """
+    items = [
+        {
+            "title": f"{e.name} event",
+            "description": e.description,
+            "type": "object",
+            "properties": {
+                "event": {"const": e.name},
+                "id": {"type": "string", "description": "Increasing integer, as text."},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": data_schema(e.data),
+                },
+            },
+            "required": ["event", "id", "data"],
+        }
+        for e in events
+    ]
+    content = {"text/event-stream": {"itemSchema": {"oneOf": items}, "example": _wire(events)}}
+    return {200: {"description": description, "content": content}}

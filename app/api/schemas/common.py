@@ -1,8 +1,8 @@
-"""Building blocks shared by the request models."""
+"""Building blocks shared by the request and response models."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,3 +27,9 @@ class LocalizedText(BaseModel):
     ko: str
 
     model_config = {"json_schema_extra": {"examples": [{"en": "Textbook bowl", "ko": "교과서 그릇"}]}}
+
+
+class Health(BaseModel):
+    """Answer of ``GET /api/health``: the server is up."""
+
+    status: Literal["ok"]
