@@ -21,7 +21,7 @@ class ErrorItem(BaseModel):
     type: str = Field(examples=["value_error"])
     loc: list[str | int] = Field(examples=[["body", "runs", 0, "params", "lr"]])
     msg: str = Field(examples=["lr must be > 0"])
-    ctx: dict[str, str] | None = None
+    ctx: dict[str, str | int] | None = Field(None, description="Details such as the limit and its setting.")
 
 
 class ErrorResponse(BaseModel):
@@ -31,12 +31,14 @@ class ErrorResponse(BaseModel):
 
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "The body is not valid JSON",
+    400: "The body could not be decoded as JSON at all (nested too deeply, or not UTF-8): `type: json_invalid`",
     404: "No such resource",
     409: "The resource is in a state that does not allow this",
-    413: "The request body is larger than PLAYGROUND_MAX_BODY_BYTES",
-    415: "The body is not application/json",
-    422: "A field is invalid or over a limit; `loc` names it",
+    413: "The request body is larger than PLAYGROUND_MAX_BODY_BYTES: `type: body_too_large`",
+    422: (
+        "A field is invalid or over a limit (`loc` names it), or the body is malformed JSON "
+        '(`type: json_invalid`, `loc: ["body", <character offset>]`)'
+    ),
     429: "The server is at capacity; retry later",
     503: "The server is busy; retry after `Retry-After` seconds",
 }
