@@ -358,10 +358,7 @@ def _with(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, 
     out = json.loads(json.dumps(body))
     node = out
     for key in path[:-1]:
-        if isinstance(node, dict):
-            node = node.setdefault(key, {})
-        else:
-            node = node[key]
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
     node[path[-1]] = value
     return out
 
