@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from app.api.schemas.lab_results import (
     TrajectoryRun,
 )
 from app.api.schemas.optimizers import OptimizerInfo, ScheduleInfo
-from app.config import Settings, get_settings
+from app.config import get_settings
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 
@@ -49,17 +48,6 @@ def _sse(text: str) -> list[dict[str, Any]]:
 def _strict(model: type[BaseModel], data: Any) -> BaseModel:
     """``data`` validated against ``model`` with no coercion (an int must not pass for a bool …)."""
     return model.model_validate(data, strict=True)
-
-
-@pytest.fixture
-def overridden(client: TestClient) -> Iterator[Any]:
-    """Call with keyword limits to serve them through ``get_settings``; removed afterwards."""
-
-    def apply(**values: Any) -> None:
-        client.app.dependency_overrides[get_settings] = lambda: Settings(**values)
-
-    yield apply
-    client.app.dependency_overrides.pop(get_settings, None)
 
 
 # --- responses equal their declared models ------------------------------------------------------
@@ -224,18 +212,6 @@ def test_a_declared_oversized_body_is_refused_unread_in_the_contract_shape(clien
 
 
 # --- one settings dependency -------------------------------------------------------------------
-
-
-def test_request_models_check_the_request_settings(client: TestClient, overridden: Any) -> None:
-    body = {**COURSE, "steps": 6, "runs": [{"optimizer": "sgd"}] * 3}
-    assert client.post("/api/trajectories", json=body).status_code == 200
-    overridden(max_steps=5, max_runs=2)
-    r = client.post("/api/trajectories", json=body)
-    assert r.status_code == 422
-    locs = {tuple(item["loc"]): item["msg"] for item in r.json()["detail"]}
-    assert "at most 5" in locs[("body", "steps")] and "at most 2" in locs[("body", "runs")]
-    client.app.dependency_overrides.pop(get_settings)
-    assert client.post("/api/trajectories", json=body).status_code == 200  # nothing lingers
 
 
 def test_no_router_reads_the_settings_directly() -> None:
