@@ -1,4 +1,10 @@
-"""ASGI entry point: ``app.main:app``. Wires routers, static files and error handlers."""
+"""ASGI entry point: ``app.main:app``. Wires routers, static files and error handlers.
+
+Every router is mounted under ``/api`` with the framework's request-body limit
+(``max_body_size``, see ``app/api/body_limit.py``) and ``bind_request_settings``, which hands the
+request's ``SettingsDep`` to the request models' limit checks (see ``app/api/deps.py``). The
+handlers below give every error the contract's shape (docs/API.md).
+"""
 
 from __future__ import annotations
 
