@@ -1,8 +1,9 @@
-"""Error responses as OpenAPI sees them: one model for the contract's error shape, and a helper
-that lists the statuses an operation really sends.
+"""Responses as OpenAPI sees them: the contract's error shape, and Server-Sent Event streams.
 
 Every error body is ``{"detail": [{"type", "loc", "msg", ...}]}`` (see ``app/main.py``'s handlers).
-Use it on a route as ``@router.post(..., responses=error_responses(404, 422))``.
+List the statuses an operation really sends with
+``@router.post(..., responses=error_responses(400, 413, 422))``. Describe an SSE operation's
+events with ``responses={**sse_responses(description, [SseEvent(...), ...]), **error_responses(...)}``.
 """
 
 from __future__ import annotations

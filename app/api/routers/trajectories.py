@@ -6,7 +6,9 @@ built with ``model_construct`` from the engine's already-checked, JSON-ready lis
 engine's work. FastAPI passes a model instance through its response validation unchanged and
 serialises it in pydantic-core. Measured on that request (serialisation only; the whole request
 takes ≈ 3.3 s, nearly all of it simulation): untyped dicts 0.082 s, this fast path 0.060 s,
-full validation of the same data 0.19 s. No NaN reaches JSON: the engine's ``clean()`` writes
+full validation of the same data 0.19 s. A streamed ``chunk`` (1,001 positions) is a model too,
+so FastAPI writes it with ``model_dump_json``: 0.2 ms instead of 11 ms for the dict it replaces
+(``jsonable_encoder`` + ``json.dumps``). No NaN reaches JSON: the engine's ``clean()`` writes
 non-finite numbers as ``None`` (and pydantic's serializer would write a stray one as ``null``).
 """
 
