@@ -25,6 +25,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app import __version__
 from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.routers import (
@@ -61,7 +62,7 @@ app = FastAPI(
     docs_url=None,  # served below from the installed swagger-ui bundle instead of a CDN
     redoc_url=None,
     title="Optimizer Playground",
-    version="0.1.0",
+    version=__version__,
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
