@@ -9,16 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.errors import InputError
 from app.core.lab2d.surfaces import Surface, nearest_minimum
 from app.core.optim.gradients import GradientNoise, clip_gradients
-from app.core.optim.optimizers import Optimizer, make_optimizer
+from app.core.optim.registry import AnyOptimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
+from app.core.optim.second_order import SecondOrderOptimizer
 
-Array = np.ndarray
+Array = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+Counts = npt.NDArray[np.int_]
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class RunSpec:
     noise: Mapping[str, object] | None = None
     label: str = ""
 
-    def build(self, field_prefix: str = "") -> Optimizer:
+    def build(self, field_prefix: str = "") -> AnyOptimizer:
         """The optimizer, with errors naming ``<field_prefix>params.<name>``."""
         try:
             return make_optimizer(self.optimizer, self.params, field=f"{field_prefix}optimizer")
@@ -67,8 +72,8 @@ class Simulation:
     update: Array | None
     lr: Array | None
     state: dict[str, Array]
-    alive_until: Array
-    diverged: Array
+    alive_until: Counts
+    diverged: Mask
     final: Array
     final_loss: Array
 
@@ -96,28 +101,28 @@ class Simulator:
     def __init__(
         self,
         surface: Surface,
-        start: Array,
+        start: npt.ArrayLike,
         steps: int,
         spec: RunSpec,
-        lr_scale: Array | None = None,
+        lr_scale: npt.ArrayLike | None = None,
         record: bool = True,
         bound: float = 1e8,
         field_prefix: str = "",
     ) -> None:
-        theta = np.array(start, dtype=float).reshape(-1, 2)
-        if lr_scale is not None:
-            theta = np.broadcast_to(theta, (len(lr_scale), 2)).copy()
+        theta: Array = np.array(start, dtype=float).reshape(-1, 2)
+        lrs = None if lr_scale is None else np.asarray(lr_scale, dtype=float).reshape(-1)
+        if lrs is not None:
+            theta = np.broadcast_to(theta, (len(lrs), 2)).copy()
         r = theta.shape[0]
         self.surface, self.spec, self.steps, self.record, self.bound = surface, spec, steps, record, bound
         self.opt = spec.build(field_prefix)
-        base_lr = 1.0 if lr_scale is not None else self.opt.params["lr"]
+        base_lr = 1.0 if lrs is not None else self.opt.params["lr"]
         self.schedule = make_schedule(spec.schedule, base_lr, field=_field(field_prefix, "schedule"))
         self.noise = GradientNoise(spec.noise, field=_field(field_prefix, "noise"))
         self.clip_field = _field(field_prefix, "clip")
         clip_gradients([np.zeros((1, 2))], spec.clip, per_run=True, field=self.clip_field)  # validate now
-        self.scale = np.ones((r, 1)) if lr_scale is None else np.asarray(lr_scale, dtype=float).reshape(r, 1)
-        self.state = self.opt.init_state([theta])
-        self.hessian = surface.hessian if self.opt.needs_hessian else None
+        self.scale = np.ones((r, 1)) if lrs is None else lrs.reshape(r, 1)
+        self.state = _init_state(self.opt, theta)
         self.k = 0  # updates done
 
         self.theta = theta
@@ -138,6 +143,17 @@ class Simulator:
         with np.errstate(all="ignore"):
             return self.surface.value(p)
 
+    def _delta(self, theta: Array, g: Array, t: int, lr: Array) -> Array:
+        """Δθ (R, 2) of update ``t`` from points θ and gradients g (R, 2), learning rates (R, 1).
+
+        A first-order rule sees one parameter array of shape (R, 2); a second-order rule also
+        gets the surface, for its Hessian (Newton) or its value (L-BFGS's line search).
+        """
+        if isinstance(self.opt, SecondOrderOptimizer):
+            return self.opt.update(theta, g, self.state, t, lr, self.surface)
+        (delta,) = self.opt.update([theta], [g], [self.state], t, lr)
+        return delta
+
     @property
     def finished(self) -> bool:
         """True once every step is done or every run has diverged."""
@@ -146,7 +162,7 @@ class Simulator:
     def advance(self, n: int | None = None) -> None:
         """Apply up to ``n`` more updates (all remaining when ``None``)."""
         stop = self.steps if n is None else min(self.steps, self.k + n)
-        surface, opt, alive = self.surface, self.opt, self.alive
+        surface, alive = self.surface, self.alive
         theta = self.theta
         with np.errstate(all="ignore"):
             while self.k < stop and alive.any():
@@ -155,7 +171,7 @@ class Simulator:
                 (g,) = self.noise([g])
                 (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
                 lr_k = self.schedule(k) * self.scale
-                (delta,) = opt.update([theta], [g], self.state, k + 1, lr_k, hessian=self.hessian, closure=self._value)
+                delta = self._delta(theta, g, k + 1, lr_k)
                 delta = np.where(alive[:, None], delta, 0.0)  # diverged runs stay frozen
                 theta = theta + delta
                 f = self._value(theta)
@@ -170,7 +186,7 @@ class Simulator:
                     self.grads[k], self.updates[k], self.lrs[k] = g, delta, lr_k[:, 0]
                     self.path[k + 1], self.loss[k + 1] = theta, f
                     for key, buf in self.states.items():
-                        buf[k] = self.state[0][key]  # assignment broadcasts (R, 1) → (R, 2)
+                        buf[k] = self.state[key]  # assignment broadcasts (R, 1) → (R, 2)
                 self.k += 1
             if self.record and self.k == self.steps:
                 # Gradient at the final position: the one the next update would start from.
@@ -196,10 +212,10 @@ class Simulator:
 
 def simulate(
     surface: Surface,
-    start: Array,
+    start: npt.ArrayLike,
     steps: int,
     spec: RunSpec,
-    lr_scale: Array | None = None,
+    lr_scale: npt.ArrayLike | None = None,
     record: bool = True,
     bound: float = 1e8,
     field_prefix: str = "",
@@ -210,17 +226,40 @@ def simulate(
     return sim.result()
 
 
-def _ok(theta: Array, f: Array, bound: float) -> Array:
-    """(R,) True where the position and value are finite and within the bound."""
-    return np.isfinite(theta).all(axis=1) & np.isfinite(f) & (np.abs(theta) <= bound).all(axis=1) & (np.abs(f) <= bound)
+def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:
+    """The optimizer's buffers for R runs at points θ of shape (R, 2)."""
+    if isinstance(opt, SecondOrderOptimizer):
+        return opt.init_state(theta)
+    (state,) = opt.init_state([theta])
+    return state
 
 
-def clean(a: Array) -> list:
-    """Nested lists with non-finite numbers as ``None`` (JSON has no NaN)."""
-    a = np.asarray(a, dtype=float)
-    out = a.astype(object)
-    out[~np.isfinite(a)] = None
-    return out.tolist()
+def _ok(theta: Array, f: Array, bound: float) -> Mask:
+    """(R,) True where the position θ (R, 2) and the value f (R,) are finite and within the bound."""
+    finite: Mask = np.isfinite(theta).all(axis=1) & np.isfinite(f)
+    return finite & (np.abs(theta) <= bound).all(axis=1) & (np.abs(f) <= bound)
+
+
+Json = float | None | list["Json"]
+"""A number, ``None`` for a non-finite one, or nested lists of them."""
+
+
+def clean(a: Array | float) -> Json:
+    """Nested lists with non-finite numbers as ``None`` (JSON has no NaN); a 0-d array gives a number.
+
+    Parameters
+    ----------
+    a : array of any shape (…).
+
+    Returns
+    -------
+    ``a.tolist()`` with NaN and ±inf replaced by ``None``.
+    """
+    values = np.asarray(a, dtype=float)
+    out = values.astype(object)
+    out[~np.isfinite(values)] = None
+    result: Json = out.tolist()
+    return result
 
 
 def run_summary(surface: Surface, sim: Simulation, i: int) -> dict[str, object]:
@@ -274,7 +313,13 @@ def gd_stability_threshold(surface: Surface) -> float | None:
 
 
 def lr_sweep(
-    surface: Surface, start: Array, steps: int, spec: RunSpec, lrs: Array, bound: float = 1e8, field_prefix: str = ""
+    surface: Surface,
+    start: npt.ArrayLike,
+    steps: int,
+    spec: RunSpec,
+    lrs: npt.ArrayLike,
+    bound: float = 1e8,
+    field_prefix: str = "",
 ) -> Simulation:
     """Final losses of one optimizer for each learning rate in ``lrs`` (shape (N,)), all at once."""
     return simulate(surface, start, steps, spec, lr_scale=lrs, record=False, bound=bound, field_prefix=field_prefix)
@@ -287,11 +332,22 @@ def start_map(surface: Surface, xs: Array, ys: Array, steps: int, spec: RunSpec,
     return simulate(surface, starts, steps, spec, record=False, bound=bound, field_prefix="run.")
 
 
-def stream_chunk(sim: Simulator, sent: int) -> dict[str, object]:
+StreamChunk = TypedDict("StreamChunk", {"from": int, "path": list[Json], "loss": list[Json]})
+"""New positions of a streamed run: ``path[j]`` is position ``from + j`` as ``[x, y]``, ``loss[j]`` f there."""
+
+
+def stream_chunk(sim: Simulator, sent: int) -> StreamChunk:
     """Positions and losses of run 0 from index ``sent`` up to what ``sim`` has computed so far.
 
     Returns ``{"from": sent, "path": [[x, y], …], "loss": […]}`` limited to valid positions.
     """
     assert sim.record
     end = min(sim.k + 1, int(sim.alive_until[0]))
-    return {"from": sent, "path": clean(sim.path[sent:end, 0]), "loss": clean(sim.loss[sent:end, 0])}
+    return {"from": sent, "path": _rows(sim.path[sent:end, 0]), "loss": _rows(sim.loss[sent:end, 0])}
+
+
+def _rows(a: Array) -> list[Json]:
+    """:func:`clean` of an array with at least one axis (so the result is a list)."""
+    rows = clean(a)
+    assert isinstance(rows, list)
+    return rows
