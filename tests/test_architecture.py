@@ -1,4 +1,17 @@
-"""Dependencies point one way: ``app/core`` is pure NumPy + stdlib."""
+"""Dependencies point one way: no import cycles in ``app/``, no registration by import side
+effect, and ``app/core`` is pure NumPy + stdlib.
+
+The import graph is read from the sources with :mod:`ast` (nothing is imported to build it). A
+node is a module of ``app/`` (a package is its ``__init__``); ``import a.b`` and ``from a import
+b`` give an edge to ``a.b`` when that is a module of ``app/``, else ``from a import b`` gives an
+edge to ``a``. Importing ``a.b`` also runs ``a/__init__`` first, but that implicit edge is left
+out: every package that re-exports its submodules would otherwise be a "cycle".
+
+*Import-time* imports are the statements that run when the module is loaded: the module body and
+class bodies, including ``try``/``if`` blocks, but not ``if TYPE_CHECKING:`` blocks and not
+function bodies. The import-time graph must be acyclic. *Call-time* imports (inside functions)
+may only close a cycle where :data:`CALL_TIME_BACK_EDGES` lists it with its reason.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +19,13 @@ import ast
 import pkgutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import app
 import app.core
 
+APP = Path(app.__file__).parent
 CORE = Path(app.core.__file__).parent
 FORBIDDEN = (
     "fastapi",
@@ -22,6 +38,146 @@ FORBIDDEN = (
     "app.main",
     "app.config",
 )
+
+CALL_TIME_BACK_EDGES = {
+    # Expr.diff / Expr.to_string / Expr.to_tex are conveniences over the functions of the modules
+    # that build and print trees; those modules import nodes, so nodes reaches them at call time.
+    ("app.core.lab2d.expression.nodes", "app.core.lab2d.expression.derivatives"),
+    ("app.core.lab2d.expression.nodes", "app.core.lab2d.expression.printing"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(APP.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in APP.rglob("*.py")}
+
+
+def _imports(body: list[ast.stmt], call_time: bool) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements of a block: import-time ones, or with ``call_time`` also those in functions."""
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            yield stmt
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if call_time:
+                yield from _imports(stmt.body, call_time)
+        elif isinstance(stmt, ast.If) and isinstance(stmt.test, ast.Name) and stmt.test.id == "TYPE_CHECKING":
+            yield from _imports(stmt.orelse, call_time)
+        else:
+            for block in ("body", "orelse", "finalbody"):
+                yield from _imports([s for s in getattr(stmt, block, []) if isinstance(s, ast.stmt)], call_time)
+            for handler in getattr(stmt, "handlers", []):
+                yield from _imports(handler.body, call_time)
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The modules of ``app/`` that one import statement of ``module`` names."""
+    if isinstance(node, ast.Import):
+        return {a.name for a in node.names if a.name in MODULES}
+    base = node.module or ""
+    if node.level:  # relative: from . import x, from ..a import b
+        package = module.split(".") if MODULES[module].name == "__init__.py" else module.split(".")[:-1]
+        base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
+    found = set()
+    for alias in node.names:
+        if f"{base}.{alias.name}" in MODULES:
+            found.add(f"{base}.{alias.name}")
+        elif base in MODULES:
+            found.add(base)
+    return found
+
+
+def import_graph(call_time: bool = False) -> dict[str, set[str]]:
+    """module → the modules of ``app/`` it imports (see the module docstring)."""
+    graph = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[module] = {t for node in _imports(tree.body, call_time) for t in _targets(module, node)}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module, or a module importing itself."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's algorithm; the graph is ~100 modules deep at most
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1 or v in graph[v]:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycle_finder_finds_a_cycle_and_a_self_import() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"d"}, "e": {"a"}}
+    assert sorted(cycles(graph)) == [["a", "b", "c"], ["d"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_graph_reads_the_imports_it_should() -> None:
+    graph = import_graph()
+    # `from app.core.lab2d.surfaces import ExpressionSurface, Surface` → the package itself
+    assert "app.core.lab2d.surfaces" in graph["app.core.lab2d.cost"]
+    # `from app.core.optim.registry import OPTIMIZERS` → the module
+    assert "app.core.optim.registry" in graph["app.core.lab2d.cost"]
+    assert "app.core.lab2d.expression.derivatives" not in graph["app.core.lab2d.expression.nodes"]
+    assert "app.core.lab2d.expression.derivatives" in import_graph(call_time=True)["app.core.lab2d.expression.nodes"]
+
+
+def test_no_import_cycles_at_import_time() -> None:
+    assert cycles(import_graph()) == []
+
+
+def test_call_time_imports_close_no_other_cycle() -> None:
+    graph = import_graph(call_time=True)
+    for source, target in CALL_TIME_BACK_EDGES:
+        graph[source].discard(target)
+    assert cycles(graph) == []
+
+
+def _root_name(node: ast.expr) -> str | None:
+    while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def test_no_module_registers_into_another_at_import_time() -> None:
+    # A module-level `OTHER.table = f`, `OTHER["key"] = f` or `other.register(f)` on a name that
+    # came from an import would make behaviour depend on what happened to be imported.
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {(a.asname or a.name).split(".")[0] for node in _imports(tree.body, False) for a in node.names}
+        for stmt in tree.body:
+            if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+                roots = [_root_name(t) for t in targets if isinstance(t, (ast.Attribute, ast.Subscript))]
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                roots = [_root_name(stmt.value.func)] if isinstance(stmt.value.func, ast.Attribute) else []
+            else:
+                roots = []
+            assert not set(roots) & imported, f"{module}:{stmt.lineno} changes an imported object: {ast.unparse(stmt)}"
 
 
 def test_core_sources_import_nothing_from_the_web_layer() -> None:
@@ -49,3 +205,18 @@ def test_importing_every_core_module_loads_no_web_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE.parent.parent
     )
     assert out.stdout.strip() == ""
+
+
+def test_expression_methods_work_in_a_fresh_interpreter_without_the_surfaces() -> None:
+    # Expr.diff and the printers reach their modules by import, not through a table that
+    # importing some other module fills in; nothing of the surfaces package is needed.
+    code = (
+        "import sys\n"
+        "from app.core.lab2d.expression.parser import parse\n"
+        "e = parse('x^3*y')\n"
+        "print(e.diff('x').to_string(), '|', e.to_tex(), '|', any('surfaces' in m for m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=CORE.parent.parent
+    )
+    assert out.stdout.strip() == r"3*x^2*y | {x}^{3} \cdot y | False"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.lab2d.expression.algebra import add, call, div, is_zero, mul, neg, power, sub
-from app.core.lab2d.expression.nodes import ONE, OPERATIONS, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
+from app.core.lab2d.expression.nodes import ONE, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
 from app.core.lab2d.expression.vocabulary import VARIABLES
 
 
@@ -126,5 +126,3 @@ _RULES: dict[type[Expr], Callable[[Any, str, list[Expr]], Expr]] = {
     BinOp: _binop_rule,
     Call: _call_rule,
 }
-
-OPERATIONS.differentiate = differentiate

@@ -5,35 +5,21 @@ and v), so every traversal (evaluation, differentiation, printing) is iterative 
 (:func:`postorder`), never recursive.
 
 Differentiation (``derivatives``) and printing (``printing``) build and inspect nodes, so they
-live in modules above this one; :class:`Operations` is how :class:`Expr` reaches them.
+live in modules above this one and import it. The methods :meth:`Expr.diff`,
+:meth:`Expr.to_string` and :meth:`Expr.to_tex` are conveniences that import those modules when
+called: at import time the dependencies point one way only (nodes ← algebra ← derivatives,
+nodes ← printing), and nothing is installed into this module from outside.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app.core.lab2d.expression.vocabulary import BINARY_FUNCS, NUMPY_FUNCS, Array
-
-
-class Operations:
-    """Tree operations implemented in the modules above this one.
-
-    ``derivatives`` and ``printing`` construct and inspect nodes, so they import this module; each
-    installs its entry point here when the package is imported. The methods of :class:`Expr` call
-    them through this table, so imports point one way and calling them never runs an import.
-    """
-
-    differentiate: Callable[[Expr, str], Expr]
-    to_string: Callable[[Expr, int], str]
-    to_tex: Callable[[Expr, int], str]
-
-
-OPERATIONS = Operations()
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -96,19 +82,28 @@ class Expr:
         Parameters
         ----------
         var : ``"x"`` or ``"y"``.
+
+        See :func:`app.core.lab2d.expression.derivatives.differentiate`.
         """
-        return OPERATIONS.differentiate(self, var)
+        from app.core.lab2d.expression.derivatives import differentiate  # the module above this one
+
+        return differentiate(self, var)
 
     def to_string(self, max_chars: int = 4000) -> str:
         """Plain-text form that this parser reads back (``x^2 + 3*sin(y)``).
 
-        Strings longer than ``max_chars`` are cut and end in ``…``.
+        Strings longer than ``max_chars`` are cut and end in ``…``. See
+        :func:`app.core.lab2d.expression.printing.to_string`.
         """
-        return OPERATIONS.to_string(self, max_chars)
+        from app.core.lab2d.expression.printing import to_string  # the module above this one
+
+        return to_string(self, max_chars)
 
     def to_tex(self, max_chars: int = 4000) -> str:
-        """TeX form (``x^{2} + 3 \\sin(y)``) for the formula display."""
-        return OPERATIONS.to_tex(self, max_chars)
+        """TeX form (``x^{2} + 3 \\sin(y)``) for the formula display (see ``printing.to_tex``)."""
+        from app.core.lab2d.expression.printing import to_tex  # the module above this one
+
+        return to_tex(self, max_chars)
 
     def node_count(self) -> int:
         """Number of distinct nodes (shared sub-trees counted once)."""
@@ -150,7 +145,7 @@ class Var(Expr):
 class Neg(Expr):
     """Unary minus."""
 
-    operand: Expr = field(default_factory=lambda: ZERO)
+    operand: Expr
 
     def __post_init__(self) -> None:
         _set_constant(self, self.operand.constant)
@@ -167,9 +162,9 @@ class Neg(Expr):
 class BinOp(Expr):
     """``left op right`` with op one of ``+ - * / ^``."""
 
-    op: str = "+"
-    left: Expr = field(default_factory=lambda: ZERO)
-    right: Expr = field(default_factory=lambda: ZERO)
+    op: str
+    left: Expr
+    right: Expr
 
     def __post_init__(self) -> None:
         _set_constant(self, self.left.constant and self.right.constant)
@@ -186,7 +181,7 @@ class BinOp(Expr):
 class Call(Expr):
     """A whitelisted function applied to its arguments."""
 
-    func: str = "sin"
+    func: str
     args: tuple[Expr, ...] = ()
 
     def __post_init__(self) -> None:
