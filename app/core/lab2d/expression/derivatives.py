@@ -15,10 +15,15 @@ from app.core.lab2d.expression.vocabulary import VARIABLES
 
 
 def differentiate(root: Expr, var: str) -> Expr:
-    """The exact partial derivative ∂root/∂var (:meth:`Expr.diff`).
+    """The exact partial derivative ∂root/∂var as a new (lightly simplified) tree.
 
     Each unique node is differentiated once, children before parents, from the derivatives of its
-    children (``dargs``).
+    children (``dargs``); the result shares sub-trees with ``root``.
+
+    Parameters
+    ----------
+    root : the tree of f(x, y).
+    var : ``"x"`` or ``"y"``.
     """
     if var not in VARIABLES:
         raise ValueError(f"can only differentiate with respect to x or y, not {var!r}")

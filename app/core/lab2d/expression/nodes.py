@@ -4,11 +4,10 @@ Trees are directed acyclic graphs: derivatives share sub-trees with the function
 and v), so every traversal (evaluation, differentiation, printing) is iterative over unique nodes
 (:func:`postorder`), never recursive.
 
-Differentiation (``derivatives``) and printing (``printing``) build and inspect nodes, so they
-live in modules above this one and import it. The methods :meth:`Expr.diff`,
-:meth:`Expr.to_string` and :meth:`Expr.to_tex` are conveniences that import those modules when
-called: at import time the dependencies point one way only (nodes ← algebra ← derivatives,
-nodes ← printing), and nothing is installed into this module from outside.
+Differentiation (:func:`~app.core.lab2d.expression.derivatives.differentiate`) and printing
+(:func:`~app.core.lab2d.expression.printing.to_string`, ``to_tex``) build and inspect nodes, so
+they are functions of the modules above this one: dependencies point one way only
+(nodes ← algebra ← derivatives, nodes ← printing), and a tree needs nothing installed into it.
 """
 
 from __future__ import annotations
@@ -76,41 +75,13 @@ class Expr:
         result = np.asarray(values[id(self)], dtype=float)
         return np.array(np.broadcast_to(result, shape), dtype=float)
 
-    def diff(self, var: str) -> Expr:
-        """The exact partial derivative ∂f/∂var as a new (lightly simplified) tree.
-
-        Parameters
-        ----------
-        var : ``"x"`` or ``"y"``.
-
-        See :func:`app.core.lab2d.expression.derivatives.differentiate`.
-        """
-        from app.core.lab2d.expression.derivatives import differentiate  # the module above this one
-
-        return differentiate(self, var)
-
-    def to_string(self, max_chars: int = 4000) -> str:
-        """Plain-text form that this parser reads back (``x^2 + 3*sin(y)``).
-
-        Strings longer than ``max_chars`` are cut and end in ``…``. See
-        :func:`app.core.lab2d.expression.printing.to_string`.
-        """
-        from app.core.lab2d.expression.printing import to_string  # the module above this one
-
-        return to_string(self, max_chars)
-
-    def to_tex(self, max_chars: int = 4000) -> str:
-        """TeX form (``x^{2} + 3 \\sin(y)``) for the formula display (see ``printing.to_tex``)."""
-        from app.core.lab2d.expression.printing import to_tex  # the module above this one
-
-        return to_tex(self, max_chars)
-
     def node_count(self) -> int:
         """Number of distinct nodes (shared sub-trees counted once)."""
         return len(postorder(self))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.to_string(200)!r})"
+        # The readable form is printing.to_string (a module above this one).
+        return f"<{type(self).__name__} of {self.node_count()} nodes>"
 
 
 def _set_constant(node: Expr, value: bool) -> None:
