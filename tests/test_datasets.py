@@ -341,7 +341,7 @@ def _tiny_mnist(folder: Path, n_train: int = 100, n_test: int = 30, gz: bool = T
 
 
 def test_mnist_end_to_end_on_tiny_idx_files(tmp_path: Path) -> None:
-    x_tr, y_tr, x_te, y_te = _tiny_mnist(tmp_path)
+    x_tr, _y_tr, x_te, y_te = _tiny_mnist(tmp_path)
     s = load_dataset({"name": "mnist", "seed": 0}, tmp_path)
     # the official test files are the test split; val = 20 % of the training files
     assert s.sizes == {"train": 80, "val": 20, "test": 30}

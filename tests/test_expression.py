@@ -69,10 +69,13 @@ NUMPY_TRUTH = [
     ("x/y/2", lambda x, y: x / y / 2),
     ("-x^2*y", lambda x, y: -(x**2) * y),
     ("exp(-(x^2+y^2)/2)*cos(x)", lambda x, y: np.exp(-(x**2 + y**2) / 2) * np.cos(x)),
-    ("tan(x/4) + atan(y) + asin(x/9) + acos(y/9)", lambda x, y: np.tan(x / 4) + np.arctan(y) + np.arcsin(x / 9) + np.arccos(y / 9)),
+    ("tan(x/4) + atan(y) + asin(x/9) + acos(y/9)",
+     lambda x, y: np.tan(x / 4) + np.arctan(y) + np.arcsin(x / 9) + np.arccos(y / 9)),
     ("sinh(x/3)*cosh(y/3) - tanh(x*y)", lambda x, y: np.sinh(x / 3) * np.cosh(y / 3) - np.tanh(x * y)),
-    ("sqrt(x^2+y^2+1) + log(1+x^2) + log10(2+y^2)", lambda x, y: np.sqrt(x**2 + y**2 + 1) + np.log(1 + x**2) + np.log10(2 + y**2)),
-    ("abs(x) + sign(y) + min(x, y) - max(x^2, y)", lambda x, y: np.abs(x) + np.sign(y) + np.minimum(x, y) - np.maximum(x**2, y)),
+    ("sqrt(x^2+y^2+1) + log(1+x^2) + log10(2+y^2)",
+     lambda x, y: np.sqrt(x**2 + y**2 + 1) + np.log(1 + x**2) + np.log10(2 + y**2)),
+    ("abs(x) + sign(y) + min(x, y) - max(x^2, y)",
+     lambda x, y: np.abs(x) + np.sign(y) + np.minimum(x, y) - np.maximum(x**2, y)),
     ("sigmoid(x - y)", lambda x, y: _sigmoid(x - y)),
     ("2^x + x**2", lambda x, y: 2.0**x + x**2),
 ]  # fmt: skip
@@ -152,7 +155,7 @@ def _fd_gradient(f, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 
 def _fd_hessian(grad, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    out = np.empty(p.shape + (2,))
+    out = np.empty((*p.shape, 2))
     for k in range(2):
         step = np.zeros(2)
         step[k] = h

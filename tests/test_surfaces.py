@@ -51,7 +51,7 @@ def _fd_gradient(surface: Surface, p: np.ndarray, h: float = 1e-5) -> np.ndarray
 
 
 def _fd_hessian(surface: Surface, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    out = np.empty(p.shape + (2,))
+    out = np.empty((*p.shape, 2))
     for k in range(2):
         step = np.zeros(2)
         step[k] = h

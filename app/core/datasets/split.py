@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.datasets.catalogue import CATALOGUE
 from app.core.datasets.pool import padded_bounds, raw_pool
@@ -48,18 +49,18 @@ class Split:
     n_classes: int
     class_names: list[str]
     is_2d: bool
-    mean: np.ndarray
-    std: np.ndarray
+    mean: npt.NDArray[np.float64]
+    std: npt.NDArray[np.float64]
     raw_bounds: tuple[tuple[float, float], tuple[float, float]] | None
     name: str = ""
     kind: str = ""
     image_shape: tuple[int, int] | None = None
 
-    def transform(self, raw: np.ndarray) -> np.ndarray:
+    def transform(self, raw: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Raw points (m, n_features) → model inputs (m, n_features) float32 (e.g. a grid)."""
         return ((np.asarray(raw, dtype=np.float64) - self.mean) / self.std).astype(np.float32)
 
-    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, z: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Model inputs (m, n_features) → raw units (m, n_features) float64."""
         return np.asarray(z, dtype=np.float64) * self.std + self.mean
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.errors import InputError
 
-Array = np.ndarray
+Array = npt.NDArray[np.float64]
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
 

@@ -23,8 +23,8 @@ class ExpressionSurface(Surface):
     """
 
     id = "custom"
-    name = {"en": "Custom f(x, y)", "ko": "사용자 정의 f(x, y)"}
-    description = {
+    name: ClassVar[dict[str, str]] = {"en": "Custom f(x, y)", "ko": "사용자 정의 f(x, y)"}
+    description: ClassVar[dict[str, str]] = {
         "en": "Your own function of x and y, parsed safely and differentiated exactly.",
         "ko": "직접 입력한 x, y의 함수입니다. 안전하게 해석하고 정확하게 미분합니다.",
     }
