@@ -7,15 +7,18 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import app.core.lab2d.expression as expression_module
 import numpy as np
+import numpy.typing as npt
 import pytest
 from app.core.errors import InputError
 from app.core.lab2d.expression import ExpressionLimits, differentiate, parse, to_string, to_tex
 from app.core.lab2d.surfaces import ExpressionSurface, Himmelblau, get_surface
 
+Array = npt.NDArray[np.float64]
 RNG_SEED = 20240601
 BIG = {"max_length": 1_000_000, "max_depth": 10_000, "max_nodes": 1_000_000}
 
@@ -59,7 +62,7 @@ def test_constant_expressions_have_hand_computed_values(text: str, expected: flo
     assert float(parse(text).evaluate(0.0, 0.0)) == pytest.approx(expected, rel=1e-14, abs=1e-15)
 
 
-def _sigmoid(u: np.ndarray) -> np.ndarray:
+def _sigmoid(u: Array) -> Array:
     return 1.0 / (1.0 + np.exp(-u))
 
 
@@ -82,7 +85,7 @@ NUMPY_TRUTH = [
 
 
 @pytest.mark.parametrize(("text", "truth"), NUMPY_TRUTH, ids=[c[0] for c in NUMPY_TRUTH])
-def test_evaluate_matches_numpy(text: str, truth) -> None:
+def test_evaluate_matches_numpy(text: str, truth: Callable[[Array, Array], Array]) -> None:
     rng = np.random.default_rng(RNG_SEED)
     x, y = rng.uniform(-3, 3, (2, 200))
     np.testing.assert_allclose(parse(text).evaluate(x, y), truth(x, y), rtol=1e-13, atol=1e-13)
@@ -111,7 +114,7 @@ def test_overflow_and_domain_errors_give_inf_nan_without_warnings() -> None:
 def test_tree_is_immutable() -> None:
     e = parse("x + 1")
     with pytest.raises(AttributeError):
-        e.op = "-"  # type: ignore[misc]
+        e.op = "-"  # type: ignore[attr-defined]  # a BinOp in fact; frozen, so assignment fails
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,7 +148,7 @@ def _sample(box: tuple[float, float, float, float], n: int, rng: np.random.Gener
     return np.stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)], axis=-1)
 
 
-def _fd_gradient(f, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def _fd_gradient(f: Callable[[Array], Array], p: np.ndarray, h: float = 1e-5) -> np.ndarray:
     out = np.empty(p.shape)
     for k in range(2):
         step = np.zeros(2)
@@ -154,7 +157,7 @@ def _fd_gradient(f, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return out
 
 
-def _fd_hessian(grad, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
+def _fd_hessian(grad: Callable[[Array], Array], p: np.ndarray, h: float = 1e-5) -> np.ndarray:
     out = np.empty((*p.shape, 2))
     for k in range(2):
         step = np.zeros(2)
@@ -164,7 +167,9 @@ def _fd_hessian(grad, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("text", "box"), DERIVATIVE_CASES, ids=[f"{c[0]}@{c[1]}" for c in DERIVATIVE_CASES])
-def test_symbolic_gradient_and_hessian_match_finite_differences(text: str, box) -> None:
+def test_symbolic_gradient_and_hessian_match_finite_differences(
+    text: str, box: tuple[float, float, float, float]
+) -> None:
     rng = np.random.default_rng(RNG_SEED)
     s = ExpressionSurface(text)
     p = _sample(box, 300, rng)
@@ -464,8 +469,13 @@ def test_huge_depth_settings_cannot_crash_the_parser() -> None:
 
 
 def test_the_length_check_comes_before_any_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
-    monkeypatch.setattr(expression_module.parser, "tokenize", lambda text: calls.append(text) or [])
+    calls: list[str] = []
+
+    def spy(text: str) -> list[object]:
+        calls.append(text)
+        return []
+
+    monkeypatch.setattr(expression_module.parser, "tokenize", spy)
     with pytest.raises(InputError, match="10000 characters"):
         parse("(" * 10_000)
     assert calls == []

@@ -230,7 +230,9 @@ def test_every_optimizer_is_described() -> None:
     } <= set(OPTIMIZERS)  # fmt: skip
     for cls in OPTIMIZERS.values():
         desc = cls().describe()
-        assert desc["equation"] and desc["hyperparams"][0]["name"] == "lr"
+        hyperparams = desc["hyperparams"]
+        assert isinstance(hyperparams, list)
+        assert desc["equation"] and hyperparams[0]["name"] == "lr"
 
 
 def test_the_catalogue_says_which_ids_train_an_mlp() -> None:

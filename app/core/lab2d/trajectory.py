@@ -47,9 +47,9 @@ class RunSpec:
             raise
 
 
-@dataclass
-class Simulation:
-    """The recorded result of R runs over up to ``steps`` updates.
+@dataclass(frozen=True)
+class Recording:
+    """Every step of R runs over K updates (NaN where a run had already diverged).
 
     Attributes
     ----------
@@ -58,24 +58,84 @@ class Simulation:
     grad : (K+1, R, 2) the gradient used at each position (after noise and clipping).
     update : (K, R, 2) Δθ applied at each update.
     lr : (K, R) learning rate of each update.
-    state : key → (K, R, …) optimizer state after each update.
-    alive_until : (R,) number of valid positions of each run (K+1 when it never diverged).
-    diverged : (R,) bool.
-    final : (R, 2) last valid position; final_loss : (R,).
-
-    When ``record`` is off only ``final``/``final_loss``/``diverged``/``alive_until`` are kept.
+    state : key → (K, R, 2) optimizer state after each update (an (R, 1) buffer is broadcast).
     """
 
-    path: Array | None
-    loss: Array | None
-    grad: Array | None
-    update: Array | None
-    lr: Array | None
+    path: Array
+    loss: Array
+    grad: Array
+    update: Array
+    lr: Array
     state: dict[str, Array]
+
+    @classmethod
+    def empty(cls, steps: int, runs: int, state_keys: tuple[str, ...]) -> Recording:
+        """NaN-filled buffers for ``steps`` updates of ``runs`` runs."""
+        k, r = steps, runs
+        return cls(
+            path=np.full((k + 1, r, 2), np.nan),
+            loss=np.full((k + 1, r), np.nan),
+            grad=np.full((k + 1, r, 2), np.nan),
+            update=np.full((k, r, 2), np.nan),
+            lr=np.full((k, r), np.nan),
+            state={key: np.full((k, r, 2), np.nan) for key in state_keys},
+        )
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The result of R runs over up to K = ``steps`` updates.
+
+    Attributes
+    ----------
+    alive_until : (R,) number of valid positions of each run (K+1 when it never diverged).
+    diverged : (R,) bool.
+    final : (R, 2) last valid position.
+    final_loss : (R,) f there.
+    recording : every step, when the run was recorded (``record=True``), else ``None``; its
+        arrays are also reachable as ``path``, ``loss``, ``grad``, ``update``, ``lr``, ``state``.
+    """
+
     alive_until: Counts
     diverged: Mask
     final: Array
     final_loss: Array
+    recording: Recording | None = None
+
+    def _recorded(self) -> Recording:
+        if self.recording is None:
+            raise ValueError("this simulation ran with record=False: only the final points were kept")
+        return self.recording
+
+    @property
+    def path(self) -> Array:
+        """(K+1, R, 2) positions (see :class:`Recording`)."""
+        return self._recorded().path
+
+    @property
+    def loss(self) -> Array:
+        """(K+1, R) f at each position."""
+        return self._recorded().loss
+
+    @property
+    def grad(self) -> Array:
+        """(K+1, R, 2) gradients used."""
+        return self._recorded().grad
+
+    @property
+    def update(self) -> Array:
+        """(K, R, 2) updates Δθ."""
+        return self._recorded().update
+
+    @property
+    def lr(self) -> Array:
+        """(K, R) learning rates."""
+        return self._recorded().lr
+
+    @property
+    def state(self) -> dict[str, Array]:
+        """key → (K, R, 2) optimizer state after each update; empty when not recorded."""
+        return self.recording.state if self.recording is not None else {}
 
 
 def _field(prefix: str, name: str) -> str:
@@ -114,7 +174,7 @@ class Simulator:
         if lrs is not None:
             theta = np.broadcast_to(theta, (len(lrs), 2)).copy()
         r = theta.shape[0]
-        self.surface, self.spec, self.steps, self.record, self.bound = surface, spec, steps, record, bound
+        self.surface, self.spec, self.steps, self.bound = surface, spec, steps, bound
         self.opt = spec.build(field_prefix)
         base_lr = 1.0 if lrs is not None else self.opt.params["lr"]
         self.schedule = make_schedule(spec.schedule, base_lr, field=_field(field_prefix, "schedule"))
@@ -130,14 +190,9 @@ class Simulator:
         self.alive = _ok(theta, f, bound)
         self.alive_until = np.where(self.alive, steps + 1, 0)
         self.last_theta, self.last_f = theta.copy(), f.copy()
-        if record:
-            self.path = np.full((steps + 1, r, 2), np.nan)
-            self.loss = np.full((steps + 1, r), np.nan)
-            self.grads = np.full((steps + 1, r, 2), np.nan)
-            self.updates = np.full((steps, r, 2), np.nan)
-            self.lrs = np.full((steps, r), np.nan)
-            self.states = {key: np.full((steps, r, 2), np.nan) for key in self.opt.state_keys}
-            self.path[0], self.loss[0] = theta, f
+        self.recording = Recording.empty(steps, r, self.opt.state_keys) if record else None
+        if self.recording is not None:
+            self.recording.path[0], self.recording.loss[0] = theta, f
 
     def _value(self, p: Array) -> Array:
         with np.errstate(all="ignore"):
@@ -162,7 +217,7 @@ class Simulator:
     def advance(self, n: int | None = None) -> None:
         """Apply up to ``n`` more updates (all remaining when ``None``)."""
         stop = self.steps if n is None else min(self.steps, self.k + n)
-        surface, alive = self.surface, self.alive
+        surface, alive, rec = self.surface, self.alive, self.recording
         theta = self.theta
         with np.errstate(all="ignore"):
             while self.k < stop and alive.any():
@@ -182,31 +237,25 @@ class Simulator:
                     alive &= ~newly_bad
                 self.last_theta[alive] = theta[alive]
                 self.last_f[alive] = f[alive]
-                if self.record:
-                    self.grads[k], self.updates[k], self.lrs[k] = g, delta, lr_k[:, 0]
-                    self.path[k + 1], self.loss[k + 1] = theta, f
-                    for key, buf in self.states.items():
+                if rec is not None:
+                    rec.grad[k], rec.update[k], rec.lr[k] = g, delta, lr_k[:, 0]
+                    rec.path[k + 1], rec.loss[k + 1] = theta, f
+                    for key, buf in rec.state.items():
                         buf[k] = self.state[key]  # assignment broadcasts (R, 1) → (R, 2)
                 self.k += 1
-            if self.record and self.k == self.steps:
+            if rec is not None and self.k == self.steps:
                 # Gradient at the final position: the one the next update would start from.
-                self.grads[self.steps] = surface.gradient(theta)
+                rec.grad[self.steps] = surface.gradient(theta)
         self.theta = theta
 
     def result(self) -> Simulation:
-        """Everything recorded so far."""
-        rec = self.record
+        """Everything recorded so far (the arrays are shared, not copied)."""
         return Simulation(
-            path=self.path if rec else None,
-            loss=self.loss if rec else None,
-            grad=self.grads if rec else None,
-            update=self.updates if rec else None,
-            lr=self.lrs if rec else None,
-            state=self.states if rec else {},
             alive_until=self.alive_until,
             diverged=self.alive_until <= self.steps,
             final=self.last_theta,
             final_loss=self.last_f,
+            recording=self.recording,
         )
 
 
@@ -282,8 +331,6 @@ def run_summary(surface: Surface, sim: Simulation, i: int) -> dict[str, object]:
 
 def run_record(surface: Surface, sim: Simulation, i: int, with_state: bool = True) -> dict[str, object]:
     """Per-step arrays of run ``i`` (up to its last valid position) plus its summary."""
-    assert sim.path is not None and sim.loss is not None and sim.grad is not None
-    assert sim.update is not None and sim.lr is not None
     n = int(sim.alive_until[i])  # valid positions: path[0 .. n-1]
     rec: dict[str, object] = {
         "path": clean(sim.path[:n, i]),
@@ -341,9 +388,10 @@ def stream_chunk(sim: Simulator, sent: int) -> StreamChunk:
 
     Returns ``{"from": sent, "path": [[x, y], …], "loss": […]}`` limited to valid positions.
     """
-    assert sim.record
+    rec = sim.recording
+    assert rec is not None, "only a recorded run can be streamed"
     end = min(sim.k + 1, int(sim.alive_until[0]))
-    return {"from": sent, "path": _rows(sim.path[sent:end, 0]), "loss": _rows(sim.loss[sent:end, 0])}
+    return {"from": sent, "path": _rows(rec.path[sent:end, 0]), "loss": _rows(rec.loss[sent:end, 0])}
 
 
 def _rows(a: Array) -> list[Json]:
