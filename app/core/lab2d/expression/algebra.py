@@ -14,6 +14,7 @@ from app.core.lab2d.expression.vocabulary import NUMPY_FUNCS
 
 
 def is_zero(node: Expr) -> bool:
+    """True for the constant 0 (so a derivative rule can skip a zero term)."""
     return isinstance(node, Const) and node.value == 0.0
 
 
