@@ -35,17 +35,16 @@ class Momentum(Optimizer):
         return s["v"].copy()
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov momentum in the look-ahead form used by Keras/PyTorch.
 
-    v ← μv − ηg; θ ← θ + μv − ηg: the step already contains the next velocity's μv.
+    v ← μv − ηg; θ ← θ + μv − ηg: the step already contains the next velocity's μv. Same
+    hyperparameters and state as :class:`Momentum`.
     """
 
     id = "nesterov"
     name = "Nesterov"
     equation = (r"v \leftarrow \mu v - \eta g", r"\theta \leftarrow \theta + \mu v - \eta g")
-    hyperparams = (learning_rate(0.01), MOMENTUM, WEIGHT_DECAY)
-    state_keys = ("v",)
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         mu = self.params["momentum"]

@@ -76,7 +76,8 @@ class Surface(ABC):
 
     id: ClassVar[str] = ""
     name: ClassVar[dict[str, str]] = {}
-    formula: ClassVar[str] = ""
+    formula: str = ""
+    """TeX of f; a class constant for the built-in surfaces, set per instance for a custom one."""
     description: ClassVar[dict[str, str]] = {}
     param_specs: ClassVar[tuple[SurfaceParam, ...]] = ()
     domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))

@@ -38,6 +38,7 @@ class ExpressionSurface(Surface):
         self.dxx = differentiate(self.dx, "x")
         self.dxy = differentiate(self.dx, "y")
         self.dyy = differentiate(self.dy, "y")
+        self.formula = "f(x,y) = " + to_tex(self.expr)
         self.domain = domain or self.DEFAULT_DOMAIN
         self.start = self._choose_start()
 
@@ -45,11 +46,6 @@ class ExpressionSurface(Surface):
     def expression(self) -> str:
         """The normalised formula (what the parser read)."""
         return to_string(self.expr)
-
-    @property
-    def formula(self) -> str:  # type: ignore[override]
-        """TeX of the formula."""
-        return "f(x,y) = " + to_tex(self.expr)
 
     @property
     def gradient_text(self) -> list[str]:
