@@ -258,3 +258,9 @@ def test_second_order_state_is_one_dict_for_all_runs() -> None:
     assert state["s"].shape == (4, 3, 2) and state["valid"].shape == (4, 3)
     assert state["direction"].shape == (4, 2) and state["step_size"].shape == (4, 1)
     assert second_order("newton", {}).init_state(np.zeros((4, 2)))["eig"].shape == (4, 2)
+
+
+def test_input_errors_can_be_moved_under_a_prefix() -> None:
+    err = InputError("params.lr", "lr must be a finite number").prefixed("runs.2.")
+    assert (err.field, err.message) == ("runs.2.params.lr", "lr must be a finite number")
+    assert err.as_detail()["loc"] == ["body", "runs", "2", "params", "lr"]

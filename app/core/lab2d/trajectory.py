@@ -43,7 +43,7 @@ class RunSpec:
             return make_optimizer(self.optimizer, self.params, field=f"{field_prefix}optimizer")
         except InputError as exc:
             if exc.field.startswith("params."):
-                raise InputError(field_prefix + exc.field, exc.message) from None
+                raise exc.prefixed(field_prefix) from None
             raise
 
 

@@ -1,8 +1,8 @@
 """Adaptive-rate optimizers: per-coordinate steps scaled by running gradient statistics.
 
 AdaGrad, RMSProp and AdaDelta divide by a root of accumulated squared gradients; Adam and its
-variants (AdamW, NAdam, AMSGrad) add a bias-corrected first moment (docs/optimizers.md, "Adaptive
-methods"). Every buffer has the shape of its parameter array; products such as g ⊙ g are
+variants (AdamW, NAdam, AMSGrad) add a bias-corrected first moment (docs/optimizers.md,
+"First-order rules"). Every buffer has the shape of its parameter array; products such as g ⊙ g are
 element-wise.
 """
 

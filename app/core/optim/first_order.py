@@ -1,4 +1,4 @@
-"""Gradient descent and its momentum variants (docs/optimizers.md, "SGD and momentum").
+"""Gradient descent and its momentum variants (docs/optimizers.md, "First-order rules").
 
 All three work on any array shape; ``s`` holds the velocity v of the same shape as θ.
 """

@@ -1,7 +1,7 @@
 """What happens to a gradient before the optimizer sees it: Gaussian noise, then clipping.
 
-Both work on the same list of arrays the optimizers take (docs/optimizers.md, "Gradient noise and
-clipping"): in the 2-D lab one ``(R, 2)`` array of R runs, in the MLP one array per parameter.
+Both work on the same list of arrays the optimizers take (docs/optimizers.md, "What happens
+to g before the rule"): in the 2-D lab one ``(R, 2)`` array of R runs, in the MLP one array per parameter.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Second-order methods for the 2-D lab: Newton and L-BFGS (docs/optimizers.md, "Second order").
+"""Second-order methods for the 2-D lab: Newton and L-BFGS (docs/optimizers.md,
+"Second-order rules").
 
 They differ from the first-order :class:`~app.core.optim.base.Optimizer` in what they read:
 besides the gradient, Newton asks the objective for its Hessian ∇²f and L-BFGS for its value f
