@@ -39,12 +39,16 @@ FORBIDDEN = (
 )
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(APP.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def modules_of(package: Path) -> dict[str, Path]:
+    """Dotted module name → source file, for every module of ``package`` (a package is its ``__init__``)."""
+    out = {}
+    for path in package.rglob("*.py"):
+        parts = list(path.relative_to(package.parent).with_suffix("").parts)
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
 
 
-MODULES = {_module_name(p): p for p in APP.rglob("*.py")}
+MODULES = modules_of(APP)
 
 
 def _imports(body: list[ast.stmt], call_time: bool = True) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -64,29 +68,29 @@ def _imports(body: list[ast.stmt], call_time: bool = True) -> Iterator[ast.Impor
                 yield from _imports(handler.body, call_time)
 
 
-def _targets(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
-    """The modules of ``app/`` that one import statement of ``module`` names."""
+def _targets(modules: dict[str, Path], module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
+    """The modules of ``modules`` that one import statement of ``module`` names."""
     if isinstance(node, ast.Import):
-        return {a.name for a in node.names if a.name in MODULES}
+        return {a.name for a in node.names if a.name in modules}
     base = node.module or ""
     if node.level:  # relative: from . import x, from ..a import b
-        package = module.split(".") if MODULES[module].name == "__init__.py" else module.split(".")[:-1]
+        package = module.split(".") if modules[module].name == "__init__.py" else module.split(".")[:-1]
         base = ".".join(package[: len(package) - node.level + 1] + ([base] if base else []))
     found = set()
     for alias in node.names:
-        if f"{base}.{alias.name}" in MODULES:
+        if f"{base}.{alias.name}" in modules:
             found.add(f"{base}.{alias.name}")
-        elif base in MODULES:
+        elif base in modules:
             found.add(base)
     return found
 
 
-def import_graph(call_time: bool = True) -> dict[str, set[str]]:
-    """module → the modules of ``app/`` it imports (see the module docstring)."""
+def import_graph(modules: dict[str, Path] = MODULES, call_time: bool = True) -> dict[str, set[str]]:
+    """module → the modules of ``modules`` it imports (see the module docstring)."""
     graph = {}
-    for module, path in MODULES.items():
+    for module, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        graph[module] = {t for node in _imports(tree.body, call_time) for t in _targets(module, node)}
+        graph[module] = {t for node in _imports(tree.body, call_time) for t in _targets(modules, module, node)}
     return graph
 
 
@@ -128,15 +132,31 @@ def test_cycle_finder_finds_a_cycle_and_a_self_import() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-def test_graph_reads_the_imports_it_should() -> None:
-    graph = import_graph()
-    # `from app.core.lab2d.surfaces import ExpressionSurface, Surface` → the package itself
-    assert "app.core.lab2d.surfaces" in graph["app.core.lab2d.cost"]
-    # `from app.core.optim.registry import OPTIMIZERS` → the module
-    assert "app.core.optim.registry" in graph["app.core.lab2d.cost"]
-    # training.py imports the data sets inside a function: a call-time edge
-    assert "app.core.datasets" in graph["app.core.nn.training"]
-    assert "app.core.datasets" not in import_graph(call_time=False)["app.core.nn.training"]
+def test_graph_reads_the_imports_it_should(tmp_path: Path) -> None:
+    files = {
+        "pkg/__init__.py": "from pkg.a import f\n",
+        "pkg/a.py": "import pkg.b\ndef f():\n    from pkg.c import g\n",
+        "pkg/b.py": "from . import c\nfrom pkg import a as _a\ntry:\n    import os\nexcept ImportError:\n"
+        "    import pkg.d\n",
+        "pkg/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import pkg.a\n"
+        "class K:\n    import pkg.d\n",
+        "pkg/d.py": "from pkg.c import nothing_here\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
+    modules = modules_of(tmp_path / "pkg")
+    assert import_graph(modules) == {
+        "pkg": {"pkg.a"},  # from pkg.a import f → the module pkg.a
+        "pkg.a": {"pkg.b", "pkg.c"},  # pkg.c only at call time
+        "pkg.b": {"pkg.c", "pkg.a", "pkg.d"},  # relative import, `from pkg import a`, an except block
+        "pkg.c": {"pkg.d"},  # a class body runs at import time; TYPE_CHECKING never runs
+        "pkg.d": {"pkg.c"},
+    }
+    assert import_graph(modules, call_time=False)["pkg.a"] == {"pkg.b"}
+    assert sorted(cycles(import_graph(modules))) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
+    # and on the real tree: `from app.core.lab2d.surfaces import Surface` names the package
+    assert "app.core.lab2d.surfaces" in import_graph()["app.core.lab2d.cost"]
 
 
 def test_no_import_cycles() -> None:

@@ -264,3 +264,14 @@ def test_input_errors_can_be_moved_under_a_prefix() -> None:
     err = InputError("params.lr", "lr must be a finite number").prefixed("runs.2.")
     assert (err.field, err.message) == ("runs.2.params.lr", "lr must be a finite number")
     assert err.as_detail()["loc"] == ["body", "runs", "2", "params", "lr"]
+
+
+def test_the_mlp_flag_tells_the_two_contracts_apart() -> None:
+    # `mlp` is Literal[True] on first-order rules and Literal[False] on second-order ones, so this
+    # check is also what narrows the type for mypy (the list-of-arrays update below type-checks).
+    opt = make_optimizer("momentum", {"lr": 0.1})
+    if not opt.mlp:
+        raise AssertionError("momentum should train an MLP")
+    (d,) = opt.update([THETA], [G1], opt.init_state([THETA]), 1, 0.1)
+    np.testing.assert_allclose(d, [[-0.05, 0.1]])  # v₁ = −ηg₁
+    assert make_optimizer("newton").mlp is False

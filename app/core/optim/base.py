@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -66,7 +66,9 @@ class UpdateRule:
     hyperparams : the accepted hyperparameters, ``lr`` first.
     state_keys : the state buffers shown in the step inspector (velocity, h, m, v, m̂, v̂, …).
     needs_hessian : the rule evaluates ∇²f (Newton).
-    mlp : the rule can train an MLP (first-order rules only).
+    mlp : the rule can train an MLP: ``True`` on :class:`Optimizer`, ``False`` on
+        :class:`~app.core.optim.second_order.SecondOrderOptimizer` (typed as literals, so
+        ``if not opt.mlp: raise …`` narrows a built optimizer to :class:`Optimizer`).
 
     Parameters
     ----------
@@ -81,7 +83,7 @@ class UpdateRule:
     hyperparams: ClassVar[tuple[HyperParam, ...]]
     state_keys: ClassVar[tuple[str, ...]] = ()
     needs_hessian: ClassVar[bool] = False
-    mlp: ClassVar[bool] = True
+    mlp: ClassVar[bool]
 
     def __init__(self, params: Mapping[str, float] | None = None) -> None:
         self.params: dict[str, float] = self.defaults()
@@ -131,6 +133,7 @@ class Optimizer(UpdateRule):
     ``decoupled_decay`` selects AdamW's θ ← θ − ηλθ instead of the coupled g ← g + λθ.
     """
 
+    mlp: ClassVar[Literal[True]] = True
     decoupled_decay: ClassVar[bool] = False
 
     def init_state(self, params: Sequence[Array]) -> State:

@@ -12,7 +12,7 @@ affordable Hessian nor a full-batch f, so these rules are not offered there (``m
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar, Protocol
+from typing import ClassVar, Literal, Protocol
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class SecondOrderOptimizer(UpdateRule):
     leading axis R (shapes ``(R, n)`` or ``(R, 1)``) so the step inspector can show them per run.
     """
 
-    mlp: ClassVar[bool] = False
+    mlp: ClassVar[Literal[False]] = False
 
     def init_state(self, theta: Array) -> dict[str, Array]:
         """Zero buffers of shape (R, n), one per state key, for points θ of shape (R, n)."""
