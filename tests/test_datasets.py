@@ -16,6 +16,7 @@ from app.core.datasets import (
     moons,
     preview_dataset,
     spiral,
+    split,
     stratified_take,
     xor,
 )
@@ -83,7 +84,7 @@ def test_iris_sizes() -> None:
 
 def test_n_samples_subsamples_a_shipped_set_stratified() -> None:
     s = load_dataset({"name": "digits", "n_samples": 500})
-    counts = sum(np.bincount(y, minlength=10) for y in (s.y_train, s.y_val, s.y_test))
+    counts = np.sum([np.bincount(y, minlength=10) for y in (s.y_train, s.y_val, s.y_test)], axis=0)
     assert counts.sum() == 500
     assert np.all(np.abs(counts - 500 * np.array(DIGIT_COUNTS) / 1797) < 1)
     # more than the set holds → the whole set
@@ -145,7 +146,7 @@ def test_images_use_pixel_means_and_one_shared_std() -> None:
 
 def test_constant_feature_gets_unit_std() -> None:
     x = np.column_stack([np.arange(10.0), np.full(10, 3.0)])
-    mean, std = datasets._moments(x, 1.0, per_feature=True)
+    mean, std = split._moments(x, 1.0, per_feature=True)
     np.testing.assert_allclose(mean, [4.5, 3.0])
     np.testing.assert_allclose(std, [np.sqrt(8.25), 1.0])  # var of 0..9 = 8.25; σ = 0 → 1
 
@@ -248,6 +249,7 @@ def test_blobs_centres_and_nearest_centre_accuracy() -> None:
 
 def test_raw_bounds_contain_every_point_with_margin() -> None:
     s = load_dataset({"name": "blobs", "n_samples": 200})
+    assert s.raw_bounds is not None
     (x0, x1), (y0, y1) = s.raw_bounds
     for part in ("train", "val", "test"):
         raw = s.inverse_transform(getattr(s, f"x_{part}"))
@@ -288,7 +290,7 @@ def test_raw_bounds_contain_every_point_with_margin() -> None:
         ({"name": "iris", "test_fraction": "a lot"}, "dataset.test_fraction", "number"),
     ],
 )
-def test_bad_specs_name_the_field(spec: dict, field: str, message: str) -> None:
+def test_bad_specs_name_the_field(spec: dict[str, object], field: str, message: str) -> None:
     with pytest.raises(InputError) as info:
         load_dataset(spec, None, max_samples=1000)
     assert info.value.field == field
@@ -341,7 +343,7 @@ def _tiny_mnist(folder: Path, n_train: int = 100, n_test: int = 30, gz: bool = T
 
 
 def test_mnist_end_to_end_on_tiny_idx_files(tmp_path: Path) -> None:
-    x_tr, y_tr, x_te, y_te = _tiny_mnist(tmp_path)
+    x_tr, _y_tr, x_te, y_te = _tiny_mnist(tmp_path)
     s = load_dataset({"name": "mnist", "seed": 0}, tmp_path)
     # the official test files are the test split; val = 20 % of the training files
     assert s.sizes == {"train": 80, "val": 20, "test": 30}

@@ -60,7 +60,7 @@ def test_round_trip_other_element_types(tmp_path: Path, dtype: type) -> None:
 
 def test_wrong_magic_number_names_both(tmp_path: Path) -> None:
     path = write_idx(tmp_path / "labels", np.zeros(4, dtype=np.uint8))
-    with pytest.raises(InputError, match="0x00000801.*expected 0x00000803") as info:
+    with pytest.raises(InputError, match=r"0x00000801.*expected 0x00000803") as info:
         read_idx(path, MAGIC_IMAGES, field="mnist_dir")
     assert info.value.field == "mnist_dir"
 
@@ -153,7 +153,7 @@ def test_image_label_count_mismatch(tmp_path: Path) -> None:
 def test_labels_outside_0_to_9(tmp_path: Path) -> None:
     _write_mnist(tmp_path)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([0, 1, 2, 3, 10], dtype=np.uint8))
-    with pytest.raises(InputError, match="label 10 outside 0..9"):
+    with pytest.raises(InputError, match=r"label 10 outside 0\.\.9"):
         load_mnist(tmp_path)
 
 

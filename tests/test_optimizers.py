@@ -7,19 +7,58 @@ code under test.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 from app.core.errors import InputError
-from app.core.optim.optimizers import OPTIMIZERS, make_optimizer
+from app.core.optim.optimizers import (
+    OPTIMIZERS,
+    Optimizer,
+    SecondOrderOptimizer,
+    make_first_order,
+    make_optimizer,
+    mlp_optimizer_ids,
+    usable_for_mlp,
+)
 
 THETA = np.array([[1.0, -2.0]])
 G1 = np.array([[0.5, -1.0]])
 G2 = np.array([[1.0, 1.0]])
 
 
+@dataclass(frozen=True)
+class Objective:
+    """f and ∇²f of a test function given by hand (the second-order contract's ``objective``)."""
+
+    f: Callable[[np.ndarray], np.ndarray] | None = None
+    h: Callable[[np.ndarray], np.ndarray] | None = None
+
+    def value(self, theta: np.ndarray, /) -> np.ndarray:
+        assert self.f is not None, "this test's optimizer should not evaluate f"
+        return self.f(theta)
+
+    def hessian(self, theta: np.ndarray, /) -> np.ndarray:
+        assert self.h is not None, "this test's optimizer should not evaluate the Hessian"
+        return self.h(theta)
+
+
+def first_order(opt_id: str, params: dict[str, float]) -> Optimizer:
+    opt = make_optimizer(opt_id, params)
+    assert isinstance(opt, Optimizer)
+    return opt
+
+
+def second_order(opt_id: str, params: dict[str, float]) -> SecondOrderOptimizer:
+    opt = make_optimizer(opt_id, params)
+    assert isinstance(opt, SecondOrderOptimizer)
+    return opt
+
+
 def steps(opt_id: str, grads: list[np.ndarray], lr: float = 0.1, **params: float) -> list[np.ndarray]:
     """Apply the optimizer to THETA with the given gradient sequence; return each Δθ."""
-    opt = make_optimizer(opt_id, {"lr": lr, **params})
+    opt = first_order(opt_id, {"lr": lr, **params})
     theta = THETA.copy()
     state = opt.init_state([theta])
     out = []
@@ -58,7 +97,7 @@ def test_adagrad_accumulates_squares() -> None:
 
 
 def test_adagrad_effective_rate_in_state() -> None:
-    opt = make_optimizer("adagrad", {"lr": 0.1})
+    opt = first_order("adagrad", {"lr": 0.1})
     state = opt.init_state([THETA])
     opt.update([THETA], [G1], state, 1, 0.1)
     np.testing.assert_allclose(state[0]["h"], [[0.25, 1.0]])
@@ -119,8 +158,8 @@ def test_newton_solves_a_quadratic_in_one_step() -> None:
     h = np.array([[2.0, -1.0], [-1.0, 4.0]])
     x = np.array([[-5.0, 4.0]])
     g = x @ h.T
-    opt = make_optimizer("newton", {"lr": 1.0, "damping": 1e-12})
-    (d,) = opt.update([x], [g], opt.init_state([x]), 1, 1.0, hessian=lambda p: np.broadcast_to(h, (len(p), 2, 2)))
+    opt = second_order("newton", {"lr": 1.0, "damping": 1e-12})
+    d = opt.update(x, g, opt.init_state(x), 1, 1.0, Objective(h=lambda p: np.broadcast_to(h, (len(p), 2, 2))))
     np.testing.assert_allclose(x + d, [[0.0, 0.0]], atol=1e-9)
 
 
@@ -130,8 +169,8 @@ def test_newton_descends_at_a_saddle() -> None:
     x = np.array([[1.0, 0.1]])
     g = np.array([[2.0, -0.2]])
     h = np.array([[[2.0, 0.0], [0.0, -2.0]]])
-    opt = make_optimizer("newton", {"lr": 1.0, "damping": 1e-12})
-    (d,) = opt.update([x], [g], opt.init_state([x]), 1, 1.0, hessian=lambda p: h)
+    opt = second_order("newton", {"lr": 1.0, "damping": 1e-12})
+    d = opt.update(x, g, opt.init_state(x), 1, 1.0, Objective(h=lambda p: h))
     np.testing.assert_allclose(d, [[-1.0, 0.1]], atol=1e-9)
 
 
@@ -140,20 +179,20 @@ def test_lbfgs_first_step_is_gradient_step_then_quasi_newton() -> None:
     # curvature pairs L-BFGS converges to the minimum in a few steps.
     a = np.array([1.0, 10.0])
     x = np.array([[3.0, 1.0]])
-    opt = make_optimizer("lbfgs", {"lr": 1.0, "memory": 5, "line_search": 1})
-    state = opt.init_state([x])
-    f = lambda p: 0.5 * np.sum(a * p * p, axis=1)  # noqa: E731
-    (d,) = opt.update([x], [a * x], state, 1, 1.0, closure=f)
+    opt = second_order("lbfgs", {"lr": 1.0, "memory": 5, "line_search": 1})
+    state = opt.init_state(x)
+    f = Objective(f=lambda p: 0.5 * np.sum(a * p * p, axis=1))
+    d = opt.update(x, a * x, state, 1, 1.0, f)
     assert np.allclose(d / np.linalg.norm(d), -(a * x) / np.linalg.norm(a * x))
     for t in range(2, 12):
         x = x + d
-        (d,) = opt.update([x], [a * x], state, t, 1.0, closure=f)
+        d = opt.update(x, a * x, state, t, 1.0, f)
     assert np.linalg.norm(x + d) < 1e-6
 
 
 def test_batched_runs_match_single_runs() -> None:
     # A per-run learning rate of shape (R, 1) equals R separate runs.
-    opt = make_optimizer("adam", {"lr": 1.0})
+    opt = first_order("adam", {"lr": 1.0})
     x = np.repeat(THETA, 3, axis=0)
     lr = np.array([[0.1], [0.01], [1.0]])
     state = opt.init_state([x])
@@ -164,7 +203,7 @@ def test_batched_runs_match_single_runs() -> None:
 
 
 def test_decay_mask_spares_biases() -> None:
-    opt = make_optimizer("sgd", {"lr": 0.1, "weight_decay": 1.0})
+    opt = first_order("sgd", {"lr": 0.1, "weight_decay": 1.0})
     w, b = np.ones((2, 2)), np.ones(2)
     zero = [np.zeros_like(w), np.zeros_like(b)]
     dw, db = opt.update([w, b], zero, opt.init_state([w, b]), 1, 0.1, decay_mask=[True, False])
@@ -191,4 +230,48 @@ def test_every_optimizer_is_described() -> None:
     } <= set(OPTIMIZERS)  # fmt: skip
     for cls in OPTIMIZERS.values():
         desc = cls().describe()
-        assert desc["equation"] and desc["hyperparams"][0]["name"] == "lr"
+        hyperparams = desc["hyperparams"]
+        assert isinstance(hyperparams, list)
+        assert desc["equation"] and hyperparams[0]["name"] == "lr"
+
+
+def test_the_catalogue_says_which_ids_train_an_mlp() -> None:
+    first = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam", "amsgrad", "adadelta"}
+    assert set(mlp_optimizer_ids()) == first
+    assert {key for key in OPTIMIZERS if usable_for_mlp(key)} == first
+    assert not usable_for_mlp("newton") and not usable_for_mlp("lbfgs") and not usable_for_mlp("nope")
+    assert all(issubclass(OPTIMIZERS[key], SecondOrderOptimizer) for key in ("newton", "lbfgs"))
+    for key, cls in OPTIMIZERS.items():
+        assert cls().describe()["mlp"] is (key in first)
+
+
+def test_make_first_order_refuses_second_order_methods() -> None:
+    assert isinstance(make_first_order("adam", {"lr": 0.1}), Optimizer)
+    with pytest.raises(InputError, match="2-D surfaces only") as err:
+        make_first_order("lbfgs", field="optimizer.optimizer")
+    assert err.value.field == "optimizer.optimizer"
+
+
+def test_second_order_state_is_one_dict_for_all_runs() -> None:
+    # L-BFGS with m = 3 on R = 4 runs in n = 2: histories (4, 3, 2), shown buffers (4, 2) and (4, 1).
+    state = second_order("lbfgs", {"memory": 3}).init_state(np.zeros((4, 2)))
+    assert state["s"].shape == (4, 3, 2) and state["valid"].shape == (4, 3)
+    assert state["direction"].shape == (4, 2) and state["step_size"].shape == (4, 1)
+    assert second_order("newton", {}).init_state(np.zeros((4, 2)))["eig"].shape == (4, 2)
+
+
+def test_input_errors_can_be_moved_under_a_prefix() -> None:
+    err = InputError("params.lr", "lr must be a finite number").prefixed("runs.2.")
+    assert (err.field, err.message) == ("runs.2.params.lr", "lr must be a finite number")
+    assert err.as_detail()["loc"] == ["body", "runs", "2", "params", "lr"]
+
+
+def test_the_mlp_flag_tells_the_two_contracts_apart() -> None:
+    # `mlp` is Literal[True] on first-order rules and Literal[False] on second-order ones, so this
+    # check is also what narrows the type for mypy (the list-of-arrays update below type-checks).
+    opt = make_optimizer("momentum", {"lr": 0.1})
+    if not opt.mlp:
+        raise AssertionError("momentum should train an MLP")
+    (d,) = opt.update([THETA], [G1], opt.init_state([THETA]), 1, 0.1)
+    np.testing.assert_allclose(d, [[-0.05, 0.1]])  # v₁ = −ηg₁
+    assert make_optimizer("newton").mlp is False

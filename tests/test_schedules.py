@@ -55,7 +55,7 @@ def test_cosine_and_warmup() -> None:
         ({"type": "cosine", "extra": 1}, "schedule.extra"),
     ],
 )
-def test_bad_specs_name_the_field(spec: dict, field: str) -> None:
+def test_bad_specs_name_the_field(spec: dict[str, object], field: str) -> None:
     with pytest.raises(InputError) as err:
         make_schedule(spec, 0.1)
     assert err.value.field == field

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -51,7 +52,7 @@ def _fd_gradient(surface: Surface, p: np.ndarray, h: float = 1e-5) -> np.ndarray
 
 
 def _fd_hessian(surface: Surface, p: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    out = np.empty(p.shape + (2,))
+    out = np.empty((*p.shape, 2))
     for k in range(2):
         step = np.zeros(2)
         step[k] = h
@@ -317,7 +318,7 @@ def test_ill_conditioned_defaults() -> None:
         (("custom", None, "x.__class__"), "expression", "position 2"),
     ],
 )
-def test_get_surface_errors_name_the_field(args: tuple, field: str, fragment: str) -> None:
+def test_get_surface_errors_name_the_field(args: tuple[Any, ...], field: str, fragment: str) -> None:
     with pytest.raises(InputError) as info:
         get_surface(*args)
     assert info.value.field == field
@@ -398,7 +399,7 @@ def test_grid_bounds_override_the_domain_partly() -> None:
         ((None, None, None, 1e7), "y_max"),
     ],
 )
-def test_grid_rejects_bad_bounds(bounds: tuple, field: str) -> None:
+def test_grid_rejects_bad_bounds(bounds: tuple[Any, ...], field: str) -> None:
     with pytest.raises(InputError) as info:
         grid(get_surface("book_bowl"), 5, "log", bounds=bounds)
     assert info.value.field == field
@@ -416,12 +417,14 @@ def test_grid_rejects_bad_n_and_scale() -> None:
 def test_linear_levels_are_evenly_spaced_inside_the_range() -> None:
     g = grid(get_surface("himmelblau"), 50, "linear")
     lv = g.levels
+    assert g.z_min is not None and g.z_max is not None
     assert len(lv) == 30 and g.z_min < lv[0] and lv[-1] < g.z_max
     np.testing.assert_allclose(np.diff(lv), (g.z_max - g.z_min) / 31)
 
 
 def test_log_levels_are_geometric_above_the_minimum() -> None:
     g = grid(get_surface("rosenbrock"), 120, "log")
+    assert g.z_min is not None and g.z_max is not None
     span = g.z_max - g.z_min
     eps = LOG_OFFSET * span
     shifted = g.levels - g.z_min + eps

@@ -7,12 +7,12 @@ import math
 import numpy as np
 import pytest
 from app.core.lab2d.surfaces import get_surface
-from app.core.lab2d.trajectory import RunSpec, gd_stability_threshold, lr_sweep, simulate, start_map
+from app.core.lab2d.trajectory import RunSpec, Simulation, gd_stability_threshold, lr_sweep, simulate, start_map
 
 J = get_surface("course_quadratic")
 
 
-def gd(lr: float, steps: int = 30):
+def gd(lr: float, steps: int = 30) -> Simulation:
     return simulate(J, [-5.0, 4.0], steps, RunSpec("sgd", {"lr": lr}))
 
 
@@ -42,6 +42,7 @@ def test_eta_0_5_is_reported_diverged_given_enough_steps() -> None:
 def test_gd_threshold_matches_the_hessian() -> None:
     # Hessian eigenvalues 3 ± √2 → stable only for η < 2/(3+√2) ≈ 0.453.
     thr = gd_stability_threshold(J)
+    assert thr is not None
     assert thr == pytest.approx(2 / (3 + math.sqrt(2)))
     sweep = lr_sweep(J, [-5.0, 4.0], 200, RunSpec("sgd"), np.array([0.9 * thr, 1.1 * thr]))
     assert sweep.final_loss[0] < 1e-2 and (sweep.diverged[1] or sweep.final_loss[1] > 1e3)

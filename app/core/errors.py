@@ -20,6 +20,10 @@ class InputError(ValueError):
         self.field = field
         self.message = message
 
+    def prefixed(self, prefix: str) -> InputError:
+        """The same error one level down: ``prefix`` (e.g. ``"runs.2."``) before the field."""
+        return InputError(prefix + self.field, self.message)
+
     def as_detail(self) -> dict[str, object]:
         """The error in FastAPI's ``detail`` item shape."""
         return {"type": "value_error", "loc": ["body", *self.field.split(".")], "msg": self.message}

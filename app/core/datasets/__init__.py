@@ -45,9 +45,7 @@ from app.core.datasets.request import (
 )
 from app.core.datasets.sampling import stratified_take
 from app.core.datasets.shipped import DATA_DIR
-
-# ``_moments`` is private, but tests/test_datasets.py checks it directly as ``datasets._moments``.
-from app.core.datasets.split import Split, _moments, load_dataset  # noqa: F401
+from app.core.datasets.split import Split, load_dataset
 
 __all__ = [
     "CATALOGUE", "DATA_DIR", "DEFAULT_MAX_SAMPLES", "DEFAULT_TEST_FRACTION", "DEFAULT_VAL_FRACTION",

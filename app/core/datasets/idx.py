@@ -19,7 +19,6 @@ import io
 import struct
 import zlib
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -50,14 +49,14 @@ MNIST_FILES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedIOBase:
     """Open ``path`` for binary reading, transparently un-gzipping ``*.gz``."""
     if path.suffix == ".gz":
         return gzip.open(path, "rb")
     return open(path, "rb")
 
 
-def _read_exact(stream: BinaryIO, n: int, path: Path, what: str, field: str) -> bytes:
+def _read_exact(stream: io.BufferedIOBase, n: int, path: Path, what: str, field: str) -> bytes:
     """Read exactly ``n`` bytes or raise an ``InputError`` saying the file is truncated."""
     try:
         data = stream.read(n)
@@ -86,7 +85,7 @@ def read_idx_header(path: Path, field: str = "mnist_dir") -> tuple[int, tuple[in
         raise InputError(field, f"{path.name}: cannot open ({exc})") from exc
 
 
-def _read_header(stream: BinaryIO, path: Path, field: str) -> tuple[int, tuple[int, ...]]:
+def _read_header(stream: io.BufferedIOBase, path: Path, field: str) -> tuple[int, tuple[int, ...]]:
     """Parse the magic number and sizes at the start of ``stream``."""
     head = _read_exact(stream, 4, path, "header", field)
     magic = struct.unpack(">I", head)[0]
@@ -148,7 +147,7 @@ def read_idx(
     return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _read_extra(stream: BinaryIO, path: Path, field: str) -> bool:
+def _read_extra(stream: io.BufferedIOBase, path: Path, field: str) -> bool:
     """Whether anything follows the declared payload (a size mismatch); a bad gzip trailer
     (CRC or length check) is reported as corruption."""
     try:

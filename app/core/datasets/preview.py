@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.core.datasets.catalogue import CATALOGUE
-from app.core.datasets.pool import padded_bounds, raw_pool
+from app.core.datasets.pool import Pool, padded_bounds, raw_pool
 from app.core.datasets.request import DEFAULT_MAX_SAMPLES, parse_request
 
 PREVIEW_MAX_IMAGES = 64
@@ -43,41 +43,57 @@ def preview_dataset(
     req = parse_request(spec, max_samples, field)
     info = CATALOGUE[req.name]
     pool = raw_pool(req, mnist_dir, max_samples, field, np.random.default_rng(req.seed))
-    x, y = pool.x, pool.y
     out: dict[str, Any] = {
         "id": req.name,
         "kind": info.kind,
         "class_names": pool.class_names,
-        "n_total": len(y),
+        "n_total": len(pool.y),
     }
     if info.kind == "2d":
-        m = min(limit, len(y))
-        (x0, x1), (y0, y1) = padded_bounds(x)
-        out.update(
-            x=x[:m, 0].round(5).tolist(),
-            y=x[:m, 1].round(5).tolist(),
-            label=y[:m].tolist(),
-            bounds={"x": [x0, x1], "y": [y0, y1]},
-        )
+        out.update(_points(pool, limit))
     elif info.kind == "image":
-        # cycle through the classes (first of each class, then second, …) so every digit shows
-        m = min(limit, PREVIEW_MAX_IMAGES, len(y))
-        order = np.lexsort((y, _rank_within_class(y)))[:m]
-        shape = pool.image_shape or (math.isqrt(x.shape[1]),) * 2
-        out.update(
-            image_shape=list(shape),
-            value_range=[0, 16] if req.name == "digits" else [0, 255],
-            images=x[order].reshape(m, *shape).astype(int).tolist(),
-            label=y[order].tolist(),
-        )
+        out.update(_images(pool, min(limit, PREVIEW_MAX_IMAGES), req.name))
     else:
-        m = min(limit, len(y))
-        out.update(
-            feature_names=pool.feature_names,
-            rows=np.asarray(x[:m], dtype=np.float64).round(4).tolist(),
-            label=y[:m].tolist(),
-        )
+        out.update(_rows(pool, limit))
     return out
+
+
+def _points(pool: Pool, limit: int) -> dict[str, Any]:
+    """The first ``limit`` points of a 2-D set: ``x`` [m], ``y`` [m], ``label`` [m], ``bounds``."""
+    x, y = pool.x, pool.y
+    m = min(limit, len(y))
+    (x0, x1), (y0, y1) = padded_bounds(x)
+    return {
+        "x": x[:m, 0].round(5).tolist(),
+        "y": x[:m, 1].round(5).tolist(),
+        "label": y[:m].tolist(),
+        "bounds": {"x": [x0, x1], "y": [y0, y1]},
+    }
+
+
+def _images(pool: Pool, limit: int, name: str) -> dict[str, Any]:
+    """Up to ``limit`` images cycling through the classes (first of each class, then second, …)
+    so every digit shows: ``image_shape``, ``value_range``, ``images`` [m][rows][cols], ``label``."""
+    x, y = pool.x, pool.y
+    m = min(limit, len(y))
+    order = np.lexsort((y, _rank_within_class(y)))[:m]
+    shape = pool.image_shape or (math.isqrt(x.shape[1]),) * 2
+    return {
+        "image_shape": list(shape),
+        "value_range": [0, 16] if name == "digits" else [0, 255],
+        "images": x[order].reshape(m, *shape).astype(int).tolist(),
+        "label": y[order].tolist(),
+    }
+
+
+def _rows(pool: Pool, limit: int) -> dict[str, Any]:
+    """The first ``limit`` rows of a table: ``feature_names`` [d], ``rows`` [m][d], ``label`` [m]."""
+    m = min(limit, len(pool.y))
+    return {
+        "feature_names": pool.feature_names,
+        "rows": np.asarray(pool.x[:m], dtype=np.float64).round(4).tolist(),
+        "label": pool.y[:m].tolist(),
+    }
 
 
 def _rank_within_class(y: np.ndarray) -> np.ndarray:

@@ -40,21 +40,21 @@ def _as_int(value: Any, field: str, lo: int, hi: int | None) -> int:
         raise InputError(field, f"must be an integer, got {value!r}")
     if isinstance(value, (float, np.floating)) and not (math.isfinite(value) and value == int(value)):
         raise InputError(field, f"must be an integer, got {value!r}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
+    number = int(value)
+    if number < lo or (hi is not None and number > hi):
         bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
-        raise InputError(field, f"must be {bound}, got {value}")
-    return value
+        raise InputError(field, f"must be {bound}, got {number}")
+    return number
 
 
 def _as_float(value: Any, field: str, lo: float, hi: float) -> float:
     """A finite number within [lo, hi]."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InputError(field, f"must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value > hi or value < lo:
-        raise InputError(field, f"must be in [{lo}, {hi}], got {value}")
-    return value
+    number = float(value)
+    if not math.isfinite(number) or number > hi or number < lo:
+        raise InputError(field, f"must be in [{lo}, {hi}], got {number}")
+    return number
 
 
 def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request:

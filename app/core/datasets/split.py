@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.datasets.catalogue import CATALOGUE
-from app.core.datasets.pool import padded_bounds, raw_pool
-from app.core.datasets.request import DEFAULT_MAX_SAMPLES, parse_request
+from app.core.datasets.pool import Pool, padded_bounds, raw_pool
+from app.core.datasets.request import DEFAULT_MAX_SAMPLES, Request, parse_request
 from app.core.datasets.sampling import stratified_take
 from app.core.errors import InputError
 
@@ -48,18 +49,18 @@ class Split:
     n_classes: int
     class_names: list[str]
     is_2d: bool
-    mean: np.ndarray
-    std: np.ndarray
+    mean: npt.NDArray[np.float64]
+    std: npt.NDArray[np.float64]
     raw_bounds: tuple[tuple[float, float], tuple[float, float]] | None
     name: str = ""
     kind: str = ""
     image_shape: tuple[int, int] | None = None
 
-    def transform(self, raw: np.ndarray) -> np.ndarray:
+    def transform(self, raw: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Raw points (m, n_features) → model inputs (m, n_features) float32 (e.g. a grid)."""
         return ((np.asarray(raw, dtype=np.float64) - self.mean) / self.std).astype(np.float32)
 
-    def inverse_transform(self, z: np.ndarray) -> np.ndarray:
+    def inverse_transform(self, z: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Model inputs (m, n_features) → raw units (m, n_features) float64."""
         return np.asarray(z, dtype=np.float64) * self.std + self.mean
 
@@ -95,6 +96,42 @@ def _standardise(x: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: float)
     for i in range(0, len(x), 8192):
         out[i : i + 8192] = (x[i : i + 8192] * scale - mean) / std
     return out
+
+
+Indices = npt.NDArray[np.intp]
+
+
+def _test_split(
+    pool: Pool, fraction: float, field: str, rng: np.random.Generator
+) -> tuple[tuple[np.ndarray, np.ndarray], Indices]:
+    """The test set — the official files (MNIST) or a stratified holdout of ``fraction`` of the
+    pool — as ``(x_test (n_test, d), y_test (n_test,))``, and the indices of the rest of the pool."""
+    if pool.test is not None:
+        return pool.test, np.arange(len(pool.y))
+    n_test = _share(len(pool.y), fraction)
+    if n_test >= len(pool.y):
+        raise InputError(f"{field}.n_samples", f"{len(pool.y)} samples leave nothing after the test split")
+    test_idx, rest = stratified_take(pool.y, n_test, rng)
+    return (pool.x[test_idx], pool.y[test_idx]), rest
+
+
+def _validation_split(
+    y: np.ndarray, rest: Indices, req: Request, field: str, rng: np.random.Generator
+) -> tuple[Indices, Indices]:
+    """Validation and training indices into the pool: a stratified ``val_fraction`` of ``rest``
+    (disjoint from the test set), the remainder trimmed to ``train_limit``."""
+    n_val = _share(len(rest), req.val_fraction)
+    if n_val >= len(rest):
+        raise InputError(
+            f"{field}.n_samples",
+            f"{len(y)} samples leave no training data after the test and validation splits",
+        )
+    val_pos, train_pos = stratified_take(y[rest], n_val, rng)
+    val_idx, train_idx = rest[val_pos], rest[train_pos]
+    if req.train_limit is not None and req.train_limit < len(train_idx):
+        keep, _ = stratified_take(y[train_idx], req.train_limit, rng)
+        train_idx = train_idx[keep]
+    return val_idx, train_idx
 
 
 def load_dataset(
@@ -140,30 +177,8 @@ def load_dataset(
     rng = np.random.default_rng(np.random.SeedSequence(req.seed).spawn(1)[0])
     pool = raw_pool(req, mnist_dir, max_samples, field, rng)
     x, y = pool.x, pool.y
-
-    # test: official files (MNIST) or a stratified holdout of the pool
-    if pool.test is not None:
-        x_test, y_test = pool.test
-        rest = np.arange(len(y))
-    else:
-        n_test = _share(len(y), req.test_fraction)
-        if n_test >= len(y):
-            raise InputError(f"{field}.n_samples", f"{len(y)} samples leave nothing after the test split")
-        test_idx, rest = stratified_take(y, n_test, rng)
-        x_test, y_test = x[test_idx], y[test_idx]
-
-    # validation: a fraction of what is left, disjoint from test
-    n_val = _share(len(rest), req.val_fraction)
-    if n_val >= len(rest):
-        raise InputError(
-            f"{field}.n_samples",
-            f"{len(y)} samples leave no training data after the test and validation splits",
-        )
-    val_pos, train_pos = stratified_take(y[rest], n_val, rng)
-    val_idx, train_idx = rest[val_pos], rest[train_pos]
-    if req.train_limit is not None and req.train_limit < len(train_idx):
-        keep, _ = stratified_take(y[train_idx], req.train_limit, rng)
-        train_idx = train_idx[keep]
+    (x_test, y_test), rest = _test_split(pool, req.test_fraction, field, rng)
+    val_idx, train_idx = _validation_split(y, rest, req, field, rng)
 
     # standardise with training statistics only (images: per-pixel mean, one shared std)
     mean, std = _moments(x[train_idx], pool.scale, per_feature=info.kind != "image")

@@ -10,9 +10,11 @@ where ``FIXED_POINTS`` expresses the per-update cost of NumPy calls on small arr
 single path of 20,000 steps is not 20,000 times cheaper than one step of 20,000 points) and the
 two factors depend on the optimizer and the surface:
 
-* Newton also evaluates and decomposes the 2 × 2 Hessian; L-BFGS runs its two-loop recursion over
-  ``memory`` pairs and a backtracking line search (about ``LINE_SEARCH_EVALUATIONS`` evaluations
-  of f per update once it has converged).
+* Each optimizer class states its own factors (:meth:`~app.core.optim.base.UpdateRule.update_work`):
+  1 and 1 for first-order rules; Newton also evaluates and decomposes the 2 × 2 Hessian; L-BFGS
+  runs its two-loop recursion over ``memory`` pairs and a backtracking line search (about
+  :data:`~app.core.optim.second_order.LINE_SEARCH_EVALUATIONS` evaluations of f per update once
+  it has converged).
 * A custom f(x, y) adds ``nodes / NODES_PER_UNIT`` to both factors, where ``nodes`` counts the
   expression-tree nodes evaluated per update: f, ∂f/∂x and ∂f/∂y (and the three Hessian trees for
   Newton, and f once more per line-search evaluation for L-BFGS).
@@ -30,28 +32,14 @@ from dataclasses import dataclass
 
 from app.core.errors import InputError
 from app.core.lab2d.surfaces import ExpressionSurface, Surface
+from app.core.optim.base import UpdateWork
+from app.core.optim.registry import OPTIMIZERS
 
 FIXED_POINTS = 400.0
 """Per-update overhead, in point-updates of a built-in surface."""
 
 NODES_PER_UNIT = 25.0
 """Expression-tree nodes evaluated per point that cost as much as one built-in point-update."""
-
-LINE_SEARCH_EVALUATIONS = 20
-"""Evaluations of f charged per L-BFGS update with the line search on (it may halve α up to 40
-times; about 12 is typical once a run has converged and rounding decides the Armijo test)."""
-
-# (per_point, fixed) multipliers relative to a first-order optimizer on a built-in surface.
-_OPTIMIZER_FACTORS: dict[str, tuple[float, float]] = {
-    "newton": (3.5, 2.5),
-}
-
-
-def _lbfgs_factors(memory: float, line_search: bool) -> tuple[float, float]:
-    """L-BFGS: the two-loop recursion and history shift cost ∝ memory m; the search adds f evaluations."""
-    per_point = 2.0 + 1.2 * memory + (1.0 if line_search else 0.0)
-    fixed = 2.5 + 0.25 * memory + (3.0 if line_search else 0.0)
-    return per_point, fixed
 
 
 @dataclass(frozen=True)
@@ -66,12 +54,15 @@ class UpdateCost:
         return float(steps) * (float(points) * self.per_point + FIXED_POINTS * self.fixed)
 
 
-def _nodes_per_update(surface: ExpressionSurface, optimizer: str, line_search: bool) -> int:
-    """Expression-tree nodes one update evaluates (per point)."""
-    f_evaluations = 1 + (LINE_SEARCH_EVALUATIONS if optimizer == "lbfgs" and line_search else 0)
-    nodes = f_evaluations * surface.expr.node_count() + surface.dx.node_count() + surface.dy.node_count()
-    if optimizer == "newton":
-        nodes += surface.dxx.node_count() + surface.dxy.node_count() + surface.dyy.node_count()
+def _nodes_per_update(surface: ExpressionSurface, work: UpdateWork) -> int:
+    """Expression-tree nodes one update evaluates (per point): f once per evaluation, ∇f, and ∇²f
+    as often as the optimizer asks for it."""
+    f_nodes = (1 + work.value_evaluations) * surface.expr.node_count()
+    grad_nodes = surface.dx.node_count() + surface.dy.node_count()
+    nodes = f_nodes + grad_nodes
+    if work.hessian_evaluations:
+        hessian_nodes = surface.dxx.node_count() + surface.dxy.node_count() + surface.dyy.node_count()
+        nodes += work.hessian_evaluations * hessian_nodes
     return nodes
 
 
@@ -82,15 +73,14 @@ def update_cost(surface: Surface, optimizer: str, params: Mapping[str, float] | 
     ----------
     surface : a built-in surface or an :class:`ExpressionSurface`.
     optimizer : optimizer id (unknown ids cost like a first-order method; they fail later).
-    params : the run's hyperparameters (only L-BFGS's ``memory`` and ``line_search`` matter here).
+    params : the run's hyperparameters, not yet validated (each optimizer class reads the ones
+        its cost depends on in :meth:`~app.core.optim.base.UpdateRule.update_work`).
     """
-    params = params or {}
-    line_search = optimizer == "lbfgs" and float(params.get("line_search", 1)) >= 1
-    per_point, fixed = _OPTIMIZER_FACTORS.get(optimizer, (1.0, 1.0))
-    if optimizer == "lbfgs":
-        per_point, fixed = _lbfgs_factors(float(params.get("memory", 10)), line_search)
+    cls = OPTIMIZERS.get(optimizer)
+    work = cls.update_work(params) if cls is not None else UpdateWork()
+    per_point, fixed = work.per_point, work.fixed
     if isinstance(surface, ExpressionSurface):
-        extra = _nodes_per_update(surface, optimizer, line_search) / NODES_PER_UNIT
+        extra = _nodes_per_update(surface, work) / NODES_PER_UNIT
         per_point, fixed = per_point + extra, fixed + extra
     return UpdateCost(per_point, fixed)
 

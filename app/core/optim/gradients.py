@@ -1,4 +1,8 @@
-"""What happens to a gradient before the optimizer sees it: Gaussian noise, then clipping."""
+"""What happens to a gradient before the optimizer sees it: Gaussian noise, then clipping.
+
+Both work on the same list of arrays the optimizers take (docs/optimizers.md, "What happens
+to g before the rule"): in the 2-D lab one ``(R, 2)`` array of R runs, in the MLP one array per parameter.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +25,19 @@ def _positive(spec: Mapping[str, object], key: str, field: str) -> float:
 def clip_gradients(
     grads: Sequence[Array], spec: Mapping[str, object] | None, per_run: bool = False, field: str = "clip"
 ) -> list[Array]:
-    """Clip by value (each entry into [−c, c]) or by global L2 norm (rescale to norm ≤ c).
+    """Clip by value (each entry into [−c, c]) or by global L2 norm (g ← g·min(1, c/‖g‖)).
 
     Parameters
     ----------
-    grads : list of arrays.
-    spec : ``{"mode": "value" | "norm", "max": c}`` or ``None`` (no clipping).
-    per_run : if True, the arrays are ``(R, n)`` run batches and the norm is taken per row.
+    grads : arrays gᵢ of any shapes; the norm ‖g‖ is taken over all of them together.
+    spec : ``{"mode": "value" | "norm", "max": c}`` with c > 0, or ``None`` (no clipping).
+    per_run : the arrays are ``(R, n)`` run batches: the norm is taken per row (per run), so
+        each run is clipped on its own.
+    field : prefix of the field named in an ``InputError`` (``clip.max``, ``clip.mode``).
+
+    Returns
+    -------
+    list of arrays with the shapes of ``grads``.
     """
     if spec is None:
         return list(grads)
@@ -48,7 +58,13 @@ def clip_gradients(
 
 
 class GradientNoise:
-    """Seeded Gaussian noise g ← g + ξ, ξ ~ N(0, σ²), imitating mini-batch gradient noise."""
+    """Seeded Gaussian noise g ← g + ξ, ξ ~ N(0, σ²) per entry, imitating mini-batch gradient noise.
+
+    Parameters
+    ----------
+    spec : ``{"std": σ ≥ 0, "seed": s}`` (defaults σ = 0, s = 0), or ``None`` for no noise.
+    field : prefix of the field named in an ``InputError`` (``noise.std``, ``noise.seed``).
+    """
 
     def __init__(self, spec: Mapping[str, object] | None, field: str = "noise") -> None:
         self.std = 0.0

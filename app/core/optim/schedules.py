@@ -7,13 +7,18 @@ callable; every schedule except ``piecewise`` scales the run's base rate η₀.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from app.core.errors import InputError
 
 Schedule = Callable[[int], float]
+"""η as a function of the number of updates already applied (from 0)."""
+Spec = Mapping[str, object]
+"""A schedule as the request gives it: ``{"type": …, <parameter>: <value>, …}``."""
 
 
 @dataclass(frozen=True)
@@ -31,58 +36,65 @@ class ScheduleParam:
         return {"name": self.name, "default": self.default, "min": self.low, "max": self.high, "kind": self.kind}
 
 
+@dataclass(frozen=True)
+class ScheduleKind:
+    """One kind of schedule as ``GET /api/schedules`` describes it."""
+
+    name: dict[str, str]
+    """Display name, ``{"en": …, "ko": …}``."""
+    equation: str
+    """η_t in TeX."""
+    params: tuple[ScheduleParam, ...] = ()
+
+
 _DECAY_STEPS = ScheduleParam("decay_steps", 100, 1, 1e7, "integer")
 
-SCHEDULES: dict[str, dict[str, object]] = {
-    "constant": {
-        "name": {"en": "Constant", "ko": "고정"},
-        "equation": r"\eta_t = \eta_0",
-        "params": (),
-    },
-    "piecewise": {
-        "name": {"en": "Piecewise constant", "ko": "구간별 상수"},
-        "equation": r"\eta_t = v_i \text{ for } b_{i-1} < t \le b_i",
-        "params": (
+SCHEDULES: dict[str, ScheduleKind] = {
+    "constant": ScheduleKind({"en": "Constant", "ko": "고정"}, r"\eta_t = \eta_0"),
+    "piecewise": ScheduleKind(
+        {"en": "Piecewise constant", "ko": "구간별 상수"},
+        r"\eta_t = v_i \text{ for } b_{i-1} < t \le b_i",
+        (
             ScheduleParam("boundaries", [700, 900], kind="list"),
             ScheduleParam("values", [0.1, 0.05, 0.01], kind="list"),
         ),
-    },
-    "exponential": {
-        "name": {"en": "Exponential decay", "ko": "지수 감쇠"},
-        "equation": r"\eta_t = \eta_0 r^{t / T}",
-        "params": (
+    ),
+    "exponential": ScheduleKind(
+        {"en": "Exponential decay", "ko": "지수 감쇠"},
+        r"\eta_t = \eta_0 r^{t / T}",
+        (
             ScheduleParam("decay_rate", 0.96, 1e-6, 1.0),
             _DECAY_STEPS,
             ScheduleParam("staircase", False, kind="bool"),
         ),
-    },
-    "polynomial": {
-        "name": {"en": "Polynomial decay", "ko": "다항식 감쇠"},
-        "equation": r"\eta_t = (\eta_0 - \eta_{end}) (1 - \min(t, T) / T)^{p} + \eta_{end}",
-        "params": (_DECAY_STEPS, ScheduleParam("end_lr", 1e-4, 0.0, 100.0), ScheduleParam("power", 1.0, 0.0, 10.0)),
-    },
-    "cosine": {
-        "name": {"en": "Cosine decay", "ko": "코사인 감쇠"},
-        "equation": r"\eta_t = \eta_0 ((1 - \alpha) \frac{1 + \cos(\pi \min(t, T) / T)}{2} + \alpha)",
-        "params": (_DECAY_STEPS, ScheduleParam("alpha", 0.0, 0.0, 1.0)),
-    },
-    "warmup": {
-        "name": {"en": "Linear warm-up", "ko": "선형 워밍업"},
-        "equation": r"\eta_t = \eta_0 \min(1, (t + 1) / W)",
-        "params": (ScheduleParam("warmup_steps", 100, 1, 1e7, "integer"),),
-    },
+    ),
+    "polynomial": ScheduleKind(
+        {"en": "Polynomial decay", "ko": "다항식 감쇠"},
+        r"\eta_t = (\eta_0 - \eta_{end}) (1 - \min(t, T) / T)^{p} + \eta_{end}",
+        (_DECAY_STEPS, ScheduleParam("end_lr", 1e-4, 0.0, 100.0), ScheduleParam("power", 1.0, 0.0, 10.0)),
+    ),
+    "cosine": ScheduleKind(
+        {"en": "Cosine decay", "ko": "코사인 감쇠"},
+        r"\eta_t = \eta_0 ((1 - \alpha) \frac{1 + \cos(\pi \min(t, T) / T)}{2} + \alpha)",
+        (_DECAY_STEPS, ScheduleParam("alpha", 0.0, 0.0, 1.0)),
+    ),
+    "warmup": ScheduleKind(
+        {"en": "Linear warm-up", "ko": "선형 워밍업"},
+        r"\eta_t = \eta_0 \min(1, (t + 1) / W)",
+        (ScheduleParam("warmup_steps", 100, 1, 1e7, "integer"),),
+    ),
 }
 
 
 def list_schedules() -> list[dict[str, object]]:
     """Descriptions of every schedule for ``GET /api/schedules``."""
     return [
-        {"id": key, "name": s["name"], "equation": s["equation"], "params": [p.as_dict() for p in s["params"]]}  # type: ignore[union-attr]
-        for key, s in SCHEDULES.items()
+        {"id": key, "name": kind.name, "equation": kind.equation, "params": [p.as_dict() for p in kind.params]}
+        for key, kind in SCHEDULES.items()
     ]
 
 
-def _is_finite_number(value: object) -> bool:
+def _is_finite_number(value: object) -> TypeGuard[int | float]:
     """True for an int or float that is finite as a float (a huge JSON integer is not)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
@@ -113,8 +125,16 @@ def _numbers(spec: Mapping[str, object], p: ScheduleParam, field: str, max_len: 
     return out
 
 
-def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str = "schedule") -> Schedule:
-    """Build ``step -> learning rate`` from a request object; ``None`` means constant η₀."""
+def make_schedule(spec: Spec | None, base_lr: float, field: str = "schedule") -> Schedule:
+    """Build ``step -> learning rate`` from a request object; ``None`` means constant η₀.
+
+    Parameters
+    ----------
+    spec : ``{"type": <a key of SCHEDULES>, <parameter>: <value>, …}``; omitted parameters take
+        their defaults.
+    base_lr : η₀, the run's learning rate (every kind but ``piecewise`` scales it).
+    field : prefix of the field named in an ``InputError`` (``schedule.decay_steps``, …).
+    """
     if spec is None:
         return lambda step: base_lr
     kind = spec.get("type", "constant")
@@ -122,7 +142,7 @@ def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str 
         raise InputError(f"{field}.type", f"type must be a string, one of {', '.join(SCHEDULES)}")
     if kind not in SCHEDULES:
         raise InputError(f"{field}.type", f"unknown schedule '{kind[:40]}'; choose one of {', '.join(SCHEDULES)}")
-    params = {p.name: p for p in SCHEDULES[kind]["params"]}  # type: ignore[attr-defined]
+    params = {p.name: p for p in SCHEDULES[kind].params}
     unknown = set(spec) - set(params) - {"type"}
     if unknown:
         name = sorted(unknown)[0]
@@ -130,40 +150,67 @@ def make_schedule(spec: Mapping[str, object] | None, base_lr: float, field: str 
             f"{field}.{name}",
             f"'{name}' is not a parameter of the {kind} schedule; allowed: {', '.join(params) or 'none'}",
         )
+    return _BUILDERS[kind](spec, params, base_lr, field)
 
-    if kind == "constant":
-        return lambda step: base_lr
-    if kind == "piecewise":
-        bounds = _numbers(spec, params["boundaries"], field)
-        values = _numbers(spec, params["values"], field)
-        if len(values) != len(bounds) + 1:
-            raise InputError(f"{field}.values", "values must have exactly one more entry than boundaries")
-        if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
-            raise InputError(f"{field}.boundaries", "boundaries must increase")
 
-        def piecewise(step: int) -> float:
-            # Keras PiecewiseConstantDecay: values[i] while boundaries[i-1] < step <= boundaries[i].
-            for b, v in zip(bounds, values):
-                if step <= b:
-                    return v
-            return values[-1]
+Params = dict[str, "ScheduleParam"]
+"""A kind's parameters by name."""
 
-        return piecewise
-    if kind == "exponential":
-        rate = _number(spec, params["decay_rate"], field)
-        steps = _number(spec, params["decay_steps"], field)
-        stair = spec.get("staircase", False)
-        if not isinstance(stair, bool):
-            raise InputError(f"{field}.staircase", "staircase must be true or false")
-        return lambda step: base_lr * rate ** (math.floor(step / steps) if stair else step / steps)
-    if kind == "polynomial":
-        steps = _number(spec, params["decay_steps"], field)
-        end = _number(spec, params["end_lr"], field)
-        power = _number(spec, params["power"], field)
-        return lambda step: (base_lr - end) * (1.0 - min(step, steps) / steps) ** power + end
-    if kind == "cosine":
-        steps = _number(spec, params["decay_steps"], field)
-        alpha = _number(spec, params["alpha"], field)
-        return lambda step: base_lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)) + alpha)
+
+def _constant(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
+    return lambda step: base_lr
+
+
+def _piecewise(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
+    bounds = _numbers(spec, params["boundaries"], field)
+    values = _numbers(spec, params["values"], field)
+    if len(values) != len(bounds) + 1:
+        raise InputError(f"{field}.values", "values must have exactly one more entry than boundaries")
+    if any(b2 <= b1 for b1, b2 in itertools.pairwise(bounds)):
+        raise InputError(f"{field}.boundaries", "boundaries must increase")
+
+    def piecewise(step: int) -> float:
+        # Keras PiecewiseConstantDecay: values[i] while boundaries[i-1] < step <= boundaries[i].
+        for b, v in zip(bounds, values[:-1], strict=True):
+            if step <= b:
+                return v
+        return values[-1]
+
+    return piecewise
+
+
+def _exponential(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
+    rate = _number(spec, params["decay_rate"], field)
+    steps = _number(spec, params["decay_steps"], field)
+    stair = spec.get("staircase", False)
+    if not isinstance(stair, bool):
+        raise InputError(f"{field}.staircase", "staircase must be true or false")
+    return lambda step: base_lr * rate ** (math.floor(step / steps) if stair else step / steps)
+
+
+def _polynomial(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
+    steps = _number(spec, params["decay_steps"], field)
+    end = _number(spec, params["end_lr"], field)
+    power = _number(spec, params["power"], field)
+    return lambda step: (base_lr - end) * (1.0 - min(step, steps) / steps) ** power + end
+
+
+def _cosine(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
+    steps = _number(spec, params["decay_steps"], field)
+    alpha = _number(spec, params["alpha"], field)
+    return lambda step: base_lr * ((1 - alpha) * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps)) + alpha)
+
+
+def _warmup(spec: Spec, params: Params, base_lr: float, field: str) -> Schedule:
     warm = _number(spec, params["warmup_steps"], field)
     return lambda step: base_lr * min(1.0, (step + 1) / warm)
+
+
+_BUILDERS: dict[str, Callable[[Spec, Params, float, str], Schedule]] = {
+    "constant": _constant,
+    "piecewise": _piecewise,
+    "exponential": _exponential,
+    "polynomial": _polynomial,
+    "cosine": _cosine,
+    "warmup": _warmup,
+}

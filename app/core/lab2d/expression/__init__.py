@@ -30,33 +30,24 @@ limit or blow up exponentially.
 Modules, lowest first: ``vocabulary`` (the names and their NumPy functions), ``limits``,
 ``nodes`` (the tree and its evaluation), ``algebra`` (simplifying constructors),
 ``derivatives``, ``printing`` (plain text and TeX), ``tokens`` (the tokenizer) and ``parser``.
+The surface built from a parsed formula, ``ExpressionSurface``, lives in
+``app.core.lab2d.surfaces`` (this package knows nothing of surfaces).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-# ``derivatives`` and ``printing`` install the operations behind Expr.diff/to_string/to_tex.
-from app.core.lab2d.expression import derivatives, printing  # noqa: F401
 from app.core.lab2d.expression.algebra import add, call, div, mul, neg, power, sub
+from app.core.lab2d.expression.derivatives import differentiate
 from app.core.lab2d.expression.limits import ExpressionLimits
 from app.core.lab2d.expression.nodes import ONE, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, constant_value
 from app.core.lab2d.expression.parser import parse, parse_with
+from app.core.lab2d.expression.printing import to_string, to_tex
 from app.core.lab2d.expression.tokens import FIELD, Token, tokenize
 from app.core.lab2d.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES, Array
 
 __all__ = [
     "CONSTANTS", "FIELD", "FUNCTIONS", "ONE", "TWO", "VARIABLES", "ZERO", "Array", "BinOp", "Call",
-    "Const", "Expr", "ExpressionLimits", "ExpressionSurface", "Neg", "Token", "Var", "add", "call",
-    "constant_value", "div", "mul", "neg", "parse", "parse_with", "power", "sub", "tokenize",
+    "Const", "Expr", "ExpressionLimits", "Neg", "Token", "Var", "add", "call", "constant_value",
+    "differentiate", "div", "mul", "neg", "parse", "parse_with", "power", "sub", "to_string",
+    "to_tex", "tokenize",
 ]  # fmt: skip
-
-
-def __getattr__(name: str) -> Any:
-    # ``ExpressionSurface`` lives in ``surfaces`` (it is a Surface); re-exported here lazily to
-    # avoid a circular import.
-    if name == "ExpressionSurface":
-        from app.core.lab2d.surfaces import ExpressionSurface
-
-        return ExpressionSurface
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

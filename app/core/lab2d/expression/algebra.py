@@ -5,7 +5,7 @@ readable (0 + a → a, 1·a → a, numbers gathered into one leading factor, con
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -13,21 +13,22 @@ from app.core.lab2d.expression.nodes import ONE, ZERO, BinOp, Call, Const, Expr,
 from app.core.lab2d.expression.vocabulary import NUMPY_FUNCS
 
 
-def is_zero(node: Expr) -> bool:
+def is_zero(node: Expr) -> TypeGuard[Const]:
+    """True for the constant 0 (so a derivative rule can skip a zero term)."""
     return isinstance(node, Const) and node.value == 0.0
 
 
-def _is_one(node: Expr) -> bool:
+def _is_one(node: Expr) -> TypeGuard[Const]:
     return isinstance(node, Const) and node.value == 1.0
 
 
-def _plain_const(node: Expr) -> bool:
+def _plain_const(node: Expr) -> TypeGuard[Const]:
     """A number without a name (``pi`` and ``e`` are kept symbolic in sums and products)."""
     return isinstance(node, Const) and node.label is None
 
 
-def _negative_const(node: Expr) -> bool:
-    return _plain_const(node) and node.value < 0  # type: ignore[attr-defined]
+def _negative_const(node: Expr) -> TypeGuard[Const]:
+    return _plain_const(node) and node.value < 0
 
 
 def _fold(result: Any, fallback: Expr) -> Expr:
@@ -44,14 +45,14 @@ def add(a: Expr, b: Expr) -> Expr:
         return a
     if _plain_const(a) and _plain_const(b):
         with np.errstate(all="ignore"):
-            return _fold(np.float64(a.value) + b.value, BinOp("+", a, b))  # type: ignore[attr-defined]
+            return _fold(np.float64(a.value) + b.value, BinOp("+", a, b))
     if isinstance(b, Neg):
         return sub(a, b.operand)
     if _negative_const(b):
-        return sub(a, Const(-b.value))  # type: ignore[attr-defined]
+        return sub(a, Const(-b.value))
     if isinstance(b, BinOp) and b.op == "*" and _negative_const(b.left):
         # a + (−c)·u → a − c·u
-        return sub(a, mul(Const(-b.left.value), b.right))  # type: ignore[attr-defined]
+        return sub(a, mul(Const(-b.left.value), b.right))
     return BinOp("+", a, b)
 
 
@@ -63,14 +64,14 @@ def sub(a: Expr, b: Expr) -> Expr:
         return neg(b)
     if _plain_const(a) and _plain_const(b):
         with np.errstate(all="ignore"):
-            return _fold(np.float64(a.value) - b.value, BinOp("-", a, b))  # type: ignore[attr-defined]
+            return _fold(np.float64(a.value) - b.value, BinOp("-", a, b))
     if isinstance(b, Neg):
         return add(a, b.operand)
     if _negative_const(b):
-        return add(a, Const(-b.value))  # type: ignore[attr-defined]
+        return add(a, Const(-b.value))
     if isinstance(b, BinOp) and b.op == "*" and _negative_const(b.left):
         # a − (−c)·u → a + c·u
-        return add(a, mul(Const(-b.left.value), b.right))  # type: ignore[attr-defined]
+        return add(a, mul(Const(-b.left.value), b.right))
     return BinOp("-", a, b)
 
 
@@ -85,9 +86,9 @@ def _split_const(node: Expr) -> tuple[float | None, Expr]:
     """(c, rest) when ``node`` is c·rest or c/rest with a plain number c, else (None, node)."""
     if isinstance(node, BinOp) and _plain_const(node.left):
         if node.op == "*":
-            return node.left.value, node.right  # type: ignore[attr-defined]
+            return node.left.value, node.right
         if node.op == "/" and not _is_one(node.left):
-            return node.left.value, BinOp("/", ONE, node.right)  # type: ignore[attr-defined]
+            return node.left.value, BinOp("/", ONE, node.right)
     return None, node
 
 
@@ -101,11 +102,11 @@ def mul(a: Expr, b: Expr) -> Expr:
         return a
     if _plain_const(a) and _plain_const(b):
         with np.errstate(all="ignore"):
-            return _fold(np.float64(a.value) * b.value, BinOp("*", a, b))  # type: ignore[attr-defined]
+            return _fold(np.float64(a.value) * b.value, BinOp("*", a, b))
     if _plain_const(b):
         return mul(b, a)
     # Gather every plain number into one leading factor: c·(d·u) → (cd)·u, (c·u)·(d·v) → (cd)·(u·v).
-    ca, ra = (a.value, ONE) if _plain_const(a) else _split_const(a)  # type: ignore[attr-defined]
+    ca, ra = (a.value, ONE) if _plain_const(a) else _split_const(a)
     cb, rb = _split_const(b)
     if cb is not None or (ca is not None and not _plain_const(a)):
         factor = _times(1.0 if ca is None else ca, 1.0 if cb is None else cb)
@@ -133,14 +134,14 @@ def div(a: Expr, b: Expr) -> Expr:
         return a
     if _plain_const(a) and _plain_const(b):
         with np.errstate(all="ignore"):
-            return _fold(np.float64(a.value) / b.value, BinOp("/", a, b))  # type: ignore[attr-defined]
+            return _fold(np.float64(a.value) / b.value, BinOp("/", a, b))
     if isinstance(a, Neg):
         return neg(div(a.operand, b))
     if isinstance(a, BinOp) and a.op == "*" and _plain_const(a.left):
         if _plain_const(b):
             # (c·u)/d → (c/d)·u
             with np.errstate(all="ignore"):
-                ratio = float(np.float64(a.left.value) / b.value)  # type: ignore[attr-defined]
+                ratio = float(np.float64(a.left.value) / b.value)
             if math.isfinite(ratio):
                 return mul(Const(ratio), a.right)
         else:
@@ -154,9 +155,9 @@ def neg(a: Expr) -> Expr:
     if isinstance(a, Neg):
         return a.operand
     if _plain_const(a):
-        return Const(-a.value)  # type: ignore[attr-defined]
+        return Const(-a.value)
     if isinstance(a, BinOp) and a.op in "*/" and _plain_const(a.left):
-        return BinOp(a.op, Const(-a.left.value), a.right)  # type: ignore[attr-defined]
+        return BinOp(a.op, Const(-a.left.value), a.right)
     return Neg(a)
 
 
@@ -170,14 +171,15 @@ def power(a: Expr, b: Expr) -> Expr:
         return ONE
     if _plain_const(a) and _plain_const(b):
         with np.errstate(all="ignore"):
-            return _fold(np.power(np.float64(a.value), b.value), BinOp("^", a, b))  # type: ignore[attr-defined]
+            return _fold(np.power(np.float64(a.value), b.value), BinOp("^", a, b))
     return BinOp("^", a, b)
 
 
 def call(func: str, *args: Expr) -> Expr:
     """func(args), folded when every argument is a constant and the result is finite."""
     node = Call(func, tuple(args))
-    if all(isinstance(a, Const) for a in args):
+    values = [np.float64(a.value) for a in args if isinstance(a, Const)]
+    if len(values) == len(args):
         with np.errstate(all="ignore"):
-            return _fold(NUMPY_FUNCS[func](*(np.float64(a.value) for a in args)), node)  # type: ignore[attr-defined]
+            return _fold(NUMPY_FUNCS[func](*values), node)
     return node

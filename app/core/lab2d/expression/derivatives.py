@@ -10,15 +10,20 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.lab2d.expression.algebra import add, call, div, is_zero, mul, neg, power, sub
-from app.core.lab2d.expression.nodes import ONE, OPERATIONS, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
+from app.core.lab2d.expression.nodes import ONE, TWO, ZERO, BinOp, Call, Const, Expr, Neg, Var, postorder
 from app.core.lab2d.expression.vocabulary import VARIABLES
 
 
 def differentiate(root: Expr, var: str) -> Expr:
-    """The exact partial derivative ∂root/∂var (:meth:`Expr.diff`).
+    """The exact partial derivative ∂root/∂var as a new (lightly simplified) tree.
 
     Each unique node is differentiated once, children before parents, from the derivatives of its
-    children (``dargs``).
+    children (``dargs``); the result shares sub-trees with ``root``.
+
+    Parameters
+    ----------
+    root : the tree of f(x, y).
+    var : ``"x"`` or ``"y"``.
     """
     if var not in VARIABLES:
         raise ValueError(f"can only differentiate with respect to x or y, not {var!r}")
@@ -126,5 +131,3 @@ _RULES: dict[type[Expr], Callable[[Any, str, list[Expr]], Expr]] = {
     BinOp: _binop_rule,
     Call: _call_rule,
 }
-
-OPERATIONS.differentiate = differentiate

@@ -4,36 +4,21 @@ Trees are directed acyclic graphs: derivatives share sub-trees with the function
 and v), so every traversal (evaluation, differentiation, printing) is iterative over unique nodes
 (:func:`postorder`), never recursive.
 
-Differentiation (``derivatives``) and printing (``printing``) build and inspect nodes, so they
-live in modules above this one; :class:`Operations` is how :class:`Expr` reaches them.
+Differentiation (:func:`~app.core.lab2d.expression.derivatives.differentiate`) and printing
+(:func:`~app.core.lab2d.expression.printing.to_string`, ``to_tex``) build and inspect nodes, so
+they are functions of the modules above this one: dependencies point one way only
+(nodes ← algebra ← derivatives, nodes ← printing), and a tree needs nothing installed into it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app.core.lab2d.expression.vocabulary import BINARY_FUNCS, NUMPY_FUNCS, Array
-
-
-class Operations:
-    """Tree operations implemented in the modules above this one.
-
-    ``derivatives`` and ``printing`` construct and inspect nodes, so they import this module; each
-    installs its entry point here when the package is imported. The methods of :class:`Expr` call
-    them through this table, so imports point one way and calling them never runs an import.
-    """
-
-    differentiate: Callable[[Expr, str], Expr]
-    to_string: Callable[[Expr, int], str]
-    to_tex: Callable[[Expr, int], str]
-
-
-OPERATIONS = Operations()
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -90,32 +75,13 @@ class Expr:
         result = np.asarray(values[id(self)], dtype=float)
         return np.array(np.broadcast_to(result, shape), dtype=float)
 
-    def diff(self, var: str) -> Expr:
-        """The exact partial derivative ∂f/∂var as a new (lightly simplified) tree.
-
-        Parameters
-        ----------
-        var : ``"x"`` or ``"y"``.
-        """
-        return OPERATIONS.differentiate(self, var)
-
-    def to_string(self, max_chars: int = 4000) -> str:
-        """Plain-text form that this parser reads back (``x^2 + 3*sin(y)``).
-
-        Strings longer than ``max_chars`` are cut and end in ``…``.
-        """
-        return OPERATIONS.to_string(self, max_chars)
-
-    def to_tex(self, max_chars: int = 4000) -> str:
-        """TeX form (``x^{2} + 3 \\sin(y)``) for the formula display."""
-        return OPERATIONS.to_tex(self, max_chars)
-
     def node_count(self) -> int:
         """Number of distinct nodes (shared sub-trees counted once)."""
         return len(postorder(self))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.to_string(200)!r})"
+        # The readable form is printing.to_string (a module above this one).
+        return f"<{type(self).__name__} of {self.node_count()} nodes>"
 
 
 def _set_constant(node: Expr, value: bool) -> None:
@@ -150,7 +116,7 @@ class Var(Expr):
 class Neg(Expr):
     """Unary minus."""
 
-    operand: Expr = field(default_factory=lambda: ZERO)
+    operand: Expr
 
     def __post_init__(self) -> None:
         _set_constant(self, self.operand.constant)
@@ -167,9 +133,9 @@ class Neg(Expr):
 class BinOp(Expr):
     """``left op right`` with op one of ``+ - * / ^``."""
 
-    op: str = "+"
-    left: Expr = field(default_factory=lambda: ZERO)
-    right: Expr = field(default_factory=lambda: ZERO)
+    op: str
+    left: Expr
+    right: Expr
 
     def __post_init__(self) -> None:
         _set_constant(self, self.left.constant and self.right.constant)
@@ -186,7 +152,7 @@ class BinOp(Expr):
 class Call(Expr):
     """A whitelisted function applied to its arguments."""
 
-    func: str = "sin"
+    func: str
     args: tuple[Expr, ...] = ()
 
     def __post_init__(self) -> None:

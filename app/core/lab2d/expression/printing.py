@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from app.core.lab2d.expression.nodes import OPERATIONS, BinOp, Call, Const, Expr, Neg, Var, postorder
+from app.core.lab2d.expression.nodes import BinOp, Call, Const, Expr, Neg, Var, postorder
 
 # Binding strength used to decide parentheses when printing.
 _PREC_ADD, _PREC_MUL, _PREC_NEG, _PREC_POW, _PREC_ATOM = 1, 2, 3, 4, 5
@@ -135,14 +135,13 @@ def _render(root: Expr, printer: _PlainPrinter, max_chars: int) -> str:
 
 
 def to_string(root: Expr, max_chars: int = 4000) -> str:
-    """Plain-text form of ``root`` (:meth:`Expr.to_string`)."""
+    """Plain-text form that the parser reads back (``x^2 + 3*sin(y)``).
+
+    Strings longer than ``max_chars`` are cut and end in ``…``.
+    """
     return _render(root, _PlainPrinter(), max_chars)
 
 
 def to_tex(root: Expr, max_chars: int = 4000) -> str:
-    """TeX form of ``root`` (:meth:`Expr.to_tex`)."""
+    """TeX form (``x^{2} + 3 \\sin\\left(y\\right)``) for the formula display, cut like :func:`to_string`."""
     return _render(root, _TexPrinter(), max_chars)
-
-
-OPERATIONS.to_string = to_string
-OPERATIONS.to_tex = to_tex

@@ -47,7 +47,8 @@ def _allowed_names() -> str:
 
 
 def tokenize(text: str) -> list[Token]:
-    """Split ``text`` into tokens; any character outside the grammar is an ``InputError``."""
+    """Split ``text`` into tokens, ending with an ``end`` token; any character outside the
+    grammar is an ``InputError`` naming its 1-based position."""
     tokens: list[Token] = []
     i, n = 0, len(text)
     while i < n:
@@ -55,63 +56,66 @@ def tokenize(text: str) -> list[Token]:
         pos = i + 1
         if c in _SPACE:
             i += 1
-            continue
-        if c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
-            j = i
-            while j < n and text[j] in _DIGITS:
-                j += 1
-            if j < n and text[j] == ".":
-                j += 1
-                while j < n and text[j] in _DIGITS:
-                    j += 1
-            # exponent part only when digits follow (so "2e" + "xp(x)" is not swallowed)
-            if j < n and text[j] in "eE":
-                k = j + 1
-                if k < n and text[k] in "+-":
-                    k += 1
-                if k < n and text[k] in _DIGITS:
-                    while k < n and text[k] in _DIGITS:
-                        k += 1
-                    j = k
+        elif c in _DIGITS or (c == "." and i + 1 < n and text[i + 1] in _DIGITS):
+            j = _number_end(text, i)
             literal = text[i:j]
             value = float(literal)
             if not math.isfinite(value):
                 raise fail(f"number {show(literal)} at position {pos} is too large")
             tokens.append(Token("num", literal, pos, value))
             i = j
-            continue
-        if c in _LETTERS:
+        elif c in _LETTERS:
             j = i
             while j < n and text[j] in _NAME_CHARS:
                 j += 1
-            name = text[i:j]
-            if "__" in name:
-                raise fail(f"names containing '__' are not allowed ({show(name)} at position {pos})")
-            if name in VARIABLES:
-                tokens.append(Token("var", name, pos))
-            elif name in CONSTANTS:
-                tokens.append(Token("const", name, pos, CONSTANTS[name]))
-            elif name in FUNCTIONS:
-                tokens.append(Token("func", name, pos))
-            else:
-                raise fail(f"unknown name {show(name)} at position {pos}; allowed are {_allowed_names()}")
+            tokens.append(_name_token(text[i:j], pos))
             i = j
-            continue
-        if c == "*":
-            if i + 1 < n and text[i + 1] == "*":
-                tokens.append(Token("^", "**", pos))
-                i += 2
-            else:
-                tokens.append(Token("*", "*", pos))
-                i += 1
-            continue
-        if c in _SINGLE:
+        elif c == "*":
+            power = i + 1 < n and text[i + 1] == "*"
+            tokens.append(Token("^", "**", pos) if power else Token("*", "*", pos))
+            i += 2 if power else 1
+        elif c in _SINGLE:
             tokens.append(Token(_SINGLE[c], c, pos))
             i += 1
-            continue
-        raise fail(_bad_character(c, pos))
+        else:
+            raise fail(_bad_character(c, pos))
     tokens.append(Token("end", "", n + 1))
     return tokens
+
+
+def _number_end(text: str, i: int) -> int:
+    """Index just past the number literal starting at ``text[i]`` (digits, a fraction, an exponent)."""
+    n = len(text)
+    j = i
+    while j < n and text[j] in _DIGITS:
+        j += 1
+    if j < n and text[j] == ".":
+        j += 1
+        while j < n and text[j] in _DIGITS:
+            j += 1
+    # exponent part only when digits follow (so "2e" + "xp(x)" is not swallowed)
+    if j < n and text[j] in "eE":
+        k = j + 1
+        if k < n and text[k] in "+-":
+            k += 1
+        if k < n and text[k] in _DIGITS:
+            while k < n and text[k] in _DIGITS:
+                k += 1
+            j = k
+    return j
+
+
+def _name_token(name: str, pos: int) -> Token:
+    """The token of a name: a variable, a named constant or a function; anything else is an error."""
+    if "__" in name:
+        raise fail(f"names containing '__' are not allowed ({show(name)} at position {pos})")
+    if name in VARIABLES:
+        return Token("var", name, pos)
+    if name in CONSTANTS:
+        return Token("const", name, pos, CONSTANTS[name])
+    if name in FUNCTIONS:
+        return Token("func", name, pos)
+    raise fail(f"unknown name {show(name)} at position {pos}; allowed are {_allowed_names()}")
 
 
 def _bad_character(c: str, pos: int) -> str:

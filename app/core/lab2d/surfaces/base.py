@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+import numpy.typing as npt
 
 from app.core.errors import InputError
 
-Array = np.ndarray
+Array = npt.NDArray[np.float64]
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
@@ -75,7 +76,8 @@ class Surface(ABC):
 
     id: ClassVar[str] = ""
     name: ClassVar[dict[str, str]] = {}
-    formula: ClassVar[str] = ""
+    formula: str = ""
+    """TeX of f; a class constant for the built-in surfaces, set per instance for a custom one."""
     description: ClassVar[dict[str, str]] = {}
     param_specs: ClassVar[tuple[SurfaceParam, ...]] = ()
     domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))

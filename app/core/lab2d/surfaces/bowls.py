@@ -5,6 +5,7 @@ adjustable condition number (constant Hessians, one minimum at the origin).
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 from app.core.lab2d.surfaces.base import Array, Point, Surface, SurfaceParam
 
@@ -13,9 +14,9 @@ class BookBowl(Surface):
     """f = x²/20 + y²: the textbook's (DL from scratch, ch. 6) elongated bowl."""
 
     id = "book_bowl"
-    name = {"en": "Textbook bowl", "ko": "교과서 그릇"}
+    name: ClassVar[dict[str, str]] = {"en": "Textbook bowl", "ko": "교과서 그릇"}
     formula = r"f(x,y) = \frac{x^2}{20} + y^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "The textbook's elongated bowl: the slope along y is 20 times steeper than along x, "
         "so plain SGD zig-zags across the valley while momentum and Adam head for the minimum.",
         "ko": "교과서의 길쭉한 그릇 모양 함수입니다. y 방향 기울기가 x 방향보다 훨씬 가팔라서 "
@@ -41,9 +42,9 @@ class CourseQuadratic(Surface):
     """J = x² + 2y² − xy: the course's convex example (Hessian eigenvalues 3 ± √2)."""
 
     id = "course_quadratic"
-    name = {"en": "Course quadratic J", "ko": "강의 예제 이차함수 J"}
+    name: ClassVar[dict[str, str]] = {"en": "Course quadratic J", "ko": "강의 예제 이차함수 J"}
     formula = r"J(x,y) = x^2 + 2y^2 - xy"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "The course's convex quadratic. Its Hessian has eigenvalues 3 ± √2, so plain gradient "
         "descent converges only for η < 2/(3+√2) ≈ 0.453: try η = 0.1, 0.01 and 0.5.",
         "ko": "강의에서 다룬 볼록 이차함수입니다. 헤세 행렬의 고윳값이 3 ± √2이므로 경사하강법은 "
@@ -69,9 +70,9 @@ class IllConditioned(Surface):
     """f = ½ pᵀ A p with A = R(θ) diag(1, κ) R(θ)ᵀ: a rotated bowl with condition number κ."""
 
     id = "ill_conditioned"
-    name = {"en": "Ill-conditioned bowl", "ko": "조건수가 나쁜 그릇"}
+    name: ClassVar[dict[str, str]] = {"en": "Ill-conditioned bowl", "ko": "조건수가 나쁜 그릇"}
     formula = r"f(p) = \frac{1}{2} p^T R_\theta \, \mathrm{diag}(1, \kappa) \, R_\theta^T p"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A rotated quadratic whose curvatures differ by the factor κ: gradient descent needs "
         "η < 2/κ to stay stable and then crawls along the flat direction; adaptive methods and "
         "Newton cope.",

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from app.core.lab2d.expression import Expr, ExpressionLimits, parse_with
+from app.core.lab2d.expression import Expr, ExpressionLimits, differentiate, parse_with, to_string, to_tex
 from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface
 from app.core.lab2d.surfaces.minima import estimate_minima, split_global
 
@@ -23,8 +23,8 @@ class ExpressionSurface(Surface):
     """
 
     id = "custom"
-    name = {"en": "Custom f(x, y)", "ko": "사용자 정의 f(x, y)"}
-    description = {
+    name: ClassVar[dict[str, str]] = {"en": "Custom f(x, y)", "ko": "사용자 정의 f(x, y)"}
+    description: ClassVar[dict[str, str]] = {
         "en": "Your own function of x and y, parsed safely and differentiated exactly.",
         "ko": "직접 입력한 x, y의 함수입니다. 안전하게 해석하고 정확하게 미분합니다.",
     }
@@ -33,33 +33,29 @@ class ExpressionSurface(Surface):
     def __init__(self, text: str, domain: Domain | None = None, limits: ExpressionLimits | None = None) -> None:
         super().__init__()
         self.expr: Expr = parse_with(text, limits or ExpressionLimits())
-        self.dx = self.expr.diff("x")
-        self.dy = self.expr.diff("y")
-        self.dxx = self.dx.diff("x")
-        self.dxy = self.dx.diff("y")
-        self.dyy = self.dy.diff("y")
+        self.dx = differentiate(self.expr, "x")
+        self.dy = differentiate(self.expr, "y")
+        self.dxx = differentiate(self.dx, "x")
+        self.dxy = differentiate(self.dx, "y")
+        self.dyy = differentiate(self.dy, "y")
+        self.formula = "f(x,y) = " + to_tex(self.expr)
         self.domain = domain or self.DEFAULT_DOMAIN
         self.start = self._choose_start()
 
     @property
     def expression(self) -> str:
         """The normalised formula (what the parser read)."""
-        return self.expr.to_string()
-
-    @property
-    def formula(self) -> str:  # type: ignore[override]
-        """TeX of the formula."""
-        return "f(x,y) = " + self.expr.to_tex()
+        return to_string(self.expr)
 
     @property
     def gradient_text(self) -> list[str]:
         """[∂f/∂x, ∂f/∂y] as plain text."""
-        return [self.dx.to_string(), self.dy.to_string()]
+        return [to_string(self.dx), to_string(self.dy)]
 
     @property
     def gradient_tex(self) -> list[str]:
         """[∂f/∂x, ∂f/∂y] as TeX."""
-        return [self.dx.to_tex(), self.dy.to_tex()]
+        return [to_tex(self.dx), to_tex(self.dy)]
 
     def _f(self, x: Array, y: Array) -> Array:
         return self.expr.evaluate(x, y)

@@ -4,6 +4,8 @@ six-hump camel (which minimum a run reaches depends on the start and the optimiz
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from app.core.lab2d.surfaces.base import Array, Point, Surface
@@ -13,9 +15,9 @@ class Himmelblau(Surface):
     """Himmelblau's function: four global minima with f = 0."""
 
     id = "himmelblau"
-    name = {"en": "Himmelblau", "ko": "힘멜블라우 함수"}
+    name: ClassVar[dict[str, str]] = {"en": "Himmelblau", "ko": "힘멜블라우 함수"}
     formula = r"f(x,y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "Four equally deep minima separated by saddle points: which one an optimizer reaches "
         "depends on the start and on the optimizer.",
         "ko": "깊이가 같은 최솟값 네 개가 안장점으로 나뉘어 있습니다. 어느 최솟값에 도착할지는 "
@@ -56,12 +58,12 @@ class LocalMinima(Surface):
     """A shallow bowl minus two Gaussian wells of different depth (one global, one local minimum)."""
 
     id = "local_minima"
-    name = {"en": "Local vs global minimum", "ko": "지역 최솟값과 전역 최솟값"}
+    name: ClassVar[dict[str, str]] = {"en": "Local vs global minimum", "ko": "지역 최솟값과 전역 최솟값"}
     formula = (
         r"f(x,y) = \frac{x^2 + y^2}{20} - 3e^{-\frac{(x-2)^2 + (y-1.5)^2}{2}}"
         r" - 1.5e^{-\frac{(x+2)^2 + (y+1.5)^2}{2.88}}"
     )
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A deep global minimum near (1.93, 1.45) and a shallower local one near (−1.82, −1.37), "
         "separated by a saddle: from the default start plain descent gets trapped in the local one.",
         "ko": "(1.93, 1.45) 근처의 깊은 전역 최솟값과 (−1.82, −1.37) 근처의 얕은 지역 최솟값이 안장점으로 "
@@ -93,7 +95,7 @@ class LocalMinima(Surface):
         gy = 2 * self.BOWL * y + sum(w * qy for w, _, qy, _ in wells)
         return gx, gy
 
-    def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
+    def _hess(self, x: Array, y: Array) -> tuple[Array | float, Array | float, Array | float]:
         # ∂²(−A e^{−q}) = A e^{−q} (∂²q − ∂q ∂qᵀ)
         wells = self._wells(x, y)
         hxx = 2 * self.BOWL + sum(w * (c - qx * qx) for w, qx, _, c in wells)
@@ -121,9 +123,9 @@ class Rastrigin(Surface):
     """2-D Rastrigin (A = 10): a bowl covered with a regular grid of local minima."""
 
     id = "rastrigin"
-    name = {"en": "Rastrigin", "ko": "라스트리긴 함수"}
+    name: ClassVar[dict[str, str]] = {"en": "Rastrigin", "ko": "라스트리긴 함수"}
     formula = r"f(x,y) = 20 + x^2 - 10\cos(2\pi x) + y^2 - 10\cos(2\pi y)"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A bowl covered by an egg-box of 121 local minima; only (0, 0) is global. Local "
         "methods stop in the nearest dip: it shows why the start and the noise matter.",
         "ko": "달걀판처럼 121개의 지역 최솟값이 덮인 그릇이며 전역 최솟값은 (0, 0)뿐입니다. 지역적인 "
@@ -160,9 +162,9 @@ class SixHumpCamel(Surface):
     """The six-hump camel function: six minima, two of them global (f ≈ −1.0316)."""
 
     id = "six_hump_camel"
-    name = {"en": "Six-hump camel", "ko": "여섯 혹 낙타 함수"}
+    name: ClassVar[dict[str, str]] = {"en": "Six-hump camel", "ko": "여섯 혹 낙타 함수"}
     formula = r"f(x,y) = \left(4 - 2.1x^2 + \frac{x^4}{3}\right)x^2 + xy + (4y^2 - 4)y^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "Six minima: two global ones at about (±0.0898, ∓0.7127) and four local ones, "
         "separated by saddles — a small landscape where the start decides the outcome.",
         "ko": "최솟값이 여섯 개 있습니다. (±0.0898, ∓0.7127) 부근의 두 전역 최솟값과 네 개의 지역 "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from app.core.lab2d.surfaces.base import Array, Point, Surface
 
 
@@ -9,9 +11,9 @@ class Saddle(Surface):
     """f = x² − y²: a saddle at the origin, unbounded below along y."""
 
     id = "saddle"
-    name = {"en": "Saddle x² − y²", "ko": "안장점 x² − y²"}
+    name: ClassVar[dict[str, str]] = {"en": "Saddle x² − y²", "ko": "안장점 x² − y²"}
     formula = r"f(x,y) = x^2 - y^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A saddle point at the origin: starting just off the x axis, plain gradient descent "
         "crawls towards the saddle and escapes slowly; momentum and noise escape much faster.",
         "ko": "원점이 안장점입니다. x축 바로 옆에서 출발하면 경사하강법은 안장점으로 다가갔다가 아주 천천히 "
@@ -37,9 +39,9 @@ class MonkeySaddle(Surface):
     """f = x³ − 3xy²: a degenerate saddle (zero Hessian) with three descending valleys."""
 
     id = "monkey_saddle"
-    name = {"en": "Monkey saddle", "ko": "원숭이 안장"}
+    name: ClassVar[dict[str, str]] = {"en": "Monkey saddle", "ko": "원숭이 안장"}
     formula = r"f(x,y) = x^3 - 3xy^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A monkey saddle: three valleys go down from the origin, where even the Hessian "
         "vanishes, so gradient descent stalls there for a long time before escaping.",
         "ko": "원숭이 안장입니다. 원점에서 세 골짜기가 아래로 뻗어 있고 원점에서는 헤세 행렬까지 0이어서, "

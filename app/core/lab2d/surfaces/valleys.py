@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from app.core.lab2d.surfaces.base import Array, Point, Surface, SurfaceParam
@@ -11,9 +13,9 @@ class Rosenbrock(Surface):
     """f = (a − x)² + b(y − x²)², minimum at (a, a²)."""
 
     id = "rosenbrock"
-    name = {"en": "Rosenbrock valley", "ko": "로젠브록 골짜기"}
+    name: ClassVar[dict[str, str]] = {"en": "Rosenbrock valley", "ko": "로젠브록 골짜기"}
     formula = r"f(x,y) = (a - x)^2 + b(y - x^2)^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "A long, curved, narrow valley: finding the valley is easy, following its floor to "
         "the minimum at (a, a²) is hard. A classic test of momentum and adaptive methods.",
         "ko": "길고 휘어진 좁은 골짜기입니다. 골짜기에 들어가기는 쉽지만 바닥을 따라 최솟값 (a, a²)까지 "
@@ -54,9 +56,9 @@ class Beale(Surface):
     """Beale's function; minimum f(3, 0.5) = 0."""
 
     id = "beale"
-    name = {"en": "Beale", "ko": "빌(Beale) 함수"}
+    name: ClassVar[dict[str, str]] = {"en": "Beale", "ko": "빌(Beale) 함수"}
     formula = r"f(x,y) = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2"
-    description = {
+    description: ClassVar[dict[str, str]] = {
         "en": "Flat plateaus next to very steep walls, with the minimum (3, 0.5) in a narrow curved "
         "basin and two saddle points: step sizes that suit one region fail in another.",
         "ko": "아주 평평한 고원과 매우 가파른 벽이 붙어 있고, 최솟값 (3, 0.5)는 좁게 휜 분지 안에 있으며 "
@@ -79,14 +81,14 @@ class Beale(Surface):
             out.append((r, rx, ry, rxy, ryy, k))
         return out
 
-    def _f(self, x: Array, y: Array) -> Array:
+    def _f(self, x: Array, y: Array) -> Array | float:
         return sum(t[0] ** 2 for t in self._terms(x, y))
 
-    def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
+    def _grad(self, x: Array, y: Array) -> tuple[Array | float, Array | float]:
         terms = self._terms(x, y)
         return sum(2 * r * rx for r, rx, *_ in terms), sum(2 * r * ry for r, _, ry, *_ in terms)
 
-    def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
+    def _hess(self, x: Array, y: Array) -> tuple[Array | float, Array | float, Array | float]:
         # f = Σ r², so ∂²f = Σ 2(∂r ∂r + r ∂²r); ∂²r/∂x² = 0.
         terms = self._terms(x, y)
         hxx = sum(2 * rx * rx for _, rx, *_ in terms)

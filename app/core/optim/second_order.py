@@ -1,0 +1,242 @@
+"""Second-order methods for the 2-D lab: Newton and L-BFGS (docs/optimizers.md,
+"Second-order rules").
+
+They differ from the first-order :class:`~app.core.optim.base.Optimizer` in what they read:
+besides the gradient, Newton asks the objective for its Hessian ∇²f and L-BFGS for its value f
+(the line search). They therefore work on run-batched vectors θ of shape ``(R, n)`` — R runs
+side by side in n dimensions — and get the objective in :meth:`SecondOrderOptimizer.update`.
+A 2-D :class:`~app.core.lab2d.surfaces.Surface` is such an objective; an MLP has neither an
+affordable Hessian nor a full-batch f, so these rules are not offered there (``mlp = False``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Literal, Protocol
+
+import numpy as np
+
+from app.core.optim.base import Array, LearningRate, UpdateRule, UpdateWork
+from app.core.optim.hyperparams import HyperParam, learning_rate
+
+LINE_SEARCH_EVALUATIONS = 20
+"""Evaluations of f charged per L-BFGS update with the line search on (it may halve α up to 40
+times; about 12 is typical once a run has converged and rounding decides the Armijo test)."""
+
+
+class Objective(Protocol):
+    """What a second-order method may ask of f besides the gradient, at R points at once."""
+
+    def value(self, theta: Array, /) -> Array:
+        """f at points θ of shape (R, n) → (R,); non-finite where f is undefined."""
+        ...
+
+    def hessian(self, theta: Array, /) -> Array:
+        """∇²f at points θ of shape (R, n) → (R, n, n), symmetric."""
+        ...
+
+
+class SecondOrderOptimizer(UpdateRule):
+    """A rule Δθ = rule(θ, g, f, state) on run-batched vectors θ of shape ``(R, n)``.
+
+    State is one dict of buffers for all R runs; the buffers named in ``state_keys`` have a
+    leading axis R (shapes ``(R, n)`` or ``(R, 1)``) so the step inspector can show them per run.
+    """
+
+    mlp: ClassVar[Literal[False]] = False
+
+    def init_state(self, theta: Array) -> dict[str, Array]:
+        """Zero buffers of shape (R, n), one per state key, for points θ of shape (R, n)."""
+        return {key: np.zeros_like(theta) for key in self.state_keys}
+
+    def update(
+        self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
+    ) -> Array:
+        """Δθ for every run, updating ``state`` in place (the caller does θ += Δθ).
+
+        Parameters
+        ----------
+        theta, grad : (R, n) points and the gradients ∇f(θ) there.
+        state : buffers from :meth:`init_state`, mutated.
+        t : update count, from 1.
+        lr : learning rate η, a float or shape (R, 1) (one per run, e.g. a learning-rate sweep).
+        objective : f at the same points, for its Hessian or its value.
+
+        Returns
+        -------
+        (R, n) array, the update Δθ.
+        """
+        raise NotImplementedError
+
+
+class Newton(SecondOrderOptimizer):
+    """Damped Newton: θ ← θ − η(H + δI)⁻¹g, with |eigenvalues| where H is not positive definite.
+
+    Writing H = V diag(λ) Vᵀ, the step uses V diag(|λ| + δ)⁻¹ Vᵀ g. Where H is positive definite
+    this is exactly (H + δI)⁻¹g; at a saddle it still descends instead of jumping to the saddle
+    ("saddle-free Newton"), which is the safe fallback docs/optimizers.md asks for. The state key
+    ``eig`` holds the eigenvalues λ, shape (R, n).
+    """
+
+    id = "newton"
+    name = "Newton"
+    equation = (r"\theta \leftarrow \theta - \eta (H + \delta I)^{-1} g",)
+    hyperparams = (
+        learning_rate(1.0),
+        HyperParam("damping", 1e-3, 1e-12, 1e6, "damping δ added to |eigenvalues|", "고유값에 더하는 감쇠 δ", log=True),
+    )
+    state_keys = ("eig",)
+    needs_hessian = True
+
+    @classmethod
+    def update_work(cls, params: Mapping[str, float] | None = None) -> UpdateWork:
+        """Evaluating and decomposing the n × n Hessian: 3.5× per point, 2.5× overhead."""
+        return UpdateWork(per_point=3.5, fixed=2.5, hessian_evaluations=1)
+
+    def update(
+        self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
+    ) -> Array:
+        """Δθ = −η V diag(|λ| + δ)⁻¹ Vᵀ g for (R, n) points (see :meth:`SecondOrderOptimizer.update`)."""
+        lam, vecs = np.linalg.eigh(np.nan_to_num(objective.hessian(theta)))  # (R, n), (R, n, n)
+        state["eig"] = lam
+        g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
+        step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
+        return -lr * step
+
+
+class LBFGS(SecondOrderOptimizer):
+    """Limited-memory BFGS: two-loop recursion over the last m (s, y) pairs.
+
+    With ``line_search = 1`` the step length starts at η and is halved until the Armijo condition
+    f(θ + αd) ≤ f(θ) + 10⁻⁴ α gᵀd holds; otherwise α = η. Pairs with sᵀy ≤ 10⁻¹⁰‖s‖‖y‖ (no clear
+    positive curvature) are skipped; a non-descent direction falls back to −g. The state keys are
+    ``direction`` d, shape (R, n), and ``step_size`` α, shape (R, 1).
+    """
+
+    id = "lbfgs"
+    name = "L-BFGS"
+    equation = (
+        r"d = - H_k g \quad (\text{two-loop recursion over } m \text{ pairs } s_i, y_i)",
+        r"\theta \leftarrow \theta + \alpha d",
+    )
+    hyperparams = (
+        learning_rate(1.0),
+        HyperParam("memory", 10, 1, 100, "memory m (pairs kept)", "기억할 쌍의 수 m", integer=True),
+        HyperParam(
+            "line_search",
+            1,
+            0,
+            1,
+            "backtracking line search (1) or fixed step (0)",
+            "백트래킹 선 탐색(1) / 고정 보폭(0)",
+            integer=True,
+        ),
+    )
+    state_keys = ("direction", "step_size")
+
+    @classmethod
+    def update_work(cls, params: Mapping[str, float] | None = None) -> UpdateWork:
+        """The two-loop recursion and history shift cost ∝ memory m; the search adds f evaluations."""
+        values = cls.defaults() | dict(params or {})
+        memory = float(values["memory"])
+        line_search = float(values["line_search"]) >= 1
+        return UpdateWork(
+            per_point=2.0 + 1.2 * memory + (1.0 if line_search else 0.0),
+            fixed=2.5 + 0.25 * memory + (3.0 if line_search else 0.0),
+            value_evaluations=LINE_SEARCH_EVALUATIONS if line_search else 0,
+        )
+
+    def init_state(self, theta: Array) -> dict[str, Array]:
+        """History buffers s, y of shape ``(R, m, n)`` and ``valid`` (R, m), the previous point
+        and gradient (R, n), and the shown ``direction`` (R, n) and ``step_size`` (R, 1)."""
+        r, n = theta.shape
+        m = int(self.params["memory"])
+        return {
+            "s": np.zeros((r, m, n)),
+            "y": np.zeros((r, m, n)),
+            "valid": np.zeros((r, m), dtype=bool),
+            "prev_x": np.zeros_like(theta),
+            "prev_g": np.zeros_like(theta),
+            "direction": np.zeros_like(theta),
+            "step_size": np.zeros((r, 1)),
+        }
+
+    def update(
+        self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
+    ) -> Array:
+        """Δθ = αd with d = −H_k g (see :meth:`SecondOrderOptimizer.update`)."""
+        x, g, s = theta, grad, state
+        if t > 1:
+            sk, yk = x - s["prev_x"], g - s["prev_g"]
+            for key, new in (("s", sk), ("y", yk)):
+                s[key] = np.roll(s[key], 1, axis=1)
+                s[key][:, 0] = new
+            s["valid"] = np.roll(s["valid"], 1, axis=1)
+            # Keep a pair only with clearly positive curvature, relative to its size (scale-free).
+            s["valid"][:, 0] = np.sum(sk * yk, axis=1) > 1e-10 * np.linalg.norm(sk, axis=1) * np.linalg.norm(yk, axis=1)
+        s["prev_x"], s["prev_g"] = x.copy(), g.copy()
+
+        d = -self._two_loop(g, s["s"], s["y"], s["valid"])
+        descent = np.sum(d * g, axis=1, keepdims=True) < 0
+        d = np.where(descent, d, -g)
+        alpha = np.broadcast_to(np.asarray(lr, dtype=float), (x.shape[0], 1)).copy()
+        if self.params["line_search"] >= 1:
+            alpha = self._backtrack(x, g, d, alpha, objective)
+        s["direction"], s["step_size"] = d, alpha
+        return alpha * d
+
+    @staticmethod
+    def _two_loop(g: Array, s_hist: Array, y_hist: Array, valid: Array) -> Array:
+        """H_k g by the two-loop recursion, newest pair first; invalid pairs contribute nothing.
+
+        Parameters
+        ----------
+        g : (R, n) gradients.
+        s_hist, y_hist : (R, m, n) pairs sᵢ = θᵢ₊₁ − θᵢ and yᵢ = gᵢ₊₁ − gᵢ, newest at index 0.
+        valid : (R, m) which pairs to use.
+
+        Returns
+        -------
+        (R, n) array, the inverse-Hessian estimate H_k applied to g.
+        """
+        q = g.copy()
+        m = s_hist.shape[1]
+        sy = np.sum(s_hist * y_hist, axis=2)  # (R, m)
+        rho = np.where(valid, 1.0 / np.where(valid, sy, 1.0), 0.0)
+        alphas = np.zeros_like(rho)
+        for i in range(m):
+            alphas[:, i] = rho[:, i] * np.sum(s_hist[:, i] * q, axis=1)
+            q -= alphas[:, i : i + 1] * y_hist[:, i]
+        # Initial scaling γ = sᵀy / yᵀy from the newest valid pair (1 when none).
+        yy = np.sum(y_hist[:, 0] * y_hist[:, 0], axis=1)
+        gamma = np.where(valid[:, 0] & (yy > 0), sy[:, 0] / np.where(yy > 0, yy, 1.0), 1.0)
+        r = gamma[:, None] * q
+        for i in reversed(range(m)):
+            beta = rho[:, i] * np.sum(y_hist[:, i] * r, axis=1)
+            r += (alphas[:, i] - beta)[:, None] * s_hist[:, i]
+        return r
+
+    @staticmethod
+    def _backtrack(x: Array, g: Array, d: Array, alpha: Array, objective: Objective) -> Array:
+        """Armijo backtracking, per run: halve α (at most 40 times) until sufficient decrease.
+
+        ``x``, ``g``, ``d`` are (R, n); ``alpha`` (R, 1) holds the first trial step η and is
+        returned with each run's accepted step.
+        """
+        f0 = objective.value(x)
+        slope = np.sum(g * d, axis=1)
+        d_norm = np.linalg.norm(d, axis=1)
+        pending = np.ones(x.shape[0], dtype=bool)
+        for _ in range(40):
+            with np.errstate(all="ignore"):
+                f_new = objective.value(x + alpha * d)
+            ok = np.isfinite(f_new) & (f_new <= f0 + 1e-4 * alpha[:, 0] * slope)
+            # Stop halving where rounding decides: a negligible step, or a predicted decrease
+            # α|gᵀd| that f cannot resolve (below a few ulps of |f|).
+            ok |= alpha[:, 0] * d_norm < 1e-12
+            ok |= alpha[:, 0] * np.abs(slope) <= 8 * np.finfo(float).eps * np.abs(f0)
+            pending &= ~ok
+            if not pending.any():
+                break
+            alpha[pending] *= 0.5
+        return alpha
