@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.nn.activation_experiment import run_activation_experiment
 

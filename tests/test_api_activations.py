@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from fastapi.testclient import TestClient
+
 from app.config import Settings, get_settings
 from app.main import app
-from fastapi.testclient import TestClient
 
 
 def test_default_request_reproduces_the_textbook_setup(client: TestClient) -> None:

@@ -13,6 +13,9 @@ import math
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import BaseModel, TypeAdapter
+
 from app.api.schemas.lab_results import (
     LrSweepResponse,
     StartMapResponse,
@@ -24,8 +27,6 @@ from app.api.schemas.lab_results import (
 )
 from app.api.schemas.optimizers import OptimizerInfo, ScheduleInfo
 from app.config import get_settings
-from fastapi.testclient import TestClient
-from pydantic import BaseModel, TypeAdapter
 
 COURSE = {"surface": "course_quadratic", "start": [-5, 4], "steps": 30}
 """The course's J(θ) = θ₁² + 2θ₂² + θ₁θ₂ − ... from (−5, 4); see docs/surfaces.md."""

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+
 from app.config import Settings, get_settings
 from app.core.datasets.idx import write_idx
 from app.main import app
-from fastapi.testclient import TestClient
 
 
 @pytest.fixture

@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
+
 from app.api.deps import get_job_manager
 from app.config import Settings, get_settings
 from app.core.errors import InputError
 from app.jobs.manager import JobManager
-from fastapi.testclient import TestClient
 
 Install = Callable[[JobManager], JobManager]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from app.config import Settings, get_settings
 from fastapi.testclient import TestClient
+
+from app.config import Settings, get_settings
 
 # Written out by hand (independent of the generated model): the settings that bound a request.
 EXPECTED = {

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+
 from app.config import Settings, get_settings
 from app.core.lab2d.cost import FIXED_POINTS, update_cost
 from app.core.lab2d.surfaces import get_surface
 from app.jobs.events import EventLog
-from fastapi.testclient import TestClient
 
 BIG_EXPRESSION = "+".join(f"sin(x*y+{i})^2*cos(x-y)" for i in range(20))[:500]
 """A long but legal f(x, y) (449 characters; its gradient trees have ~440 nodes each)."""

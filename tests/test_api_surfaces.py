@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
 from app.config import Settings, get_settings
 from app.main import app
-from fastapi.testclient import TestClient
 
 REQUIRED_IDS = {
     "book_bowl", "course_quadratic", "rosenbrock", "beale", "himmelblau", "saddle",

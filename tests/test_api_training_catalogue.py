@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
+
 from app.api.deps import get_job_manager
 from app.config import Settings, get_settings
 from app.jobs.manager import JobManager
-from fastapi.testclient import TestClient
 
 TOP_LEVEL = {"defaults", "bounds", "activations", "initializers", "optimizers", "schedules", "datasets", "limits"}
 

@@ -6,6 +6,7 @@ Expected numbers are the formulas of app/core/lab2d/cost.py's docstring worked o
 from __future__ import annotations
 
 import pytest
+
 from app.core.lab2d.cost import FIXED_POINTS, NODES_PER_UNIT, update_cost
 from app.core.lab2d.surfaces import ExpressionSurface, get_surface
 from app.core.optim.base import UpdateWork

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from app.core import datasets
 from app.core.datasets import (
     blobs,

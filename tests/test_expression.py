@@ -10,10 +10,11 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import app.core.lab2d.expression as expression_module
 import numpy as np
 import numpy.typing as npt
 import pytest
+
+import app.core.lab2d.expression as expression_module
 from app.core.errors import InputError
 from app.core.lab2d.expression import ExpressionLimits, differentiate, parse, to_string, to_tex
 from app.core.lab2d.surfaces import ExpressionSurface, Himmelblau, get_surface

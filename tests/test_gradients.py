@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.optim.gradients import GradientNoise, clip_gradients
 

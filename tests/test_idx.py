@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from app.core.datasets.idx import (
     MAGIC_IMAGES,
     MAGIC_LABELS,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.nn.initializers import INIT_IDS, initialize
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from app.config import Settings
 from app.core.errors import InputError
 from app.jobs import manager as manager_module

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.nn.layers import ELU, Affine, BatchNorm, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh, make_activation
 from app.core.nn.losses import SoftmaxCrossEntropy

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.nn.network import MLP
 from tests.gradcheck import numerical_grad, rel_error

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 import uvicorn
+
 from app.config import Settings
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "notebook.md"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.optim.optimizers import (
     OPTIMIZERS,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from app.core.errors import InputError
 from app.core.optim.schedules import list_schedules, make_schedule
 

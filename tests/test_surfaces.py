@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.lab2d.surfaces import (
     LOG_OFFSET,

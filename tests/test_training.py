@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+
 from app.core.errors import InputError
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.telemetry import FixedHistogram, TelemetryRecorder, fraction_dead, fraction_saturated

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from app.core.lab2d.surfaces import get_surface
 from app.core.lab2d.trajectory import RunSpec, Simulation, gd_stability_threshold, lr_sweep, simulate, start_map
 

@@ -7,6 +7,8 @@ numbers the engine has already checked. Non-finite numbers are ``null`` (the eng
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 from fastapi import APIRouter
 
@@ -45,7 +47,10 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
         final = np.where(sim.diverged, np.nan, sim.final_loss)
         results.append(
             LrSweepResult.model_construct(
-                label=spec.label, optimizer=spec.optimizer, final_loss=clean(final), diverged=sim.diverged.tolist()
+                label=spec.label,
+                optimizer=spec.optimizer,
+                final_loss=cast("list[float | None]", clean(final)),
+                diverged=sim.diverged.tolist(),
             )
         )
     return LrSweepResponse.model_construct(
@@ -65,11 +70,11 @@ def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapR
     distance = None
     if surface.minima:
         dist = nearest_minimum(surface, sim.final)[1]
-        distance = clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
+        distance = cast("list[list[float | None]]", clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n)))
     return StartMapResponse.model_construct(
         x=xs.tolist(),
         y=ys.tolist(),
-        final_loss=clean(final),
+        final_loss=cast("list[list[float | None]]", clean(final)),
         diverged_fraction=float(sim.diverged.mean()),
         distance_to_min=distance,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 from fastapi import APIRouter, Depends
@@ -152,8 +152,13 @@ def _chunks(sims: list[tuple[str, Simulator]]) -> Iterator[StreamChunk]:
             if sim.finished and sent[i] >= min(sim.k + 1, int(sim.alive_until[0])):
                 continue
             sim.advance(CHUNK)
-            positions: dict[str, Any] = stream_chunk(sim, sent[i])
-            chunk = StreamChunk.model_construct(run=i, **positions)
+            new = stream_chunk(sim, sent[i])
+            chunk = StreamChunk.model_construct(
+                run=i,
+                start=new["from"],
+                path=cast("list[list[float | None]]", new["path"]),
+                loss=cast("list[float | None]", new["loss"]),
+            )
             sent[i] += len(chunk.path)
             progressed = True
             yield chunk
