@@ -25,6 +25,7 @@ from app.api.routers import (
     datasets,
     health,
     jobs,
+    limits,
     optimizers,
     surfaces,
     sweeps,
@@ -55,7 +56,7 @@ app = FastAPI(
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
-for module in (health, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
+for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:

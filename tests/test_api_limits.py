@@ -1,0 +1,82 @@
+"""``GET /api/limits``: every limit of ``app.config.Settings``, with the server's current values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from app.config import Settings, get_settings
+from fastapi.testclient import TestClient
+
+# Written out by hand (independent of the generated model): the settings that bound a request.
+EXPECTED = {
+    "max_steps",
+    "max_runs",
+    "max_grid",
+    "max_sweep_points",
+    "max_map_starts",
+    "max_map_steps",
+    "max_expression_length",
+    "max_expression_depth",
+    "max_expression_nodes",
+    "divergence_bound",
+    "max_work",
+    "max_stream_work",
+    "max_layers",
+    "max_width",
+    "max_epochs",
+    "max_samples",
+    "max_concurrent_jobs",
+    "max_kept_jobs",
+    "job_ttl_seconds",
+    "max_events_per_job",
+    "max_event_bytes_per_job",
+    "max_comparison_runs",
+    "max_activation_samples",
+    "max_activation_values",
+    "max_body_bytes",
+}
+
+
+@pytest.fixture
+def fresh_settings(client: TestClient) -> Iterator[None]:
+    """Serve ``Settings()`` read at each request, so environment changes show."""
+    client.app.dependency_overrides[get_settings] = lambda: Settings()
+    yield
+    client.app.dependency_overrides.pop(get_settings, None)
+
+
+def test_limits_equal_the_settings(client: TestClient) -> None:
+    r = client.get("/api/limits")
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == EXPECTED
+    settings = Settings()
+    assert body == {name: getattr(settings, name) for name in EXPECTED}
+    assert body["max_steps"] == 20_000 and body["max_runs"] == 16 and body["divergence_bound"] == 1e8
+
+
+def test_every_max_setting_is_a_limit() -> None:
+    # A new max_* setting must appear without editing the endpoint; host/port/mnist_dir never do.
+    fields = set(Settings.model_fields)
+    assert {name for name in fields if name.startswith("max_")} <= EXPECTED
+    assert fields - {"host", "port", "mnist_dir"} == EXPECTED
+
+
+def test_limits_follow_an_environment_override(
+    client: TestClient, fresh_settings: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PLAYGROUND_MAX_STEPS", "123")
+    monkeypatch.setenv("PLAYGROUND_DIVERGENCE_BOUND", "5e3")
+    body = client.get("/api/limits").json()
+    assert body["max_steps"] == 123 and body["divergence_bound"] == 5000.0
+    assert body["max_runs"] == 16
+
+
+def test_limits_are_documented_in_openapi(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    schema = spec["paths"]["/api/limits"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    model = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    assert set(model["properties"]) == EXPECTED and set(model["required"]) == EXPECTED
+    assert "PLAYGROUND_MAX_STEPS" in model["properties"]["max_steps"]["description"]
+    assert model["properties"]["max_work"]["type"] == "number"
