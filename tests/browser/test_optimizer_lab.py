@@ -36,10 +36,11 @@ def runs_done(page) -> int:
 
 
 def wait_new_run(page, before: int) -> None:
-    """Wait until a run newer than `before` has finished and nothing is in flight."""
+    """Wait until a run newer than `before` has finished and none is in flight or scheduled."""
     page.wait_for_function(
         """n => { const r = document.getElementById('optimizer-lab');
-                  return Number(r.dataset.runs || 0) > n && r.dataset.busy === 'false'; }""",
+                  return Number(r.dataset.runs || 0) > n && r.dataset.busy === 'false'
+                         && r.dataset.pending === 'false'; }""",
         arg=before,
         timeout=20_000,
     )
@@ -411,18 +412,18 @@ def check_shell_modules(page) -> None:
     """state.js round trip, math.js output and dictionary completeness, inside the page."""
     result = page.evaluate(
         """async () => {
-      const state = await import('/static/js/state.js');
-      const math = await import('/static/js/math.js');
-      const dicts = [(await import('/static/js/i18n/common.js')).default,
-                     (await import('/static/js/i18n/optimizer_lab.js')).default];
+      const state = await import('/static/js/shared/url_state.js');
+      const math = await import('/static/js/shared/math.js');
+      const dicts = [(await import('/static/js/shared/dictionary.js')).default,
+                     (await import('/static/js/optimizer_lab/dictionary.js')).default];
       const value = {s: "book_bowl", e: "x^2 + 3*sin(y) # it's 100%!", n: -1.5e-7, k: 0,
                      l: "학습률 η=0.1", b: [true, false, null], o: {"0": "a b", "-x": []}};
       const round = state.fromHash('#' + state.toHash(value));
       const frac = math.mathElement('\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
       const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)), Object.keys(d.ko).filter(k => !(k in d.en))]);
-      const contour = await import('/static/js/contour_grid.js');
+      const contour = await import('/static/js/optimizer_lab/contour_grid.js');
       const toIndex = contour.levelIndexer([1, 10, 100]);
-      const fmt = (await import('/static/js/format.js')).fmt;
+      const fmt = (await import('/static/js/shared/format.js')).fmt;
       return {same: JSON.stringify(round) === JSON.stringify(value), hash: state.toHash({x0: [-7, 2]}),
               bad: state.fromHash('#(unterminated'),
               tags: ['mfrac', 'msqrt', 'mover', 'mo'].map(t => frac.querySelectorAll(t).length),

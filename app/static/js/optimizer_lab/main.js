@@ -215,8 +215,9 @@ function renderStatus(state, prev) {
   root.dataset.lang = state.lang;
 }
 
-function render(state, prev) {
+function render(state, before) {
   if (!state.cat || !state.config) return;
+  const prev = before?.cat && before?.config ? before : null; // null: draw everything
   renderPresets(state, prev);
   surfacePanel.render(state, prev);
   cards.render(state, prev);
