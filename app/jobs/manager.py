@@ -57,10 +57,11 @@ def default_trainer(
     mnist_dir: Any = None,
     limits: Any = None,
 ) -> dict[str, Any]:
-    """Run ``app.core.nn.training.train`` (imported on first use, so the module may come later)."""
+    """Run ``app.core.nn.training.train`` on the typed config (the API has validated the dict)."""
+    from app.core.nn.config import parse_config
     from app.core.nn.training import train
 
-    return train(config, emit, should_stop, mnist_dir=mnist_dir, limits=limits)
+    return train(parse_config(config), emit, should_stop, mnist_dir=mnist_dir, limits=limits)
 
 
 class JobStatus(StrEnum):

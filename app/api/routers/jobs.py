@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import JobManagerDep
+from app.api.routers.training import router as catalogue_router
 from app.api.schemas.jobs import (
     ComparisonCreated,
     ComparisonRequest,
@@ -20,13 +21,15 @@ from app.api.schemas.jobs import (
     JobCreated,
     JobDetail,
     JobInfo,
-    TrainingConfig,
-    check_with_engine,
+    engine_config,
 )
+from app.api.schemas.training import TrainingConfigModel
+from app.core.nn.options import to_dict
 from app.jobs.events import TERMINAL_EVENTS, to_json_text
 from app.jobs.manager import Job, JobNotFound, ManagerClosed, TooManyJobs
 
 router = APIRouter(tags=["jobs"])
+router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
 
 RETRY_MS = 2000
 """Reconnection delay suggested to ``EventSource`` clients (the SSE ``retry:`` field)."""
@@ -120,19 +123,18 @@ def resume_point(
 
 
 @router.post("/jobs", status_code=202, response_model=JobCreated, responses=_TOO_MANY)
-def create_job(config: TrainingConfig, manager: JobManagerDep) -> JobCreated:
+def create_job(body: TrainingConfigModel, manager: JobManagerDep) -> JobCreated:
     """Start one training job in a worker thread (follow it at /api/jobs/{id}/events)."""
-    check_with_engine(config)
-    job = _admit(lambda: manager.submit(config.model_dump()))
+    config = to_dict(engine_config(body))
+    job = _admit(lambda: manager.submit(config))
     return JobCreated(id=job.id, status=job.status.value)
 
 
 @router.post("/comparisons", status_code=202, response_model=ComparisonCreated, responses=_TOO_MANY)
 def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> ComparisonCreated:
     """Queue several training jobs that run one after another in a single worker slot."""
-    for i, config in enumerate(body.configs):
-        check_with_engine(config, prefix=f"configs.{i}.")
-    comparison = _admit(lambda: manager.submit_comparison([c.model_dump() for c in body.configs]))
+    configs = [to_dict(engine_config(config, prefix=f"configs.{i}.")) for i, config in enumerate(body.configs)]
+    comparison = _admit(lambda: manager.submit_comparison(configs))
     return ComparisonCreated(id=comparison.id, job_ids=list(comparison.job_ids))
 
 

@@ -1,0 +1,65 @@
+"""The Training Lab's catalogue: defaults, bounds, ids and limits for the form (docs/API.md, "Training Lab").
+
+Every default and static bound comes from ``app/core/nn/config.py`` (walked with
+:func:`~app.core.nn.options.walk`); the settings-dependent maxima are the current ``Settings``.
+"""
+
+from __future__ import annotations
+
+from typing import get_args, get_origin
+
+from fastapi import APIRouter
+
+from app.api.deps import SettingsDep
+from app.api.schemas.common import LocalizedText
+from app.api.schemas.training import CatalogueChoice, FieldBounds, TrainingCatalogue, TrainingLimits
+from app.config import Settings
+from app.core.nn import config as engine
+from app.core.nn.labels import ACTIVATION_LABELS, INIT_LABELS
+from app.core.nn.options import to_dict, unwrap_optional, walk
+from app.core.optim.schedules import SCHEDULES
+
+router = APIRouter(tags=["training"])
+
+
+def field_bounds(settings: Settings) -> dict[str, FieldBounds]:
+    """The bounds of every option by dotted path, with settings-dependent maxima filled in."""
+    out: dict[str, FieldBounds] = {}
+    for path, spec, tp in walk(engine.TrainingConfig):
+        inner, _ = unwrap_optional(tp)
+        item = get_args(inner)[0] if get_origin(inner) is tuple else inner
+        bounds = FieldBounds(
+            **spec.number_bounds(),
+            choices=list(spec.choices) if spec.choices is not None else None,
+            integer=True if item is int else (False if item is float else None),
+            max_items=getattr(settings, spec.count_limit) if spec.count_limit else spec.max_items,
+            max_length=spec.max_length,
+            setting=spec.limit,
+            count_setting=spec.count_limit,
+        )
+        if spec.limit:
+            bounds.maximum = getattr(settings, spec.limit)
+        if bounds.model_dump():
+            out[path] = bounds
+    return out
+
+
+def _choices(ids: tuple[str, ...], labels: dict[str, dict[str, str]]) -> list[CatalogueChoice]:
+    return [CatalogueChoice(id=key, label=LocalizedText(**labels.get(key, {"en": key, "ko": key}))) for key in ids]
+
+
+@router.get("/training/catalogue", response_model=TrainingCatalogue)
+def catalogue(settings: SettingsDep) -> TrainingCatalogue:
+    """Defaults, bounds, ids and limits of a training job, for the Training Lab's form."""
+    limits = TrainingLimits(**{name: getattr(settings, name) for name in TrainingLimits.model_fields})
+    choices_by_path = {path: spec.choices or () for path, spec, _ in walk(engine.TrainingConfig)}
+    return TrainingCatalogue(
+        defaults=to_dict(engine.TrainingConfig()),  # a dict, validated into the model
+        bounds=field_bounds(settings),
+        activations=_choices(choices_by_path["model.activation"], ACTIVATION_LABELS),
+        initializers=_choices(choices_by_path["model.init"], INIT_LABELS),
+        optimizers=list(engine.MLP_OPTIMIZER_IDS),
+        schedules=list(SCHEDULES),
+        datasets=list(engine.DATASET_IDS),
+        limits=limits,
+    )

@@ -1,0 +1,152 @@
+"""GET /api/training/catalogue: the form's defaults, bounds, ids and limits agree with what POST /api/jobs does.
+
+The bounds are checked against the validator itself: every numeric bound is posted at the bound
+(accepted, or refused for an exclusive one) and just beyond it (refused, naming the field).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from app.api.deps import get_job_manager
+from app.config import Settings, get_settings
+from app.jobs.manager import JobManager
+from fastapi.testclient import TestClient
+
+TOP_LEVEL = {"defaults", "bounds", "activations", "initializers", "optimizers", "schedules", "datasets", "limits"}
+
+
+def instant_trainer(config, emit, should_stop, mnist_dir=None, limits=None):
+    return {"epochs_run": 0}
+
+
+@pytest.fixture
+def jobs(client: TestClient) -> Iterator[TestClient]:
+    """The client with a job manager whose trainer returns at once."""
+    manager = JobManager(Settings(max_concurrent_jobs=64, max_kept_jobs=1000), trainer=instant_trainer)
+    client.app.dependency_overrides[get_job_manager] = lambda: manager
+    yield client
+    client.app.dependency_overrides.pop(get_job_manager, None)
+    manager.shutdown(timeout=3.0)
+
+
+def catalogue(client: TestClient) -> dict[str, Any]:
+    response = client.get("/api/training/catalogue")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def used_config(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    """The configuration the server runs for ``body`` (as stored with the job)."""
+    response = client.post("/api/jobs", json=body)
+    assert response.status_code == 202, response.text
+    return client.get(f"/api/jobs/{response.json()['id']}").json()["config"]
+
+
+def test_catalogue_shape_and_ids(client: TestClient) -> None:
+    cat = catalogue(client)
+    assert set(cat) == TOP_LEVEL
+    assert [a["id"] for a in cat["activations"]] == ["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
+    assert all(set(a["label"]) == {"en", "ko"} and a["label"]["en"] for a in cat["activations"] + cat["initializers"])
+    assert "he_normal" in [i["id"] for i in cat["initializers"]]
+    assert "adam" in cat["optimizers"] and "newton" not in cat["optimizers"] and "lbfgs" not in cat["optimizers"]
+    optimizers = {o["id"]: o for o in client.get("/api/optimizers").json()}
+    assert cat["optimizers"] == [key for key, o in optimizers.items() if o["mlp"]]
+    assert cat["schedules"] == [s["id"] for s in client.get("/api/schedules").json()]
+    assert cat["datasets"] == [d["id"] for d in client.get("/api/datasets").json()]
+    assert cat["bounds"]["model.dropout"] == {"minimum": 0, "maximum": 0.95, "integer": False}
+    assert cat["bounds"]["model.activation"]["choices"] == [a["id"] for a in cat["activations"]]
+
+
+def test_defaults_are_what_the_server_uses_and_are_accepted_back(jobs: TestClient) -> None:
+    defaults = catalogue(jobs)["defaults"]
+    assert used_config(jobs, {}) == defaults  # an empty body runs exactly the catalogue's defaults
+    assert used_config(jobs, defaults) == defaults  # and the defaults, posted back, change nothing
+    assert used_config(jobs, {"epochs": 3})["epochs"] == 3
+    assert defaults["model"] == {
+        "hidden": [100, 100, 100],
+        "activation": "relu",
+        "init": "he_normal",
+        "init_std": 0.01,
+        "batch_norm": False,
+        "bn_momentum": 0.9,
+        "dropout": 0.0,
+    }
+
+
+def test_limits_and_settings_bounds_follow_the_environment(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLAYGROUND_MAX_EPOCHS", "7")
+    monkeypatch.setenv("PLAYGROUND_MAX_LAYERS", "3")
+    get_settings.cache_clear()
+    try:
+        cat = catalogue(client)
+        assert cat["limits"]["max_epochs"] == 7 and cat["limits"]["max_layers"] == 3
+        assert cat["bounds"]["epochs"] == {"minimum": 1, "maximum": 7, "integer": True, "setting": "max_epochs"}
+        assert cat["bounds"]["model.hidden"]["max_items"] == 3
+        assert cat["bounds"]["early_stopping.patience"]["maximum"] == 7
+    finally:
+        monkeypatch.delenv("PLAYGROUND_MAX_EPOCHS")
+        monkeypatch.delenv("PLAYGROUND_MAX_LAYERS")
+        get_settings.cache_clear()
+    settings = get_settings()
+    limits = catalogue(client)["limits"]
+    assert limits == {name: getattr(settings, name) for name in limits}
+
+
+def _with(defaults: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    body = copy.deepcopy(defaults)
+    node = body
+    *parents, leaf = path.split(".")
+    for key in parents:
+        if node.get(key) is None:
+            node[key] = {}  # an optional object (early_stopping, optimizer.clip) switched on
+        node = node[key]
+    node[leaf] = value
+    return body
+
+
+def _probes(bounds: dict[str, Any]) -> Iterator[tuple[float, bool]]:
+    """(value, accepted?) pairs at and just beyond each numeric bound."""
+    step = 1 if bounds["integer"] else 1e-3
+    if "minimum" in bounds:
+        yield bounds["minimum"], True
+        yield bounds["minimum"] - step, False
+    if "maximum" in bounds:
+        yield bounds["maximum"], True
+        yield bounds["maximum"] + step, False
+    if "exclusive_minimum" in bounds:
+        yield bounds["exclusive_minimum"], False
+        yield bounds["exclusive_minimum"] + step, True
+    if "exclusive_maximum" in bounds:
+        yield bounds["exclusive_maximum"], False
+        yield bounds["exclusive_maximum"] - step, True
+
+
+def test_every_numeric_bound_is_the_validators_bound(jobs: TestClient) -> None:
+    cat = catalogue(jobs)
+    defaults, checked = cat["defaults"], 0
+    for path, bounds in cat["bounds"].items():
+        if "integer" not in bounds:
+            continue
+        is_list = path == "model.hidden"
+        for value, accepted in _probes(bounds):
+            body = _with(defaults, path, [value] if is_list else value)
+            response = jobs.post("/api/jobs", json=body)
+            assert (response.status_code == 202) is accepted, (path, value, response.text)
+            if not accepted:
+                assert response.status_code == 422
+                loc = [str(p) for p in response.json()["detail"][0]["loc"][1:]]
+                assert loc[: len(path.split("."))] == path.split("."), (path, response.json())
+            checked += 1
+    assert checked > 60
+
+
+def test_list_length_bound(jobs: TestClient) -> None:
+    cat = catalogue(jobs)
+    n = cat["bounds"]["model.hidden"]["max_items"]
+    assert jobs.post("/api/jobs", json={"model": {"hidden": [2] * n}}).status_code == 202
+    response = jobs.post("/api/jobs", json={"model": {"hidden": [2] * (n + 1)}})
+    assert response.status_code == 422 and "max_layers" in response.json()["detail"][0]["msg"]
