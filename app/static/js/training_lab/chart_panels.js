@@ -3,21 +3,22 @@
  * right column), redrawn in animation frames: the loss / accuracy / lr curves with the run legend,
  * the per-layer histograms with the step slider and layer badges, gradient norms and update
  * ratios, the decision boundary, the confusion matrix, the summary table and line, the progress
- * bar (through `page.control`), and the per-run JSON / CSV export.
+ * bar (session_control.js's renderProgress), and the per-run JSON / CSV export.
  *
  *   import { createCharts } from "./chart_panels.js";
- *   const charts = createCharts(page);     // page: see training_lab/main.js
- *   charts.wire();                         // attach slider, follow-live, focus and export (once)
- *   charts.invalidate("curves", "hist", "results", "progress", "slider")   // redraw those parts
- *   charts.focusRun() / setFocus(i)        // the run shown in the per-run charts
+ *   const charts = createCharts({ store, toast });   // slider, follow-live, focus, export wired
+ *   charts.render(state, prev);            // marks the parts the change affects for the next frame
  *
  * Redraws are coalesced into one animation frame; while events stream in, the heavy parts
- * (curves, histograms) are redrawn at most every HEAVY_MS. Reads `page.lab` (state, cat,
- * session) and moves `page.lab.display` ({focus, frame, follow}).
+ * (curves, histograms) are redrawn at most every HEAVY_MS. Draws the newest state
+ * (`store.get()`: session, config, cat, display {focus, frame, follow}); the slider, the focus
+ * select and the legend chips update `display` through the store. While `display.follow` is on,
+ * the frame shown is the newest one.
  */
 
 import { t } from "../shared/i18n.js";
-import { toast } from "../shared/shell.js";
+import { changed } from "../shared/store.js";
+import { renderProgress } from "./session_control.js";
 import { Plotly, colourAt } from "../shared/plots.js";
 import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
@@ -28,15 +29,21 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * The charts of one page.
- * @param {object} page the page context: {lab, control}
+ * @param {{store: object, toast: Function}} deps
  */
-export function createCharts(page) {
-  const { lab } = page;
-  const { display } = lab;
+export function createCharts({ store, toast }) {
+  const current = () => store.get();
+  /** The frame shown of run `run`: the newest while following live. */
+  const frameOf = (run) => {
+    const n = run ? run.frames.length : 0;
+    const { display } = current();
+    return display.follow ? Math.max(0, n - 1) : Math.min(display.frame, Math.max(0, n - 1));
+  };
 
   /** One palette colour per run (session runs once started, else the configured runs). */
   function colours() {
-    return (lab.session ? lab.session.runs : lab.state.runs).map((_, i) => colourAt(i));
+    const s = current();
+    return (s.session ? s.session.runs : s.config.runs).map((_, i) => colourAt(i));
   }
 
   // ---------------------------------------------------------------- drawing (throttled)
@@ -56,7 +63,7 @@ export function createCharts(page) {
   function paint() {
     frameRequested = false;
     const now = performance.now();
-    const streaming = lab.session && lab.session.running;
+    const streaming = current().session && current().session.running;
     // While events stream in, heavy charts are redrawn at most every HEAVY_MS.
     if (streaming && now - lastHeavy < HEAVY_MS && (dirty.has("curves") || dirty.has("hist"))) {
       const light = ["progress", "slider"].filter((p) => dirty.has(p));
@@ -81,12 +88,14 @@ export function createCharts(page) {
   }
 
   function focusRun() {
-    if (!lab.session) return null;
-    return lab.session.runs[Math.min(display.focus, lab.session.runs.length - 1)] ?? null;
+    const { session, display } = current();
+    if (!session) return null;
+    return session.runs[Math.min(display.focus, session.runs.length - 1)] ?? null;
   }
 
   function drawPart(part) {
-    const runs = lab.session ? lab.session.runs : [];
+    const { session, display, config } = current();
+    const runs = session ? session.runs : [];
     const run = focusRun();
     switch (part) {
       case "curves":
@@ -99,9 +108,9 @@ export function createCharts(page) {
       case "hist": {
         updateSlider();
         const colour = colourAt(run ? run.index : 0);
-        drawHistograms($("hist-plot"), run, display.frame, { view: lab.state.hv, quantity: lab.state.hq, colour }, t);
+        drawHistograms($("hist-plot"), run, frameOf(run), { view: config.hv, quantity: config.hq, colour }, t);
         renderBadges(run);
-        const frame = run?.frames[display.frame];
+        const frame = run?.frames[frameOf(run)];
         drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
         drawBoundaryPart(run);
         break;
@@ -113,7 +122,7 @@ export function createCharts(page) {
         renderFocusSelect();
         break;
       case "progress":
-        page.control.renderProgress();
+        renderProgress(current());
         break;
       default:
         break;
@@ -121,8 +130,9 @@ export function createCharts(page) {
   }
 
   function isTwoD(run) {
-    const name = run ? run.config.dataset.name : lab.state.runs[lab.state.sel].ds;
-    return lab.cat.datasetById.get(name)?.kind === "2d";
+    const { config, cat } = current();
+    const name = run ? run.config.dataset.name : config.runs[config.sel].ds;
+    return cat.datasetById.get(name)?.kind === "2d";
   }
 
   function drawBoundaryPart(run) {
@@ -139,12 +149,13 @@ export function createCharts(page) {
     let step = null;
     let final = false;
     if (run) {
-      const atEnd = display.frame >= run.frames.length - 1;
+      const shown = frameOf(run);
+      const atEnd = shown >= run.frames.length - 1;
       if (atEnd && run.summary?.boundary) {
         boundary = run.summary.boundary;
         final = true;
       } else {
-        for (let i = Math.min(display.frame, run.frames.length - 1); i >= 0; i -= 1) {
+        for (let i = Math.min(shown, run.frames.length - 1); i >= 0; i -= 1) {
           if (run.frames[i].boundary) {
             boundary = run.frames[i].boundary;
             step = run.frames[i].step;
@@ -161,23 +172,23 @@ export function createCharts(page) {
     const slider = $("step-slider");
     const n = run ? run.frames.length : 0;
     slider.max = String(Math.max(0, n - 1));
-    if (display.follow) display.frame = Math.max(0, n - 1);
-    display.frame = Math.min(display.frame, Math.max(0, n - 1));
-    slider.value = String(display.frame);
+    const shown = frameOf(run);
+    slider.value = String(shown);
     slider.disabled = n < 2;
-    $("follow-live").checked = display.follow;
-    const frame = run?.frames[display.frame];
+    $("follow-live").checked = current().display.follow;
+    const frame = run?.frames[shown];
     $("step-label").textContent = frame
-      ? t("hist.frame_label", { k: display.frame + 1, n, step: frame.step, epoch: Number(frame.epoch).toFixed(2) })
+      ? t("hist.frame_label", { k: shown + 1, n, step: frame.step, epoch: Number(frame.epoch).toFixed(2) })
       : "";
   }
 
   function renderBadges(run) {
     const box = $("layer-badges");
     box.replaceChildren();
-    const frame = run?.frames[display.frame];
+    const { config } = current();
+    const frame = run?.frames[frameOf(run)];
     const act = run?.config.model.activation;
-    for (const b of layerBadges(frame, lab.state.hq)) {
+    for (const b of layerBadges(frame, config.hq)) {
       const item = document.createElement("div");
       item.className = "layer-badge";
       item.setAttribute("data-testid", `layer-badge-${b.layer}`);
@@ -200,13 +211,14 @@ export function createCharts(page) {
       }
       box.append(item);
     }
-    $("hist-hint").textContent = act ? t(`hist.hint_${lab.state.hv}`) : "";
+    $("hist-hint").textContent = act ? t(`hist.hint_${config.hv}`) : "";
   }
 
   /** One chip per run (colour + label) above the curves; a click shows that run's details. */
   function renderRunLegend(runs) {
     const box = $("run-legend");
-    const want = runs.map((r) => `${r.label}|${r.status}`).join("\n") + `|${display.focus}`;
+    const { focus } = current().display;
+    const want = runs.map((r) => `${r.label}|${r.status}`).join("\n") + `|${focus}`;
     if (box.dataset.key === want) return;
     box.dataset.key = want;
     box.replaceChildren();
@@ -214,7 +226,7 @@ export function createCharts(page) {
       const chip = document.createElement("button");
       chip.type = "button";
       chip.className = "run-chip";
-      chip.classList.toggle("focus", i === display.focus);
+      chip.classList.toggle("focus", i === focus);
       chip.style.setProperty("--run-colour", colourAt(i));
       chip.textContent = r.label;
       chip.title = `${t(`status.${r.status}`)} — ${t("res.show_run")}`;
@@ -226,7 +238,8 @@ export function createCharts(page) {
 
   function renderFocusSelect() {
     const select = $("focus-select");
-    const runs = lab.session ? lab.session.runs : [];
+    const { session, display } = current();
+    const runs = session ? session.runs : [];
     $("focus-field").hidden = runs.length < 2;
     const want = runs.map((r) => r.label).join("\n");
     if (select.dataset.labels !== want) {
@@ -245,7 +258,7 @@ export function createCharts(page) {
 
   function renderSummaryLine() {
     const line = $("summary-line");
-    const runs = lab.session ? lab.session.runs : [];
+    const runs = current().session ? current().session.runs : [];
     const finished = runs.filter((r) => r.summary && typeof r.summary.test_acc === "number");
     if (!finished.length) {
       line.textContent = runs.length ? t("res.waiting") : t("res.none_yet");
@@ -267,9 +280,7 @@ export function createCharts(page) {
   }
 
   function setFocus(i) {
-    display.focus = i;
-    display.follow = true;
-    invalidate("hist", "results", "curves");
+    store.update((s) => ({ display: { ...s.display, focus: i, follow: true } }));
   }
 
   // ---------------------------------------------------------------- export
@@ -285,21 +296,33 @@ export function createCharts(page) {
     else downloadText(`${base}.csv`, runToCSV(run), "text/csv");
   }
 
-  function wire() {
-    $("export-json").addEventListener("click", () => exportRun("json"));
-    $("export-csv").addEventListener("click", () => exportRun("csv"));
-    $("step-slider").addEventListener("input", (ev) => {
-      const run = focusRun();
-      display.frame = Number(ev.target.value);
-      display.follow = Boolean(run) && display.frame >= run.frames.length - 1;
-      invalidate("hist");
-    });
-    $("follow-live").addEventListener("change", (ev) => {
-      display.follow = ev.target.checked;
-      invalidate("hist");
-    });
-    $("focus-select").addEventListener("change", (ev) => setFocus(Number(ev.target.value)));
+  /** Mark what a state change affects; the next animation frame draws it. */
+  function render(state, prev) {
+    const parts = new Set();
+    const add = (...p) => p.forEach((x) => parts.add(x));
+    const all = () => add("curves", "hist", "results", "progress");
+    if (changed(state, prev, (s) => s.session, (s) => s.lang, (s) => s.telemetry.status)) all();
+    if (changed(state, prev, (s) => s.telemetry.metrics)) add("curves", "hist", "progress");
+    if (changed(state, prev, (s) => s.telemetry.epoch)) add("curves", "progress", "results");
+    if (changed(state, prev, (s) => s.display)) add("hist", "results", "curves");
+    if (changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) add("hist");
+    if (changed(state, prev, (s) => s.config.v) && state.config.v === "train") add("curves", "hist", "results");
+    if (!state.session && changed(state, prev, (s) => s.config.runs, (s) => s.config.sel)) add("hist");
+    if (parts.size) invalidate(...parts);
   }
 
-  return { invalidate, focusRun, setFocus, wire };
+  $("export-json").addEventListener("click", () => exportRun("json"));
+  $("export-csv").addEventListener("click", () => exportRun("csv"));
+  $("step-slider").addEventListener("input", (ev) => {
+    const run = focusRun();
+    const frame = Number(ev.target.value);
+    store.update((s) => ({ display: { ...s.display, frame, follow: Boolean(run) && frame >= run.frames.length - 1 } }));
+  });
+  $("follow-live").addEventListener("change", (ev) => {
+    const run = focusRun();
+    store.update((s) => ({ display: { ...s.display, follow: ev.target.checked, frame: frameOf(run) } }));
+  });
+  $("focus-select").addEventListener("change", (ev) => setFocus(Number(ev.target.value)));
+
+  return { render };
 }

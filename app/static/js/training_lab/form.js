@@ -4,10 +4,10 @@
  * from the catalogues (GET /api/datasets, /api/optimizers (mlp only), /api/schedules), renders the
  * optimizer's hyperparameters and the schedule's parameters, and reads everything back.
  *
- *   const form = new TrainingForm(document.getElementById("training-form"), cat, {onChange});
- *   form.set(runForm);               // show a run's settings
- *   onChange(newForm)                // called after every edit with the complete new form
- *   form.markErrors(["h", "ep"]);    // highlight fields named by a 422
+ *   const form = new TrainingForm(document.getElementById("training-form"), { onChange });
+ *   form.render(state, prev);        // show the selected run (config.runs[config.sel]); options
+ *                                    // from state.cat, bounds from the catalogue, 422 marks
+ *   onChange(newForm, previous)      // called after every edit with the complete new form
  *
  * Invalid typed values are marked (red outline, message in the title) and left out: the form
  * object keeps the last valid value until the field is fixed.
@@ -16,9 +16,19 @@
 import { t, tr, hasKey } from "../shared/i18n.js";
 import { parseNumber } from "../shared/format.js";
 import { renderMath } from "../shared/math.js";
-import { ACTIVATIONS, DEFAULT_EARLY_STOPPING, INITS, clone, formatHidden, parseHidden } from "./model.js";
+import { changed } from "../shared/store.js";
+import { DEFAULT_EARLY_STOPPING, FORM_FIELDS, clone, formBounds, formatHidden, parseHidden, withinBounds } from "./model.js";
+import { choiceLabel } from "./run_list.js";
 
 const $ = (root, sel) => root.querySelector(sel);
+
+/** Bounds in the catalogue's form from an API spec's min / max (null or undefined: none). */
+function bounds(min, max, integer) {
+  const out = { integer };
+  if (min !== null && min !== undefined && Number.isFinite(min)) out.minimum = min;
+  if (max !== null && max !== undefined && Number.isFinite(max)) out.maximum = max;
+  return out;
+}
 
 function option(value, text, { disabled = false } = {}) {
   const o = document.createElement("option");
@@ -38,17 +48,14 @@ function setValue(input, value) {
 export class TrainingForm {
   /**
    * @param {HTMLFormElement} root
-   * @param {{datasets: object[], optimizers: object[], schedules: object[], datasetById: Map,
-   *          optimizerById: Map, scheduleById: Map}} cat
-   * @param {{onChange: (form: object) => void}} hooks
+   * @param {{onChange: (form: object, previous: object) => void}} hooks
    */
-  constructor(root, cat, { onChange }) {
+  constructor(root, { onChange }) {
     this.root = root;
-    this.cat = cat;
+    this.cat = null;
     this.onChange = onChange;
     this.form = null;
     this.invalid = new Set();
-    this.fillSelects();
     root.addEventListener("input", (ev) => this.handle(ev));
     root.addEventListener("change", (ev) => this.handle(ev));
     root.addEventListener("submit", (ev) => ev.preventDefault());
@@ -57,6 +64,33 @@ export class TrainingForm {
         $(root, "#batch-size").value = b.dataset.bs;
         this.handle({ target: $(root, "#batch-size"), type: "change" });
       });
+    }
+  }
+
+  /** Bring the form in line with the state: options, bounds, the selected run, server errors. */
+  render(state, prev) {
+    if (changed(state, prev, (s) => s.cat, (s) => s.lang)) {
+      this.cat = state.cat;
+      this.fillSelects();
+      this.applyBounds();
+    }
+    const form = state.config.runs[state.config.sel];
+    if (changed(state, prev, (s) => s.formEpoch, (s) => s.config.sel)) this.load(form);
+    else if (changed(state, prev, (s) => s.config.runs) && form !== this.shown) this.set(form);
+    this.shown = form;
+    if (changed(state, prev, (s) => s.errorKeys)) this.markErrors(state.errorKeys);
+  }
+
+  /** min / max / step of every control from the server's bounds (GET /api/training/catalogue). */
+  applyBounds() {
+    for (const field of FORM_FIELDS) {
+      const b = formBounds(this.cat.catalogue, field.key);
+      for (const input of this.root.querySelectorAll(`input[type=number][data-key="${field.key}"]`)) {
+        const lo = b.minimum ?? b.exclusive_minimum;
+        const hi = b.maximum ?? b.exclusive_maximum;
+        if (lo !== undefined) input.min = String(lo);
+        if (hi !== undefined) input.max = String(hi);
+      }
     }
   }
 
@@ -69,8 +103,9 @@ export class TrainingForm {
         option(d.id, d.available === false ? `${tr(d.name)} — ${t("train.unavailable")}` : tr(d.name), { disabled: d.available === false }),
       ),
     );
-    $(r, "#act-select").replaceChildren(...ACTIVATIONS.map((a) => option(a, t(`act.${a}`))));
-    $(r, "#init-select").replaceChildren(...INITS.map((i) => option(i, t(`initm.${i}`))));
+    const { activations, initializers } = this.cat.catalogue;
+    $(r, "#act-select").replaceChildren(...activations.map((a) => option(a.id, choiceLabel(this.cat, "act", a.id))));
+    $(r, "#init-select").replaceChildren(...initializers.map((i) => option(i.id, choiceLabel(this.cat, "init", i.id))));
     $(r, "#opt-select").replaceChildren(
       ...this.cat.optimizers.map((o) => option(o.id, hasKey(`opt.${o.id}`) ? t(`opt.${o.id}`) : o.name)),
     );
@@ -288,37 +323,21 @@ export class TrainingForm {
     // Text fields update on every keystroke; selects/checkboxes on change. Avoid double work.
     if (ev.type === "input" && (el.tagName === "SELECT" || el.type === "checkbox")) return;
     const f = clone(this.form);
-    const num = (input, { integer = false, min = -Infinity, max = Infinity, optional = false } = {}) => {
+    // bounds as the catalogue states them: minimum / maximum, exclusive_minimum / _maximum, integer
+    const num = (input, b = {}) => {
       const text = input.value.trim();
-      if (optional && text === "") return { ok: true, value: null };
+      if (b.optional && text === "") return { ok: true, value: null };
       const v = parseNumber(text);
-      const ok = Number.isFinite(v) && (!integer || Number.isInteger(v)) && v >= min && v <= max;
+      const ok = withinBounds(v, b);
       return { ok, value: v };
     };
-    const numeric = {
-      n: [{ integer: true, min: 10, optional: true }],
-      noise: [{ min: 0, max: 5, optional: true }],
-      cls: [{ integer: true, min: 2, max: 10, optional: true }],
-      dseed: [{ integer: true, min: 0, max: 2 ** 32 - 1 }],
-      tl: [{ integer: true, min: 1, optional: true }],
-      vf: [{ min: 0, max: 0.9 }],
-      tf: [{ min: 0, max: 0.9 }],
-      std: [{ min: 1e-12, max: 100 }],
-      bnm: [{ min: 0, max: 0.9999 }],
-      dp: [{ min: 0, max: 0.95 }],
-      l1: [{ min: 0, max: 10 }],
-      l2: [{ min: 0, max: 10 }],
-      bs: [{ integer: true, min: 0 }],
-      ep: [{ integer: true, min: 1 }],
-      seed: [{ integer: true, min: 0, max: 2 ** 32 - 1 }],
-      ti: [{ integer: true, min: 1 }],
-      bins: [{ integer: true, min: 2, max: 200 }],
-      ss: [{ integer: true, min: 1 }],
-    };
+    // numeric fields: the server's bounds; "optional" ones may be left empty (null = default)
+    const field = FORM_FIELDS.find((x) => x.key === key);
+    const numeric = field && (field.kind === "number" || field.kind === "optional");
     const fieldId = el.id;
     let ok = true;
-    if (key in numeric) {
-      const res = num(el, numeric[key][0]);
+    if (numeric) {
+      const res = num(el, { ...formBounds(this.cat.catalogue, key), optional: field.kind === "optional" });
       ok = res.ok;
       if (ok) f[key] = res.value;
     } else if (key === "ds") {
@@ -343,7 +362,7 @@ export class TrainingForm {
     } else if (key === "hp") {
       const spec = this.cat.optimizerById.get(f.opt);
       const hp = (spec?.hyperparams ?? []).find((h) => h.name === el.dataset.hp);
-      const res = num(el, { integer: Boolean(hp?.integer), min: hp?.min ?? -Infinity, max: hp?.max ?? Infinity });
+      const res = num(el, bounds(hp?.min, hp?.max, Boolean(hp?.integer)));
       ok = res.ok;
       if (ok) {
         f.hp = { ...(f.hp || {}) };
@@ -361,7 +380,7 @@ export class TrainingForm {
           ok = parts.length > 0 && parts.every(Number.isFinite);
           if (ok) sch[el.dataset.sp] = parts;
         } else {
-          const res = num(el, { integer: kind === "integer", min: Number(el.min || -Infinity), max: el.max ? Number(el.max) : Infinity });
+          const res = num(el, bounds(el.min === "" ? null : Number(el.min), el.max === "" ? null : Number(el.max), kind === "integer"));
           ok = res.ok;
           if (ok) sch[el.dataset.sp] = res.value;
         }
@@ -369,7 +388,7 @@ export class TrainingForm {
       }
     } else if (key === "clip") {
       const mode = $(this.root, "#clip-mode").value;
-      const res = num($(this.root, "#clip-max"), { min: 1e-12, max: 1e6 });
+      const res = num($(this.root, "#clip-max"), this.cat.catalogue.bounds["optimizer.clip.max"] ?? {});
       if (!mode) f.clip = null;
       else {
         ok = res.ok || fieldId === "clip-mode";
@@ -377,8 +396,8 @@ export class TrainingForm {
       }
     } else if (key === "es") {
       const on = $(this.root, "#es-check").checked;
-      const patience = num($(this.root, "#es-patience"), { integer: true, min: 0 });
-      const minDelta = num($(this.root, "#es-min-delta"), { min: 0 });
+      const patience = num($(this.root, "#es-patience"), this.cat.catalogue.bounds["early_stopping.patience"] ?? {});
+      const minDelta = num($(this.root, "#es-min-delta"), this.cat.catalogue.bounds["early_stopping.min_delta"] ?? {});
       ok = fieldId === "es-patience" ? patience.ok : fieldId === "es-min-delta" ? minDelta.ok : true;
       const es = {
         monitor: $(this.root, "#es-monitor").value,

@@ -1,21 +1,23 @@
 /**
- * training_lab/main.js — the Training Lab page (GET /training): holds the page state, wires the
- * configuration form, the run list, the session control, the charts and the initialisation
- * experiment together, switches between the two views and mirrors everything in the URL.
+ * main.js — the Training Lab page (GET /training): one state, one render path.
  *
- * Modules: model.js (config, presets, URL state, request bodies), form.js
- * (form ⇄ config), run_list.js (presets, run list, run labels), session_control.js
- * (start / stop, progress, errors), chart_panels.js (throttled redraws of every chart, the
- * results and export), job_stream.js (jobs + SSE), curve_charts.js (loss / accuracy / lr,
- * gradient norms, update ratios), histogram_charts.js (per-layer distributions),
- * result_charts.js (decision boundary, confusion matrix, summary, export),
- * init_experiment.js (POST /api/activations panels).
+ * Everything the page shows lives in one store (shared/store.js): the configuration (mirrored in
+ * the URL hash through url_fields.js, so a reload or a shared link restores it), the catalogues,
+ * the running / last session and what the charts display. Every change — an edit, a preset, a
+ * telemetry event, a language switch, a restore from the URL — is a `store.update`, and
+ * `render(state, prev)` below brings the screen in line; each panel diffs the slice it draws and
+ * gets its dependencies (the store, callbacks) as arguments — none calls another.
  *
- * Everything the user chooses lives in `state` (see model.js) and is mirrored in the URL
- * hash (url_state.js), so a reload or a shared link restores the same configuration and view.
- * Redraws are coalesced into animation frames and throttled while events stream in.
- * The panel modules get one context object, `page` = {lab, root, saveState, runs, control,
- * charts}: the page's data `lab` below, the URL writer and each other (created once at load).
+ * Modules: model.js (form fields, defaults and bounds from the catalogue, presets, request
+ * bodies), url_fields.js (the URL table), form.js (form ⇄ the selected run), run_list.js (presets,
+ * run list, run labels), session_control.js (start / stop, progress, errors), chart_panels.js
+ * (throttled redraws of every chart, the results and export), job_stream.js (jobs + SSE),
+ * curve_charts.js, histogram_charts.js, result_charts.js (what they draw), init_experiment.js
+ * (POST /api/activations panels).
+ *
+ * State: {lang, cat (lists + `catalogue` = GET /api/training/catalogue), defaults (the default
+ * form), config {v, runs, sel, pr, hv, hq, ie}, formEpoch (+1: the form reloads the selected run),
+ * session, telemetry {metrics, epoch, status}, display {focus, frame, follow}, runError, errorKeys}.
  * `window.trainingLab` exposes the live state, session and display for the browser tests.
  */
 
@@ -25,10 +27,12 @@ import common from "../shared/dictionary.js";
 import labDict from "./dictionary.js";
 import { mountShell, toast } from "../shared/shell.js";
 import { readUrlState, writeUrlState } from "../shared/url_state.js";
-import { DEFAULT_FORM, INIT_PANELS, fromUrlState, presetRuns, runLabel, toUrlState } from "./model.js";
+import { createStore, changed } from "../shared/store.js";
+import { INIT_PANELS, formDefaults, presetRuns, runLabel } from "./model.js";
+import { defaultState, stateFromUrl, stateToUrl } from "./url_fields.js";
 import { TrainingForm } from "./form.js";
 import { InitExperimentView } from "./init_experiment.js";
-import { createRunList } from "./run_list.js";
+import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
 
@@ -40,39 +44,36 @@ mountShell({ active: "training", titleKey: "train.page_title" });
 const $ = (id) => document.getElementById(id);
 const root = $("training-lab");
 
-/** Everything the page holds between events (handed to the panel modules as `page.lab`). */
-const lab = {
-  /** Page state (mirrored in the URL). */
-  state: null,
-  /** Catalogues from the API. */
+const store = createStore({
+  lang: getLang(),
   cat: null,
-  /** The form controller. */
-  form: null,
-  /** The running / last training session. */
+  defaults: null,
+  config: null,
+  formEpoch: 0,
   session: null,
-  /** Results display: which run is shown in the per-run charts, which frame, follow live? */
+  telemetry: { metrics: 0, epoch: 0, status: 0 },
   display: { focus: 0, frame: 0, follow: true },
-  /** The initialisation experiment: its panels, loaded on first show, and the re-run debounce. */
-  initView: null,
-  initLoaded: false,
-  initTimer: null,
-};
+  runError: "",
+  errorKeys: [],
+});
 
-function saveState({ now = false } = {}) {
-  writeUrlState(toUrlState(lab.state), { now });
+function setConfig(patch) {
+  store.update((s) => ({ config: { ...s.config, ...patch } }));
 }
 
-/** The context the panel modules share (see the header). */
-const page = { lab, root, saveState };
-page.runs = createRunList(page);
-page.control = createSessionControl(page);
-page.charts = createCharts(page);
-const { runs, control, charts } = page;
+// ---------------------------------------------------------------- panels
 
-// ---------------------------------------------------------------- views
+const form = new TrainingForm($("training-form"), { onChange: (next, previous) => runList.onFormChange(next, previous) });
+const runList = createRunList({ store, setConfig, toast });
+createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
+const charts = createCharts({ store, toast });
+const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(err.message || String(err), "error", 8000) });
 
-function setView(view) {
-  lab.state.v = view;
+// ---------------------------------------------------------------- views, histogram controls, init experiment
+
+function renderView(state, prev) {
+  if (!changed(state, prev, (s) => s.config.v)) return;
+  const view = state.config.v;
   for (const b of document.querySelectorAll(".view-tabs [data-view]")) {
     const on = b.dataset.view === view;
     b.setAttribute("aria-selected", String(on));
@@ -81,23 +82,18 @@ function setView(view) {
   $("view-train").hidden = view !== "train";
   $("view-init").hidden = view !== "init";
   $("training-controls").classList.toggle("dimmed", view === "init");
-  if (view === "init" && !lab.initLoaded) {
-    lab.initLoaded = true;
-    runInitExperiment();
-  }
-  if (view === "train") charts.invalidate("curves", "hist", "results");
-  window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
-  saveState();
+  if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
 
-function renderHistControls() {
-  for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.setAttribute("aria-pressed", String(b.dataset.hv === lab.state.hv));
-  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.setAttribute("aria-pressed", String(b.dataset.hq === lab.state.hq));
+function renderHistControls(state, prev) {
+  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) return;
+  for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.setAttribute("aria-pressed", String(b.dataset.hv === state.config.hv));
+  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.setAttribute("aria-pressed", String(b.dataset.hq === state.config.hq));
 }
 
-// ---------------------------------------------------------------- init experiment
-
-function renderInitChoices() {
+function renderInitChoices(state, prev) {
+  if (!changed(state, prev, (s) => s.config.ie, (s) => s.lang)) return;
+  const { ie } = state.config;
   const box = $("init-choices");
   box.replaceChildren();
   for (const p of INIT_PANELS) {
@@ -106,15 +102,13 @@ function renderInitChoices() {
     const input = document.createElement("input");
     input.type = "checkbox";
     input.value = p.id;
-    input.checked = lab.state.ie.panels.includes(p.id);
+    input.checked = ie.panels.includes(p.id);
     input.setAttribute("data-testid", `ie-panel-${p.id}`);
     input.addEventListener("change", () => {
-      const chosen = new Set(lab.state.ie.panels);
+      const chosen = new Set(store.get().config.ie.panels);
       if (input.checked) chosen.add(p.id);
       else chosen.delete(p.id);
-      lab.state.ie.panels = INIT_PANELS.map((x) => x.id).filter((id) => chosen.has(id));
-      saveState();
-      runInitExperiment();
+      setConfig({ ie: { ...store.get().config.ie, panels: INIT_PANELS.map((x) => x.id).filter((id) => chosen.has(id)) } });
     });
     const span = document.createElement("span");
     span.textContent = t(`init.panel.${p.id}`);
@@ -123,121 +117,120 @@ function renderInitChoices() {
   }
   for (const input of document.querySelectorAll("[data-ie]")) {
     const key = input.dataset.ie;
-    if (input.type === "checkbox") input.checked = Boolean(lab.state.ie[key]);
-    else if (document.activeElement !== input) input.value = String(lab.state.ie[key]);
+    if (input.type === "checkbox") input.checked = Boolean(ie[key]);
+    else if (document.activeElement !== input) input.value = String(ie[key]);
   }
 }
 
-function runInitExperiment() {
-  if (lab.initTimer) clearTimeout(lab.initTimer);
-  lab.initTimer = setTimeout(() => {
-    lab.initTimer = null;
-    lab.initView.run(lab.state.ie);
-  }, 150);
+let initTimer = null;
+let initShown = false;
+
+/** The init experiment runs when its view is first shown and again (debounced) when its settings change. */
+function runInitExperiment(state, prev) {
+  if (state.config.v !== "init") return;
+  const first = !initShown;
+  if (first || changed(state, prev, (s) => s.config.ie)) {
+    initShown = true;
+    clearTimeout(initTimer);
+    initTimer = setTimeout(() => initView.run(store.get().config.ie), 150);
+  } else if (changed(state, prev, (s) => s.lang)) initView.render();
 }
 
 function onInitInput(ev) {
   const input = ev.target;
   const key = input.dataset.ie;
   if (!key) return;
-  if (input.type === "checkbox") lab.state.ie[key] = input.checked;
+  let value;
+  if (input.type === "checkbox") value = input.checked;
   else {
-    const v = Number(input.value);
-    const ok = Number.isInteger(v) && v >= Number(input.min || 0) && (!input.max || v <= Number(input.max));
+    value = Number(input.value);
+    const ok = Number.isInteger(value) && value >= Number(input.min || 0) && (!input.max || value <= Number(input.max));
     input.classList.toggle("invalid", !ok);
     if (!ok) return;
-    lab.state.ie[key] = v;
   }
-  saveState();
-  runInitExperiment();
+  setConfig({ ie: { ...store.get().config.ie, [key]: value } });
 }
+
+// ---------------------------------------------------------------- the one render path
+
+function render(state, before) {
+  if (!state.cat || !state.config) return;
+  const prev = before?.cat && before?.config ? before : null; // null: draw everything
+  if (changed(state, prev, (s) => s.lang) && state.session?.forms) {
+    // the session's runs carry labels in the language they started in: relabel them
+    const forms = state.session.forms;
+    state.session.runs.forEach((r, i) => {
+      r.label = runLabel(forms[i], forms, (k, v, f) => describe(state, k, v, f));
+    });
+  }
+  form.render(state, prev);
+  runList.render(state, prev);
+  renderView(state, prev);
+  renderHistControls(state, prev);
+  renderInitChoices(state, prev);
+  runInitExperiment(state, prev);
+  charts.render(state, prev);
+  if (changed(state, prev, (s) => s.runError)) {
+    $("run-error").textContent = state.runError;
+    $("run-error").hidden = !state.runError;
+  }
+  if (changed(state, prev, (s) => s.config)) writeUrlState(stateToUrl(state.config, state), { now: !prev });
+  document.documentElement.dataset.lang = state.lang;
+}
+
+store.subscribe(render);
+onLanguageChange((lang) => store.update({ lang }));
 
 // ---------------------------------------------------------------- boot
 
 async function loadCatalogue() {
-  const [datasets, optimizers, schedules] = await Promise.all([
+  const [datasets, optimizers, schedules, catalogue] = await Promise.all([
     getJSON("/api/datasets"),
     getJSON("/api/optimizers"),
     getJSON("/api/schedules"),
+    getJSON("/api/training/catalogue"),
   ]);
-  const mlp = optimizers.filter((o) => o.mlp && !o.needs_hessian);
+  // what the server offers for MLPs, in its order, with the details of the general lists
+  const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
+  const usable = { datasets: pick(datasets, catalogue.datasets), optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
   return {
-    datasets,
-    optimizers: mlp,
-    schedules,
-    datasetById: new Map(datasets.map((d) => [d.id, d])),
-    optimizerById: new Map(mlp.map((o) => [o.id, o])),
-    scheduleById: new Map(schedules.map((s) => [s.id, s])),
+    ...usable,
+    catalogue,
+    datasetById: new Map(usable.datasets.map((d) => [d.id, d])),
+    optimizerById: new Map(usable.optimizers.map((o) => [o.id, o])),
+    scheduleById: new Map(usable.schedules.map((s) => [s.id, s])),
   };
 }
 
 function wire() {
-  runs.wire();
-  control.wire();
-  charts.wire();
-  for (const b of document.querySelectorAll(".view-tabs [data-view]")) b.addEventListener("click", () => setView(b.dataset.view));
-  for (const b of document.querySelectorAll("#hist-views [data-hv]")) {
-    b.addEventListener("click", () => {
-      lab.state.hv = b.dataset.hv;
-      renderHistControls();
-      saveState();
-      charts.invalidate("hist");
-    });
-  }
-  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) {
-    b.addEventListener("click", () => {
-      lab.state.hq = b.dataset.hq;
-      renderHistControls();
-      saveState();
-      charts.invalidate("hist");
-    });
-  }
+  for (const b of document.querySelectorAll(".view-tabs [data-view]")) b.addEventListener("click", () => setConfig({ v: b.dataset.view }));
+  for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.addEventListener("click", () => setConfig({ hv: b.dataset.hv }));
+  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.addEventListener("click", () => setConfig({ hq: b.dataset.hq }));
   $("view-init").addEventListener("change", onInitInput);
-  onLanguageChange(() => {
-    if (lab.session && lab.session.forms) {
-      lab.session.runs.forEach((r, i) => {
-        r.label = runLabel(lab.session.forms[i], lab.session.forms, runs.describe);
-      });
-    }
-    lab.form.fillSelects();
-    runs.renderPresets();
-    runs.renderRuns();
-    renderInitChoices();
-    if (lab.initView) lab.initView.render();
-    charts.invalidate("curves", "hist", "results", "progress");
-  });
 }
 
 async function boot() {
+  let cat;
   try {
-    lab.cat = await loadCatalogue();
+    cat = await loadCatalogue();
   } catch (err) {
-    control.showRunError(t("common.server_unreachable", { message: err.message }));
+    $("run-error").textContent = t("common.server_unreachable", { message: err.message });
+    $("run-error").hidden = false;
     root.dataset.ready = "error";
     return;
   }
-  const saved = readUrlState();
-  lab.state = fromUrlState(saved);
-  if (!saved) lab.state.runs = presetRuns("default");
-  lab.state.runs = lab.state.runs.map(runs.fitToCatalogue);
-  lab.state.sel = Math.min(lab.state.sel, lab.state.runs.length - 1);
-
-  lab.form = new TrainingForm($("training-form"), lab.cat, { onChange: runs.onFormChange });
-  lab.form.load(lab.state.runs[lab.state.sel]);
-  lab.initView = new InitExperimentView($("init-panels"), {
-    t,
-    onError: (err) => toast(err.message || String(err), "error", 8000),
-  });
+  const defaults = formDefaults(cat.catalogue);
+  const { limits } = cat.catalogue;
+  $("ie-layers").max = String(limits.max_layers);
+  $("ie-n").max = String(limits.max_activation_samples);
+  $("ie-width").max = String(limits.max_width);
+  const ctx = { catalogue: cat.catalogue, defaults };
+  const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
+  config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));
+  config.sel = Math.min(config.sel, config.runs.length - 1);
   wire();
-  runs.renderPresets();
-  runs.renderRuns();
-  renderHistControls();
-  renderInitChoices();
-  setView(lab.state.v);
-  charts.invalidate("curves", "hist", "results", "progress");
-  saveState({ now: true });
+  store.update({ cat, defaults, config });
   root.dataset.ready = "true";
-  document.documentElement.dataset.lang = getLang();
 }
 
 boot();
@@ -245,13 +238,18 @@ boot();
 // For the browser tests and the curious: the live objects (read-only use).
 window.trainingLab = {
   get state() {
-    return lab.state;
+    return store.get().config;
   },
   get session() {
-    return lab.session;
+    return store.get().session;
   },
   get display() {
-    return lab.display;
+    return store.get().display;
   },
-  DEFAULT_FORM,
+  get defaults() {
+    return store.get().defaults;
+  },
+  get catalogue() {
+    return store.get().cat?.catalogue ?? null;
+  },
 };

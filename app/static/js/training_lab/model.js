@@ -1,6 +1,8 @@
 /**
- * model.js — the Training Lab's configuration: defaults, presets (docs/experiments.md), the compact
- * URL form (via url_state.js) and the request bodies of docs/API.md ("Training Lab"). No DOM here.
+ * model.js — the Training Lab's configuration: the form's fields (one table, FORM_FIELDS, from
+ * which the defaults, the bounds, the request body and the error mapping are all derived), presets
+ * (docs/experiments.md), run labels and the request bodies of docs/API.md ("Training Lab").
+ * No DOM here.
  *
  * One run's settings are a flat "form" object with short keys (they double as URL keys):
  *   {
@@ -10,50 +12,58 @@
  *     opt: "adam", hp: {lr: 0.001}, sch: null | {type, …}, clip: null | {mode, max},         // optimizer
  *     bs: 100, ep: 20, seed: 0,                                                              // training
  *     es: null | {monitor, min_delta, patience, mode, restore_best_weights},
- *     ti: 10, bins: 30, ss: 500, label: ""                                                   // telemetry
+ *     ti: 50, bins: 30, ss: 256, label: ""                                                   // telemetry
  *   }
- * `n`, `noise`, `cls` null mean "the data set's own default" (GET /api/datasets `defaults`);
- * `hp` holds only the hyperparameters that differ from the optimizer's defaults.
+ * The default values and the bounds are the server's: GET /api/training/catalogue `defaults`
+ * (a full POST /api/jobs body) and `bounds` (by the same dotted paths); FORM_FIELDS names the path
+ * of every form key. `n`, `noise`, `cls` null mean "the data set's own default"
+ * (GET /api/datasets `defaults`); `hp` holds only the hyperparameters that differ from the
+ * optimizer's defaults. Adding an option: a row here, its control in training.html (data-key).
  *
- * An experiment is a list of runs (one = a single job, several = POST /api/comparisons).
- * The page state (what the URL carries) is
- *   {v: "train"|"init", runs: [form…], sel: i, pr: presetId|null,
- *    hv: "a"|"b"|"c"|"d" (histogram view), hq: "act"|"pre", ie: {…init experiment…}}
- * and is written as {v, b: diff(run 0, defaults), r: [diff(run i, run 0)…], …} so a link stays short.
+ * An experiment is a list of runs (one = a single job, several = POST /api/comparisons); the page
+ * state and its URL form are in url_fields.js.
  */
 
-export const DEFAULT_FORM = Object.freeze({
-  ds: "digits",
-  n: null,
-  noise: null,
-  cls: null,
-  dseed: 0,
-  tl: null,
-  vf: 0.2,
-  tf: 0.2,
-  h: [100, 100, 100],
-  act: "relu",
-  init: "he_normal",
-  std: 0.01,
-  bn: false,
-  bnm: 0.9,
-  dp: 0,
-  l1: 0,
-  l2: 0,
-  opt: "adam",
-  hp: {},
-  sch: null,
-  clip: null,
-  bs: 100,
-  ep: 20,
-  seed: 0,
-  es: null,
-  ti: 10,
-  bins: 30,
-  ss: 500,
-  label: "",
-});
+/**
+ * The form's fields: form key, path in the POST /api/jobs body (and in the catalogue's `defaults`
+ * and `bounds`), kind: "number" | "optional" (number or null) | "integers" (list) | "choice" |
+ * "bool" | "text" | "object" (hyperparameters, schedule, clip, early stopping: checked apart).
+ */
+export const FORM_FIELDS = [
+  { key: "ds", path: "dataset.name", kind: "choice" },
+  { key: "n", path: "dataset.n_samples", kind: "optional" },
+  { key: "noise", path: "dataset.noise", kind: "optional" },
+  { key: "cls", path: "dataset.classes", kind: "optional" },
+  { key: "dseed", path: "dataset.seed", kind: "number" },
+  { key: "tl", path: "dataset.train_limit", kind: "optional" },
+  { key: "vf", path: "dataset.val_fraction", kind: "number" },
+  { key: "tf", path: "dataset.test_fraction", kind: "number" },
+  { key: "h", path: "model.hidden", kind: "integers" },
+  { key: "act", path: "model.activation", kind: "choice" },
+  { key: "init", path: "model.init", kind: "choice" },
+  { key: "std", path: "model.init_std", kind: "number" },
+  { key: "bn", path: "model.batch_norm", kind: "bool" },
+  { key: "bnm", path: "model.bn_momentum", kind: "number" },
+  { key: "dp", path: "model.dropout", kind: "number" },
+  { key: "l1", path: "regularization.l1", kind: "number" },
+  { key: "l2", path: "regularization.l2", kind: "number" },
+  { key: "opt", path: "optimizer.optimizer", kind: "choice" },
+  { key: "hp", path: "optimizer.params", kind: "object" },
+  { key: "sch", path: "optimizer.schedule", kind: "object" },
+  { key: "clip", path: "optimizer.clip", kind: "object" },
+  { key: "bs", path: "batch_size", kind: "number" },
+  { key: "ep", path: "epochs", kind: "number" },
+  { key: "seed", path: "seed", kind: "number" },
+  { key: "es", path: "early_stopping", kind: "object" },
+  { key: "ti", path: "telemetry.interval", kind: "number" },
+  { key: "bins", path: "telemetry.bins", kind: "number" },
+  { key: "ss", path: "telemetry.sample_size", kind: "number" },
+  { key: "label", path: "label", kind: "text" },
+];
+export const FORM_KEYS = FORM_FIELDS.map((f) => f.key);
+export const FIELD_BY_KEY = new Map(FORM_FIELDS.map((f) => [f.key, f]));
 
+/** Early-stopping settings shown when it is switched on (the form's starting point). */
 export const DEFAULT_EARLY_STOPPING = Object.freeze({
   monitor: "val_loss",
   min_delta: 0,
@@ -62,12 +72,9 @@ export const DEFAULT_EARLY_STOPPING = Object.freeze({
   restore_best_weights: true,
 });
 
-export const ACTIVATIONS = ["sigmoid", "tanh", "relu", "leaky_relu", "elu"];
-export const INITS = ["zeros", "normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal"];
 export const HIST_VIEWS = ["a", "b", "c", "d"];
 export const HIST_QUANTITIES = ["act", "pre"];
 export const VIEWS = ["train", "init"];
-export const MAX_RUNS = 16;
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
 export const INIT_PANELS = [
@@ -90,16 +97,6 @@ export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   bias: false,
 });
 
-export const DEFAULT_STATE = Object.freeze({
-  v: "train",
-  runs: [DEFAULT_FORM],
-  sel: 0,
-  pr: "default",
-  hv: "a",
-  hq: "act",
-  ie: DEFAULT_INIT_EXPERIMENT,
-});
-
 // ---------------------------------------------------------------- small helpers
 
 /** A deep copy of a JSON-like value. */
@@ -112,20 +109,60 @@ export function same(a, b) {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
+function getPath(obj, path) {
+  return path.split(".").reduce((node, part) => (node === null || node === undefined ? undefined : node[part]), obj);
+}
+
+function setPath(obj, path, value) {
+  const parts = path.split(".");
+  let node = obj;
+  for (const part of parts.slice(0, -1)) node = node[part] ??= {};
+  node[parts[parts.length - 1]] = value;
+}
+
+/** The default form: the catalogue's default job config read through FORM_FIELDS. */
+export function formDefaults(catalogue) {
+  const out = {};
+  for (const f of FORM_FIELDS) {
+    const v = getPath(catalogue.defaults, f.path);
+    out[f.key] = f.kind === "text" ? v ?? "" : f.key === "hp" ? { ...(v ?? {}) } : clone(v ?? null);
+  }
+  return Object.freeze(out);
+}
+
+/**
+ * The bounds of a form key from the catalogue ({minimum, maximum, exclusive_minimum,
+ * exclusive_maximum, integer, choices, max_items}; {} when the server states none).
+ */
+export function formBounds(catalogue, key) {
+  return catalogue.bounds[FIELD_BY_KEY.get(key)?.path] ?? {};
+}
+
+/** Is `v` a number the bounds accept? */
+export function withinBounds(v, b) {
+  if (typeof v !== "number" || !Number.isFinite(v)) return false;
+  if (b.integer && !Number.isInteger(v)) return false;
+  if (b.minimum !== undefined && v < b.minimum) return false;
+  if (b.maximum !== undefined && v > b.maximum) return false;
+  if (b.exclusive_minimum !== undefined && v <= b.exclusive_minimum) return false;
+  if (b.exclusive_maximum !== undefined && v >= b.exclusive_maximum) return false;
+  return true;
+}
+
 /** Keys of `form` whose values differ from `base` (one level: values are compared whole). */
 export function diffForm(form, base) {
   const out = {};
-  for (const key of Object.keys(DEFAULT_FORM)) {
+  for (const key of FORM_KEYS) {
     if (!same(form[key], base[key])) out[key] = clone(form[key]);
   }
   return out;
 }
 
-/** A complete form: defaults, then `patch` (unknown keys dropped). */
-export function makeForm(patch = {}, base = DEFAULT_FORM) {
+/** A complete form: `base` (the defaults), then `patch` (unknown keys dropped). */
+export function makeForm(patch, base) {
   const out = clone(base);
   for (const [key, value] of Object.entries(patch || {})) {
-    if (key in DEFAULT_FORM && value !== undefined) out[key] = clone(value);
+    if (FIELD_BY_KEY.has(key) && value !== undefined) out[key] = clone(value);
   }
   return out;
 }
@@ -214,11 +251,15 @@ export const PRESETS = [
 ];
 export const PRESET_BY_ID = new Map(PRESETS.map((p) => [p.id, p]));
 
-/** The runs of a preset as complete forms. */
-export function presetRuns(id) {
+/**
+ * The runs of a preset as complete forms.
+ * @param {string} id preset id
+ * @param {object} defaults the default form (formDefaults of the catalogue)
+ */
+export function presetRuns(id, defaults) {
   const preset = PRESET_BY_ID.get(id);
-  if (!preset) return [makeForm()];
-  const base = makeForm(preset.form);
+  if (!preset) return [makeForm({}, defaults)];
+  const base = makeForm(preset.form, defaults);
   if (!preset.runs) return [base];
   return preset.runs.map((patch) => makeForm(patch, base));
 }
@@ -228,7 +269,7 @@ export function presetRuns(id) {
 /** Fields that differ between runs (the comparison's "axis"), in form order. */
 export function varyingKeys(runs) {
   if (runs.length < 2) return [];
-  return Object.keys(DEFAULT_FORM).filter((k) => k !== "label" && runs.some((r) => !same(r[k], runs[0][k])));
+  return FORM_KEYS.filter((k) => k !== "label" && runs.some((r) => !same(r[k], runs[0][k])));
 }
 
 /**
@@ -257,50 +298,26 @@ export function resolvedParams(form, optimizerSpec) {
 }
 
 /**
- * The body of POST /api/jobs for one form.
+ * The body of POST /api/jobs for one form: every FORM_FIELDS value at its path, the data set's
+ * own defaults where the form says null, the optimizer's defaults under `hp`.
  * @param {object} form
  * @param {{datasetById: Map, optimizerById: Map}} cat catalogue
  * @param {string} label
  */
 export function buildConfig(form, cat, label) {
+  const body = {};
+  for (const f of FORM_FIELDS) setPath(body, f.path, clone(form[f.key]));
+  body.label = String(label || "").slice(0, 100) || null;
   const ds = cat.datasetById.get(form.ds);
   const params = new Set(ds?.params ?? ["n_samples", "noise", "seed", "classes"]);
-  const defaults = ds?.defaults ?? {};
-  const dataset = {
-    name: form.ds,
-    seed: form.dseed,
-    train_limit: form.tl,
-    val_fraction: form.vf,
-    test_fraction: form.tf,
-  };
-  if (params.has("n_samples")) dataset.n_samples = form.n ?? defaults.n_samples ?? null;
-  if (params.has("noise")) dataset.noise = form.noise ?? defaults.noise ?? 0.1;
-  if (params.has("classes")) dataset.classes = form.cls ?? defaults.classes ?? null;
-  return {
-    label: String(label || "").slice(0, 100) || null,
-    dataset,
-    model: {
-      hidden: [...form.h],
-      activation: form.act,
-      init: form.init,
-      init_std: form.std,
-      batch_norm: form.bn,
-      bn_momentum: form.bnm,
-      dropout: form.dp,
-    },
-    regularization: { l2: form.l2, l1: form.l1 },
-    optimizer: {
-      optimizer: form.opt,
-      params: resolvedParams(form, cat.optimizerById.get(form.opt)),
-      schedule: form.sch ? clone(form.sch) : null,
-      clip: form.clip ? clone(form.clip) : null,
-    },
-    batch_size: form.bs,
-    epochs: form.ep,
-    seed: form.seed,
-    early_stopping: form.es ? { ...DEFAULT_EARLY_STOPPING, ...form.es } : null,
-    telemetry: { interval: form.ti, bins: form.bins, sample_size: form.ss },
-  };
+  const own = ds?.defaults ?? {};
+  for (const name of ["n_samples", "noise", "classes"]) {
+    if (params.has(name)) body.dataset[name] = body.dataset[name] ?? own[name] ?? null;
+    else delete body.dataset[name];
+  }
+  body.optimizer.params = resolvedParams(form, cat.optimizerById.get(form.opt));
+  body.early_stopping = form.es ? { ...DEFAULT_EARLY_STOPPING, ...form.es } : null;
+  return body;
 }
 
 /** The body of POST /api/activations for one init-experiment panel. */
@@ -320,140 +337,15 @@ export function activationRequest(panel, ie) {
 }
 
 /**
- * The form field an API error path points at ("configs.2.model.hidden" → "h"), or null.
+ * The form field an API error path points at ("configs.2.model.hidden" → "h"), or null: the
+ * field whose path is the error's path or a prefix of it.
  * @param {string} path
  */
 export function formKeyOfField(path) {
   const p = String(path || "").replace(/^configs\.\d+\./, "");
-  const table = [
-    [/^dataset\.name/, "ds"], [/^dataset\.n_samples/, "n"], [/^dataset\.noise/, "noise"],
-    [/^dataset\.classes/, "cls"], [/^dataset\.seed/, "dseed"], [/^dataset\.train_limit/, "tl"],
-    [/^dataset\.val_fraction/, "vf"], [/^dataset\.test_fraction/, "tf"], [/^model\.hidden/, "h"],
-    [/^model\.activation/, "act"], [/^model\.init_std/, "std"], [/^model\.init/, "init"],
-    [/^model\.batch_norm/, "bn"], [/^model\.bn_momentum/, "bnm"], [/^model\.dropout/, "dp"],
-    [/^regularization\.l1/, "l1"], [/^regularization\.l2/, "l2"], [/^optimizer\.params/, "hp"],
-    [/^optimizer\.schedule/, "sch"], [/^optimizer\.clip/, "clip"], [/^optimizer/, "opt"],
-    [/^batch_size/, "bs"], [/^epochs/, "ep"], [/^seed/, "seed"], [/^early_stopping/, "es"],
-    [/^telemetry\.interval/, "ti"], [/^telemetry\.bins/, "bins"], [/^telemetry\.sample_size/, "ss"],
-  ];
-  for (const [re, key] of table) if (re.test(p)) return key;
-  return null;
-}
-
-// ---------------------------------------------------------------- URL state
-
-/** Page state → the compact object written to the URL (only what differs from the defaults). */
-export function toUrlState(state) {
-  const out = {};
-  if (state.v !== DEFAULT_STATE.v) out.v = state.v;
-  const runs = state.runs.length ? state.runs : [makeForm()];
-  const first = runs[0];
-  const b = diffForm(first, DEFAULT_FORM);
-  if (Object.keys(b).length) out.b = b;
-  if (runs.length > 1) out.r = runs.slice(1).map((r) => diffForm(r, first));
-  if (state.sel) out.sel = state.sel;
-  if (state.pr) out.pr = state.pr;
-  if (state.hv !== DEFAULT_STATE.hv) out.hv = state.hv;
-  if (state.hq !== DEFAULT_STATE.hq) out.hq = state.hq;
-  const ie = {};
-  for (const [k, v] of Object.entries(state.ie || {})) if (!same(v, DEFAULT_INIT_EXPERIMENT[k])) ie[k] = v;
-  if (Object.keys(ie).length) out.ie = ie;
-  return out;
-}
-
-function pick(value, allowed, fallback) {
-  return allowed.includes(value) ? value : fallback;
-}
-
-function finiteOr(value, fallback, lo = -Infinity, hi = Infinity) {
-  return typeof value === "number" && Number.isFinite(value) && value >= lo && value <= hi ? value : fallback;
-}
-
-function intOr(value, fallback, lo = 0, hi = Infinity) {
-  return Number.isInteger(value) && value >= lo && value <= hi ? value : fallback;
-}
-
-/**
- * Clean one form read from a URL: wrong types fall back to defaults (catalogue ids are checked
- * later, when the catalogues are known).
- */
-export function sanitizeForm(raw) {
-  const f = makeForm(raw && typeof raw === "object" ? raw : {});
-  const d = DEFAULT_FORM;
-  f.ds = typeof f.ds === "string" ? f.ds : d.ds;
-  f.n = f.n === null ? null : intOr(f.n, null, 10);
-  f.noise = f.noise === null ? null : finiteOr(f.noise, null, 0, 5);
-  f.cls = f.cls === null ? null : intOr(f.cls, null, 2, 10);
-  f.dseed = intOr(f.dseed, d.dseed);
-  f.tl = f.tl === null ? null : intOr(f.tl, null, 1);
-  f.vf = finiteOr(f.vf, d.vf, 0, 0.9);
-  f.tf = finiteOr(f.tf, d.tf, 0, 0.9);
-  f.h = Array.isArray(f.h) && f.h.every((w) => Number.isInteger(w) && w >= 1) ? f.h : clone(d.h);
-  f.act = pick(f.act, ACTIVATIONS, d.act);
-  f.init = pick(f.init, INITS, d.init);
-  f.std = finiteOr(f.std, d.std, 1e-12, 100);
-  f.bn = f.bn === true;
-  f.bnm = finiteOr(f.bnm, d.bnm, 0, 0.9999);
-  f.dp = finiteOr(f.dp, d.dp, 0, 0.95);
-  f.l1 = finiteOr(f.l1, d.l1, 0, 10);
-  f.l2 = finiteOr(f.l2, d.l2, 0, 10);
-  f.opt = typeof f.opt === "string" ? f.opt : d.opt;
-  const hp = {};
-  if (f.hp && typeof f.hp === "object" && !Array.isArray(f.hp)) {
-    for (const [k, v] of Object.entries(f.hp)) if (typeof v === "number" && Number.isFinite(v)) hp[k] = v;
+  let best = null;
+  for (const f of FORM_FIELDS) {
+    if ((p === f.path || p.startsWith(`${f.path}.`)) && (!best || f.path.length > best.path.length)) best = f;
   }
-  f.hp = hp;
-  f.sch = f.sch && typeof f.sch === "object" && typeof f.sch.type === "string" ? f.sch : null;
-  f.clip =
-    f.clip && (f.clip.mode === "norm" || f.clip.mode === "value") && finiteOr(f.clip.max, null, 1e-12) !== null
-      ? { mode: f.clip.mode, max: f.clip.max }
-      : null;
-  f.bs = intOr(f.bs, d.bs);
-  f.ep = intOr(f.ep, d.ep, 1);
-  f.seed = intOr(f.seed, d.seed);
-  if (f.es && typeof f.es === "object") {
-    const es = { ...DEFAULT_EARLY_STOPPING, ...f.es };
-    f.es = {
-      monitor: pick(es.monitor, ["val_loss", "val_accuracy"], "val_loss"),
-      min_delta: finiteOr(es.min_delta, 0, 0),
-      patience: intOr(es.patience, 5),
-      mode: pick(es.mode, ["auto", "min", "max"], "auto"),
-      restore_best_weights: es.restore_best_weights !== false,
-    };
-  } else f.es = null;
-  f.ti = intOr(f.ti, d.ti, 1);
-  f.bins = intOr(f.bins, d.bins, 2, 200);
-  f.ss = intOr(f.ss, d.ss, 1);
-  f.label = typeof f.label === "string" ? f.label.slice(0, 100) : "";
-  return f;
-}
-
-/** The compact URL object → a full, sanitised page state (null input → defaults). */
-export function fromUrlState(raw) {
-  const s = raw && typeof raw === "object" ? raw : {};
-  const first = sanitizeForm(s.b || {});
-  const rest = Array.isArray(s.r) ? s.r.slice(0, MAX_RUNS - 1).map((p) => sanitizeForm(makeForm(p, first))) : [];
-  const runs = [first, ...rest];
-  const ieRaw = s.ie && typeof s.ie === "object" ? s.ie : {};
-  const die = DEFAULT_INIT_EXPERIMENT;
-  const panelIds = new Set(INIT_PANELS.map((p) => p.id));
-  const ie = {
-    panels: Array.isArray(ieRaw.panels) ? ieRaw.panels.filter((p) => panelIds.has(p)) : [...die.panels],
-    n: intOr(ieRaw.n, die.n, 1),
-    features: intOr(ieRaw.features, die.features, 1),
-    layers: intOr(ieRaw.layers, die.layers, 1),
-    width: intOr(ieRaw.width, die.width, 1),
-    bins: intOr(ieRaw.bins, die.bins, 2, 200),
-    seed: intOr(ieRaw.seed, die.seed),
-    bias: ieRaw.bias === true,
-  };
-  return {
-    v: pick(s.v, VIEWS, DEFAULT_STATE.v),
-    runs,
-    sel: intOr(s.sel, 0, 0, runs.length - 1),
-    pr: typeof s.pr === "string" && PRESET_BY_ID.has(s.pr) ? s.pr : raw ? null : DEFAULT_STATE.pr,
-    hv: pick(s.hv, HIST_VIEWS, DEFAULT_STATE.hv),
-    hq: pick(s.hq, HIST_QUANTITIES, DEFAULT_STATE.hq),
-    ie,
-  };
+  return best ? best.key : null;
 }
