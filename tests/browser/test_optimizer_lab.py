@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -154,7 +156,8 @@ def test_course_preset_worked_numbers_threshold_and_divergence(module_page):
     # the lr sweep marks plain GD's stability limit 2/λ_max = 2/(3 + √2) ≈ 0.453
     page.click("#sweep-button")
     page.wait_for_function(
-        "() => { const d = document.getElementById('sweep-plot'); return d.data && d.data.some(t => t.meta && t.meta.kind === 'sweep'); }",
+        """() => { const d = document.getElementById('sweep-plot');
+                   return d.data && d.data.some(t => t.meta && t.meta.kind === 'sweep'); }""",
         timeout=20_000,
     )
     x0 = page.evaluate("document.getElementById('sweep-plot').layout.shapes[0].x0")
@@ -200,7 +203,7 @@ def test_click_on_contour_sets_start_then_export(lab):
         page.click("#export-json")
     download = info.value
     assert download.suggested_filename == "optimizer-runs.json"
-    data = json.loads(open(download.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert data["request"]["steps"] == 30 and data["request"]["surface"] == "book_bowl"
     assert data["request"]["start"] == [x, y]
     assert [len(r["path"]) for r in data["runs"]] == [31, 31, 31, 31]
@@ -208,7 +211,7 @@ def test_click_on_contour_sets_start_then_export(lab):
 
     with page.expect_download() as info:
         page.click("#export-csv")
-    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert len(rows) == 4 * 31
     assert (rows[0]["step"], float(rows[0]["x"]), float(rows[0]["y"])) == ("0", x, y)
 
@@ -419,8 +422,10 @@ def check_shell_modules(page) -> None:
       const value = {s: "book_bowl", e: "x^2 + 3*sin(y) # it's 100%!", n: -1.5e-7, k: 0,
                      l: "학습률 η=0.1", b: [true, false, null], o: {"0": "a b", "-x": []}};
       const round = state.fromHash('#' + state.toHash(value));
-      const frac = math.mathElement('\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
-      const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)), Object.keys(d.ko).filter(k => !(k in d.en))]);
+      const frac = math.mathElement(
+        '\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
+      const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)),
+                                   Object.keys(d.ko).filter(k => !(k in d.en))]);
       const contour = await import('/static/js/optimizer_lab/contour_grid.js');
       const toIndex = contour.levelIndexer([1, 10, 100]);
       const fmt = (await import('/static/js/shared/format.js')).fmt;
@@ -467,7 +472,8 @@ def test_presets_load_and_run(module_page):
 
 SURFACE_STATE = """() => {
   const s = document.getElementById('main-surface'), m = document.getElementById('main-plot');
-  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect();
+                     return [r.x, r.y, r.width, r.height]; };
   const ranges = d => [Array.from(d._fullLayout.xaxis.range), Array.from(d._fullLayout.yaxis.range)];
   return {traces: s.data.map(d => ({type: d.type, kind: d.meta && d.meta.kind, x: Array.from(d.x), y: Array.from(d.y),
                                     z: d.z.map(r => Array.from(r)), contours: d.contours})),
@@ -476,6 +482,22 @@ SURFACE_STATE = """() => {
           contourPaths: s.querySelectorAll('g.contour path').length,
           mainContourLayers: m.querySelectorAll('.contourlayer').length};
 }"""
+
+
+SURFACE_SYNCED = """() => {
+  const s = document.getElementById('main-surface'), m = document.getElementById('main-plot');
+  if (!s._fullLayout || !m._fullLayout) return false;
+  const ranges = d => [...d._fullLayout.xaxis.range, ...d._fullLayout.yaxis.range];
+  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect();
+                     return [r.x, r.y, r.width, r.height]; };
+  const near = (a, b, tol) => a.every((v, i) => Math.abs(v - b[i]) <= tol(b[i]));
+  return near(ranges(s), ranges(m), v => 1e-9 * Math.max(1, Math.abs(v))) && near(box(s), box(m), () => 0.5);
+}"""
+
+
+def wait_surface_synced(page) -> None:
+    """Wait until the surface plot has followed the main plot's axes and plot area."""
+    page.wait_for_function(SURFACE_SYNCED, timeout=10_000)
 
 
 def surface_state(page) -> dict:
@@ -514,8 +536,8 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     # the contours are the API's log-spaced levels (gaps grow with f): z holds the fractional level
     # index, so the integer contours 0, 1, …, L−1 are the levels; undoing the index gives back
     # f = x²/20 + y² at the grid nodes
-    gaps = [b - a for a, b in zip(levels, levels[1:])]
-    assert all(0 < a < b for a, b in zip(gaps, gaps[1:]))
+    gaps = [b - a for a, b in itertools.pairwise(levels)]
+    assert all(0 < a < b for a, b in itertools.pairwise(gaps))
     assert surface["contours"]["start"] == 0 and surface["contours"]["end"] == len(levels) - 1
     assert surface["contours"]["size"] == 1 and surface["contours"]["coloring"] == "fill"
     checked = 0
@@ -554,14 +576,14 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     page.mouse.move(x0 + 0.6 * w, y0 + 0.7 * h, steps=5)
     page.mouse.up()
     page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] > -9")
-    page.wait_for_timeout(200)
+    wait_surface_synced(page)
     zoomed = surface_state(page)
     assert same_ranges(zoomed["surfaceRanges"], zoomed["mainRanges"])
     assert zoomed["mainRanges"][0][1] - zoomed["mainRanges"][0][0] < 10
     assert same_box(zoomed["surfaceBox"], zoomed["mainBox"])
     page.locator("#main-plot .modebar-btn[data-title='Reset axes']").click()
     page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] === -10")
-    page.wait_for_timeout(200)
+    wait_surface_synced(page)
     reset = surface_state(page)
     assert same_ranges(reset["surfaceRanges"], [[-10, 10], [-5, 5]]) and same_box(reset["surfaceBox"], reset["mainBox"])
 
@@ -587,7 +609,7 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     # the mode bar's PNG holds both layers: a spot of empty plot area has the contour's colour
     with page.expect_download() as info:
         page.locator("#main-plot .modebar-btn[data-title='Download plot as a PNG']").click()
-    png = open(info.value.path(), "rb").read()
+    png = Path(info.value.path()).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pixel = page.evaluate(
         """async ([b64, fx, fy]) => {

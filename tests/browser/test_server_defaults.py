@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
 from app.config import Settings, get_settings
 from app.main import app
 
@@ -91,7 +90,7 @@ CONTROLS = {
 
 
 def same_value(shown: str, expected: Any) -> bool:
-    if isinstance(expected, bool) or isinstance(expected, str):
+    if isinstance(expected, (bool, str)):
         return shown == expected
     return float(shown) == float(expected)
 
