@@ -17,18 +17,12 @@ import { t, tr, hasKey } from "../shared/i18n.js";
 import { parseNumber } from "../shared/format.js";
 import { renderMath } from "../shared/math.js";
 import { changed } from "../shared/store.js";
-import { DEFAULT_EARLY_STOPPING, FORM_FIELDS, clone, formBounds, formatHidden, parseHidden, withinBounds } from "./model.js";
+import { DEFAULT_EARLY_STOPPING, FORM_FIELDS, clone, formBounds, formatHidden, parseHidden } from "./model.js";
+import { readEdit } from "./form_edits.js";
 import { choiceLabel } from "./run_list.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
-/** Bounds in the catalogue's form from an API spec's min / max (null or undefined: none). */
-function bounds(min, max, integer) {
-  const out = { integer };
-  if (min !== null && min !== undefined && Number.isFinite(min)) out.minimum = min;
-  if (max !== null && max !== undefined && Number.isFinite(max)) out.maximum = max;
-  return out;
-}
 
 function option(value, text, { disabled = false } = {}) {
   const o = document.createElement("option");
@@ -306,112 +300,18 @@ export class TrainingForm {
     }
   }
 
-  /** Default schedule object for a schedule id (null for constant). */
-  defaultSchedule(id) {
-    const spec = this.cat.scheduleById.get(id);
-    if (!spec || id === "constant") return null;
-    const out = { type: id };
-    for (const p of spec.params ?? []) out[p.name] = clone(p.default);
-    return out;
-  }
-
-  /** React to an edit: update the form object, then tell the page. */
+  /** React to an edit: update the form object (form_edits.js), then tell the page. */
   handle(ev) {
     const el = ev.target;
     if (!el || !el.dataset || !el.dataset.key) return;
-    const key = el.dataset.key;
     // Text fields update on every keystroke; selects/checkboxes on change. Avoid double work.
     if (ev.type === "input" && (el.tagName === "SELECT" || el.type === "checkbox")) return;
-    const f = clone(this.form);
-    // bounds as the catalogue states them: minimum / maximum, exclusive_minimum / _maximum, integer
-    const num = (input, b = {}) => {
-      const text = input.value.trim();
-      if (b.optional && text === "") return { ok: true, value: null };
-      const v = parseNumber(text);
-      const ok = withinBounds(v, b);
-      return { ok, value: v };
-    };
-    // numeric fields: the server's bounds; "optional" ones may be left empty (null = default)
-    const field = FORM_FIELDS.find((x) => x.key === key);
-    const numeric = field && (field.kind === "number" || field.kind === "optional");
-    const fieldId = el.id;
-    let ok = true;
-    if (numeric) {
-      const res = num(el, { ...formBounds(this.cat.catalogue, key), optional: field.kind === "optional" });
-      ok = res.ok;
-      if (ok) f[key] = res.value;
-    } else if (key === "ds") {
-      f.ds = el.value;
-      // a new data set starts from its own defaults
-      f.n = null;
-      f.noise = null;
-      f.cls = null;
-    } else if (key === "h") {
-      const h = parseHidden(el.value);
-      ok = h !== null;
-      if (ok) f.h = h;
-    } else if (key === "act" || key === "init") {
-      f[key] = el.value;
-    } else if (key === "bn") {
-      f.bn = el.checked;
-    } else if (key === "label") {
-      f.label = el.value.slice(0, 100);
-    } else if (key === "opt") {
-      f.opt = el.value;
-      f.hp = {};
-    } else if (key === "hp") {
-      const spec = this.cat.optimizerById.get(f.opt);
-      const hp = (spec?.hyperparams ?? []).find((h) => h.name === el.dataset.hp);
-      const res = num(el, bounds(hp?.min, hp?.max, Boolean(hp?.integer)));
-      ok = res.ok;
-      if (ok) {
-        f.hp = { ...(f.hp || {}) };
-        if (hp && res.value === hp.default) delete f.hp[hp.name];
-        else f.hp[el.dataset.hp] = res.value;
-      }
-    } else if (key === "sch") {
-      if (fieldId === "sched-select") f.sch = this.defaultSchedule(el.value);
-      else {
-        const kind = el.dataset.kind;
-        const sch = { ...(f.sch || this.defaultSchedule($(this.root, "#sched-select").value) || {}) };
-        if (kind === "bool") sch[el.dataset.sp] = el.checked;
-        else if (kind === "list") {
-          const parts = el.value.split(/[\s,;]+/).filter(Boolean).map(parseNumber);
-          ok = parts.length > 0 && parts.every(Number.isFinite);
-          if (ok) sch[el.dataset.sp] = parts;
-        } else {
-          const res = num(el, bounds(el.min === "" ? null : Number(el.min), el.max === "" ? null : Number(el.max), kind === "integer"));
-          ok = res.ok;
-          if (ok) sch[el.dataset.sp] = res.value;
-        }
-        if (ok) f.sch = sch;
-      }
-    } else if (key === "clip") {
-      const mode = $(this.root, "#clip-mode").value;
-      const res = num($(this.root, "#clip-max"), this.cat.catalogue.bounds["optimizer.clip.max"] ?? {});
-      if (!mode) f.clip = null;
-      else {
-        ok = res.ok || fieldId === "clip-mode";
-        f.clip = { mode, max: res.ok ? res.value : 1 };
-      }
-    } else if (key === "es") {
-      const on = $(this.root, "#es-check").checked;
-      const patience = num($(this.root, "#es-patience"), this.cat.catalogue.bounds["early_stopping.patience"] ?? {});
-      const minDelta = num($(this.root, "#es-min-delta"), this.cat.catalogue.bounds["early_stopping.min_delta"] ?? {});
-      ok = fieldId === "es-patience" ? patience.ok : fieldId === "es-min-delta" ? minDelta.ok : true;
-      const es = {
-        monitor: $(this.root, "#es-monitor").value,
-        patience: patience.ok ? patience.value : (f.es?.patience ?? DEFAULT_EARLY_STOPPING.patience),
-        min_delta: minDelta.ok ? minDelta.value : (f.es?.min_delta ?? 0),
-        mode: $(this.root, "#es-mode").value,
-        restore_best_weights: $(this.root, "#es-restore").checked,
-      };
-      this.lastEs = es;
-      f.es = on ? es : null;
-    }
+    const ctx = { cat: this.cat, root: this.root, lastEs: this.lastEs };
+    const { ok, form: f } = readEdit(el, this.form, ctx);
+    this.lastEs = ctx.lastEs;
     el.classList.remove("server-error"); // the person is fixing what the server named
-    if (ok) this.invalid.delete(fieldId);
-    else this.invalid.add(fieldId);
+    if (ok) this.invalid.delete(el.id);
+    else this.invalid.add(el.id);
     this.markInvalid();
     if (!ok) return;
     const previous = this.form;

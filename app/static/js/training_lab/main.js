@@ -123,17 +123,20 @@ function renderInitChoices(state, prev) {
 }
 
 let initTimer = null;
-let initShown = false;
+let initShown = null; // {ie, lang} the init experiment's panels were last drawn for
 
-/** The init experiment runs when its view is first shown and again (debounced) when its settings change. */
-function runInitExperiment(state, prev) {
+/**
+ * The init experiment runs when its view is first shown and again (debounced) when its settings
+ * change; a language switch redraws its panels (when they are next shown).
+ */
+function runInitExperiment(state) {
   if (state.config.v !== "init") return;
-  const first = !initShown;
-  if (first || changed(state, prev, (s) => s.config.ie)) {
-    initShown = true;
+  const { ie } = state.config;
+  if (initShown?.ie !== ie) {
     clearTimeout(initTimer);
     initTimer = setTimeout(() => initView.run(store.get().config.ie), 150);
-  } else if (changed(state, prev, (s) => s.lang)) initView.render();
+  } else if (initShown.lang !== state.lang) initView.render();
+  initShown = { ie, lang: state.lang };
 }
 
 function onInitInput(ev) {
@@ -168,7 +171,7 @@ function render(state, before) {
   renderView(state, prev);
   renderHistControls(state, prev);
   renderInitChoices(state, prev);
-  runInitExperiment(state, prev);
+  runInitExperiment(state);
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError)) {
     $("run-error").textContent = state.runError;
