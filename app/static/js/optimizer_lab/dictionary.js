@@ -1,5 +1,5 @@
 /**
- * Optimizer Lab strings (static/index.html and its modules). Shared words are in common.js.
+ * Optimizer Lab strings (static/index.html and its modules). Shared words are in shared/dictionary.js.
  * Korean follows the course's vocabulary: 학습률, 모멘텀, 기울기, 갱신, 손실, 발산, 안장점.
  */
 export default {

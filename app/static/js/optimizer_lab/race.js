@@ -16,6 +16,7 @@
 
 export const SPEEDS = [1, 2, 5, 10, 25, 50, 100, 250, 1000];
 
+/** The race clock: which step every run shows; the page draws (see the header). */
 export class Race {
   constructor({ play, back, forward, slider, speed, label, onStep, formatLabel, onPlayState }) {
     this.el = { play, back, forward, slider, speed, label };

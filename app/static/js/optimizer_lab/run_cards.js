@@ -145,6 +145,7 @@ function paramInput(spec, target, testid, onChange, labelPrefix) {
 
 const clone = (value) => JSON.parse(JSON.stringify(value));
 
+/** The optimizer cards of the Optimizer Lab (see the header): they show `config.runs` and report edits. */
 export class RunCards {
   /**
    * @param {HTMLElement} container

@@ -1,6 +1,7 @@
 /**
  * Strings shared by every page (header, generic buttons, units, optimizer and hyperparameter
- * names). Page-specific strings live in their own file (e.g. optimizer_lab.js).
+ * names). Page-specific strings live next to their page (optimizer_lab/dictionary.js,
+ * training_lab/dictionary.js).
  * Usage: `import common from "/static/js/shared/dictionary.js"; addDictionary(common);`
  */
 export default {

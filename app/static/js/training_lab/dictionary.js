@@ -1,6 +1,7 @@
 /**
- * Strings of the Training Lab page (static/training.html and static/js/training_*.js).
- * Shared words (optimizer and hyperparameter names, export buttons, clipping) are in common.js.
+ * Strings of the Training Lab page (static/training.html and static/js/training_lab/*.js).
+ * Shared words (optimizer and hyperparameter names, export buttons, clipping) are in
+ * shared/dictionary.js. Longer than other modules: it is data, every string in English and Korean.
  * Usage: `import lab from "/static/js/training_lab/dictionary.js"; addDictionary(lab);`
  */
 export default {

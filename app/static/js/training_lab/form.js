@@ -39,6 +39,7 @@ function setValue(input, value) {
   if (input.value !== text) input.value = text;
 }
 
+/** The Training Lab's configuration form, showing the selected run (see the header). */
 export class TrainingForm {
   /**
    * @param {HTMLFormElement} root

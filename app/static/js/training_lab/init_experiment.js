@@ -28,6 +28,7 @@ function pct(v) {
   return typeof v === "number" ? `${(100 * v).toFixed(1)}%` : "—";
 }
 
+/** The init experiment's panels: one card per chosen initialisation (see the header). */
 export class InitExperimentView {
   /**
    * @param {HTMLElement} container where the panels go

@@ -47,6 +47,7 @@ function curvePoint(name, data) {
   return { event: name, ...rest };
 }
 
+/** One experiment's jobs on the server and their event streams, followed in turn (see the header). */
 export class TrainingSession {
   /**
    * @param {object[]} configs request bodies (POST /api/jobs)

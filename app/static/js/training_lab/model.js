@@ -60,6 +60,7 @@ export const FORM_FIELDS = [
   { key: "ss", path: "telemetry.sample_size", kind: "number" },
   { key: "label", path: "label", kind: "text" },
 ];
+/** The form keys in table order, and each key's row. */
 export const FORM_KEYS = FORM_FIELDS.map((f) => f.key);
 export const FIELD_BY_KEY = new Map(FORM_FIELDS.map((f) => [f.key, f]));
 
@@ -72,6 +73,7 @@ export const DEFAULT_EARLY_STOPPING = Object.freeze({
   restore_best_weights: true,
 });
 
+/** Histogram views, quantities and page views (the URL accepts these). */
 export const HIST_VIEWS = ["a", "b", "c", "d"];
 export const HIST_QUANTITIES = ["act", "pre"];
 export const VIEWS = ["train", "init"];
