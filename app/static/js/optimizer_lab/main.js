@@ -29,7 +29,7 @@ import { readUrlState, writeUrlState } from "../shared/url_state.js";
 import { addDictionary, initI18n, t, onLanguageChange, getLang } from "../shared/i18n.js";
 import common from "../shared/dictionary.js";
 import labDict from "./dictionary.js";
-import { mountShell, toast } from "../shared/shell.js";
+import { mountShell, toast, el } from "../shared/shell.js";
 import { downloadText } from "../shared/format.js";
 import { createStore, changed } from "../shared/store.js";
 import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, displayRuns, surfaceDomain, surfaceSpec } from "./model.js";
@@ -181,13 +181,7 @@ function renderPresets(state, prev) {
   const box = $("preset-buttons");
   box.replaceChildren();
   for (const p of PRESETS) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "preset";
-    b.dataset.preset = p.id;
-    b.setAttribute("data-testid", `preset-${p.id}`);
-    b.textContent = t(p.key);
-    b.title = t(p.tip);
+    const b = el("button", { type: "button", class: "preset", "data-preset": p.id, "data-testid": `preset-${p.id}`, text: t(p.key), title: t(p.tip) });
     b.addEventListener("click", () => applyConfig(p.build(store.get().cat)));
     box.append(b);
   }

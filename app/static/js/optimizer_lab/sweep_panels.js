@@ -77,13 +77,16 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     return th ? { lr: th.lr, label: t("sweep.threshold", { lr: fmt(th.lr, 3) }) } : null;
   }
 
+  /** The configuration can be sent (else say what to fix). */
+  function inputsOk(state) {
+    const problem = checkInputs(state);
+    if (problem) toast(problem, "error");
+    return !problem;
+  }
+
   async function runSweep() {
     const state = store.get();
-    const problem = checkInputs(state);
-    if (problem) {
-      toast(problem, "error");
-      return;
-    }
+    if (!inputsOk(state)) return;
     const lrMin = parseNumber($("sweep-lr-min").value);
     const lrMax = parseNumber($("sweep-lr-max").value);
     const n = Math.round(parseNumber($("sweep-n").value));
@@ -136,11 +139,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
 
   async function runMap() {
     const state = store.get();
-    const problem = checkInputs(state);
-    if (problem) {
-      toast(problem, "error");
-      return;
-    }
+    if (!inputsOk(state)) return;
     const idx = Number($("map-run").value);
     const n = Math.round(parseNumber($("map-n").value));
     const steps = Math.round(parseNumber($("map-steps").value));

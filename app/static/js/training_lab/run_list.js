@@ -14,8 +14,8 @@
  */
 
 import { t, tr, hasKey } from "../shared/i18n.js";
-import { toast } from "../shared/shell.js";
 import { colourAt } from "../shared/plots.js";
+import { el } from "../shared/shell.js";
 import { fmt } from "../shared/format.js";
 import { PRESETS, PRESET_BY_ID, clone, diffForm, presetRuns, runLabel, same, varyingKeys } from "./model.js";
 import { changed } from "../shared/store.js";
@@ -137,11 +137,7 @@ export function createRunList({ store, setConfig, toast }) {
     if (!box.children.length) {
       // built once and then updated in place (a rebuild could swallow a click)
       for (const p of PRESETS) {
-        const b = document.createElement("button");
-        b.type = "button";
-        b.className = "preset";
-        b.dataset.preset = p.id;
-        b.setAttribute("data-testid", `preset-${p.id}`);
+        const b = el("button", { type: "button", class: "preset", "data-preset": p.id, "data-testid": `preset-${p.id}` });
         b.addEventListener("click", () => applyPreset(p.id));
         box.append(b);
       }
