@@ -9,6 +9,7 @@ AdaGrad accumulator recomputed from the plotted path and the known gradient of x
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import io
 import itertools
@@ -627,3 +628,54 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     assert b > r + 20 and (r, g, b) != (255, 255, 255)  # the light-blue band of high f, not white
     page.locator("#race-slider").fill("30")
     wait_path_lengths(page, [31, 31, 31, 31])
+
+
+def test_answer_of_a_superseded_run_is_dropped(page):
+    """A run still in flight when f(x, y) is edited must not land on screen (it answers an old problem).
+
+    The run for f = (x² + y²)/4 is held by the test until the next edit is typed (and its check held
+    too); its late answer must be ignored: what is drawn is the run of the second function, checked
+    by its first SGD step from independent truth.
+    """
+    open_lab(page)
+    page.select_option("#surface-select", "custom")
+    page.wait_for_selector("#expression-error", state="hidden")
+    wait_new_run(page, runs_done(page) - 1)
+
+    held: dict[str, list] = {"run": [], "check": []}
+    hold = {"run": False, "check": False}
+
+    def router(kind):
+        def handle(route):
+            if hold[kind]:
+                held[kind].append(route)
+            else:
+                route.continue_()
+
+        return handle
+
+    page.route("**/api/trajectories", router("run"))
+    page.route("**/api/expressions/validate", router("check"))
+
+    hold["run"] = True
+    page.fill("#expression-input", "(x^2 + y^2)/4")
+    page.wait_for_function("() => document.getElementById('optimizer-lab').dataset.busy === 'true'", timeout=10_000)
+    assert len(held["run"]) == 1
+
+    hold["run"], hold["check"] = False, True
+    with page.expect_request("**/api/expressions/validate"):
+        page.fill("#expression-input", "(x^2 + y^2)/2")
+    before = runs_done(page)
+    for route in held["run"]:  # the old run's answer arrives late (or not at all: the page aborted it)
+        with contextlib.suppress(Exception):
+            route.continue_()
+    hold["check"] = False
+    for route in held["check"]:
+        route.continue_()
+    wait_new_run(page, before)
+    wait_path_lengths(page, [31, 31, 31, 31])
+    sgd = traces(page, "path")[0]
+    x0, y0 = sgd["x"][0], sgd["y"][0]
+    # SGD η = 0.95 on (x² + y²)/2, ∇f = (x, y): θ1 = θ0 (1 − 0.95); the held run's f would give 1 − 0.475
+    assert close(sgd["x"][1], x0 * 0.05, 1e-9) and close(sgd["y"][1], y0 * 0.05, 1e-9)
+    assert runs_done(page) == before + 1
