@@ -1,4 +1,10 @@
-"""ASGI entry point: ``app.main:app``. Wires routers, static files and error handlers."""
+"""ASGI entry point: ``app.main:app``. Wires routers, static files and error handlers.
+
+Every router is mounted under ``/api`` with the framework's request-body limit
+(``max_body_size``, see ``app/api/body_limit.py``) and ``bind_request_settings``, which hands the
+request's ``SettingsDep`` to the request models' limit checks (see ``app/api/deps.py``). The
+handlers below give every error the contract's shape (docs/API.md).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from pathlib import Path
 
 import plotly
 import swagger_ui_bundle
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -19,7 +25,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from app.api.body_limit import BodySizeLimit
+from app.api.body_limit import DeclaredBodyLimit, too_large_detail
+from app.api.deps import bind_request_settings
 from app.api.routers import (
     activations,
     datasets,
@@ -38,6 +45,8 @@ from app.jobs.manager import shutdown_manager
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+MAX_BODY_BYTES = get_settings().max_body_bytes
+"""Largest request body (PLAYGROUND_MAX_BODY_BYTES), read once at start-up."""
 
 
 @asynccontextmanager
@@ -61,10 +70,14 @@ for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs,
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:
             route.summary = route.endpoint.__doc__.strip().splitlines()[0]
-    app.include_router(module.router, prefix="/api")
+    app.include_router(
+        module.router, prefix="/api", max_body_size=MAX_BODY_BYTES, dependencies=[Depends(bind_request_settings)]
+    )
 
+# A declared Content-Length above the limit is answered here, in the contract's shape; a body
+# streamed without one is counted by the routers' own limit above (see app/api/body_limit.py).
+app.add_middleware(DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES)
 
-app.add_middleware(BodySizeLimit, max_bytes=get_settings().max_body_bytes)
 
 MAX_ECHO = 200
 """Longest user-derived text (a loc segment, a message) echoed back in an error."""
@@ -82,7 +95,8 @@ def _short(value: object, limit: int = MAX_ECHO) -> object:
 async def input_error_handler(_: Request, exc: InputError) -> JSONResponse:
     """Engine-level input problems (bad expression, unknown id, …) become a 422 naming the field."""
     detail = exc.as_detail()
-    detail["loc"] = [_short(part) for part in detail["loc"]]  # type: ignore[union-attr]
+    loc = detail.get("loc")
+    detail["loc"] = [_short(part) for part in loc] if isinstance(loc, list) else ["body"]
     detail["msg"] = _short(detail["msg"], 1000)
     return JSONResponse(status_code=422, content={"detail": [detail]})
 
@@ -106,24 +120,27 @@ async def validation_error_handler(_: Request, exc: RequestValidationError) -> J
 
 
 # Where a plain-text HTTP error points, for the ``loc`` of its normalised detail.
-_STATUS_LOC = {400: ["body"], 404: ["path"], 405: ["method"], 413: ["body"], 415: ["header", "content-type"]}
+_STATUS_LOC = {400: ["body"], 404: ["path"], 405: ["method"]}
 
 
 @app.exception_handler(StarletteHTTPException)
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
     """Every HTTP error in the contract's shape: ``{"detail": [{"type", "loc", "msg"}]}``.
 
-    Framework errors carry a plain string (``"Not Found"``, or ``"There was an error parsing the
-    body"`` for JSON the parser gives up on, e.g. nested thousands of levels deep); they get a
-    ``loc`` from their status. Details that are already lists, and bodiless statuses (204), pass
-    through unchanged.
+    Framework errors carry a plain string (``"Not Found"``; ``"Content Too Large"`` from the body
+    limit; ``"There was an error parsing the body"`` for a body the JSON decoder gives up on —
+    nested thousands of levels deep, or not UTF-8 — while malformed JSON is FastAPI's 422
+    ``json_invalid``, see docs/API.md); they get a ``loc`` from their status. Details that are
+    already lists, and bodiless statuses (204), pass through unchanged.
     """
+    if exc.status_code == 413:
+        return JSONResponse(status_code=413, content={"detail": too_large_detail(request.scope)}, headers=exc.headers)
     if isinstance(exc.detail, str) and exc.status_code >= 400:
         msg = exc.detail
         kind = "http_error"
         if exc.status_code == 400 and exc.__cause__ is not None:
             kind = "json_invalid"
-            msg = "the request body could not be parsed as JSON (malformed, or nested too deeply)"
+            msg = "the request body could not be decoded as JSON (nested too deeply, or not UTF-8)"
         detail = [{"type": kind, "loc": _STATUS_LOC.get(exc.status_code, []), "msg": msg}]
         return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
     return await http_exception_handler(request, exc)

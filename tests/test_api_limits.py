@@ -80,3 +80,14 @@ def test_limits_are_documented_in_openapi(client: TestClient) -> None:
     assert set(model["properties"]) == EXPECTED and set(model["required"]) == EXPECTED
     assert "PLAYGROUND_MAX_STEPS" in model["properties"]["max_steps"]["description"]
     assert model["properties"]["max_work"]["type"] == "number"
+
+
+def test_docs_list_the_same_limits_with_their_defaults(client: TestClient) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "API.md").read_text(encoding="utf-8")
+    section = text[text.index("### `GET /api/limits`") :]
+    documented = json.loads(re.search(r"```json\n(.*?)```", section, flags=re.DOTALL).group(1))
+    assert documented == client.get("/api/limits").json()

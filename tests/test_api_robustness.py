@@ -55,6 +55,19 @@ def settings_override(client: TestClient) -> Iterator[Any]:
     client.app.dependency_overrides.pop(get_settings, None)
 
 
+def test_request_models_check_the_request_settings(client: TestClient, settings_override: Any) -> None:
+    # The request models' limits come from the request's SettingsDep (app/api/deps.py), like the rest.
+    body = {"surface": "course_quadratic", "start": [-5, 4], "steps": 6, "runs": [{"optimizer": "sgd"}] * 3}
+    assert client.post("/api/trajectories", json=body).status_code == 200
+    settings_override(max_steps=5, max_runs=2)
+    r = client.post("/api/trajectories", json=body)
+    assert r.status_code == 422
+    locs = {tuple(item["loc"]): item["msg"] for item in r.json()["detail"]}
+    assert "at most 5" in locs[("body", "steps")] and "at most 2" in locs[("body", "runs")]
+    client.app.dependency_overrides.pop(get_settings)
+    assert client.post("/api/trajectories", json=body).status_code == 200  # nothing lingers
+
+
 # --- bugs found by fuzzing --------------------------------------------------------------------
 
 
@@ -358,10 +371,7 @@ def _with(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, 
     out = json.loads(json.dumps(body))
     node = out
     for key in path[:-1]:
-        if isinstance(node, dict):
-            node = node.setdefault(key, {})
-        else:
-            node = node[key]
+        node = node.setdefault(key, {}) if isinstance(node, dict) else node[key]
     node[path[-1]] = value
     return out
 

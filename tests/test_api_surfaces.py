@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import json
 import math
 import time
@@ -92,7 +93,7 @@ def test_grid_default_size_and_log_levels(client: TestClient) -> None:
     g = r.json()
     assert len(g["x"]) == len(g["y"]) == len(g["z"]) == len(g["z"][0]) == 120
     lv = g["levels"]
-    assert all(b > a for a, b in zip(lv, lv[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(lv))
     # log spacing: the gaps grow geometrically
     assert (lv[-1] - lv[-2]) > 100 * (lv[1] - lv[0])
 

@@ -96,8 +96,8 @@ def parse_sse(text: str) -> list[dict[str, object]]:
 
 
 def test_stream_equals_whole_response(client: TestClient) -> None:
-    body = {"surface": "rosenbrock", "start": [-1.5, 2], "steps": 2500,
-            "runs": [{"optimizer": "adam", "params": {"lr": 0.01}}, {"optimizer": "sgd", "params": {"lr": 0.1}}]}  # fmt: skip
+    runs = [{"optimizer": "adam", "params": {"lr": 0.01}}, {"optimizer": "sgd", "params": {"lr": 0.1}}]
+    body = {"surface": "rosenbrock", "start": [-1.5, 2], "steps": 2500, "runs": runs}
     whole = client.post("/api/trajectories", json=body).json()["runs"]
     res = client.post("/api/trajectories/stream", json=body)
     assert res.headers["content-type"].startswith("text/event-stream")
@@ -128,7 +128,7 @@ def test_lr_sweep(client: TestClient) -> None:
     data = strict_json(res.text)
     assert len(data["lrs"]) == 21 and data["gd_threshold"] == pytest.approx(0.4531, abs=1e-4)
     r = data["results"][0]
-    for lr, loss, div in zip(data["lrs"], r["final_loss"], r["diverged"]):
+    for lr, loss, div in zip(data["lrs"], r["final_loss"], r["diverged"], strict=True):
         if lr < 0.4:
             assert not div and loss < 1.0
         if lr > 0.5:

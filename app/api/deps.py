@@ -1,4 +1,12 @@
-"""FastAPI dependencies shared by the routers (override them in tests via ``dependency_overrides``)."""
+"""FastAPI dependencies shared by the routers (override them in tests via ``dependency_overrides``).
+
+Limits come from one dependency, :data:`SettingsDep`. Request models validate the body before
+any endpoint code runs and cannot take dependencies, so their limit checks read
+``app.api.schemas.common.request_settings()`` instead: every ``/api`` route first runs
+:func:`bind_request_settings` (``app/main.py`` adds it to each router), which records the
+request's ``SettingsDep`` value for the validation that follows. One source per request, so a
+``dependency_overrides[get_settings]`` in a test reaches the request models too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from app.api.schemas.common import bind_settings
 from app.config import Settings, get_settings
 from app.jobs.manager import JobManager, get_manager
 
@@ -20,3 +29,12 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 JobManagerDep = Annotated[JobManager, Depends(get_job_manager)]
 """The job manager that runs training off the event loop."""
+
+
+async def bind_request_settings(settings: SettingsDep) -> None:
+    """Record the request's settings for its body validation (FastAPI solves this before the body).
+
+    ``async`` on purpose: it runs in the request's own task, whose context the body validation
+    then reads; a sync dependency would run in a worker thread's copy of the context.
+    """
+    bind_settings(settings)

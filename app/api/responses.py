@@ -1,12 +1,16 @@
-"""Error responses as OpenAPI sees them: one model for the contract's error shape, and a helper
-that lists the statuses an operation really sends.
+"""Responses as OpenAPI sees them: the contract's error shape, and Server-Sent Event streams.
 
 Every error body is ``{"detail": [{"type", "loc", "msg", ...}]}`` (see ``app/main.py``'s handlers).
-Use it on a route as ``@router.post(..., responses=error_responses(404, 422))``.
+List the statuses an operation really sends with
+``@router.post(..., responses=error_responses(400, 413, 422))``. Describe an SSE operation's
+events with ``responses={**sse_responses(description, [SseEvent(...), ...]), **error_responses(...)}``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -18,7 +22,7 @@ class ErrorItem(BaseModel):
     type: str = Field(examples=["value_error"])
     loc: list[str | int] = Field(examples=[["body", "runs", 0, "params", "lr"]])
     msg: str = Field(examples=["lr must be > 0"])
-    ctx: dict[str, str] | None = None
+    ctx: dict[str, str | int] | None = Field(None, description="Details such as the limit and its setting.")
 
 
 class ErrorResponse(BaseModel):
@@ -28,12 +32,14 @@ class ErrorResponse(BaseModel):
 
 
 _DESCRIPTIONS: dict[int, str] = {
-    400: "The body is not valid JSON",
+    400: "The body could not be decoded as JSON at all (nested too deeply, or not UTF-8): `type: json_invalid`",
     404: "No such resource",
     409: "The resource is in a state that does not allow this",
-    413: "The request body is larger than PLAYGROUND_MAX_BODY_BYTES",
-    415: "The body is not application/json",
-    422: "A field is invalid or over a limit; `loc` names it",
+    413: "The request body is larger than PLAYGROUND_MAX_BODY_BYTES: `type: body_too_large`",
+    422: (
+        "A field is invalid or over a limit (`loc` names it), or the body is malformed JSON "
+        '(`type: json_invalid`, `loc: ["body", <character offset>]`)'
+    ),
     429: "The server is at capacity; retry later",
     503: "The server is busy; retry after `Retry-After` seconds",
 }
@@ -42,3 +48,73 @@ _DESCRIPTIONS: dict[int, str] = {
 def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for ``codes``, each with the shared error body."""
     return {code: {"model": ErrorResponse, "description": _DESCRIPTIONS.get(code, "Error")} for code in codes}
+
+
+@dataclass(frozen=True)
+class SseEvent:
+    """One kind of Server-Sent Event of a stream: its ``event:`` name and the model of its ``data:``."""
+
+    name: str
+    data: type[BaseModel]
+    description: str
+    example: dict[str, Any]
+
+
+def _inline_refs(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with every ``{"$ref": "#/$defs/X"}`` replaced by ``defs["X"]`` (models here are not recursive)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline_refs(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline_refs(value, defs) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inline_refs(item, defs) for item in schema]
+    return schema
+
+
+def data_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON Schema of ``model`` as serialised, self-contained (nested models inlined).
+
+    Self-contained because an SSE item schema lives inside one operation's ``responses`` and
+    cannot add entries to ``components/schemas``.
+    """
+    schema = model.model_json_schema(mode="serialization")
+    inlined: dict[str, Any] = _inline_refs(schema, schema.get("$defs", {}))
+    return inlined
+
+
+def _wire(events: Sequence[SseEvent]) -> str:
+    """The example stream as it appears on the wire (one ``event``/``data``/``id`` block per event)."""
+    return "".join(
+        f"event: {e.name}\ndata: {json.dumps(e.example, separators=(',', ':'))}\nid: {i}\n\n"
+        for i, e in enumerate(events)
+    )
+
+
+def sse_responses(description: str, events: Sequence[SseEvent]) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``200`` entry of an SSE operation: one item schema per event kind, and an example stream.
+
+    Each item is ``{"event": name, "id": "<n>", "data": "<JSON text>"}``; ``data``'s
+    ``contentSchema`` is the event's model (OpenAPI 3.2's way to describe Server-Sent Events,
+    which FastAPI also uses for its generic item schema). Merge with ``error_responses(...)``.
+    """
+    items = [
+        {
+            "title": f"{e.name} event",
+            "description": e.description,
+            "type": "object",
+            "properties": {
+                "event": {"const": e.name},
+                "id": {"type": "string", "description": "Increasing integer, as text."},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": data_schema(e.data),
+                },
+            },
+            "required": ["event", "id", "data"],
+        }
+        for e in events
+    ]
+    content = {"text/event-stream": {"itemSchema": {"oneOf": items}, "example": _wire(events)}}
+    return {200: {"description": description, "content": content}}

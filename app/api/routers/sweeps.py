@@ -1,23 +1,31 @@
-"""Sweeps that run many optimizer copies at once: learning rates and start points."""
+"""Sweeps that run many optimizer copies at once: learning rates and start points.
+
+Responses are typed (``app/api/schemas/lab_results.py``) and built with ``model_construct`` from
+the engine's JSON-ready lists, as in ``trajectories.py``: a 200 × 200 start map is 80,000
+numbers the engine has already checked. Non-finite numbers are ``null`` (the engine's ``clean()``).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import numpy as np
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
+from app.api.responses import error_responses
+from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMapResponse
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
-from app.config import Settings, get_settings
 from app.core.lab2d.surfaces import nearest_minimum
 from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
 
+ERRORS = error_responses(400, 413, 422)
+"""What a sweep request can fail with: unparseable or oversized body, invalid field or budget."""
 
-@router.post("/sweeps/lr")
-def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+
+@router.post("/sweeps/lr", response_model=LrSweepResponse, responses=ERRORS)
+def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepResponse:
     """Final loss versus log-spaced learning rate for each optimizer (all rates run at once)."""
     surface = resolve_surface(req, settings)
     check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
@@ -26,22 +34,27 @@ def sweep_learning_rate(req: LrSweepRequest, settings: Annotated[Settings, Depen
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = lr_sweep(
-            surface, req.start, req.steps, spec, lrs, bound=settings.divergence_bound, field_prefix=f"runs.{i}."
+            surface,
+            np.asarray(req.start),
+            req.steps,
+            spec,
+            lrs,
+            bound=settings.divergence_bound,
+            field_prefix=f"runs.{i}.",
         )
         final = np.where(sim.diverged, np.nan, sim.final_loss)
         results.append(
-            {
-                "label": spec.label,
-                "optimizer": spec.optimizer,
-                "final_loss": clean(final),
-                "diverged": sim.diverged.tolist(),
-            }
+            LrSweepResult.model_construct(
+                label=spec.label, optimizer=spec.optimizer, final_loss=clean(final), diverged=sim.diverged.tolist()
+            )
         )
-    return {"lrs": lrs.tolist(), "gd_threshold": gd_stability_threshold(surface), "results": results}
+    return LrSweepResponse.model_construct(
+        lrs=lrs.tolist(), gd_threshold=gd_stability_threshold(surface), results=results
+    )
 
 
-@router.post("/sweeps/start-map")
-def sweep_start_points(req: StartMapRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+@router.post("/sweeps/start-map", response_model=StartMapResponse, responses=ERRORS)
+def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapResponse:
     """Final loss and distance to the nearest minimum from every start on an n × n grid."""
     surface = resolve_surface(req, settings)
     check_budget(surface, [req.run], req.steps, req.n * req.n, settings, knobs="steps or n")
@@ -49,14 +62,14 @@ def sweep_start_points(req: StartMapRequest, settings: Annotated[Settings, Depen
     xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
     sim = start_map(surface, xs, ys, req.steps, run_spec(req.run), bound=settings.divergence_bound)
     final = np.where(sim.diverged, np.nan, sim.final_loss).reshape(req.n, req.n)
-    out: dict[str, object] = {
-        "x": xs.tolist(),
-        "y": ys.tolist(),
-        "final_loss": clean(final),
-        "diverged_fraction": float(sim.diverged.mean()),
-        "distance_to_min": None,
-    }
+    distance = None
     if surface.minima:
         dist = nearest_minimum(surface, sim.final)[1]
-        out["distance_to_min"] = clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
-    return out
+        distance = clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
+    return StartMapResponse.model_construct(
+        x=xs.tolist(),
+        y=ys.tolist(),
+        final_loss=clean(final),
+        diverged_fraction=float(sim.diverged.mean()),
+        distance_to_min=distance,
+    )

@@ -1,22 +1,50 @@
-"""Optimizer paths on 2-D surfaces, whole or streamed as Server-Sent Events."""
+"""Optimizer paths on 2-D surfaces, whole or streamed as Server-Sent Events.
+
+Responses are typed (``app/api/schemas/lab_results.py``, so ``/docs`` shows their shape) but
+built with ``model_construct`` from the engine's already-checked, JSON-ready lists: 7 runs ×
+10,000 steps with state are ~1.5 M numbers, and validating them again would only repeat the
+engine's work. FastAPI passes a model instance through its response validation unchanged and
+serialises it in pydantic-core. Measured on that request (serialisation only; the whole request
+takes ≈ 3.3 s, nearly all of it simulation): untyped dicts 0.082 s, this fast path 0.060 s,
+full validation of the same data 0.19 s. A streamed ``chunk`` (1,001 positions) is a model too,
+so FastAPI writes it with ``model_dump_json``: 0.2 ms instead of 11 ms for the dict it replaces
+(``jsonable_encoder`` + ``json.dumps``). No NaN reaches JSON: the engine's ``clean()`` writes
+non-finite numbers as ``None`` (and pydantic's serializer would write a stray one as ``null``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
+from app.api.responses import SseEvent, error_responses, sse_responses
+from app.api.schemas.lab_results import (
+    StreamChunk,
+    StreamDone,
+    StreamMeta,
+    StreamRun,
+    StreamRunSummary,
+    TrajectoryResponse,
+    TrajectoryRun,
+)
 from app.api.schemas.trajectories import TrajectoryRequest
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.core.lab2d.trajectory import Simulator, run_record, run_summary, stream_chunk
 
 router = APIRouter(tags=["trajectories"])
 
 CHUNK = 1000
+"""Most steps a streamed run advances between two ``chunk`` events."""
+
+ERRORS = error_responses(400, 413, 422)
+"""What a trajectory request can fail with: unparseable or oversized body, invalid field or budget."""
 
 
 @dataclass
@@ -32,65 +60,106 @@ def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prep
     out = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
-        sim = Simulator(surface, req.start, req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}.")
+        sim = Simulator(
+            surface, np.asarray(req.start), req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}."
+        )
         out.append((spec.label, sim))
     check_budget(surface, req.runs, req.steps, 1, settings, knobs="steps or the number of runs", streamed=streamed)
     return Prepared(req, out)
 
 
-def prepare(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
+def prepare(req: TrajectoryRequest, settings: SettingsDep) -> Prepared:
     """One simulator per requested run, within the budget of a whole response."""
     return _prepare(req, settings, streamed=False)
 
 
-def prepare_stream(req: TrajectoryRequest, settings: Annotated[Settings, Depends(get_settings)]) -> Prepared:
+def prepare_stream(req: TrajectoryRequest, settings: SettingsDep) -> Prepared:
     """The same for a streamed response (a dependency, so bad input is a 422 before streaming)."""
     return _prepare(req, settings, streamed=True)
 
 
-@router.post("/trajectories")
-def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> dict[str, object]:
+def _surface_name(req: TrajectoryRequest) -> str:
+    return req.surface if req.expression is None and req.surface is not None else "custom"
+
+
+@router.post("/trajectories", response_model=TrajectoryResponse, response_model_exclude_unset=True, responses=ERRORS)
+def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> TrajectoryResponse:
     """Run each optimizer from the start; return per-step paths, losses, gradients and state."""
     req, sims = prep.req, prep.sims
     runs = []
     for label, sim in sims:
         sim.advance()
-        record = run_record(sim.surface, sim.result(), 0, with_state=req.record_state)
-        runs.append({"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params, **record})
-    return {
-        "surface": req.surface if req.expression is None else "custom",
-        "start": list(req.start),
-        "steps": req.steps,
-        "runs": runs,
-    }
+        record: dict[str, Any] = run_record(sim.surface, sim.result(), 0, with_state=req.record_state)
+        # exclude_unset: ``distance`` is left out (not null) on surfaces without known minima.
+        runs.append(
+            TrajectoryRun.model_construct(label=label, optimizer=sim.spec.optimizer, params=sim.opt.params, **record)
+        )
+    return TrajectoryResponse.model_construct(
+        surface=_surface_name(req), start=list(req.start), steps=req.steps, runs=runs
+    )
 
 
-@router.post("/trajectories/stream", response_class=EventSourceResponse)
+def _stream_example() -> list[SseEvent]:
+    """The three kinds of event, with a two-step example run of plain GD on f = x² + y²."""
+    run = {"label": "sgd #1", "optimizer": "sgd"}
+    summary = {"diverged": False, "diverged_at": None, "final_point": [0.64, 0.32], "final_loss": 0.512}
+    return [
+        SseEvent(
+            "meta",
+            StreamMeta,
+            "First event (id 0): the runs, in the order `chunk.run` indexes them.",
+            {"runs": [{**run, "params": {"lr": 0.1, "weight_decay": 0.0}}], "steps": 2},
+        ),
+        SseEvent(
+            "chunk",
+            StreamChunk,
+            f"The next positions of run `run` (at most {CHUNK + 1} per event), from index `from`.",
+            {"run": 0, "from": 0, "path": [[1, 0.5], [0.8, 0.4], [0.64, 0.32]], "loss": [1.25, 0.8, 0.512]},
+        ),
+        SseEvent(
+            "done",
+            StreamDone,
+            "Last event: every run's summary (as in `POST /api/trajectories`, without the arrays).",
+            {"runs": [{**run, **summary, "nearest_min": [0, 0], "distance_to_min": 0.7155}]},
+        ),
+    ]
+
+
+@router.post(
+    "/trajectories/stream",
+    response_class=EventSourceResponse,
+    responses={**sse_responses("Events `meta`, `chunk` … `chunk`, `done`.", _stream_example()), **ERRORS},
+)
 def trajectories_stream(prep: Annotated[Prepared, Depends(prepare_stream)]) -> Iterator[ServerSentEvent]:
     """Stream the same runs as SSE: ``meta``, then ``chunk`` slices of ≤ 1000 steps, then ``done``."""
     req, sims = prep.req, prep.sims
+    runs = [StreamRun(label=label, optimizer=sim.spec.optimizer, params=sim.opt.params) for label, sim in sims]
+    yield ServerSentEvent(event="meta", id="0", data=StreamMeta(runs=runs, steps=req.steps))
     n = 0
-    meta = {
-        "runs": [{"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params} for label, sim in sims],
-        "steps": req.steps,
-    }
-    yield ServerSentEvent(event="meta", id=str(n), data=meta)
+    for n, chunk in enumerate(_chunks(sims), start=1):
+        yield ServerSentEvent(event="chunk", id=str(n), data=chunk)
+    done = StreamDone.model_construct(runs=[_summary(label, sim) for label, sim in sims])
+    yield ServerSentEvent(event="done", id=str(n + 1), data=done)
+
+
+def _chunks(sims: list[tuple[str, Simulator]]) -> Iterator[StreamChunk]:
+    """Advance the runs in turn by ``CHUNK`` steps, each time yielding the positions not yet sent."""
     sent = [0] * len(sims)  # positions already sent per run
-    while True:
+    progressed = True
+    while progressed:
         progressed = False
         for i, (_, sim) in enumerate(sims):
             if sim.finished and sent[i] >= min(sim.k + 1, int(sim.alive_until[0])):
                 continue
             sim.advance(CHUNK)
-            chunk = stream_chunk(sim, sent[i])
-            sent[i] += len(chunk["path"])
-            n += 1
+            positions: dict[str, Any] = stream_chunk(sim, sent[i])
+            chunk = StreamChunk.model_construct(run=i, **positions)
+            sent[i] += len(chunk.path)
             progressed = True
-            yield ServerSentEvent(event="chunk", id=str(n), data={"run": i, **chunk})
-        if not progressed:
-            break
-    done = [
-        {"label": label, "optimizer": sim.spec.optimizer, **run_summary(sim.surface, sim.result(), 0)}
-        for label, sim in sims
-    ]
-    yield ServerSentEvent(event="done", id=str(n + 1), data={"runs": done})
+            yield chunk
+
+
+def _summary(label: str, sim: Simulator) -> StreamRunSummary:
+    """The ``done`` event's entry for one run."""
+    summary: dict[str, Any] = run_summary(sim.surface, sim.result(), 0)
+    return StreamRunSummary.model_construct(label=label, optimizer=sim.spec.optimizer, **summary)

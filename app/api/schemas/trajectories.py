@@ -1,20 +1,25 @@
-"""Request models for optimizer runs on 2-D surfaces and their sweeps."""
+"""Request models for optimizer runs on 2-D surfaces and their sweeps.
+
+Limits that are settings (``max_steps``, ``max_runs``, …) are read through
+``app.api.schemas.common.request_settings()``: the request's ``SettingsDep``, bound before the
+body is validated (see ``app/api/deps.py``). The count of ``runs`` is checked before the runs themselves,
+so a list of 100,000 runs fails once, on its length.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from app.api.schemas.common import FiniteFloat, StrictModel, limit
-from app.config import get_settings
+from app.api.schemas.common import FiniteFloat, StrictModel, limit, request_settings
 from app.core.lab2d.surfaces import MAX_BOUND
 
 
 class ClipSpec(StrictModel):
     """Gradient clipping: each entry into [−max, max] (``value``) or the norm to ≤ max (``norm``)."""
 
-    model_config = {"json_schema_extra": {"examples": [{"mode": "norm", "max": 1.0}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"mode": "norm", "max": 1.0}]})
 
     mode: Literal["value", "norm"]
     max: FiniteFloat = Field(gt=0, le=1e6)
@@ -23,7 +28,7 @@ class ClipSpec(StrictModel):
 class NoiseSpec(StrictModel):
     """Seeded Gaussian gradient noise g ← g + N(0, std²)."""
 
-    model_config = {"json_schema_extra": {"examples": [{"std": 0.5, "seed": 1}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"std": 0.5, "seed": 1}]})
 
     std: FiniteFloat = Field(0.0, ge=0, le=1e4)
     seed: int = Field(0, ge=0, lt=2**32)
@@ -64,7 +69,7 @@ class SurfaceChoice(StrictModel):
 
 
 def _check_start(v: tuple[float, float]) -> tuple[float, float]:
-    bound = get_settings().divergence_bound
+    bound = request_settings().divergence_bound
     if max(abs(v[0]), abs(v[1])) > bound:
         raise ValueError(
             f"start must satisfy |x|, |y| <= {bound:g} (setting PLAYGROUND_DIVERGENCE_BOUND): "
@@ -74,7 +79,7 @@ def _check_start(v: tuple[float, float]) -> tuple[float, float]:
 
 
 def _check_steps(v: int, setting: str = "max_steps") -> int:
-    bound = getattr(get_settings(), setting)
+    bound = getattr(request_settings(), setting)
     if v > bound:
         raise ValueError(limit("steps", bound, setting))
     return v
@@ -94,7 +99,7 @@ class RunsFromStart(SurfaceChoice):
     @classmethod
     def _max_runs(cls, v: Any) -> Any:
         # Before the items: 100,000 runs must fail once on the count, not once per run.
-        bound = get_settings().max_runs
+        bound = request_settings().max_runs
         if isinstance(v, list) and len(v) > bound:
             raise ValueError(limit("runs", bound, "max_runs"))
         return v
@@ -103,8 +108,8 @@ class RunsFromStart(SurfaceChoice):
 class TrajectoryRequest(RunsFromStart):
     """Runs of one or more optimizers from one start."""
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {
                     "surface": "course_quadratic",
@@ -117,7 +122,7 @@ class TrajectoryRequest(RunsFromStart):
                 }
             ]
         }
-    }
+    )
 
     record_state: bool = True
 
@@ -125,8 +130,8 @@ class TrajectoryRequest(RunsFromStart):
 class LrSweepRequest(RunsFromStart):
     """Final loss versus learning rate (log-spaced) for each optimizer."""
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {
                     "surface": "course_quadratic",
@@ -139,7 +144,7 @@ class LrSweepRequest(RunsFromStart):
                 }
             ]
         }
-    }
+    )
 
     lr_min: FiniteFloat = Field(1e-4, gt=0, le=100)
     lr_max: FiniteFloat = Field(10.0, gt=0, le=100)
@@ -148,7 +153,7 @@ class LrSweepRequest(RunsFromStart):
     @field_validator("n")
     @classmethod
     def _max_n(cls, v: int) -> int:
-        bound = get_settings().max_sweep_points
+        bound = request_settings().max_sweep_points
         if v > bound:
             raise ValueError(limit("n", bound, "max_sweep_points"))
         return v
@@ -163,7 +168,7 @@ class LrSweepRequest(RunsFromStart):
 class StartDomain(StrictModel):
     """A rectangle of starting points."""
 
-    model_config = {"json_schema_extra": {"examples": [{"x": [-5, 5], "y": [-5, 5]}]}}
+    model_config = ConfigDict(json_schema_extra={"examples": [{"x": [-5, 5], "y": [-5, 5]}]})
 
     x: tuple[FiniteFloat, FiniteFloat]
     y: tuple[FiniteFloat, FiniteFloat]
@@ -181,8 +186,8 @@ class StartDomain(StrictModel):
 class StartMapRequest(SurfaceChoice):
     """Final loss of one optimizer from every start on an n × n grid."""
 
-    model_config = {
-        "json_schema_extra": {
+    model_config = ConfigDict(
+        json_schema_extra={
             "examples": [
                 {
                     "surface": "himmelblau",
@@ -192,7 +197,7 @@ class StartMapRequest(SurfaceChoice):
                 }
             ]
         }
-    }
+    )
 
     run: RunConfig
     steps: int = Field(200, ge=1)
@@ -204,7 +209,7 @@ class StartMapRequest(SurfaceChoice):
     @field_validator("n")
     @classmethod
     def _max_n(cls, v: int) -> int:
-        bound = get_settings().max_map_starts
+        bound = request_settings().max_map_starts
         if v * v > bound:
             raise ValueError(f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)")
         return v
