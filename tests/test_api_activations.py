@@ -63,3 +63,11 @@ def test_documented_in_openapi(client: TestClient) -> None:
     op = client.get("/openapi.json").json()["paths"]["/api/activations"]["post"]
     assert op["summary"] == "Histogram each layer's activations for random inputs at initialisation."
     assert op["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("ActivationRequest")
+
+
+def test_openapi_lists_what_the_route_sends(client: TestClient) -> None:
+    op = client.get("/openapi.json").json()["paths"]["/api/activations"]["post"]
+    assert set(op["responses"]) == {"200", "400", "413", "422"}
+    assert op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    too_big = client.post("/api/activations", json={"n_samples": 10**9})
+    assert too_big.status_code == 422 and too_big.json()["detail"][0]["loc"] == ["body", "n_samples"]

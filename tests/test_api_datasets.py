@@ -106,3 +106,11 @@ def test_preview_n_samples_above_the_configured_limit(client: TestClient, settin
     assert r.status_code == 422
     detail = r.json()["detail"][0]
     assert detail["loc"] == ["query", "n_samples"] and "100" in detail["msg"]
+
+
+def test_openapi_lists_what_the_routes_send(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert set(paths["/api/datasets"]["get"]["responses"]) == {"200"}
+    assert set(paths["/api/datasets/{dataset_id}/preview"]["get"]["responses"]) == {"200", "404", "422"}
+    missing = client.get("/api/datasets/cifar/preview")
+    assert missing.status_code == 404 and missing.json()["detail"][0]["loc"] == ["path", "dataset_id"]

@@ -7,6 +7,7 @@ real tiny MLP end to end.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -398,7 +399,7 @@ def test_events_are_bounded_per_job(client: TestClient, use_manager: Install) ->
     assert history[-1]["event"] == "done" and history[-1]["id"] == 3 * 30 + 3 + 1
     assert history[0]["id"] == 1
     ids = [e["id"] for e in history]
-    assert all(a < b for a, b in zip(ids, ids[1:]))
+    assert all(a < b for a, b in itertools.pairwise(ids))
     assert stream_events(client, job_id) == history
 
 
@@ -558,3 +559,64 @@ def test_real_training_stops_within_a_second_when_cancelled(client: TestClient, 
     events = stream_events(client, job_id)
     assert events[-1]["event"] == "cancelled"
     assert events[-1]["data"]["summary"]["epochs_run"] < 200
+
+
+# --- the contract in OpenAPI ------------------------------------------------------------------
+
+
+def _documented(model: Any, payload: dict[str, Any]) -> None:
+    """``payload`` validates against ``model`` and has no field the model does not document."""
+    model.model_validate(payload)
+    assert set(payload) <= set(model.model_fields), set(payload) - set(model.model_fields)
+
+
+def test_event_payloads_are_the_documented_models() -> None:
+    from app.api.schemas.job_events import EpochEvent, LayerTelemetry, MetricsEvent, TrainingSummary
+    from app.core.nn.training import train
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    config = {
+        "dataset": {"name": "spiral", "n_samples": 120, "classes": 3},
+        "model": {"hidden": [6, 6], "activation": "relu"},
+        "batch_size": 30,
+        "epochs": 2,
+        "telemetry": {"interval": 1, "bins": 8, "sample_size": 40},
+    }
+    summary = train(config, lambda name, payload: events.append((name, payload)), lambda: False)
+    assert {name for name, _ in events} == {"metrics", "epoch"}
+    for name, payload in events:
+        _documented(MetricsEvent if name == "metrics" else EpochEvent, payload)
+        for layer in payload.get("layers", []):
+            _documented(LayerTelemetry, layer)
+    assert any("boundary" in p for _, p in events)
+    _documented(TrainingSummary, summary)
+
+
+def test_openapi_lists_the_statuses_and_the_sse_events(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    expected = {
+        ("/api/jobs", "post"): {"202", "400", "413", "422", "429", "503"},
+        ("/api/comparisons", "post"): {"202", "400", "413", "422", "429", "503"},
+        ("/api/jobs/{job_id}/events", "get"): {"200", "204", "404", "422"},
+        ("/api/jobs/{job_id}", "get"): {"200", "404", "422"},
+        ("/api/jobs/{job_id}", "delete"): {"200", "404", "422"},
+        ("/api/jobs", "get"): {"200"},
+        ("/api/training/catalogue", "get"): {"200"},
+    }
+    for (path, method), codes in expected.items():
+        assert set(paths[path][method]["responses"]) == codes, (path, method)
+    sse = paths["/api/jobs/{job_id}/events"]["get"]["responses"]["200"]["content"]["text/event-stream"]
+    alternatives = sse["itemSchema"]["oneOf"]
+    assert [a["properties"]["event"]["const"] for a in alternatives] == [
+        "metrics",
+        "epoch",
+        "done",
+        "cancelled",
+        "error",
+    ]
+    for alternative in alternatives:
+        ref = alternative["properties"]["data"]["contentSchema"]["$ref"].rsplit("/", 1)[-1]
+        assert ref in schemas
+    assert "layers" in schemas["MetricsEvent"]["properties"] and "summary" in schemas["FinishedEvent"]["properties"]
+    assert paths["/api/jobs/{job_id}"]["get"]["responses"]["404"]["content"]["application/json"]

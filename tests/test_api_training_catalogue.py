@@ -150,3 +150,30 @@ def test_list_length_bound(jobs: TestClient) -> None:
     assert jobs.post("/api/jobs", json={"model": {"hidden": [2] * n}}).status_code == 202
     response = jobs.post("/api/jobs", json={"model": {"hidden": [2] * (n + 1)}})
     assert response.status_code == 422 and "max_layers" in response.json()["detail"][0]["msg"]
+
+
+def test_docs_show_the_real_defaults(client: TestClient) -> None:
+    """Every value in the configuration block of docs/API.md is the catalogue's default.
+
+    (A subset check: a new option does not have to be added to the docs for this to pass.)
+    """
+    import json
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "API.md").read_text(encoding="utf-8")
+    section = text[text.index("### Training configuration") :]
+    block = re.search(r"```json\n(.*?)\n```", section, re.S)
+    assert block is not None
+    documented, defaults = json.loads(block.group(1)), catalogue(client)["defaults"]
+    assert documented.keys() == defaults.keys()  # the doc shows every section
+
+    def agree(doc: Any, real: Any, path: str) -> None:
+        if isinstance(doc, dict):
+            assert isinstance(real, dict) and doc.keys() <= real.keys(), path
+            for key, value in doc.items():
+                agree(value, real[key], f"{path}.{key}")
+        else:
+            assert doc == real, path
+
+    agree(documented, defaults, "config")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import itertools
 import json
 import logging
 import threading
@@ -20,10 +21,10 @@ from app.jobs.events import EventLog, json_safe, to_json_text
 from app.jobs.manager import (
     INTERNAL_ERROR_MESSAGE,
     JobManager,
-    JobNotFound,
+    JobNotFoundError,
     JobStatus,
-    ManagerClosed,
-    TooManyJobs,
+    ManagerClosedError,
+    TooManyJobsError,
 )
 
 CONFIG: dict[str, Any] = {
@@ -258,10 +259,10 @@ def test_running_jobs_are_limited_and_a_comparison_takes_one_slot(gate: Gate) ->
     comparison = manager.submit_comparison([{**CONFIG, "label": f"c{i}"} for i in range(3)])
     gate.wait_started()
     gate.wait_started()
-    with pytest.raises(TooManyJobs) as err:
+    with pytest.raises(TooManyJobsError) as err:
         manager.submit(CONFIG)
     assert err.value.limit == 2 and "max_concurrent_jobs=2" in str(err.value)
-    with pytest.raises(TooManyJobs):
+    with pytest.raises(TooManyJobsError):
         manager.submit_comparison([CONFIG])
     assert manager.running_units == 2
     queued = [manager.get(job_id).status for job_id in comparison.job_ids]
@@ -320,9 +321,9 @@ def test_cancelling_a_queued_comparison_job_skips_it(gate: Gate) -> None:
 
 def test_cancel_unknown_job_raises_not_found() -> None:
     manager = JobManager(settings(), trainer=quick_trainer())
-    with pytest.raises(JobNotFound):
+    with pytest.raises(JobNotFoundError):
         manager.cancel("j-nope")
-    with pytest.raises(JobNotFound):
+    with pytest.raises(JobNotFoundError):
         manager.get("j-nope")
 
 
@@ -388,7 +389,7 @@ def test_events_per_job_are_bounded() -> None:
     assert kept[-1][1] == "done" and kept[-1][0] == 20 * 4 + 4 + 1
     assert kept[0] == (1, "metrics", {"step": 0, "progress": 0.0, "train_loss": 1.0})
     ids = [e[0] for e in kept]
-    assert all(a < b for a, b in zip(ids, ids[1:]))
+    assert all(a < b for a, b in itertools.pairwise(ids))
 
 
 class FakeClock:
@@ -406,7 +407,7 @@ def test_finished_jobs_expire_after_their_ttl() -> None:
     clock.now += 9.0
     assert manager.get(job.id) is job
     clock.now += 2.0
-    with pytest.raises(JobNotFound):
+    with pytest.raises(JobNotFoundError):
         manager.get(job.id)
     assert manager.jobs() == []
 
@@ -422,7 +423,7 @@ def test_running_jobs_are_never_evicted(gate: Gate) -> None:
     finished(job)
     assert manager.get(job.id) is job  # its TTL counts from the end
     clock.now += 1.5
-    with pytest.raises(JobNotFound):
+    with pytest.raises(JobNotFoundError):
         manager.get(job.id)
 
 
@@ -448,7 +449,7 @@ def test_shutdown_cancels_running_jobs_and_refuses_new_ones(gate: Gate) -> None:
     manager.shutdown(timeout=2.0)
     assert time.perf_counter() - t0 < 1.0
     assert job.status is JobStatus.CANCELLED and manager.running_units == 0
-    with pytest.raises(ManagerClosed):
+    with pytest.raises(ManagerClosedError):
         manager.submit(CONFIG)
 
 
@@ -459,6 +460,6 @@ def test_shutdown_manager_replaces_the_process_wide_manager(monkeypatch: pytest.
     manager_module.shutdown_manager()
     second = manager_module.get_manager()
     assert second is not first
-    with pytest.raises(ManagerClosed):
+    with pytest.raises(ManagerClosedError):
         first.submit(CONFIG)
     manager_module.shutdown_manager()

@@ -12,9 +12,15 @@ F64 = np.float64
 
 
 def make_net(**kw) -> MLP:
-    args = dict(
-        n_in=5, hidden=[6, 4], n_out=3, activation="tanh", init="xavier_normal", dtype=F64, rng=np.random.default_rng(0)
-    )
+    args = {
+        "n_in": 5,
+        "hidden": [6, 4],
+        "n_out": 3,
+        "activation": "tanh",
+        "init": "xavier_normal",
+        "dtype": F64,
+        "rng": np.random.default_rng(0),
+    }
     args.update(kw)
     net = MLP(**args)
     for layer in net.affines:  # non-zero biases: no pre-activation sits exactly on ReLU's kink
@@ -87,7 +93,7 @@ def test_param_bookkeeping() -> None:
     assert names == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
     assert net.decay_mask == [n.startswith("W") for n in names]
     assert net.param_layers == [1, 1, 1, 1, 2, 2, 2, 2, 3, 3]
-    assert [p.shape for p, w in zip(net.params(), net.decay_mask) if w] == [(5, 6), (6, 4), (4, 3)]
+    assert [p.shape for p, w in zip(net.params(), net.decay_mask, strict=True) if w] == [(5, 6), (6, 4), (4, 3)]
     # the lists hold the live arrays: updating in place changes the network
     net.params()[0][...] = 0.0
     assert not net.blocks[0].affine.W.any()

@@ -1,4 +1,5 @@
-"""Training loop, telemetry and early stopping: claims of docs/networks.md, docs/telemetry.md and docs/experiments.md on real (shipped/generated) data."""
+"""Training loop, telemetry and early stopping: claims of docs/networks.md, docs/telemetry.md and
+docs/experiments.md on real (shipped/generated) data; TrainingRun driven by hand."""
 
 from __future__ import annotations
 
@@ -391,3 +392,82 @@ def test_server_limits_are_enforced() -> None:
     with pytest.raises(InputError) as err:
         run({**DIGITS_SMALL, "epochs": 11}, limits={"max_epochs": 10})
     assert err.value.field == "epochs"
+
+
+# ----------------------------------------------------------------------------- TrainingRun
+
+
+def test_training_run_driven_by_hand_matches_train() -> None:
+    """A search or a probe can drive a run step by step and end where train() ends."""
+    from app.core.nn.run import TrainingRun
+
+    summary, events = run(DIGITS_SMALL)
+    manual = TrainingRun(DIGITS_SMALL)
+    assert manual.step_count == 0 and manual.epoch == 0 and manual.status == "running"
+    weights0 = [w.copy() for w in manual.network.get_weights()]
+    epochs = []
+    while not manual.finished:
+        assert manual.step()
+        if manual.epoch_complete:
+            epochs.append(manual.end_epoch())
+    assert manual.status == "done" and manual.step_count == 12 and manual.epochs_run == 3
+    assert not any(
+        np.array_equal(a, b) for a, b in zip(weights0, manual.network.get_weights(), strict=True) if a.size > 1
+    )
+    strip = lambda d: {k: v for k, v in d.items() if k not in TIMING}  # noqa: E731
+    # No metrics frames were asked for, yet the weights (and so every summary number) are the same:
+    # watching a run does not change it.
+    assert strip(manual.summary()) == strip(summary)
+    assert [strip(e) for e in epochs] == [strip(p) for p in of(events, "epoch")]
+    assert manual.history == epochs
+
+
+def test_first_training_run_step_is_one_sgd_step_by_hand() -> None:
+    """Batch GD with plain SGD: after step 1, W = W₀ − η ∂L/∂W₀ with the gradient of the whole training set."""
+    from app.core.nn.run import TrainingRun
+
+    config = {
+        "dataset": {"name": "moons", "n_samples": 60, "seed": 2},
+        "model": {"hidden": [5], "activation": "tanh", "init": "xavier_normal"},
+        "optimizer": {"optimizer": "sgd", "params": {"lr": 0.5}},
+        "batch_size": 0,
+        "epochs": 2,
+    }
+    probe = TrainingRun(config)
+    net = probe.network
+    w0 = [w.copy() for w in net.params()]
+    net.loss(probe.x_train, probe.y_train, training=True)  # full batch: the order does not matter
+    net.backward()
+    expected = [w - 0.5 * g for w, g in zip(w0, net.grads(), strict=True)]
+    assert probe.step() and probe.epoch_complete and probe.step_count == 1
+    for got, want in zip(net.params(), expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    record = probe.end_epoch()
+    assert record["epoch"] == 1 and record["step"] == 1 and not probe.finished
+    probe.cancel()
+    assert probe.status == "cancelled" and probe.summary()["test_acc"] is None
+    with pytest.raises(RuntimeError):
+        probe.step()
+
+
+def test_config_objects_are_parsed_once_with_defaults_and_field_paths() -> None:
+    from app.core.nn.config import TrainingConfig, parse_config
+    from app.core.nn.options import to_dict
+
+    cfg = parse_config({"model": {"hidden": [7, 3.0]}, "early_stopping": {}})
+    assert cfg.model.hidden == (7, 3) and cfg.model.activation == "relu" and cfg.epochs == 20
+    assert cfg.early_stopping is not None and cfg.early_stopping.patience == 5
+    assert parse_config(cfg) is cfg and to_dict(parse_config(to_dict(cfg))) == to_dict(cfg)
+    assert to_dict(TrainingConfig())["optimizer"] == {"optimizer": "adam", "params": {}, "schedule": None, "clip": None}
+    for bad, field in [
+        ({"model": {"dropout": 0.96}}, "model.dropout"),
+        ({"model": {"hidden": [4, 2.5]}}, "model.hidden.1"),
+        ({"model": {"bn_momentum": 1.0}}, "model.bn_momentum"),
+        ({"telemetry": {"bins": True}}, "telemetry.bins"),
+        ({"dataset": {"name": "cifar"}}, "dataset.name"),
+        ({"optimizer": {"clip": {"mode": "norm", "max": 0}}}, "optimizer.clip.max"),
+        ({"modle": {}}, "modle"),
+    ]:
+        with pytest.raises(InputError) as err:
+            parse_config(bad)
+        assert err.value.field == field

@@ -8,14 +8,15 @@ gets the next integer id (from 1, never reused) so an ``EventSource`` can resume
 Memory is bounded by ``max_events`` and ``max_bytes``: when the log is full, every second
 ``metrics`` event is dropped (the first and the newest stay), so older telemetry gets coarser while
 ``epoch`` events and the terminal event are kept. (A wide, deep net with fine histograms makes
-frames of ~100 kB, so the byte bound is what limits such jobs.) Payloads are stored once, as compact JSON text with every
-non-finite number replaced by ``null``.
+frames of ~100 kB, so the byte bound is what limits such jobs.) Payloads are stored once, as
+compact JSON text with every non-finite number replaced by ``null``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import json
 import math
 import threading
@@ -141,10 +142,8 @@ class EventLog:
             self._version += 1
             waiters = list(self._waiters)
         for loop, flag in waiters:
-            try:
+            with contextlib.suppress(RuntimeError):  # that reader's loop has closed; it no longer listens
                 loop.call_soon_threadsafe(flag.set)
-            except RuntimeError:  # that reader's loop has closed; it no longer listens
-                pass
         return item.id
 
     def _over_bytes(self, incoming: int) -> bool:

@@ -5,9 +5,9 @@ comparison whose jobs run one after another in the same worker thread. Each job 
 :class:`~app.jobs.events.EventLog` that SSE streams read while the worker appends to it.
 
 The trainer is injected (``JobManager(trainer=...)``); by default it is
-``app.core.nn.training.train``, imported lazily, with the signature::
+:func:`default_trainer` (``app.core.nn.training.train``, imported lazily), with the signature::
 
-    train(config, emit, should_stop, mnist_dir=None, limits=None) -> summary dict
+    trainer(config, emit, should_stop, mnist_dir=None, limits=None) -> summary dict
 
 where ``emit(name, payload)`` publishes a ``metrics`` / ``epoch`` event and ``should_stop()``
 turns true once the job is cancelled (the trainer polls it and returns early).
@@ -20,14 +20,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from app.config import Settings, get_settings
 from app.core.errors import InputError
 from app.jobs.events import TERMINAL_EVENTS, EventLog, json_safe
+from app.jobs.job import (
+    Comparison,
+    Job,
+    JobNotFoundError,
+    JobStatus,
+    ManagerClosedError,
+    TooManyJobsError,
+    default_label,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,143 +64,16 @@ def default_trainer(
     mnist_dir: Any = None,
     limits: Any = None,
 ) -> dict[str, Any]:
-    """Run ``app.core.nn.training.train`` on the typed config (the API has validated the dict)."""
+    """Run ``app.core.nn.training.train`` on the typed config.
+
+    The API has already checked ``config`` against the settings' limits; only ``max_samples``
+    (the largest data set to load) is passed on.
+    """
     from app.core.nn.config import parse_config
     from app.core.nn.training import train
 
-    return train(parse_config(config), emit, should_stop, mnist_dir=mnist_dir, limits=limits)
-
-
-class JobStatus(StrEnum):
-    """Life cycle of a job: queued → running → done | cancelled | error."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    DONE = "done"
-    CANCELLED = "cancelled"
-    ERROR = "error"
-
-    @property
-    def finished(self) -> bool:
-        """True for the three terminal states."""
-        return self in (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR)
-
-
-class TooManyJobs(Exception):
-    """All ``max_concurrent_jobs`` slots are busy."""
-
-    def __init__(self, running: int, limit: int) -> None:
-        super().__init__(
-            f"{running} training job(s) already running and max_concurrent_jobs={limit}; "
-            "wait for one to finish or cancel one (DELETE /api/jobs/{id})."
-        )
-        self.running = running
-        self.limit = limit
-
-
-class JobNotFound(KeyError):
-    """No job with this id (never existed, or finished and evicted)."""
-
-    def __init__(self, job_id: str) -> None:
-        super().__init__(job_id)
-        self.job_id = job_id
-
-    def __str__(self) -> str:
-        return f"no job with id {self.job_id!r} (finished jobs are kept only for a while)"
-
-
-class ManagerClosed(RuntimeError):
-    """The server is shutting down and accepts no new jobs."""
-
-
-@dataclass(eq=False)
-class Job:
-    """One training run and its event history.
-
-    Attributes
-    ----------
-    id : str
-        ``"j-"`` followed by 12 hex digits.
-    label : str
-        Display name (the config's ``label``, or one derived from it).
-    config : dict
-        The validated training configuration as passed to the trainer.
-    created : datetime
-        Submission time (UTC).
-    log : EventLog
-        The job's bounded event history.
-    comparison_id : str or None
-        The comparison this job belongs to, if any.
-    """
-
-    id: str
-    label: str
-    config: dict[str, Any]
-    created: datetime
-    log: EventLog
-    comparison_id: str | None = None
-    status: JobStatus = JobStatus.QUEUED
-    progress: float = 0.0
-    summary: dict[str, Any] | None = None
-    finished_at: float | None = None  # manager clock (monotonic seconds) at the terminal event
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
-    _finished: threading.Event = field(default_factory=threading.Event, repr=False)
-
-    @property
-    def cancel_requested(self) -> bool:
-        """True once :meth:`JobManager.cancel` (or shutdown) asked this job to stop."""
-        return self._cancel.is_set()
-
-    def wait_finished(self, timeout: float | None = None) -> bool:
-        """Block until the job reaches a terminal state; False if ``timeout`` ran out first."""
-        return self._finished.wait(timeout)
-
-    def info(self) -> dict[str, Any]:
-        """The short listing ``{"id", "status", "label", "created", "progress"}``."""
-        with self._lock:
-            return self._fields()
-
-    def snapshot(self) -> tuple[dict[str, Any], str]:
-        """A consistent ``(fields, history JSON array)`` pair for ``GET /api/jobs/{id}``.
-
-        ``fields`` has ``id``, ``status``, ``label``, ``config``, ``created``, ``progress``,
-        ``summary``; a terminal status always comes with its terminal event in the history.
-        """
-        with self._lock:
-            fields = self._fields()
-            fields["config"] = self.config
-            fields["summary"] = self.summary
-            return fields, self.log.history_json()
-
-    def _fields(self) -> dict[str, Any]:
-        """The listing fields; the caller holds the job's lock."""
-        return {
-            "id": self.id,
-            "status": self.status.value,
-            "label": self.label,
-            "created": _iso(self.created),
-            "progress": self.progress,
-        }
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Several jobs sharing one worker slot, run one after another."""
-
-    id: str
-    job_ids: tuple[str, ...]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def default_label(config: dict[str, Any]) -> str:
-    """A readable label from a config without one, e.g. ``"adam · relu · [100, 100]"``."""
-    optimizer = (config.get("optimizer") or {}).get("optimizer", "?")
-    model = config.get("model") or {}
-    return f"{optimizer} · {model.get('activation', '?')} · {list(model.get('hidden', []))}"
+    max_samples = (limits or {}).get("max_samples")
+    return train(parse_config(config), emit, should_stop, mnist_dir=mnist_dir, max_samples=max_samples)
 
 
 class JobManager:
@@ -232,7 +112,7 @@ class JobManager:
     # --- admission ---------------------------------------------------------------------------
 
     def submit(self, config: dict[str, Any]) -> Job:
-        """Start one job in its own worker; raises :class:`TooManyJobs` when all slots are busy."""
+        """Start one job in its own worker; raises :class:`TooManyJobsError` when all slots are busy."""
         with self._lock:
             self._admit()
             job = self._new_job("j", config, None)
@@ -256,12 +136,12 @@ class JobManager:
     def _admit(self) -> None:
         """Check that a slot is free (caller holds the lock); evict expired jobs first."""
         if self._closed:
-            raise ManagerClosed("the server is shutting down; no new training jobs")
+            raise ManagerClosedError("the server is shutting down; no new training jobs")
         self._evict()
         limit = self.settings.max_concurrent_jobs
         running = sum(1 for thread in self._units.values() if thread.is_alive())
         if running >= limit:
-            raise TooManyJobs(running, limit)
+            raise TooManyJobsError(running, limit)
 
     def _new_job(self, prefix: str, config: dict[str, Any], comparison_id: str | None) -> Job:
         job = Job(
@@ -283,12 +163,12 @@ class JobManager:
     # --- queries -----------------------------------------------------------------------------
 
     def get(self, job_id: str) -> Job:
-        """The job with this id; raises :class:`JobNotFound`."""
+        """The job with this id; raises :class:`JobNotFoundError`."""
         with self._lock:
             self._evict()
             job = self._jobs.get(job_id)
         if job is None:
-            raise JobNotFound(job_id)
+            raise JobNotFoundError(job_id)
         return job
 
     def jobs(self) -> list[Job]:
@@ -313,7 +193,7 @@ class JobManager:
     def cancel(self, job_id: str) -> Job:
         """Ask a job to stop; a queued one is cancelled at once, a running one at its next poll.
 
-        Cancelling a finished job changes nothing. Raises :class:`JobNotFound`.
+        Cancelling a finished job changes nothing. Raises :class:`JobNotFoundError`.
         """
         job = self.get(job_id)
         job._cancel.set()
@@ -346,9 +226,9 @@ class JobManager:
         """
         settings = self.settings
         now = self._clock()
-        finished = [job for job in self._jobs.values() if job.finished_at is not None]
-        expired = {j.id for j in finished if now - j.finished_at > settings.job_ttl_seconds}
-        kept = sorted((j for j in finished if j.id not in expired), key=lambda j: j.finished_at)
+        finished = [(job.finished_at, job) for job in self._jobs.values() if job.finished_at is not None]
+        expired = {job.id for at, job in finished if now - at > settings.job_ttl_seconds}
+        kept = [job for _, job in sorted((p for p in finished if p[1].id not in expired), key=lambda p: p[0])]
         excess = len(kept) - settings.max_kept_jobs
         if excess > 0:
             expired.update(j.id for j in kept[:excess])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
+from app.api.deps import SettingsDep
+from app.api.responses import error_responses
 from app.api.schemas.activations import ActivationRequest, ActivationResponse
-from app.config import Settings, get_settings
+from app.config import Settings
 from app.core.errors import InputError
 from app.core.nn.activation_experiment import run_activation_experiment
 
@@ -36,8 +38,10 @@ def _check_bounds(req: ActivationRequest, settings: Settings) -> None:
 SUMMARY = "Histogram each layer's activations for random inputs at initialisation."
 
 
-@router.post("/activations", response_model=ActivationResponse, summary=SUMMARY)
-def activations(req: ActivationRequest, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, object]:
+@router.post(
+    "/activations", response_model=ActivationResponse, summary=SUMMARY, responses=error_responses(400, 413, 422)
+)
+def activations(req: ActivationRequest, settings: SettingsDep) -> dict[str, Any]:
     """Histogram each layer's activations for random inputs at initialisation."""
     _check_bounds(req, settings)
     return run_activation_experiment(**req.model_dump())

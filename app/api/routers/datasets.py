@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from app.api.deps import SettingsDep
+from app.api.responses import error_responses
 from app.api.schemas.datasets import DatasetInfo, DatasetPreview
 from app.core.datasets import (
     CATALOGUE,
@@ -32,6 +33,7 @@ def list_datasets(settings: SettingsDep) -> list[dict[str, Any]]:
     "/datasets/{dataset_id}/preview",
     response_model=DatasetPreview,
     response_model_exclude_none=True,
+    responses=error_responses(404, 422),
 )
 def preview(
     dataset_id: str,

@@ -13,7 +13,9 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import JobManagerDep
+from app.api.responses import ErrorResponse, error_responses
 from app.api.routers.training import router as catalogue_router
+from app.api.schemas.job_events import sse_openapi
 from app.api.schemas.jobs import (
     ComparisonCreated,
     ComparisonRequest,
@@ -26,7 +28,7 @@ from app.api.schemas.jobs import (
 from app.api.schemas.training import TrainingConfigModel
 from app.core.nn.options import to_dict
 from app.jobs.events import TERMINAL_EVENTS, to_json_text
-from app.jobs.manager import Job, JobNotFound, ManagerClosed, TooManyJobs
+from app.jobs.job import Job, JobNotFoundError, ManagerClosedError, TooManyJobsError
 
 router = APIRouter(tags=["jobs"])
 router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
@@ -40,30 +42,25 @@ WAIT_SECONDS = 5.0
 CANCEL_WAIT_SECONDS = 1.0
 """How long ``DELETE`` waits for the worker to acknowledge a cancel before answering."""
 
-_ERROR_ITEM = {
-    "type": "object",
-    "properties": {"loc": {"type": "array"}, "msg": {"type": "string"}, "type": {"type": "string"}},
-}
-_NOT_FOUND = {
-    404: {
-        "description": "No job with this id (or it finished and was evicted).",
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"detail": {"type": "array", "items": _ERROR_ITEM}}}
-            }
-        },
-    }
-}
-_TOO_MANY = {
+_BODY_ERRORS = error_responses(400, 413, 422)
+"""What every request with a JSON body can get: unparseable (400), too large (413), invalid (422)."""
+
+_ADMISSION = {
+    **error_responses(429, 503),
     429: {
-        "description": "max_concurrent_jobs jobs are already running.",
-        "content": {
-            "application/json": {
-                "schema": {"type": "object", "properties": {"detail": {"type": "array", "items": _ERROR_ITEM}}}
-            }
-        },
-    }
+        "model": ErrorResponse,
+        "description": "max_concurrent_jobs jobs are already running (`Retry-After: 5`); wait or cancel one.",
+    },
+    503: {"model": ErrorResponse, "description": "The server is shutting down and accepts no new jobs."},
 }
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No job with this id (or it finished and was evicted)."}
+}
+
+_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
+"""An error body on the SSE route (whose own media type is text/event-stream)."""
+
 
 T = TypeVar("T")
 
@@ -72,22 +69,26 @@ def _admit(submit: Callable[[], T]) -> T:
     """Run a manager submission, turning a full server into 429 and shutdown into 503."""
     try:
         return submit()
-    except TooManyJobs as exc:
+    except TooManyJobsError as exc:
         detail = [
             {
                 "loc": ["body"],
                 "msg": str(exc),
                 "type": "too_many_jobs",
-                "ctx": {"setting": "max_concurrent_jobs", "limit": exc.limit, "env": "PLAYGROUND_MAX_CONCURRENT_JOBS"},
+                "ctx": {
+                    "setting": "max_concurrent_jobs",
+                    "limit": str(exc.limit),
+                    "env": "PLAYGROUND_MAX_CONCURRENT_JOBS",
+                },
             }
         ]
         raise HTTPException(status_code=429, detail=detail, headers={"Retry-After": "5"}) from exc
-    except ManagerClosed as exc:
+    except ManagerClosedError as exc:
         detail = [{"loc": ["body"], "msg": str(exc), "type": "shutting_down"}]
         raise HTTPException(status_code=503, detail=detail) from exc
 
 
-def _not_found(exc: JobNotFound) -> HTTPException:
+def _not_found(exc: JobNotFoundError) -> HTTPException:
     return HTTPException(status_code=404, detail=[{"loc": ["path", "job_id"], "msg": str(exc), "type": "not_found"}])
 
 
@@ -95,7 +96,7 @@ def job_or_404(job_id: str, manager: JobManagerDep) -> Job:
     """The job named in the path, or a 404 naming ``job_id``."""
     try:
         return manager.get(job_id)
-    except JobNotFound as exc:
+    except JobNotFoundError as exc:
         raise _not_found(exc) from exc
 
 
@@ -122,7 +123,7 @@ def resume_point(
     return start
 
 
-@router.post("/jobs", status_code=202, response_model=JobCreated, responses=_TOO_MANY)
+@router.post("/jobs", status_code=202, response_model=JobCreated, responses={**_BODY_ERRORS, **_ADMISSION})
 def create_job(body: TrainingConfigModel, manager: JobManagerDep) -> JobCreated:
     """Start one training job in a worker thread (follow it at /api/jobs/{id}/events)."""
     config = to_dict(engine_config(body))
@@ -130,7 +131,9 @@ def create_job(body: TrainingConfigModel, manager: JobManagerDep) -> JobCreated:
     return JobCreated(id=job.id, status=job.status.value)
 
 
-@router.post("/comparisons", status_code=202, response_model=ComparisonCreated, responses=_TOO_MANY)
+@router.post(
+    "/comparisons", status_code=202, response_model=ComparisonCreated, responses={**_BODY_ERRORS, **_ADMISSION}
+)
 def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> ComparisonCreated:
     """Queue several training jobs that run one after another in a single worker slot."""
     configs = [to_dict(engine_config(config, prefix=f"configs.{i}.")) for i, config in enumerate(body.configs)]
@@ -141,7 +144,12 @@ def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> Compar
 @router.get(
     "/jobs/{job_id}/events",
     response_class=EventSourceResponse,
-    responses={**_NOT_FOUND, 204: {"description": "The job has finished and no events remain after Last-Event-ID."}},
+    responses={
+        200: sse_openapi(),
+        204: {"description": "The job has finished and no events remain after Last-Event-ID."},
+        404: {"description": _NOT_FOUND[404]["description"], "content": _JSON_ERROR},
+        422: {"description": "Last-Event-ID (header or query) is not an integer ≥ 0.", "content": _JSON_ERROR},
+    },
 )
 async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) -> AsyncIterator[ServerSentEvent]:
     """Stream a job's metrics/epoch events and its final done/cancelled/error event (SSE)."""
@@ -182,7 +190,7 @@ def cancel_job(job_id: str, manager: JobManagerDep) -> JobCancelled:
     """Cancel a queued or running job (it stops within a second; finished jobs are left as they are)."""
     try:
         job = manager.cancel(job_id)
-    except JobNotFound as exc:
+    except JobNotFoundError as exc:
         raise _not_found(exc) from exc
     job.wait_finished(CANCEL_WAIT_SECONDS)
     return JobCancelled(id=job.id, status=job.status.value)

@@ -48,7 +48,11 @@ def _choices(ids: tuple[str, ...], labels: dict[str, dict[str, str]]) -> list[Ca
     return [CatalogueChoice(id=key, label=LocalizedText(**labels.get(key, {"en": key, "ko": key}))) for key in ids]
 
 
-@router.get("/training/catalogue", response_model=TrainingCatalogue)
+@router.get(
+    "/training/catalogue",
+    response_model=TrainingCatalogue,
+    summary="Defaults, bounds, ids and limits of a training job, for the Training Lab's form.",
+)
 def catalogue(settings: SettingsDep) -> TrainingCatalogue:
     """Defaults, bounds, ids and limits of a training job, for the Training Lab's form."""
     limits = TrainingLimits(**{name: getattr(settings, name) for name in TrainingLimits.model_fields})

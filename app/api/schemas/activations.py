@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ActivationId = Literal["sigmoid", "tanh", "relu", "leaky_relu", "elu"]
-InitId = Literal["zeros", "normal", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal"]
+from app.core.nn.initializers import INIT_IDS
+from app.core.nn.layers import ACTIVATIONS
+
+if TYPE_CHECKING:  # the ids come from the engine's registries at run time
+    ActivationId = str
+    InitId = str
+else:
+    ActivationId = Literal[tuple(ACTIVATIONS)]
+    InitId = Literal[INIT_IDS]
 
 
 class ActivationRequest(BaseModel):
@@ -66,7 +73,7 @@ class ActivationLayer(BaseModel):
                     "frac_low": 0.1,
                     "frac_high": 0.1,
                     "frac_zero": 0.0,
-                }  # fmt: skip
+                }
             ]
         }
     }

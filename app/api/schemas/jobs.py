@@ -14,22 +14,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas.common import StrictModel
-from app.api.schemas.training import TrainingConfigModel, check_at_most, to_engine
+from app.api.schemas.job_events import EpochEvent, ErrorEvent, FinishedEvent, MetricsEvent, TrainingSummary
+from app.api.schemas.training import TrainingConfigModel, TrainingDefaultsModel, check_at_most, to_engine
 from app.core.errors import InputError
-from app.core.nn.config import TrainingConfig, check_config
+from app.core.nn.config import EarlyStoppingConfig, TrainingConfig, check_config
 from app.core.nn.options import to_dict
 
 #: The example of the OpenAPI page: the defaults with early stopping on.
 EXAMPLE_CONFIG: dict[str, Any] = {
     **to_dict(TrainingConfig()),
     "label": "He + Adam",
-    "early_stopping": {
-        "monitor": "val_loss",
-        "min_delta": 0.0,
-        "patience": 5,
-        "mode": "auto",
-        "restore_best_weights": True,
-    },
+    "early_stopping": to_dict(EarlyStoppingConfig()),
 }
 
 
@@ -148,8 +143,8 @@ class JobEventRecord(BaseModel):
     )
 
     id: int
-    event: str
-    data: Any
+    event: Literal["metrics", "epoch", "done", "cancelled", "error"]
+    data: MetricsEvent | EpochEvent | FinishedEvent | ErrorEvent = Field(description="As in the SSE stream.")
 
 
 class JobDetail(JobInfo):
@@ -175,9 +170,9 @@ class JobDetail(JobInfo):
         }
     )
 
-    config: dict[str, Any]
-    history: list[JobEventRecord]
-    summary: dict[str, Any] | None
+    config: TrainingDefaultsModel = Field(description="The configuration the job runs, every field filled in.")
+    history: list[JobEventRecord] = Field(description="The kept events (older metrics thinned), oldest first.")
+    summary: TrainingSummary | None = Field(description="The result once finished (as in the terminal event).")
 
 
 class JobCancelled(BaseModel):

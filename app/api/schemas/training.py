@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 from app.api.schemas.common import LocalizedText, StrictModel
 from app.config import Settings, get_settings
 from app.core.nn import config as engine
-from app.core.nn.options import Spec, fields_of, spec_of, to_dict, unwrap_optional
+from app.core.nn.options import Spec, construct, fields_of, spec_of, to_dict, unwrap_optional
 from app.core.optim.optimizers import OPTIMIZERS
 
 
@@ -225,7 +225,7 @@ else:
 
 def to_engine(body: BaseModel) -> engine.TrainingConfig:
     """The validated request as the engine's frozen :class:`~app.core.nn.config.TrainingConfig`."""
-    return engine.parse_config(body.model_dump())
+    return construct(engine.TrainingConfig, body.model_dump())
 
 
 # --- GET /api/training/catalogue ---------------------------------------------------------------

@@ -76,30 +76,36 @@ def run_activation_experiment(
             a += initialize(init, fan_in, width, rng, std=init_std, dtype=np.float64, field="init", shape=(width,))
         with np.errstate(over="ignore", invalid="ignore"):
             z = act.forward(a, training=False)
-        finite = z[np.isfinite(z)]
-        if fixed is not None:
-            lo, hi = fixed
-        elif finite.size:
-            lo, hi = float(finite.min()), float(finite.max())
-            if not hi > lo:
-                hi = lo + 1.0
-        else:
-            lo, hi = 0.0, 1.0
-        edges = np.linspace(lo, hi, bins + 1)
-        # Equal-width bins given as (bins, range) take NumPy's linear-time path; explicit edges
-        # would sort every value (seconds for 10,000 × 512 activations). Same edges, same counts.
-        counts, _ = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
-        out_layers.append(
-            {
-                "index": i + 1,
-                "edges": [finite_or_none(e) for e in edges],
-                "counts": [int(c) for c in counts],
-                "mean": finite_or_none(finite.mean()) if finite.size else None,
-                "std": finite_or_none(finite.std()) if finite.size else None,
-                "frac_low": float(np.mean(z < 0.1)),
-                "frac_high": float(np.mean(z > 0.9)),
-                "frac_zero": float(np.mean(z == 0.0)),
-                "weight_std": finite_or_none(resolved_std(init, fan_in, width, init_std)),
-            }
-        )
+        layer = {"index": i + 1, **layer_histogram(z, bins, fixed)}
+        layer["weight_std"] = finite_or_none(resolved_std(init, fan_in, width, init_std))
+        out_layers.append(layer)
     return {"activation": activation, "init": init, "layers": out_layers}
+
+
+def layer_histogram(z: np.ndarray, bins: int, fixed: tuple[float, float] | None) -> dict[str, object]:
+    """Histogram and fractions of one layer's activations ``z`` ``(n_samples, width)``.
+
+    The edges are ``fixed`` (bounded activations) or the finite data range [min, max].
+    """
+    finite = z[np.isfinite(z)]
+    if fixed is not None:
+        lo, hi = fixed
+    elif finite.size:
+        lo, hi = float(finite.min()), float(finite.max())
+        if not hi > lo:
+            hi = lo + 1.0
+    else:
+        lo, hi = 0.0, 1.0
+    edges = np.linspace(lo, hi, bins + 1)
+    # Equal-width bins given as (bins, range) take NumPy's linear-time path; explicit edges
+    # would sort every value (seconds for 10,000 × 512 activations). Same edges, same counts.
+    counts, _ = np.histogram(np.clip(finite, lo, hi), bins=bins, range=(lo, hi))
+    return {
+        "edges": [finite_or_none(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "mean": finite_or_none(finite.mean()) if finite.size else None,
+        "std": finite_or_none(finite.std()) if finite.size else None,
+        "frac_low": float(np.mean(z < 0.1)),
+        "frac_high": float(np.mean(z > 0.9)),
+        "frac_zero": float(np.mean(z == 0.0)),
+    }

@@ -205,11 +205,13 @@ def make_mlp_optimizer(config: OptimizerConfig) -> Optimizer:
 
 
 def check_config(config: TrainingConfig) -> None:
-    """The engine's own checks of a parsed configuration, before any data is loaded.
+    """The engine's invariants that need no data, for a pre-flight check before a job is admitted.
 
     The optimizer's hyperparameters and the schedule are vetted by their registries
-    (``app.core.optim``), and early stopping needs a validation split. Field paths are relative
-    to the configuration (``optimizer.params.lr``); the API prefixes them once.
+    (``app.core.optim``), and early stopping needs a validation split. A
+    :class:`~app.core.nn.run.TrainingRun` meets the same checks as it builds (the split's size
+    only once the data is loaded). Field paths are relative to the configuration
+    (``optimizer.params.lr``); the API prefixes them once.
 
     Raises
     ------

@@ -6,10 +6,11 @@ statistics), as docs/telemetry.md describes for the validation curves and the fi
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
+from app.core.datasets import Split
 from app.core.nn.network import MLP
 from app.core.nn.telemetry import finite_or_none
 
@@ -17,19 +18,6 @@ from app.core.nn.telemetry import finite_or_none
 BOUNDARY_GRID = 60
 #: Most training points sent with a decision boundary.
 BOUNDARY_POINTS = 400
-
-
-class SplitData(Protocol):
-    """What training needs of a data set (``app.core.datasets.Split`` has all of it)."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    n_classes: int
-    class_names: Any
 
 
 def evaluate(net: MLP, x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | None]:
@@ -91,7 +79,7 @@ def decision_boundary(net: MLP, data: Any, n: int = BOUNDARY_GRID, points: np.nd
     }
 
 
-def final_metrics(net: MLP, data: SplitData) -> dict[str, Any]:
+def final_metrics(net: MLP, data: Split) -> dict[str, Any]:
     """Loss and accuracy on every split, and the test confusion matrix (None without test samples)."""
     out: dict[str, Any] = {}
     for split in ("train", "val", "test"):

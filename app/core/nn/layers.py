@@ -26,7 +26,7 @@ class Layer:
 
     def __init__(self, dtype: DTypeLike = np.float32) -> None:
         self.dtype = np.dtype(dtype)
-        self.cache: tuple = ()
+        self.cache: tuple[np.ndarray, ...] = ()
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -69,14 +69,16 @@ class Affine(Layer):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self.cache = (x,)
-        return x @ self.W + self.b
+        out: np.ndarray = x @ self.W + self.b
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (x,) = self.cache
         # out_nj = Σ_i x_ni W_ij + b_j  ⇒  ∂L/∂W = xᵀ dout,  ∂L/∂b = Σ_n dout,  ∂L/∂x = dout Wᵀ
         self.dW[...] = x.T @ dout
         self.db[...] = dout.sum(axis=0)
-        return dout @ self.W.T
+        dx: np.ndarray = dout @ self.W.T
+        return dx
 
     def params(self) -> list[np.ndarray]:
         return [self.W, self.b]
@@ -103,20 +105,22 @@ class Sigmoid(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (out,) = self.cache
-        return dout * out * (1.0 - out)
+        dx: np.ndarray = dout * out * (1.0 - out)
+        return dx
 
 
 class Tanh(Layer):
     """tanh(x); tanh'(x) = 1 − tanh²(x)."""
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        out = np.tanh(x)
+        out: np.ndarray = np.tanh(x)
         self.cache = (out,)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (out,) = self.cache
-        return dout * (1.0 - out * out)
+        dx: np.ndarray = dout * (1.0 - out * out)
+        return dx
 
 
 class ReLU(Layer):
@@ -124,11 +128,13 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         self.cache = (x > 0,)
-        return np.maximum(x, 0).astype(x.dtype, copy=False)
+        out: np.ndarray = np.maximum(x, 0).astype(x.dtype, copy=False)
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (mask,) = self.cache
-        return dout * mask
+        dx: np.ndarray = dout * mask
+        return dx
 
 
 class LeakyReLU(Layer):
@@ -145,7 +151,8 @@ class LeakyReLU(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         (mask,) = self.cache
-        return dout * np.where(mask, 1.0, self.alpha).astype(dout.dtype, copy=False)
+        dx: np.ndarray = dout * np.where(mask, 1.0, self.alpha).astype(dout.dtype, copy=False)
+        return dx
 
 
 class ELU(Layer):
@@ -165,7 +172,8 @@ class ELU(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         mask, out = self.cache
-        return dout * np.where(mask, 1.0, out + self.alpha).astype(dout.dtype, copy=False)
+        dx: np.ndarray = dout * np.where(mask, 1.0, out + self.alpha).astype(dout.dtype, copy=False)
+        return dx
 
 
 ACTIVATIONS: dict[str, type[Layer]] = {
@@ -230,6 +238,7 @@ class BatchNorm(Layer):
         self.dbeta = np.zeros_like(self.beta)
         self.running_mean = np.zeros(n_features, dtype=self.dtype)
         self.running_var = np.ones(n_features, dtype=self.dtype)
+        self.cached_training = True  # whether the cached forward pass used batch statistics
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if training:
@@ -242,21 +251,25 @@ class BatchNorm(Layer):
             mu, var = self.running_mean, self.running_var
         inv_std = 1.0 / np.sqrt(var + self.eps)
         x_hat = (x - mu) * inv_std
-        self.cache = (x_hat, inv_std, training)
-        return self.gamma * x_hat + self.beta
+        self.cache = (x_hat, inv_std)
+        self.cached_training = training
+        out: np.ndarray = self.gamma * x_hat + self.beta
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        x_hat, inv_std, training = self.cache
+        x_hat, inv_std = self.cache
         self.dgamma[...] = (dout * x_hat).sum(axis=0)
         self.dbeta[...] = dout.sum(axis=0)
         dx_hat = dout * self.gamma
-        if not training:
+        if not self.cached_training:
             # μ and σ² are constants at inference: the layer is a per-feature affine map.
-            return dx_hat * inv_std
+            dx_inference: np.ndarray = dx_hat * inv_std
+            return dx_inference
         # Training: μ_B and σ²_B depend on every sample. With x̂ = (x − μ)·s, s = (σ² + ε)^(−½),
         #   ∂L/∂x = s/N · (N·dx̂ − Σ dx̂ − x̂ · Σ(dx̂ · x̂))   (sums over the batch axis).
         n = dout.shape[0]
-        return (inv_std / n) * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+        dx: np.ndarray = (inv_std / n) * (n * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
+        return dx
 
     def params(self) -> list[np.ndarray]:
         return [self.gamma, self.beta]
@@ -301,7 +314,7 @@ class Dropout(Layer):
 
     def forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         if not training or self.p == 0.0:
-            self.cache = (None,)
+            self.cache = ()  # identity: nothing to scale by in backward
             return x
         if self.fixed_mask is not None:
             keep = np.asarray(self.fixed_mask, dtype=bool)
@@ -309,8 +322,12 @@ class Dropout(Layer):
             keep = self.rng.random(x.shape) >= self.p
         scale = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
         self.cache = (scale,)
-        return x * scale
+        out: np.ndarray = x * scale
+        return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        if not self.cache:
+            return dout
         (scale,) = self.cache
-        return dout if scale is None else dout * scale
+        dx: np.ndarray = dout * scale
+        return dx

@@ -21,19 +21,21 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
         Shape ``(N, C)``: log pᵢⱼ.
     """
     shifted = logits - logits.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    logp: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return logp
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax probabilities, shape ``(N, C)``."""
-    return np.exp(log_softmax(logits))
+    p: np.ndarray = np.exp(log_softmax(logits))
+    return p
 
 
 class SoftmaxCrossEntropy:
     """L = −(1/N) Σₙ log p_{n, yₙ} with p = softmax(z); ∂L/∂z = (p − onehot(y)) / N."""
 
     def __init__(self) -> None:
-        self.cache: tuple = ()
+        self.cache: tuple[np.ndarray, ...] = ()
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float:
         """Mean cross-entropy of a batch.
@@ -62,4 +64,5 @@ class SoftmaxCrossEntropy:
         n = logp.shape[0]
         dz = np.exp(logp)
         dz[np.arange(n), labels] -= 1.0
-        return dz / logp.dtype.type(n)
+        dx: np.ndarray = dz / logp.dtype.type(n)
+        return dx

@@ -300,4 +300,5 @@ class MLP:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predicted class indices (inference mode), shape ``(N,)``."""
-        return np.argmax(self.logits(x), axis=1)
+        labels: np.ndarray = np.argmax(self.logits(x), axis=1)
+        return labels

@@ -224,6 +224,23 @@ def _check_bounds(value: float, spec: Spec, path: str) -> None:
         raise InputError(path, f"must be {sign} {bound:g}, got {value:g}")
 
 
+def construct(cls: type[T], data: Mapping[str, Any]) -> T:
+    """Build dataclass ``cls`` from data already validated against its specs (lists → tuples), without checks.
+
+    For the API, whose generated request model has checked every field (see ``parse`` otherwise).
+    """
+    values: dict[str, Any] = {}
+    for f, tp in fields_of(cls):
+        value = data[f.name]
+        inner, _ = unwrap_optional(tp)
+        if value is not None and dataclasses.is_dataclass(inner):
+            value = construct(inner, value)  # type: ignore[arg-type]  # is_dataclass narrows to instance | type
+        elif isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)
+
+
 # ---------------------------------------------------------------------------- limits and output
 
 

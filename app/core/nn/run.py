@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import InputError
-from app.core.nn.config import TrainingConfig, check_config, make_mlp_optimizer, parse_config
+from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
 from app.core.nn.network import MLP
@@ -122,7 +122,9 @@ class TrainingRun:
         self.clock = clock
         self.started = clock()
         self.config = cfg = parse_config(config)
-        check_config(cfg)
+        # The optimizer and schedule first: their registries vet the hyperparameters before any data loads.
+        self.optimizer = make_mlp_optimizer(cfg.optimizer)
+        self.schedule = make_schedule(cfg.optimizer.schedule, self.optimizer.params["lr"], field="optimizer.schedule")
         self.data = data if data is not None else load_data(cfg, mnist_dir, max_samples)
         self._set_up_data()
         seeds = np.random.SeedSequence(cfg.seed).spawn(4)
@@ -172,10 +174,8 @@ class TrainingRun:
 
     def _set_up_training(self) -> None:
         cfg = self.config
-        opt = cfg.optimizer
-        self.optimizer = make_mlp_optimizer(opt)
-        self.schedule = make_schedule(opt.schedule, self.optimizer.params["lr"], field="optimizer.schedule")
-        self.clip = to_dict(opt.clip) if opt.clip is not None else None
+        clip = cfg.optimizer.clip
+        self.clip = to_dict(clip) if clip is not None else None
         self.stopper: EarlyStopping | None = None
         if cfg.early_stopping is not None:
             if len(self.y_val) == 0:

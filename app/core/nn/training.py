@@ -41,6 +41,7 @@ def train(
     mnist_dir: Path | str | None = None,
     limits: Mapping[str, Any] | None = None,
     *,
+    max_samples: int | None = None,
     data: Any = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
@@ -59,6 +60,8 @@ def train(
         Server limits (``Settings.model_dump()``) for callers that bypass the API: the fields'
         settings-dependent maxima (``max_layers``, ``max_width``, ``max_epochs``, …) are checked
         against those present, and ``max_samples`` bounds the data set loaded.
+    max_samples : int or None
+        Largest data set to load (``Settings.max_samples``; ``limits["max_samples"]`` when None).
     data : object or None
         A ready :class:`~app.core.datasets.Split`; loaded from ``config.dataset`` when None.
 
@@ -78,7 +81,8 @@ def train(
     cfg = parse_config(config)
     limits = dict(limits or {})
     check_limits(cfg, limits)
-    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=limits.get("max_samples"))
+    max_samples = max_samples if max_samples is not None else limits.get("max_samples")
+    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples)
     interval = cfg.telemetry.interval
     emit("metrics", run.metrics())  # step 0: the network at initialisation
     while not run.finished:

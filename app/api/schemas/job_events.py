@@ -1,0 +1,227 @@
+"""Payloads of a training job's events (``GET /api/jobs/{id}/events``, docs/API.md "Training Lab").
+
+The stream is Server-Sent Events: each block is ``id: <n>``, ``event: <name>`` and ``data: <JSON>``
+with one of these payloads. ``metrics`` and ``epoch`` come from
+:class:`~app.core.nn.run.TrainingRun`; the stream ends with exactly one of ``done``,
+``cancelled`` or ``error`` (written by the job manager). Every number is finite or ``null``.
+These models document the payloads in OpenAPI; the server streams the stored JSON as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Histogram(BaseModel):
+    """A histogram of one layer's values in the fixed telemetry sample, with summary statistics."""
+
+    edges: list[float | None] = Field(description="bins + 1 edges (fixed within a job for bounded activations).")
+    counts: list[int] = Field(description="bins counts; values beyond the edges are clamped into the end bins.")
+    mean: float | None
+    std: float | None
+    percentiles: dict[str, float | None] = Field(description='Keys "5", "25", "50", "75", "95".')
+    saturated: float | None = Field(None, description="act only: share of sigmoid/tanh outputs near their limits.")
+    dead: float | None = Field(None, description="act only: share of ReLU/ELU units never positive on the sample.")
+
+
+class LayerTelemetry(BaseModel):
+    """One hidden layer in a metrics frame (docs/telemetry.md)."""
+
+    index: int = Field(description="1-based hidden-layer index.")
+    name: str
+    pre: Histogram = Field(description="Pre-activations z = xW + b (after batch norm when enabled).")
+    act: Histogram = Field(description="Activations.")
+    grad_norm: float | None = Field(description="‖∂L/∂W‖ of the latest step, before clipping (null at step 0).")
+    weight_norm: float | None = Field(description="‖W‖.")
+    update_ratio: float | None = Field(description="‖ΔW‖ / ‖W‖ of the latest update (null at step 0).")
+
+
+class BoundaryPoints(BaseModel):
+    """Training points drawn over a decision boundary (raw coordinates)."""
+
+    x: list[float | None]
+    y: list[float | None]
+    label: list[int]
+
+
+class DecisionBoundary(BaseModel):
+    """Predicted class on a grid over a 2-D data set: ``z[i][j]`` is the class at ``(x[j], y[i])``."""
+
+    x: list[float]
+    y: list[float]
+    z: list[list[int]]
+    points: BoundaryPoints
+
+
+EPOCH_EXAMPLE: dict[str, Any] = {
+    "step": 12,
+    "epoch": 1,
+    "progress": 0.05,
+    "elapsed": 0.4,
+    "eta": 7.6,
+    "train_loss": 0.61,
+    "train_acc": 0.83,
+    "val_loss": 0.42,
+    "val_acc": 0.88,
+    "lr": 0.001,
+}
+
+
+class EpochEvent(BaseModel):
+    """``event: epoch`` — the end of an epoch; validation on the full split."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EPOCH_EXAMPLE]})
+
+    step: int = Field(description="Optimizer steps done.")
+    epoch: float = Field(description="Epochs done (an integer in epoch events; fractional in metrics events).")
+    progress: float = Field(description="step / planned steps, 0–1.")
+    elapsed: float = Field(description="Seconds since the job started.")
+    eta: float | None = Field(description="Estimated seconds left (null at step 0).")
+    train_loss: float | None = Field(description="Mean cross-entropy (no penalty) over this epoch's batches so far.")
+    train_acc: float | None
+    val_loss: float | None = Field(description="On the validation split (≤ 2000 samples in metrics events).")
+    val_acc: float | None
+    lr: float | None = Field(description="Learning rate of the latest step.")
+
+
+class MetricsEvent(EpochEvent):
+    """``event: metrics`` — a telemetry frame at step 0 and every ``telemetry.interval`` steps."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **EPOCH_EXAMPLE,
+                    "step": 50,
+                    "epoch": 4.17,
+                    "layers": [
+                        {
+                            "index": 1,
+                            "name": "hidden 1",
+                            "pre": {"edges": [-2, 0, 2], "counts": [60, 40], "mean": -0.1, "std": 0.9,
+                                    "percentiles": {"5": -1.5, "25": -0.6, "50": -0.1, "75": 0.5, "95": 1.4}},
+                            "act": {"edges": [0, 1, 2], "counts": [70, 30], "mean": 0.3, "std": 0.5,
+                                    "percentiles": {"5": 0, "25": 0, "50": 0, "75": 0.5, "95": 1.4},
+                                    "saturated": None, "dead": 0.02},
+                            "grad_norm": 0.8,
+                            "weight_norm": 11.3,
+                            "update_ratio": 0.0009,
+                        }
+                    ],
+                }
+            ]
+        }
+    )  # fmt: skip
+
+    layers: list[LayerTelemetry]
+    boundary: DecisionBoundary | None = Field(
+        None, description="2-D data sets only, on every third metrics event (the first included)."
+    )
+
+
+class TrainingSummary(BaseModel):
+    """The result of a run (the ``summary`` of ``done``/``cancelled``; final metrics skipped when cancelled)."""
+
+    status: Literal["done", "diverged", "cancelled"] = Field(description="'diverged': the loss became non-finite.")
+    epochs_run: int
+    steps: int
+    stopped_early: bool
+    best_epoch: int | None = Field(description="Early stopping's best epoch, or that of the lowest val_loss.")
+    restored_best_weights: bool
+    diverged_at: int | None = Field(description="The step whose loss was non-finite.")
+    test_loss: float | None
+    test_acc: float | None
+    train_loss: float | None
+    train_acc: float | None
+    val_loss: float | None
+    val_acc: float | None
+    confusion: list[list[int]] | None = Field(description="Test-set counts: row = true class, column = predicted.")
+    classes: list[str]
+    elapsed: float
+    telemetry_seconds: float = Field(description="Seconds spent building metrics frames.")
+    boundary: DecisionBoundary | None = Field(None, description="2-D data sets only.")
+
+
+class FinishedEvent(BaseModel):
+    """``event: done`` or ``event: cancelled`` — the last event of the stream."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "done", "summary": {"status": "done", "epochs_run": 20}}]}
+    )
+
+    status: Literal["done", "cancelled"]
+    summary: TrainingSummary | None = Field(description="null when cancelled before training began.")
+
+
+class ErrorEvent(BaseModel):
+    """``event: error`` — the run could not train (the last event of the stream)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "error", "message": "the training split is empty", "field": "dataset", "summary": None}
+            ]
+        }
+    )
+
+    status: Literal["error"]
+    message: str
+    field: str | None = Field(None, description="The configuration field at fault, when there is one.")
+    summary: None = None
+
+
+EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "metrics": MetricsEvent,
+    "epoch": EpochEvent,
+    "done": FinishedEvent,
+    "cancelled": FinishedEvent,
+    "error": ErrorEvent,
+}
+
+
+def sse_openapi() -> dict[str, Any]:
+    """The ``200`` entry of the events route: ``text/event-stream``, one schema and example per event."""
+    example = "\n".join(
+        (
+            "retry: 2000",
+            "",
+            "id: 1",
+            "event: metrics",
+            'data: {"step": 0, "epoch": 0.0, "progress": 0.0, "train_loss": null, "layers": [...]}',
+            "",
+            "id: 2",
+            "event: epoch",
+            'data: {"step": 12, "epoch": 1, "progress": 0.05, "val_loss": 0.42, "val_acc": 0.88}',
+            "",
+            "id: 30",
+            "event: done",
+            'data: {"status": "done", "summary": {"status": "done", "epochs_run": 20, "test_acc": 0.95}}',
+        )
+    )
+    events = [
+        {
+            "type": "object",
+            "title": f"{name} event",
+            "properties": {
+                "id": {"type": "string", "description": "Event id (1, 2, …); resume with Last-Event-ID."},
+                "event": {"const": name},
+                "data": {
+                    "type": "string",
+                    "contentMediaType": "application/json",
+                    "contentSchema": {"$ref": f"#/components/schemas/{model.__name__}"},
+                },
+            },
+            "required": ["id", "event", "data"],
+        }
+        for name, model in EVENT_MODELS.items()
+    ]
+    return {
+        "description": (
+            "Server-Sent Events. Each block has `id`, `event` and `data` (JSON); the `data` schema per event: "
+            + ", ".join(f"{name} → {model.__name__}" for name, model in EVENT_MODELS.items())
+            + ". A first comment block carries `retry: 2000`; the stream ends after done, cancelled or error."
+        ),
+        "content": {"text/event-stream": {"itemSchema": {"oneOf": events}, "example": example}},
+    }
