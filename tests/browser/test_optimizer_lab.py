@@ -9,7 +9,6 @@ AdaGrad accumulator recomputed from the plotted path and the known gradient of x
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import io
 import itertools
@@ -630,48 +629,50 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     wait_path_lengths(page, [31, 31, 31, 31])
 
 
+HOLD_JS = """() => {
+  // hold the page's requests of one kind until the test releases them; an abort still rejects at
+  // once, as a real fetch does
+  const real = window.fetch.bind(window);
+  const kindOf = url => url.startsWith('/api/trajectories') && !url.includes('stream') ? 'run'
+                      : url.startsWith('/api/expressions/validate') ? 'check' : null;
+  window.__hold = {run: false, check: false};
+  window.__held = {run: [], check: []};
+  window.fetch = (url, init = {}) => {
+    const kind = kindOf(String(url));
+    if (!kind || !window.__hold[kind]) return real(url, init);
+    return new Promise((resolve, reject) => {
+      if (init.signal) init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      window.__held[kind].push(() => real(url, init).then(resolve, reject));
+    });
+  };
+}"""
+RELEASE_JS = """kind => { window.__hold[kind] = false;
+                     const go = window.__held[kind]; window.__held[kind] = []; go.forEach(f => f()); }"""
+
+
 def test_answer_of_a_superseded_run_is_dropped(page):
     """A run still in flight when f(x, y) is edited must not land on screen (it answers an old problem).
 
-    The run for f = (x² + y²)/4 is held by the test until the next edit is typed (and its check held
-    too); its late answer must be ignored: what is drawn is the run of the second function, checked
-    by its first SGD step from independent truth.
+    The run for f = (x² + y²)/4 is held until the next edit is typed (and its check held too); its
+    late answer must be ignored: what is drawn is the run of the second function, checked by its
+    first SGD step from independent truth.
     """
     open_lab(page)
     page.select_option("#surface-select", "custom")
     page.wait_for_selector("#expression-error", state="hidden")
     wait_new_run(page, runs_done(page) - 1)
+    page.evaluate(HOLD_JS)
 
-    held: dict[str, list] = {"run": [], "check": []}
-    hold = {"run": False, "check": False}
-
-    def router(kind):
-        def handle(route):
-            if hold[kind]:
-                held[kind].append(route)
-            else:
-                route.continue_()
-
-        return handle
-
-    page.route("**/api/trajectories", router("run"))
-    page.route("**/api/expressions/validate", router("check"))
-
-    hold["run"] = True
+    page.evaluate("() => { window.__hold.run = true; }")
     page.fill("#expression-input", "(x^2 + y^2)/4")
-    page.wait_for_function("() => document.getElementById('optimizer-lab').dataset.busy === 'true'", timeout=10_000)
-    assert len(held["run"]) == 1
+    page.wait_for_function("() => window.__held.run.length === 1", timeout=10_000)
 
-    hold["run"], hold["check"] = False, True
-    with page.expect_request("**/api/expressions/validate"):
-        page.fill("#expression-input", "(x^2 + y^2)/2")
+    page.evaluate("() => { window.__hold.check = true; }")
+    page.fill("#expression-input", "(x^2 + y^2)/2")
+    page.wait_for_function("() => window.__held.check.length === 1", timeout=10_000)
     before = runs_done(page)
-    for route in held["run"]:  # the old run's answer arrives late (or not at all: the page aborted it)
-        with contextlib.suppress(Exception):
-            route.continue_()
-    hold["check"] = False
-    for route in held["check"]:
-        route.continue_()
+    page.evaluate(RELEASE_JS, "run")  # the old run's answer arrives late (or not at all: the page aborted it)
+    page.evaluate(RELEASE_JS, "check")
     wait_new_run(page, before)
     wait_path_lengths(page, [31, 31, 31, 31])
     sgd = traces(page, "path")[0]
