@@ -23,8 +23,8 @@ TRAIN_READY = "#training-lab[data-ready=true]"
 MODEBARS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
   id: gd.id || gd.className,
   shown: Boolean(gd._context && gd._context.displayModeBar !== false && gd.data),
-  buttons: Array.from(gd.querySelectorAll('.modebar-btn'))
-    .map(b => [b.getAttribute('data-title') || '', b.getAttribute('title') || '', b.getAttribute('href') || ''].join(' ')),
+  buttons: Array.from(gd.querySelectorAll('.modebar-btn')).map(b =>
+    ['data-title', 'title', 'href'].map(a => b.getAttribute(a) || '').join(' ')),
 }))"""
 
 
