@@ -30,6 +30,7 @@ from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.routers import (
     activations,
+    curvature,
     datasets,
     health,
     jobs,
@@ -66,7 +67,7 @@ app = FastAPI(
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
-for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
+for module in (health, limits, surfaces, optimizers, trajectories, sweeps, curvature, jobs, activations, datasets):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:

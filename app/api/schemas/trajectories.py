@@ -68,7 +68,7 @@ class SurfaceChoice(StrictModel):
         return self
 
 
-def _check_start(v: tuple[float, float]) -> tuple[float, float]:
+def check_start(v: tuple[float, float]) -> tuple[float, float]:
     bound = request_settings().divergence_bound
     if max(abs(v[0]), abs(v[1])) > bound:
         raise ValueError(
@@ -78,7 +78,7 @@ def _check_start(v: tuple[float, float]) -> tuple[float, float]:
     return v
 
 
-def _check_steps(v: int, setting: str = "max_steps") -> int:
+def check_steps(v: int, setting: str = "max_steps") -> int:
     bound = getattr(request_settings(), setting)
     if v > bound:
         raise ValueError(limit("steps", bound, setting))
@@ -92,8 +92,8 @@ class RunsFromStart(SurfaceChoice):
     steps: int = Field(100, ge=1)
     runs: list[RunConfig] = Field(min_length=1)
 
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
-    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
+    _steps = field_validator("steps")(classmethod(lambda cls, v: check_steps(v)))
+    _start = field_validator("start")(classmethod(lambda cls, v: check_start(v)))
 
     @field_validator("runs", mode="before")
     @classmethod
@@ -204,7 +204,7 @@ class StartMapRequest(SurfaceChoice):
     n: int = Field(60, ge=2)
     domain: StartDomain | None = None
 
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v, "max_map_steps")))
+    _steps = field_validator("steps")(classmethod(lambda cls, v: check_steps(v, "max_map_steps")))
 
     @field_validator("n")
     @classmethod
