@@ -86,12 +86,44 @@ SCHEDULES: dict[str, ScheduleKind] = {
 }
 
 
-def list_schedules() -> list[dict[str, object]]:
-    """Descriptions of every schedule for ``GET /api/schedules``."""
-    return [
-        {"id": key, "name": kind.name, "equation": kind.equation, "params": [p.as_dict() for p in kind.params]}
-        for key, kind in SCHEDULES.items()
-    ]
+EQUATION_VARIANTS: dict[str, dict[str, str]] = {
+    "exponential": {"staircase": r"\eta_t = \eta_0 r^{\lfloor t / T \rfloor}"},
+}
+"""The equation a kind shows when a boolean option is on (``staircase``: the exponent is ⌊t/T⌋)."""
+
+
+def scaled_defaults(steps: int) -> dict[str, dict[str, float | bool | list[float]]]:
+    """Defaults that make each schedule act within a run of ``steps`` updates (docs/schedules.md).
+
+    Decays span the whole run (T = K; exponential decay then ends at η₀/10 with r = 0.1),
+    piecewise boundaries sit at 70 % and 90 % of K, and warm-up takes the first 10 % of K
+    (each integer at least 1, boundaries strictly increasing).
+    """
+    b1 = max(1, round(0.7 * steps))
+    b2 = max(b1 + 1, round(0.9 * steps))
+    return {
+        "piecewise": {"boundaries": [float(b1), float(b2)]},
+        "exponential": {"decay_rate": 0.1, "decay_steps": steps},
+        "polynomial": {"decay_steps": steps},
+        "cosine": {"decay_steps": steps},
+        "warmup": {"warmup_steps": max(1, round(0.1 * steps))},
+    }
+
+
+def list_schedules(steps: int | None = None) -> list[dict[str, object]]:
+    """Descriptions of every schedule for ``GET /api/schedules``; with ``steps``, defaults scaled to it."""
+    scaled = scaled_defaults(steps) if steps is not None else {}
+    out: list[dict[str, object]] = []
+    for key, kind in SCHEDULES.items():
+        params = []
+        for p in kind.params:
+            entry = p.as_dict()
+            entry["default"] = scaled.get(key, {}).get(p.name, p.default)
+            params.append(entry)
+        item: dict[str, object] = {"id": key, "name": kind.name, "equation": kind.equation, "params": params}
+        item["equation_variants"] = EQUATION_VARIANTS.get(key, {})
+        out.append(item)
+    return out
 
 
 def _is_finite_number(value: object) -> TypeGuard[int | float]:
