@@ -171,6 +171,11 @@ class LrSweepResult(RunLabel):
 
     final_loss: list[MaybeFloat] = Field(description="(n) final loss per rate; null where the run diverged.")
     diverged: list[bool] = Field(description="(n) whether the run at each rate diverged.")
+    threshold: float | None = Field(
+        None,
+        description="This optimizer's stability threshold at the global minimum (gd 2/λ_max, momentum "
+        "2(1+μ)/λ_max, nesterov 2(1+μ)/((1+2μ)λ_max)); null for other optimizers or without known minima.",
+    )
 
 
 class LrSweepResponse(BaseModel):
@@ -179,6 +184,9 @@ class LrSweepResponse(BaseModel):
     lrs: list[float] = Field(description="(n) log-spaced learning rates from `lr_min` to `lr_max`.")
     gd_threshold: float | None = Field(
         description="2/λ_max of the Hessian at the global minimum (plain GD is stable below it); null if unknown."
+    )
+    lambda_max: float | None = Field(
+        None, description="Largest Hessian eigenvalue at the global minimum; null if unknown or not positive."
     )
     results: list[LrSweepResult]
 
@@ -193,3 +201,8 @@ class StartMapResponse(BaseModel):
     distance_to_min: list[list[MaybeFloat]] | None = Field(
         description="(n × n) distance of each final point to the nearest known minimum; null without minima."
     )
+    basin: list[list[int]] = Field(
+        description="(n × n) index into `minima` of the minimum each start reached (within 1 % of the domain's "
+        "larger side); -1 = none, diverged or still far."
+    )
+    minima: list[Vector2] = Field(description="The surface's known minima, global ones first (as `GET /api/surfaces`).")
