@@ -38,6 +38,8 @@ def schedules(
                     "type": "value_error",
                     "loc": ["query", "steps"],
                     "msg": limit("steps", settings.max_steps, "max_steps"),
+                    "code": "limit.exceeded",
+                    "params": {"limit": settings.max_steps, "setting": "max_steps", "value": steps},
                 }
             ],
         )

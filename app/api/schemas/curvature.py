@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api.schemas.common import FiniteFloat, limit, request_settings
+from app.api.schemas.common import FiniteFloat, limit, limit_exceeded, request_settings
 from app.api.schemas.lab_results import HyperValue, MaybeFloat, Vector2
 from app.api.schemas.trajectories import SurfaceChoice, check_start, check_steps
 from app.core.lab2d.suggestions import SuggestionCode
@@ -28,7 +28,7 @@ class CurvatureRequest(SurfaceChoice):
     def _max_points(cls, v: Any) -> Any:
         bound = request_settings().max_curvature_points
         if isinstance(v, list) and len(v) > bound:
-            raise ValueError(limit("points", bound, "max_curvature_points"))
+            raise limit_exceeded("max_curvature_points", bound, len(v), limit("points", bound, "max_curvature_points"))
         return v
 
 

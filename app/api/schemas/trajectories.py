@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from app.api.schemas.common import FiniteFloat, StrictModel, limit, limit_exceeded, request_settings
 from app.core.lab2d.surfaces import MAX_BOUND
@@ -50,7 +51,7 @@ class RunConfig(StrictModel):
     @classmethod
     def _few_params(cls, v: dict[str, float]) -> dict[str, float]:
         if len(v) > 20:
-            raise ValueError("at most 20 hyperparameters")
+            raise PydanticCustomError("optimizer.too_many_params", "at most {limit} hyperparameters", {"limit": 20})
         return v
 
 
@@ -64,16 +65,20 @@ class SurfaceChoice(StrictModel):
     @model_validator(mode="after")
     def _one_surface(self) -> SurfaceChoice:
         if self.expression is None and not self.surface:
-            raise ValueError("give either 'surface' (an id) or 'expression' (a custom f(x, y))")
+            raise PydanticCustomError(
+                "surface.missing", "give either 'surface' (an id) or 'expression' (a custom f(x, y))"
+            )
         return self
 
 
 def check_start(v: tuple[float, float]) -> tuple[float, float]:
     bound = request_settings().divergence_bound
     if max(abs(v[0]), abs(v[1])) > bound:
-        raise ValueError(
+        raise PydanticCustomError(
+            "start.beyond_bound",
             f"start must satisfy |x|, |y| <= {bound:g} (setting PLAYGROUND_DIVERGENCE_BOUND): "
-            "beyond it a run counts as diverged before its first step"
+            "beyond it a run counts as diverged before its first step",
+            {"limit": bound, "setting": "divergence_bound"},
         )
     return v
 
@@ -161,7 +166,7 @@ class LrSweepRequest(RunsFromStart):
     @model_validator(mode="after")
     def _ordered(self) -> LrSweepRequest:
         if self.lr_min >= self.lr_max:
-            raise ValueError("lr_min must be smaller than lr_max")
+            raise PydanticCustomError("sweep.lr_order", "lr_min must be smaller than lr_max")
         return self
 
 
@@ -176,10 +181,12 @@ class StartDomain(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> StartDomain:
         if self.x[0] >= self.x[1] or self.y[0] >= self.y[1]:
-            raise ValueError("domain ranges must be increasing: [min, max]")
+            raise PydanticCustomError("domain.order", "domain ranges must be increasing: [min, max]")
         if max(abs(v) for v in (*self.x, *self.y)) > MAX_BOUND:
             # As for contour grids: wider windows overflow the spacing of the start grid.
-            raise ValueError(f"domain values must satisfy |value| <= {MAX_BOUND:g}")
+            raise PydanticCustomError(
+                "domain.range", f"domain values must satisfy |value| <= {MAX_BOUND:g}", {"limit": MAX_BOUND}
+            )
         return self
 
 

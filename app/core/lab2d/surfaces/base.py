@@ -89,12 +89,26 @@ class Surface(ABC):
             value = float(values.pop(spec.name, spec.default))
             if not (math.isfinite(value) and spec.min <= value <= spec.max):
                 raise InputError(
-                    f"surface_params.{spec.name}", f"must be between {spec.min:g} and {spec.max:g}, got {value:g}"
+                    f"surface_params.{spec.name}",
+                    f"must be between {spec.min:g} and {spec.max:g}, got {value:g}",
+                    "surface.param_range",
+                    {
+                        "name": spec.name,
+                        "min": spec.min,
+                        "max": spec.max,
+                        "value": value if math.isfinite(value) else str(value),
+                    },
                 )
             self.param_values[spec.name] = value
         if values:
             name = next(iter(values))
-            raise InputError(f"surface_params.{name}", _unknown_param_message(self, name))
+            known = [s.name for s in self.param_specs]
+            raise InputError(
+                f"surface_params.{name}",
+                _unknown_param_message(self, name),
+                "surface.unknown_param",
+                {"name": name[:40], "surface": self.id, "known": ", ".join(known)},
+            )
         self._points: tuple[list[Point], list[Point], list[Point]] | None = None
 
     # -- metadata --------------------------------------------------------------------------------
