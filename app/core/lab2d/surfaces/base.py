@@ -158,7 +158,19 @@ class Surface(ABC):
             "start": list(self.start),
             "params": self.params,
             "param_values": dict(self.param_values),
+            **self.loss_scale(),
         }
+
+    def loss_scale(self) -> dict[str, Any]:
+        """``f_min`` (the lowest known minimum value, ``None`` without minima) and the loss axis
+        that reads best (docs/surfaces.md): ``log`` when f ≥ f_min ≥ 0, ``symlog`` without a known
+        minimum (the saddles: f unbounded below), ``linear`` when the minimum is negative."""
+        if not self.minima:
+            return {"f_min": None, "loss_scale": "symlog"}
+        values = self.value(np.asarray(self.minima, dtype=float))
+        f_min = float(values.min()) if np.isfinite(values).all() else None
+        scale = "symlog" if f_min is None else "log" if f_min >= 0 else "linear"
+        return {"f_min": f_min, "loss_scale": scale}
 
     # -- numerics ----------------------------------------------------------------------------------
 
