@@ -84,3 +84,12 @@ def test_lr_sweep_reports_each_optimizers_threshold(client: TestClient) -> None:
     assert data["results"][0]["final_loss"][2] < 77 and (
         data["results"][0]["diverged"][-1] or data["results"][0]["final_loss"][-1] > 77
     )
+
+
+def test_lr_sweep_flags_the_course_eta_0_5_as_diverged_like_its_outcome(client: TestClient) -> None:
+    # The growth rule on the final value: J after 30 steps at η = 0.5 is ≈ 5.6e6 > 10³ · 77.
+    body = {"surface": "course_quadratic", "start": [-5, 4], "steps": 30, "runs": [{"optimizer": "sgd"}]}
+    data = client.post("/api/sweeps/lr", json={**body, "lr_min": 0.1, "lr_max": 0.5, "n": 2}).json()
+    assert data["results"][0]["diverged"] == [False, True] and data["results"][0]["final_loss"][1] is None
+    runs = client.post("/api/trajectories", json={**body, "runs": [{"optimizer": "sgd", "params": {"lr": 0.5}}]})
+    assert runs.json()["runs"][0]["outcome"]["status"] == "diverged"

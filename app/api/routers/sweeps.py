@@ -19,6 +19,7 @@ from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMap
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
 from app.core.lab2d.basins import basins, nearest_minima, snap_to_minima
 from app.core.lab2d.curvature import global_lambda_max, stable_rule, threshold_for
+from app.core.lab2d.outcomes import grew_too_much, reference_value
 from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
@@ -34,6 +35,8 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
     check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
     lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
     lam = global_lambda_max(surface)  # thresholds at the global minimum (docs/stability.md)
+    f0 = surface.value(np.asarray(req.start, dtype=float))
+    f_ref = reference_value(surface, float(f0))
     results = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
@@ -46,7 +49,9 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
             bound=settings.divergence_bound,
             field_prefix=f"runs.{i}.",
         )
-        final = np.where(sim.diverged, np.nan, sim.final_loss)
+        # The growth rule of docs/stability.md on the final values, as for a single run's outcome.
+        diverged = sim.diverged | grew_too_much(f0, sim.final_loss, f_ref)
+        final = np.where(diverged, np.nan, sim.final_loss)
         rule = stable_rule(spec.optimizer)
         params = spec.build(f"runs.{i}.").params
         threshold = None if rule is None or lam is None else threshold_for(rule, lam, params)
@@ -55,7 +60,7 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
                 label=spec.label,
                 optimizer=spec.optimizer,
                 final_loss=cast("list[float | None]", clean(final)),
-                diverged=sim.diverged.tolist(),
+                diverged=diverged.tolist(),
                 threshold=threshold,
             )
         )

@@ -3,7 +3,8 @@
 Computed after the run from its recorded positions and losses, so the simulation loop stays as
 it is. The rules, with f_ref = the surface's lowest known minimum value (f₀ when it lists none):
 
-- **diverged**: a position was non-finite, or f rose beyond the divergence bound, or at some step
+- **diverged**: a position or f was non-finite (f = −∞ at a finite position excepted), or f rose
+  beyond the divergence bound, or at some step
   f − f_ref > ``DIVERGENCE_GROWTH`` · max(f₀ − f_ref, tiny) while f was rising; ``step`` is the
   first step where that happened.
 - **escaped**: the run ends outside the plotting domain widened by ``ESCAPE_MARGIN`` of its
@@ -21,6 +22,7 @@ the learning-rate threshold of GD and heavy-ball/Nesterov momentum at a minimum
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -73,6 +75,14 @@ def reference_value(surface: Surface, f0: float) -> float:
     values = surface.value(np.asarray(surface.minima, dtype=float))
     finite = values[np.isfinite(values)]
     return float(finite.min()) if len(finite) else f0
+
+
+def grew_too_much(f0: Array, f_final: Array, f_ref: float) -> npt.NDArray[np.bool_]:
+    """(N,) the growth rule on final values only (sweeps keep no path): f − f_ref above
+    ``DIVERGENCE_GROWTH`` · max(f₀ − f_ref, tiny), for starts f₀ (N,) or one start (scalar array)."""
+    base = np.maximum(f0 - f_ref, 1e-3 * (1.0 + abs(f_ref)))
+    with np.errstate(invalid="ignore"):
+        return np.asarray(f_final - f_ref > DIVERGENCE_GROWTH * base)
 
 
 def divergence_step(loss: Array, f_ref: float, invalid: float | None) -> int | None:
@@ -209,7 +219,10 @@ def run_outcome(
     domain = surface.domain
     f_ref = reference_value(surface, float(loss[0]))
     full_path = path if invalid is None else np.vstack([path, invalid[0][None, :]])
-    step = divergence_step(loss, f_ref, None if invalid is None else invalid[1])
+    # A non-finite position is a divergence whatever f did; a finite one past the bound with f
+    # falling (f → −∞) is not.
+    invalid_f = None if invalid is None else invalid[1] if np.isfinite(invalid[0]).all() else math.nan
+    step = divergence_step(loss, f_ref, invalid_f)
     status = "diverged" if step is not None else "moving"
     if step is None:
         step = _escape_step(path, loss, domain, fell_past_bound=invalid is not None)
