@@ -4,13 +4,11 @@ at points (``POST /api/curvature``) and a learning-rate suggestion (``POST /api/
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.api.schemas.common import FiniteFloat, limit, limit_exceeded, request_settings
+from app.api.schemas.common import FiniteFloat
 from app.api.schemas.lab_results import HyperValue, MaybeFloat, Vector2
-from app.api.schemas.trajectories import SurfaceChoice, check_start, check_steps
+from app.api.schemas.trajectories import SurfaceChoice, check_count, check_start, check_steps
 from app.core.lab2d.suggestions import SuggestionCode
 
 
@@ -23,13 +21,9 @@ class CurvatureRequest(SurfaceChoice):
 
     points: list[tuple[FiniteFloat, FiniteFloat]] = Field(min_length=1)
 
-    @field_validator("points", mode="before")
-    @classmethod
-    def _max_points(cls, v: Any) -> Any:
-        bound = request_settings().max_curvature_points
-        if isinstance(v, list) and len(v) > bound:
-            raise limit_exceeded("max_curvature_points", bound, len(v), limit("points", bound, "max_curvature_points"))
-        return v
+    _max_points = field_validator("points", mode="before")(
+        classmethod(lambda cls, v: check_count(v, "points", "max_curvature_points"))
+    )
 
 
 class CurvaturePoint(BaseModel):

@@ -83,6 +83,15 @@ def check_start(v: tuple[float, float]) -> tuple[float, float]:
     return v
 
 
+def check_count(v: Any, name: str, setting: str) -> Any:
+    """A list's length against ``Settings.<setting>``, checked before its items (mode "before"):
+    100,000 runs must fail once on the count, not once per run."""
+    bound = getattr(request_settings(), setting)
+    if isinstance(v, list) and len(v) > bound:
+        raise limit_exceeded(setting, bound, len(v), limit(name, bound, setting))
+    return v
+
+
 def check_steps(v: int, setting: str = "max_steps") -> int:
     bound = getattr(request_settings(), setting)
     if v > bound:
@@ -100,14 +109,7 @@ class RunsFromStart(SurfaceChoice):
     _steps = field_validator("steps")(classmethod(lambda cls, v: check_steps(v)))
     _start = field_validator("start")(classmethod(lambda cls, v: check_start(v)))
 
-    @field_validator("runs", mode="before")
-    @classmethod
-    def _max_runs(cls, v: Any) -> Any:
-        # Before the items: 100,000 runs must fail once on the count, not once per run.
-        bound = request_settings().max_runs
-        if isinstance(v, list) and len(v) > bound:
-            raise limit_exceeded("max_runs", bound, len(v), limit("runs", bound, "max_runs"))
-        return v
+    _max_runs = field_validator("runs", mode="before")(classmethod(lambda cls, v: check_count(v, "runs", "max_runs")))
 
 
 class TrajectoryRequest(RunsFromStart):

@@ -208,14 +208,7 @@ class _Parser:
         args: list[Expr] = []
         with self.nested(tok):
             if self.peek().kind == ")":
-                raise fail(
-                    f"function {tok.text!r} at position {tok.pos} needs {arity} argument(s)",
-                    "function_arguments",
-                    function=tok.text,
-                    position=tok.pos,
-                    arity=arity,
-                    count=0,
-                )
+                raise _arity_error(tok, arity, 0, f"needs {arity} argument(s)")
             args.append(self.expression())
             while self.peek().kind == ",":
                 self.next()
@@ -230,16 +223,15 @@ class _Parser:
                 )
             raise self.unexpected(close, f"',' or ')' in {tok.text}(…)")
         if len(args) != arity:
-            raise fail(
-                f"function {tok.text!r} at position {tok.pos} takes {arity} argument(s), got {len(args)}",
-                "function_arguments",
-                function=tok.text,
-                position=tok.pos,
-                arity=arity,
-                count=len(args),
-            )
+            raise _arity_error(tok, arity, len(args), f"takes {arity} argument(s), got {len(args)}")
         self.count()
         return self.checked(call(tok.text, *args), tok)
+
+
+def _arity_error(tok: Token, arity: int, count: int, what: str) -> InputError:
+    """A call of function ``tok`` with ``count`` arguments instead of ``arity``."""
+    message = f"function {tok.text!r} at position {tok.pos} {what}"
+    return fail(message, "function_arguments", function=tok.text, position=tok.pos, arity=arity, count=count)
 
 
 def parse(
