@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -59,13 +59,7 @@ class Outcome:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form: status, step, exit, minimum, stable."""
-        return {
-            "status": self.status,
-            "step": self.step,
-            "exit": self.exit,
-            "minimum": self.minimum,
-            "stable": self.stable,
-        }
+        return asdict(self)
 
 
 def reference_value(surface: Surface, f0: float) -> float:
