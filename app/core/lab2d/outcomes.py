@@ -139,7 +139,8 @@ def exit_point(path: Array, domain: Domain) -> dict[str, list[float]] | None:
         elif d[coord] < 0:
             t = min(t, (lo - a[coord]) / d[coord])
     point = a + t * d
-    direction = d / np.linalg.norm(d)
+    unit = d / np.abs(d).max()  # scaled first, so a step of 1e300 does not overflow the norm
+    direction = unit / np.linalg.norm(unit)
     return {"point": [float(point[0]), float(point[1])], "direction": [float(direction[0]), float(direction[1])]}
 
 
