@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -189,18 +190,8 @@ def test_no_server_folder_in_the_mnist_errors(client: TestClient, tmp_path: Path
     assert str(tmp_path) not in r.text and "PLAYGROUND_MNIST_DIR" in item["msg"]
 
 
-def documented_codes() -> dict[str, tuple[str, str]]:
-    """docs/errors.md's tables: code → (en, ko) (cells split on unescaped ``|``, ``\\|`` unescaped)."""
-    out = {}
-    for line in DOC.read_text(encoding="utf-8").splitlines():
-        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-        if len(cells) == 4 and re.fullmatch(r"`[a-z0-9_.]+`", cells[0]):
-            out[cells[0].strip("`")] = (cells[2], cells[3])
-    return out
-
-
 def test_the_server_korean_texts_are_the_documented_ones() -> None:
-    documented = documented_codes()
+    documented = runpy.run_path(str(ROOT / "scripts" / "error_texts.py"))["documented_codes"](DOC.read_text("utf-8"))
     generic = {code: ko for code, (_, ko) in documented.items() if code in KO}
     assert generic == KO
     assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing"} <= set(KO)
