@@ -24,7 +24,8 @@ MODEBARS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map
   id: gd.id || gd.className,
   shown: Boolean(gd._context && gd._context.displayModeBar !== false && gd.data),
   buttons: Array.from(gd.querySelectorAll('.modebar-btn'))
-    .map(b => [b.getAttribute('data-title') || '', b.getAttribute('title') || '', b.getAttribute('href') || ''].join(' ')),
+    .map(b => [b.getAttribute('data-title') || '', b.getAttribute('title') || '',
+               b.getAttribute('href') || ''].join(' ')),
 }))"""
 
 
