@@ -604,6 +604,10 @@ def test_openapi_lists_the_statuses_and_the_sse_events(client: TestClient) -> No
         ("/api/jobs/{job_id}", "delete"): {"200", "404", "422"},
         ("/api/jobs", "get"): {"200"},
         ("/api/training/catalogue", "get"): {"200"},
+        # Issue 8 point 7: pause / resume / single step of a running job.
+        ("/api/jobs/{job_id}/pause", "post"): {"200", "404", "409", "422"},
+        ("/api/jobs/{job_id}/resume", "post"): {"200", "404", "409", "422"},
+        ("/api/jobs/{job_id}/step", "post"): {"200", "400", "404", "409", "413", "422"},
     }
     for (path, method), codes in expected.items():
         assert set(paths[path][method]["responses"]) == codes, (path, method)
@@ -612,6 +616,7 @@ def test_openapi_lists_the_statuses_and_the_sse_events(client: TestClient) -> No
     assert [a["properties"]["event"]["const"] for a in alternatives] == [
         "metrics",
         "epoch",
+        "status",  # issue 8 point 7: paused / running
         "done",
         "cancelled",
         "error",

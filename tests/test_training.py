@@ -339,7 +339,8 @@ def test_saturation_and_dead_fractions_by_hand() -> None:
     act = np.array([[0.005, 0.5], [0.995, 0.2]])
     assert fraction_saturated("sigmoid", act) == 0.5
     assert fraction_saturated("tanh", np.array([[-0.995, 0.5, 0.999, 0.0]])) == 0.5
-    assert fraction_saturated("relu", act) is None
+    # Issue 8 point 2 changed this: ReLU is saturated where its output is exactly 0 (was None).
+    assert fraction_saturated("relu", np.array([[0.0, 0.5], [0.0, 0.0]])) == 0.75
     pre = np.array([[-1.0, 2.0, 0.0, -3.0], [-0.5, -1.0, 0.0, 1.0]])  # units 0 and 2 never positive
     assert fraction_dead("relu", pre) == 0.5
     assert fraction_dead("elu", pre) == 0.5

@@ -20,15 +20,17 @@ from app.api.schemas.jobs import (
     ComparisonCreated,
     ComparisonRequest,
     JobCancelled,
+    JobControlled,
     JobCreated,
     JobDetail,
     JobInfo,
+    StepRequest,
     engine_config,
 )
 from app.api.schemas.training import TrainingConfigModel
 from app.core.nn.options import to_dict
 from app.jobs.events import TERMINAL_EVENTS, to_json_text
-from app.jobs.job import Job, JobNotFoundError, ManagerClosedError, TooManyJobsError
+from app.jobs.job import Job, JobNotFoundError, JobStateError, ManagerClosedError, TooManyJobsError
 
 router = APIRouter(tags=["jobs"])
 router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
@@ -194,3 +196,54 @@ def cancel_job(job_id: str, manager: JobManagerDep) -> JobCancelled:
         raise _not_found(exc) from exc
     job.wait_finished(CANCEL_WAIT_SECONDS)
     return JobCancelled(id=job.id, status=job.status.value)
+
+
+# --- pause, resume, single step ----------------------------------------------------------------
+
+_CONTROL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "The job is not in a state for this control (pause: running; resume, step: paused).",
+    },
+}
+
+
+def _control(action: Callable[[], Job]) -> JobControlled:
+    """Run a manager control, turning a wrong state into 409 (code ``job.not_running`` / ``job.not_paused``)."""
+    try:
+        job = action()
+    except JobNotFoundError as exc:
+        raise _not_found(exc) from exc
+    except JobStateError as exc:
+        code = "job.not_running" if exc.needed == "running" else "job.not_paused"
+        detail = [
+            {
+                "loc": ["path", "job_id"],
+                "msg": str(exc),
+                "type": "conflict",
+                "code": code,
+                "params": {"status": exc.status, "action": exc.action},
+            }
+        ]
+        raise HTTPException(status_code=409, detail=detail) from exc
+    return JobControlled(id=job.id, status=job.status.value)
+
+
+@router.post("/jobs/{job_id}/pause", response_model=JobControlled, responses=_CONTROL_ERRORS)
+def pause_job(job_id: str, manager: JobManagerDep) -> JobControlled:
+    """Pause a running job before its next optimizer step (the stream gets `event: status`)."""
+    return _control(lambda: manager.pause(job_id))
+
+
+@router.post("/jobs/{job_id}/resume", response_model=JobControlled, responses=_CONTROL_ERRORS)
+def resume_job(job_id: str, manager: JobManagerDep) -> JobControlled:
+    """Let a paused job train on (the stream gets `event: status` with `running`)."""
+    return _control(lambda: manager.resume(job_id))
+
+
+@router.post("/jobs/{job_id}/step", response_model=JobControlled, responses={**_BODY_ERRORS, **_CONTROL_ERRORS})
+def step_job(job_id: str, manager: JobManagerDep, body: StepRequest | None = None) -> JobControlled:
+    """While paused: take `steps` optimizer steps (default 1), emit a metrics frame, stay paused."""
+    steps = body.steps if body is not None else 1
+    return _control(lambda: manager.step(job_id, steps))

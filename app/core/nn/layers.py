@@ -256,6 +256,16 @@ class BatchNorm(Layer):
         out: np.ndarray = self.gamma * x_hat + self.beta
         return out
 
+    def forward_batch_stats(self, x: np.ndarray) -> np.ndarray:
+        """Normalise ``x`` ``(N, D)`` with its own batch mean and biased variance — what training
+        computes — without updating the running statistics (telemetry's view, docs/telemetry.md)."""
+        inv_std = 1.0 / np.sqrt(x.var(axis=0) + self.eps)
+        x_hat = (x - x.mean(axis=0)) * inv_std
+        self.cache = (x_hat, inv_std)
+        self.cached_training = True
+        out: np.ndarray = self.gamma * x_hat + self.beta
+        return out
+
     def backward(self, dout: np.ndarray) -> np.ndarray:
         x_hat, inv_std = self.cache
         self.dgamma[...] = (dout * x_hat).sum(axis=0)

@@ -209,7 +209,7 @@ class MLP:
 
     # ------------------------------------------------------------------ passes
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, batch_stats: bool = False) -> np.ndarray:
         """Logits of a batch, recording each hidden layer's pre-activations and activations.
 
         Parameters
@@ -219,6 +219,10 @@ class MLP:
         training : bool
             Batch statistics in BN and random dropout when True; running statistics and no
             dropout when False.
+        batch_stats : bool
+            With ``training=False``: BN normalises with the batch's own statistics (as in
+            training) but leaves its running statistics alone, and there is no dropout — the
+            telemetry view of the network as it trains (docs/telemetry.md).
 
         Returns
         -------
@@ -230,7 +234,7 @@ class MLP:
         for block in self.blocks:
             h = block.affine.forward(h, training)
             if block.bn is not None:
-                h = block.bn.forward(h, training)
+                h = block.bn.forward_batch_stats(h) if batch_stats and not training else block.bn.forward(h, training)
             self.pre_activations.append(h)
             h = block.act.forward(h, training)
             self.activations.append(h)

@@ -20,10 +20,17 @@ Decisions worth knowing:
 * **Losses reported** (``train_loss``, ``val_loss``, ``test_loss``) are the mean cross-entropy
   *without* the L1/L2 penalty, so training and validation numbers are comparable; the optimizer
   minimises cross-entropy + penalty, and divergence is judged on that total.
-* **Telemetry** (:meth:`TrainingRun.metrics`) uses a fixed sample of ``telemetry.sample_size``
-  training inputs (drawn once from the seed) pushed through the network in *inference mode*, the
-  same inputs in every frame so the histograms are comparable. ``grad_norm`` is ‖∂L/∂W‖ of the
-  latest step before clipping; ``update_ratio`` uses the latest update ΔW.
+* **Telemetry** (:meth:`TrainingRun.metrics`, ``frames.py``) uses a fixed sample of
+  ``telemetry.sample_size`` training inputs (drawn once from the seed), the same inputs in every
+  frame so the histograms are comparable, pushed through the network as training computes it:
+  batch norm on the sample's batch statistics, no dropout (``"mode": "batch"``); networks with
+  batch norm also get an inference-mode view per layer. ``grad_norm`` is ‖∂L/∂W‖ of the latest
+  step before clipping; ``update_ratio`` uses the latest update ΔW.
+* **Training accuracy in inference mode** (``train_loss_eval``, ``train_accuracy_eval``): the
+  running ``train_loss``/``train_acc`` are measured in training mode (dropout on) as the batches
+  go by; the ``_eval`` pair measures a fixed, evenly strided subset of the training split in
+  inference mode, as the results table does — at most ``VAL_EVENT_SAMPLES`` samples in metrics
+  frames, ``TRAIN_EVAL_SAMPLES`` in epoch records.
 * **Validation in metrics frames** uses at most ``VAL_EVENT_SAMPLES`` validation samples (a fixed
   subset); epoch records and the summary use the full split.
 * **Reproducibility**: the seed feeds independent streams (``SeedSequence.spawn``) for the initial
@@ -47,6 +54,7 @@ from app.core.errors import InputError
 from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, layer_telemetry, unit_view
 from app.core.nn.network import MLP
 from app.core.nn.options import to_dict
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
@@ -55,6 +63,8 @@ from app.core.optim.schedules import make_schedule
 
 #: Most validation samples evaluated for a metrics frame (epoch records use all of them).
 VAL_EVENT_SAMPLES = 2000
+#: Most training samples measured in inference mode for an epoch record (``train_accuracy_eval``).
+TRAIN_EVAL_SAMPLES = 10_000
 #: A decision boundary is attached to every this-many-th metrics frame (the first one included).
 BOUNDARY_EVERY = 3
 #: NumPy floating-point warnings are silenced: overflow is detected and reported as divergence.
@@ -85,6 +95,8 @@ class TrainingRun:
         Largest data set to load (``Settings.max_samples``).
     clock : callable
         Seconds, for ``elapsed``/``eta`` (``time.perf_counter``).
+    unit_view_size : (int, int)
+        Most inputs and units of the per-unit view (``Settings.max_unit_view_inputs``/``_units``).
 
     Attributes
     ----------
@@ -118,8 +130,10 @@ class TrainingRun:
         mnist_dir: Path | str | None = None,
         max_samples: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS),
     ) -> None:
         self.clock = clock
+        self.unit_view_size = unit_view_size
         self.started = clock()
         self.config = cfg = parse_config(config)
         # The optimizer and schedule first: their registries vet the hyperparameters before any data loads.
@@ -196,6 +210,9 @@ class TrainingRun:
             np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))
         ]
         self._x_val_ev, self._y_val_ev = self.x_val[:VAL_EVENT_SAMPLES], self.y_val[:VAL_EVENT_SAMPLES]
+        # An evenly strided subset (no random draw, so the other streams are unchanged).
+        train_ev = np.unique(np.linspace(0, self.n_train - 1, min(self.n_train, TRAIN_EVAL_SAMPLES)).astype(np.intp))
+        self._x_train_ev, self._y_train_ev = self.x_train[train_ev], self.y_train[train_ev]
         self.boundary_idx = (
             np.sort(rng.choice(self.n_train, size=min(BOUNDARY_POINTS, self.n_train), replace=False))
             if self.is_2d
@@ -283,14 +300,16 @@ class TrainingRun:
         """Validate on the full split, apply early stopping and return the epoch record.
 
         The record is ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc",
-        "val_loss", "val_acc", "lr"}``; it is also appended to ``history``. The run is ``done``
-        after its last epoch or when early stopping fires.
+        "train_loss_eval", "train_accuracy_eval", "val_loss", "val_acc", "lr"}``; it is also
+        appended to ``history``. The run is ``done`` after its last epoch or when early stopping
+        fires.
         """
         if not self.epoch_complete:
             raise RuntimeError("the epoch is not complete")
         self.epochs_run = self.epoch
         with np.errstate(**QUIET):  # type: ignore[arg-type]
             val_loss, val_acc = evaluate(self.network, self.x_val, self.y_val)
+            train_eval = evaluate(self.network, self._x_train_ev, self._y_train_ev)
         train_loss, train_acc = self.running_train_metrics()
         record = {
             "step": self.step_count,
@@ -298,6 +317,8 @@ class TrainingRun:
             **self.timing(),
             "train_loss": train_loss,
             "train_acc": train_acc,
+            "train_loss_eval": train_eval[0],
+            "train_accuracy_eval": train_eval[1],
             "val_loss": val_loss,
             "val_acc": val_acc,
             "lr": finite_or_none(self.lr),
@@ -325,20 +346,22 @@ class TrainingRun:
     def metrics(self) -> dict[str, Any]:
         """A metrics frame: running training metrics, validation on a fixed subset, per-layer telemetry.
 
-        ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc", "val_loss",
-        "val_acc", "lr", "layers"}`` plus, for 2-D data, a ``boundary`` every ``BOUNDARY_EVERY``-th
-        frame. The time spent here is counted in ``telemetry_seconds`` (the cost of watching).
+        ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc",
+        "train_loss_eval", "train_accuracy_eval", "val_loss", "val_acc", "lr", "mode": "batch",
+        "layers", "units"}`` plus, for 2-D data, a ``boundary`` every ``BOUNDARY_EVERY``-th frame.
+        The time spent here is counted in ``telemetry_seconds`` (the cost of watching).
         """
         t_frame = time.perf_counter()
         net, w = self.network, self._hidden_w
         with np.errstate(**QUIET):  # type: ignore[arg-type]
             val_loss, val_acc = evaluate(net, self._x_val_ev, self._y_val_ev)
-            net.forward(self._x_tel, training=False)
+            train_eval = evaluate(net, self._x_train_ev[:VAL_EVENT_SAMPLES], self._y_train_ev[:VAL_EVENT_SAMPLES])
             fresh = self._last_deltas is not None
             updates = self._last_deltas if self._last_deltas is not None else [None] * len(self.params)
-            layers = self.recorder.frame(
-                net.pre_activations,
-                net.activations,
+            layers = layer_telemetry(
+                net,
+                self._x_tel,
+                self.recorder,
                 [self.params[i] for i in w],
                 [self.grads[i] for i in w] if fresh else [None] * len(w),
                 [updates[i] for i in w],
@@ -350,10 +373,14 @@ class TrainingRun:
                 **self.timing(),
                 "train_loss": train_loss,
                 "train_acc": train_acc,
+                "train_loss_eval": train_eval[0],
+                "train_accuracy_eval": train_eval[1],
                 "val_loss": val_loss,
                 "val_acc": val_acc,
                 "lr": finite_or_none(self.lr),
+                "mode": "batch",
                 "layers": layers,
+                "units": unit_view(net, *self.unit_view_size),
             }
             if self.is_2d and self._n_metrics % BOUNDARY_EVERY == 0:
                 payload["boundary"] = decision_boundary(net, self.data, points=self.boundary_idx)
