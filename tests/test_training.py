@@ -387,7 +387,7 @@ def test_inconsistent_config_raises_input_error(patch: dict, field: str) -> None
 def test_server_limits_are_enforced() -> None:
     with pytest.raises(InputError) as err:
         run({**DIGITS_SMALL, "model": {"hidden": [8, 8, 8]}}, limits={"max_layers": 2})
-    assert err.value.field == "model.hidden" and "max_layers" in err.value.message
+    assert err.value.field == "model.hidden" and err.value.params["setting"] == "max_layers"  # issue 8 pt 10
     with pytest.raises(InputError) as err:
         run({**DIGITS_SMALL, "model": {"hidden": [64]}}, limits={"max_width": 32})
     assert err.value.field == "model.hidden.0"

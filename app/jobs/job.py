@@ -32,8 +32,8 @@ class TooManyJobsError(Exception):
 
     def __init__(self, running: int, limit: int) -> None:
         super().__init__(
-            f"{running} training job(s) already running and max_concurrent_jobs={limit}; "
-            "wait for one to finish or cancel one (DELETE /api/jobs/{id})."
+            f"{running} training job(s) are already running, the most at once ({limit}); "
+            "wait for one to finish or stop one."
         )
         self.running = running
         self.limit = limit

@@ -349,7 +349,14 @@ class JobManager:
                 limits=limits,
             )
         except InputError as exc:
-            payload = {"status": "error", "message": exc.message, "field": exc.field, "summary": None}
+            payload = {
+                "status": "error",
+                "message": exc.message,
+                "field": exc.field,
+                "code": exc.code,
+                "params": json_safe(exc.params),
+                "summary": None,
+            }
             with job._lock:
                 self._finish(job, JobStatus.ERROR, payload)
             return

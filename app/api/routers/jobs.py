@@ -77,6 +77,8 @@ def _admit(submit: Callable[[], T]) -> T:
                 "loc": ["body"],
                 "msg": str(exc),
                 "type": "too_many_jobs",
+                "code": "http.429",
+                "params": {"limit": exc.limit, "setting": "max_concurrent_jobs", "running": exc.running},
                 "ctx": {
                     "setting": "max_concurrent_jobs",
                     "limit": str(exc.limit),

@@ -210,6 +210,8 @@ class ErrorEvent(BaseModel):
     status: Literal["error"]
     message: str
     field: str | None = Field(None, description="The configuration field at fault, when there is one.")
+    code: str | None = Field(None, description="Stable error code (docs/errors.md), when the field is at fault.")
+    params: dict[str, Any] | None = Field(None, description="The values the message mentions.")
     summary: None = None
 
 

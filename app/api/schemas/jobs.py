@@ -87,7 +87,7 @@ class ComparisonRequest(StrictModel):
     @classmethod
     def _run_count(cls, value: Any) -> Any:
         if isinstance(value, list):
-            check_at_most(len(value), "max_comparison_runs", "the number of configurations")
+            check_at_most(len(value), "max_comparison_runs", "configurations")
         return value
 
 

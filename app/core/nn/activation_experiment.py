@@ -70,13 +70,18 @@ def run_activation_experiment(
     """
     for name, value in (("n_samples", n_samples), ("n_features", n_features), ("layers", layers), ("width", width)):
         if int(value) < 1:
-            raise InputError(name, f"must be ≥ 1, got {value}")
+            raise InputError(name, f"must be ≥ 1, got {value}", "pydantic.greater_than_equal", {"ge": 1})
     if int(bins) < 1:
-        raise InputError("bins", f"must be ≥ 1, got {bins}")
+        raise InputError("bins", f"must be ≥ 1, got {bins}", "pydantic.greater_than_equal", {"ge": 1})
     if hist_range is not None and not (
         math.isfinite(hist_range[0]) and math.isfinite(hist_range[1]) and hist_range[0] < hist_range[1]
     ):
-        raise InputError("hist_range", f"must be two finite numbers lo < hi, got {list(hist_range)}")
+        raise InputError(
+            "hist_range",
+            f"must be two finite numbers lo < hi, got {list(hist_range)}",
+            "range.invalid",
+            {"lo": finite_or_none(hist_range[0]), "hi": finite_or_none(hist_range[1])},
+        )
     act = make_activation(activation, dtype=np.float64, field="activation")
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n_samples, n_features))

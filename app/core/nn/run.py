@@ -167,7 +167,7 @@ class TrainingRun:
         self.x_val, self.y_val = data.x_val, np.asarray(data.y_val, dtype=np.intp)
         self.n_train = len(self.y_train)
         if self.n_train == 0:
-            raise InputError("dataset", "the training split is empty")
+            raise InputError("dataset", "the training split is empty", "dataset.empty_training_split")
         self.is_2d = bool(getattr(data, "is_2d", False)) and self.x_train.shape[1] == 2
 
     def _build_network(self, init_rng: np.random.Generator, dropout_rng: np.random.Generator) -> MLP:
@@ -193,7 +193,12 @@ class TrainingRun:
         self.stopper: EarlyStopping | None = None
         if cfg.early_stopping is not None:
             if len(self.y_val) == 0:
-                raise InputError("early_stopping", "early stopping needs a validation split (dataset.val_fraction > 0)")
+                raise InputError(
+                    "early_stopping",
+                    "early stopping needs a validation split (a validation share above 0)",
+                    "early_stopping.needs_validation",
+                    {"monitor": cfg.early_stopping.monitor},
+                )
             es = cfg.early_stopping
             self.stopper = EarlyStopping(es.monitor, es.min_delta, es.patience, es.mode, es.restore_best_weights)
         batch_size = cfg.batch_size
