@@ -239,3 +239,15 @@ def test_thirty_two_runs_fit_one_comparison_with_a_shared_event_budget(client: T
         assert job.wait_finished(60)
     assert all(json.loads(job.log.history_json())[-1]["event"] == "done" for job in jobs)
     manager.shutdown()
+
+
+def test_comparison_lists_its_runs_in_order(client: TestClient, manager: JobManager) -> None:
+    configs = [{**IRIS, "epochs": 1, "label": f"σ = {s}"} for s in (1, 0.1)]
+    created = client.post("/api/comparisons", json={"configs": configs}).json()
+    for job_id in created["job_ids"]:
+        assert manager.get(job_id).wait_finished(30)
+    detail = client.get(f"/api/comparisons/{created['id']}").json()
+    assert detail["job_ids"] == created["job_ids"]
+    assert [j["label"] for j in detail["jobs"]] == ["σ = 1", "σ = 0.1"]
+    assert {j["status"] for j in detail["jobs"]} == {"done"}
+    assert client.get("/api/comparisons/c-000000000000").status_code == 404

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from app.jobs.job import Job
+from app.jobs.job import Job, JobStateError, JobStatus
 
 #: Longest single wait of a paused gate before it re-checks the clock and the cancel flag.
 POLL_SECONDS = 0.5
@@ -59,3 +59,46 @@ class JobGate:
         """True once, right after the last granted single step."""
         due, self._frame = self._frame, False
         return due
+
+
+def _require(job: Job, status: JobStatus, action: str) -> None:
+    """Raise :class:`JobStateError` unless ``job`` is ``status`` (caller holds ``job._lock``)."""
+    if job.status is not status:
+        raise JobStateError(job.id, job.status.value, action, status.value)
+
+
+def pause_job(job: Job) -> Job:
+    """Pause a running job before its next optimizer step (SSE ``status`` event ``paused``).
+
+    Lock order: ``job._lock`` (status and log, so a pause never races the terminal event), then
+    ``job._control`` (what the gate reads). Raises :class:`JobStateError` unless running.
+    """
+    with job._lock:
+        _require(job, JobStatus.RUNNING, "pause")
+        with job._control:
+            job._paused, job._step_budget = True, 0
+        job.status = JobStatus.PAUSED
+        job.log.append("status", {"status": "paused"})
+    return job
+
+
+def resume_job(job: Job) -> Job:
+    """Let a paused job run on (SSE ``status`` event ``running``); :class:`JobStateError` unless paused."""
+    with job._lock:
+        _require(job, JobStatus.PAUSED, "resume")
+        with job._control:
+            job._paused, job._step_budget = False, 0
+            job._control.notify_all()
+        job.status = JobStatus.RUNNING
+        job.log.append("status", {"status": "running"})
+    return job
+
+
+def step_job(job: Job, steps: int = 1) -> Job:
+    """Let a paused job take ``steps`` more optimizer steps, then a metrics frame; it stays paused."""
+    with job._lock:
+        _require(job, JobStatus.PAUSED, "step")
+        with job._control:
+            job._step_budget += int(steps)
+            job._control.notify_all()
+    return job

@@ -26,13 +26,12 @@ from typing import Any, Protocol
 
 from app.config import Settings, get_settings
 from app.core.errors import InputError
-from app.jobs.control import JobGate
+from app.jobs.control import JobGate, pause_job, resume_job, step_job
 from app.jobs.events import TERMINAL_EVENTS, EventLog, json_safe
 from app.jobs.job import (
     Comparison,
     Job,
     JobNotFoundError,
-    JobStateError,
     JobStatus,
     ManagerClosedError,
     TooManyJobsError,
@@ -224,45 +223,17 @@ class JobManager:
     # --- pause, resume, single steps ----------------------------------------------------------
 
     def pause(self, job_id: str) -> Job:
-        """Pause a running job before its next optimizer step (SSE ``status`` event ``paused``).
-
-        Raises :class:`JobNotFoundError`, or :class:`JobStateError` unless the job is running.
-        """
-        job = self.get(job_id)
-        with job._lock:
-            self._require(job, JobStatus.RUNNING, "pause")
-            with job._control:
-                job._paused, job._step_budget = True, 0
-            job.status = JobStatus.PAUSED
-            job.log.append("status", {"status": "paused"})
-        return job
+        """Pause a running job (:func:`~app.jobs.control.pause_job`); raises :class:`JobNotFoundError`
+        or :class:`JobStateError`."""
+        return pause_job(self.get(job_id))
 
     def resume(self, job_id: str) -> Job:
-        """Let a paused job run on (SSE ``status`` event ``running``); :class:`JobStateError` unless paused."""
-        job = self.get(job_id)
-        with job._lock:
-            self._require(job, JobStatus.PAUSED, "resume")
-            with job._control:
-                job._paused, job._step_budget = False, 0
-                job._control.notify_all()
-            job.status = JobStatus.RUNNING
-            job.log.append("status", {"status": "running"})
-        return job
+        """Let a paused job run on (:func:`~app.jobs.control.resume_job`)."""
+        return resume_job(self.get(job_id))
 
     def step(self, job_id: str, steps: int = 1) -> Job:
-        """Let a paused job take ``steps`` more optimizer steps, then a metrics frame; it stays paused."""
-        job = self.get(job_id)
-        with job._lock:
-            self._require(job, JobStatus.PAUSED, "step")
-            with job._control:
-                job._step_budget += int(steps)
-                job._control.notify_all()
-        return job
-
-    @staticmethod
-    def _require(job: Job, status: JobStatus, action: str) -> None:
-        if job.status is not status:
-            raise JobStateError(job.id, job.status.value, action, status.value)
+        """Let a paused job take ``steps`` steps, then a frame (:func:`~app.jobs.control.step_job`)."""
+        return step_job(self.get(job_id), steps)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Refuse new jobs, cancel every unfinished one and wait up to ``timeout`` s for workers."""

@@ -18,6 +18,7 @@ from app.api.routers.training import router as catalogue_router
 from app.api.schemas.job_events import sse_openapi
 from app.api.schemas.jobs import (
     ComparisonCreated,
+    ComparisonDetail,
     ComparisonRequest,
     JobCancelled,
     JobControlled,
@@ -143,6 +144,30 @@ def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> Compar
     configs = [to_dict(engine_config(config, prefix=f"configs.{i}.")) for i, config in enumerate(body.configs)]
     comparison = _admit(lambda: manager.submit_comparison(configs))
     return ComparisonCreated(id=comparison.id, job_ids=list(comparison.job_ids))
+
+
+@router.get(
+    "/comparisons/{comparison_id}",
+    response_model=ComparisonDetail,
+    responses={
+        404: {"model": ErrorResponse, "description": "No comparison with this id (or all its jobs were evicted)."}
+    },
+)
+def comparison_detail(comparison_id: str, manager: JobManagerDep) -> ComparisonDetail:
+    """A comparison's runs in order, each with its status (full telemetry: GET /api/jobs/{id} per run)."""
+    comparison = manager.comparison(comparison_id)
+    if comparison is None:
+        detail = [
+            {"loc": ["path", "comparison_id"], "msg": f"no comparison with id {comparison_id!r}", "type": "not_found"}
+        ]
+        raise HTTPException(status_code=404, detail=detail)
+    jobs = []
+    for job_id in comparison.job_ids:
+        try:
+            jobs.append(JobInfo(**manager.get(job_id).info()))
+        except JobNotFoundError:
+            continue  # evicted: the others are still listed
+    return ComparisonDetail(id=comparison.id, job_ids=list(comparison.job_ids), jobs=jobs)
 
 
 @router.get(

@@ -160,6 +160,12 @@ class JobInfo(BaseModel):
     progress: float = Field(description="Fraction of the planned optimizer steps done, 0–1.")
 
 
+class ComparisonDetail(ComparisonCreated):
+    """``GET /api/comparisons/{id}``: the runs in order with their status (kept ones only in ``jobs``)."""
+
+    jobs: list[JobInfo] = Field(description="Each kept run's listing line, in the comparison's order.")
+
+
 class JobEventRecord(BaseModel):
     """One stored event, as in the SSE stream."""
 

@@ -16,10 +16,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from app.core.nn.evaluation import evaluate
 from app.core.nn.network import MLP
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 
@@ -94,3 +96,70 @@ def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNI
         "weights": [[finite_or_none(w) for w in row] for row in sub],
         "activations_mean": [finite_or_none(m) for m in mean],
     }
+
+
+#: Most validation (and training) samples evaluated for a metrics frame.
+VAL_EVENT_SAMPLES = 2000
+
+
+@dataclass
+class FrameSource:
+    """What every metrics frame measures, fixed for the whole run so frames are comparable.
+
+    Attributes
+    ----------
+    x_tel : np.ndarray
+        The telemetry sample ``(n_tel, n_in)``.
+    x_val, y_val : np.ndarray
+        At most ``VAL_EVENT_SAMPLES`` validation samples ``(n, n_in)``, ``(n,)``.
+    x_train, y_train : np.ndarray
+        The fixed training subset measured in inference mode (``train_accuracy_eval``); frames use
+        its first ``VAL_EVENT_SAMPLES``, epoch records all of it.
+    recorder : TelemetryRecorder
+        Histogram edges per layer.
+    hidden_w : list of int
+        Indices into ``MLP.params()`` of the hidden layers' weight matrices.
+    unit_view_size : (int, int)
+        Most inputs and units of the per-unit view.
+    """
+
+    x_tel: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    recorder: TelemetryRecorder
+    hidden_w: list[int]
+    unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS)
+
+    def network_frame(
+        self,
+        net: MLP,
+        params: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray],
+        last_deltas: Sequence[np.ndarray] | None,
+    ) -> dict[str, Any]:
+        """The network's part of a metrics frame: ``{"val_loss", "val_acc", "train_loss_eval",
+        "train_accuracy_eval", "mode", "layers", "units"}`` (grad and update norms null before the
+        first step, when ``last_deltas`` is None)."""
+        w, n = self.hidden_w, VAL_EVENT_SAMPLES
+        val_loss, val_acc = evaluate(net, self.x_val, self.y_val)
+        train_loss_eval, train_accuracy_eval = evaluate(net, self.x_train[:n], self.y_train[:n])
+        none: list[np.ndarray | None] = [None] * len(w)
+        layers = layer_telemetry(
+            net,
+            self.x_tel,
+            self.recorder,
+            [params[i] for i in w],
+            [grads[i] for i in w] if last_deltas is not None else none,
+            [last_deltas[i] for i in w] if last_deltas is not None else none,
+        )
+        return {
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "train_loss_eval": train_loss_eval,
+            "train_accuracy_eval": train_accuracy_eval,
+            "mode": "batch",
+            "layers": layers,
+            "units": unit_view(net, *self.unit_view_size),
+        }

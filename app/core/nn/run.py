@@ -54,15 +54,13 @@ from app.core.errors import InputError
 from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
-from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, layer_telemetry, unit_view
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES, FrameSource
 from app.core.nn.network import MLP
 from app.core.nn.options import to_dict
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 from app.core.optim.gradients import clip_gradients
 from app.core.optim.schedules import make_schedule
 
-#: Most validation samples evaluated for a metrics frame (epoch records use all of them).
-VAL_EVENT_SAMPLES = 2000
 #: Most training samples measured in inference mode for an epoch record (``train_accuracy_eval``).
 TRAIN_EVAL_SAMPLES = 10_000
 #: A decision boundary is attached to every this-many-th metrics frame (the first one included).
@@ -211,22 +209,24 @@ class TrainingRun:
 
     def _set_up_telemetry(self, rng: np.random.Generator) -> None:
         tel, net = self.config.telemetry, self.network
-        self._x_tel = self.x_train[
-            np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))
-        ]
-        self._x_val_ev, self._y_val_ev = self.x_val[:VAL_EVENT_SAMPLES], self.y_val[:VAL_EVENT_SAMPLES]
-        # An evenly strided subset (no random draw, so the other streams are unchanged).
-        train_ev = np.unique(np.linspace(0, self.n_train - 1, min(self.n_train, TRAIN_EVAL_SAMPLES)).astype(np.intp))
-        self._x_train_ev, self._y_train_ev = self.x_train[train_ev], self.y_train[train_ev]
+        x_tel = self.x_train[np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))]
         self.boundary_idx = (
             np.sort(rng.choice(self.n_train, size=min(BOUNDARY_POINTS, self.n_train), replace=False))
             if self.is_2d
             else None
         )
-        self.recorder = TelemetryRecorder(self.config.model.activation, len(net.blocks), tel.bins)
-        self._hidden_w = [
-            i for i, info in enumerate(net.param_info) if info.is_weight and info.layer <= len(net.blocks)
-        ]
+        # An evenly strided training subset (no random draw, so the other streams are unchanged).
+        train_ev = np.unique(np.linspace(0, self.n_train - 1, min(self.n_train, TRAIN_EVAL_SAMPLES)).astype(np.intp))
+        self.frames = FrameSource(
+            x_tel=x_tel,
+            x_val=self.x_val[:VAL_EVENT_SAMPLES],
+            y_val=self.y_val[:VAL_EVENT_SAMPLES],
+            x_train=self.x_train[train_ev],
+            y_train=self.y_train[train_ev],
+            recorder=TelemetryRecorder(self.config.model.activation, len(net.blocks), tel.bins),
+            hidden_w=[i for i, info in enumerate(net.param_info) if info.is_weight and info.layer <= len(net.blocks)],
+            unit_view_size=self.unit_view_size,
+        )
 
     # ------------------------------------------------------------------------ state
 
@@ -314,7 +314,7 @@ class TrainingRun:
         self.epochs_run = self.epoch
         with np.errstate(**QUIET):  # type: ignore[arg-type]
             val_loss, val_acc = evaluate(self.network, self.x_val, self.y_val)
-            train_eval = evaluate(self.network, self._x_train_ev, self._y_train_ev)
+            train_eval = evaluate(self.network, self.frames.x_train, self.frames.y_train)
         train_loss, train_acc = self.running_train_metrics()
         record = {
             "step": self.step_count,
@@ -357,20 +357,8 @@ class TrainingRun:
         The time spent here is counted in ``telemetry_seconds`` (the cost of watching).
         """
         t_frame = time.perf_counter()
-        net, w = self.network, self._hidden_w
+        net = self.network
         with np.errstate(**QUIET):  # type: ignore[arg-type]
-            val_loss, val_acc = evaluate(net, self._x_val_ev, self._y_val_ev)
-            train_eval = evaluate(net, self._x_train_ev[:VAL_EVENT_SAMPLES], self._y_train_ev[:VAL_EVENT_SAMPLES])
-            fresh = self._last_deltas is not None
-            updates = self._last_deltas if self._last_deltas is not None else [None] * len(self.params)
-            layers = layer_telemetry(
-                net,
-                self._x_tel,
-                self.recorder,
-                [self.params[i] for i in w],
-                [self.grads[i] for i in w] if fresh else [None] * len(w),
-                [updates[i] for i in w],
-            )
             train_loss, train_acc = self.running_train_metrics()
             payload: dict[str, Any] = {
                 "step": self.step_count,
@@ -378,14 +366,8 @@ class TrainingRun:
                 **self.timing(),
                 "train_loss": train_loss,
                 "train_acc": train_acc,
-                "train_loss_eval": train_eval[0],
-                "train_accuracy_eval": train_eval[1],
-                "val_loss": val_loss,
-                "val_acc": val_acc,
                 "lr": finite_or_none(self.lr),
-                "mode": "batch",
-                "layers": layers,
-                "units": unit_view(net, *self.unit_view_size),
+                **self.frames.network_frame(net, self.params, self.grads, self._last_deltas),
             }
             if self.is_2d and self._n_metrics % BOUNDARY_EVERY == 0:
                 payload["boundary"] = decision_boundary(net, self.data, points=self.boundary_idx)

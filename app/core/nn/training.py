@@ -25,9 +25,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from app.core.nn.config import TrainingConfig, parse_config
 from app.core.nn.evaluation import BOUNDARY_GRID, BOUNDARY_POINTS, confusion_matrix, decision_boundary, evaluate
-from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
-from app.core.nn.run import BOUNDARY_EVERY, VAL_EVENT_SAMPLES, TrainingRun
+from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
 
 __all__ = [
     "BOUNDARY_EVERY", "BOUNDARY_GRID", "BOUNDARY_POINTS", "VAL_EVENT_SAMPLES", "Emit", "ShouldStop", "StepGate",
