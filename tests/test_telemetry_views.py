@@ -169,6 +169,7 @@ def test_histogram_survives_huge_and_non_finite_values() -> None:
     f32 = np.array([-3e38, 3e38, 1e38, np.inf, np.nan, -np.inf], dtype=np.float32)
     out = hist.summarize(f32)
     assert sum(out["counts"]) == 3 and out["nonfinite"] == 3
+    assert out["min"] == pytest.approx(-3e38, rel=1e-6) and out["max"] == pytest.approx(3e38, rel=1e-6)
     assert all(e is not None and abs(e) <= MAX_EDGE for e in out["edges"])
     with np.errstate(over="ignore"):  # the variance overflows: std is reported as None
         huge = hist.summarize(np.array([-1e307, 1e307, 5e306]))  # float64 beyond float32
