@@ -99,8 +99,8 @@ class Settings(BaseSettings):
         description="Bytes of event JSON kept for all runs of one comparison together (split evenly per run).",
     )
     max_pause_seconds: float = Field(1800.0, gt=0, description="A job paused longer than this is cancelled.")
-    max_unit_view_inputs: int = Field(64, ge=1, description="Most input rows in a frame's per-unit weight view.")
-    max_unit_view_units: int = Field(64, ge=1, description="Most units (columns) in a frame's per-unit view.")
+    max_unit_view_inputs: int = Field(32, ge=1, description="Most input rows in a frame's per-unit weight view.")
+    max_unit_view_units: int = Field(32, ge=1, description="Most units (columns) in a frame's per-unit view.")
     max_activation_samples: int = Field(10_000, ge=1, description="Most inputs in the activation experiment.")
     max_activation_values: int = Field(
         20_000_000,

@@ -214,3 +214,16 @@ def test_diverging_job_ends_done_with_status_diverged() -> None:
     assert job.wait_finished(30)
     assert job.status.value == "done" and job.summary is not None and job.summary["status"] == "diverged"
     manager.shutdown()
+
+
+def test_frames_stay_small_with_the_unit_view() -> None:
+    """32 × 32 weights at 4 significant digits: the unit view costs about what the histograms do."""
+    from app.jobs.events import to_json_text
+
+    run = TrainingRun({})  # the default: digits, three ReLU layers of 100
+    run.step()
+    frame = run.metrics()
+    units = frame["units"]
+    assert len(units["inputs"]) == 32 and len(units["units_index"]) == 32
+    assert all(float(f"{w:.4g}") == w for row in units["weights"] for w in row if w is not None)
+    assert len(to_json_text(units)) < 12_000 and len(to_json_text(frame)) < 30_000
