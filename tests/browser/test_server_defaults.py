@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from app.config import Settings, get_settings
 from app.main import app
 
