@@ -13,9 +13,16 @@ shape: Starlette then replaces whatever response the app starts with its own pla
 answers those requests first (it sits outside the routers' limit), before any body is read.
 So both 413s read ``{"detail": [{"type": "body_too_large", "loc": ["body"], "msg": …}]}``.
 The limit is read once, when the app is created.
+
+One route takes larger bodies: ``POST /api/datasets/uploads`` (a CSV or the MNIST IDX files,
+``PLAYGROUND_MAX_UPLOAD_BYTES``). Its operation sets its own ``max_body_size`` (FastAPI lets an
+operation's limit win over its router's), and :class:`DeclaredBodyLimit` takes the same limit for
+that path from ``path_limits``; :data:`PATH_SETTINGS` names the setting in its 413.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -24,6 +31,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 ENV = "PLAYGROUND_MAX_BODY_BYTES"
 """The setting that changes the limit."""
+
+UPLOAD_PATH = "/api/datasets/uploads"
+PATH_SETTINGS: dict[str, str] = {UPLOAD_PATH: "PLAYGROUND_MAX_UPLOAD_BYTES"}
+"""Paths with a limit of their own → the setting that changes it."""
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -41,13 +52,14 @@ def too_large_detail(scope: Scope, limit: int | None = None) -> list[dict[str, o
     """
     limit = limit if limit is not None else scope.get(MAX_BODY_SIZE_SCOPE_KEY)
     declared = declared_length(scope)
+    env = PATH_SETTINGS.get(scope.get("path", ""), ENV)
     what = f"is {declared} bytes" if declared is not None else f"exceeds {limit} bytes"
     return [
         {
             "type": "body_too_large",
             "loc": ["body"],
-            "msg": f"the request body {what}; the limit is {limit} bytes (setting {ENV})",
-            "ctx": {"limit": limit, "env": ENV},
+            "msg": f"the request body {what}; the limit is {limit} bytes (setting {env})",
+            "ctx": {"limit": limit, "env": env},
         }
     ]
 
@@ -59,16 +71,19 @@ class DeclaredBodyLimit:
     ----------
     app : the wrapped ASGI app.
     max_bytes : largest accepted body.
+    path_limits : a larger (or smaller) limit for some exact paths, e.g. ``{UPLOAD_PATH: 64 MiB}``.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = declared_length(scope) if scope["type"] == "http" else None
-        if declared is not None and declared > self.max_bytes:
-            content = {"detail": too_large_detail(scope, self.max_bytes)}
+        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        if declared is not None and declared > limit:
+            content = {"detail": too_large_detail(scope, limit)}
             await JSONResponse(status_code=413, content=content)(scope, receive, send)
             return
         await self.app(scope, receive, send)

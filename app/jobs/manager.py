@@ -67,13 +67,15 @@ def default_trainer(
     """Run ``app.core.nn.training.train`` on the typed config.
 
     The API has already checked ``config`` against the settings' limits; only ``max_samples``
-    (the largest data set to load) is passed on.
+    (the largest data set to load) and ``data_dir`` (where uploaded sets are stored) are passed on.
     """
     from app.core.nn.config import parse_config
     from app.core.nn.training import train
 
-    max_samples = (limits or {}).get("max_samples")
-    return train(parse_config(config), emit, should_stop, mnist_dir=mnist_dir, max_samples=max_samples)
+    max_samples, data_dir = (limits or {}).get("max_samples"), (limits or {}).get("data_dir")
+    return train(
+        parse_config(config), emit, should_stop, mnist_dir=mnist_dir, max_samples=max_samples, data_dir=data_dir
+    )
 
 
 class JobManager:

@@ -43,6 +43,7 @@ def train(
     *,
     max_samples: int | None = None,
     data: Any = None,
+    data_dir: Path | str | None = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
 
@@ -64,6 +65,8 @@ def train(
         Largest data set to load (``Settings.max_samples``; ``limits["max_samples"]`` when None).
     data : object or None
         A ready :class:`~app.core.datasets.Split`; loaded from ``config.dataset`` when None.
+    data_dir : path or None
+        Where uploaded data sets are stored (``Settings.data_dir``; ``limits["data_dir"]`` when None).
 
     Returns
     -------
@@ -82,7 +85,9 @@ def train(
     limits = dict(limits or {})
     check_limits(cfg, limits)
     max_samples = max_samples if max_samples is not None else limits.get("max_samples")
-    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples)
+    run = TrainingRun(
+        cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples, data_dir=data_dir or limits.get("data_dir")
+    )
     interval = cfg.telemetry.interval
     emit("metrics", run.metrics())  # step 0: the network at initialisation
     while not run.finished:
