@@ -272,6 +272,7 @@ class FieldBounds(BaseModel):
     exclusive_minimum: int | float | None = None
     exclusive_maximum: int | float | None = None
     choices: list[str] | None = None
+    pattern: str | None = Field(None, description="Further accepted ids: a regular expression (uploaded data sets).")
     integer: bool | None = Field(None, description="True for integer fields.")
     max_items: int | None = Field(None, description="Longest list / largest object.")
     max_length: int | None = Field(None, description="Longest string.")
