@@ -196,19 +196,18 @@ def catalogue_entry(meta: dict[str, Any]) -> dict[str, Any]:
     and ``source``, ``classes``, ``created``."""
     en, ko = _SOURCES.get(str(meta["source"]), ("upload", "업로드"))
     classes = ", ".join(meta["classes"][:10]) + (", …" if len(meta["classes"]) > 10 else "")
-    n, k, d = meta["n_samples"], meta["n_classes"], meta["n_features"]
     return {
         "id": meta["id"],
         "name": {"en": meta["name"], "ko": meta["name"]},
         "kind": meta["kind"],
-        "n_samples": n,
-        "n_features": d,
-        "n_classes": k,
+        "n_samples": meta["n_samples"],
+        "n_features": meta["n_features"],
+        "n_classes": meta["n_classes"],
         "generated": False,
         "available": True,
         "description": {
-            "en": f"Uploaded {en}: {n} samples, {d} features, {k} classes ({classes}).",
-            "ko": f"업로드한 {ko}: 샘플 {n}개, 특성 {d}개, 클래스 {k}개 ({classes}).",
+            "en": f"Your own data ({en}); classes: {classes}.",
+            "ko": f"내 데이터 ({ko}); 클래스: {classes}.",
         },
         "params": ["n_samples", "seed"],
         "defaults": {"n_samples": None},
