@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__
-from app.api.body_limit import UPLOAD_PATH, DeclaredBodyLimit, too_large_detail
+from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.routers import (
     activations,
@@ -77,10 +77,7 @@ for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs,
 
 # A declared Content-Length above the limit is answered here, in the contract's shape; a body
 # streamed without one is counted by the routers' own limit above (see app/api/body_limit.py).
-# The upload route has its own, larger limit (its operation's max_body_size; routers/datasets.py).
-app.add_middleware(
-    DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES, path_limits={UPLOAD_PATH: get_settings().max_upload_bytes}
-)
+app.add_middleware(DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES)
 
 
 MAX_ECHO = 200
@@ -137,7 +134,7 @@ async def http_error_handler(request: Request, exc: StarletteHTTPException) -> R
     ``json_invalid``, see docs/API.md); they get a ``loc`` from their status. Details that are
     already lists, and bodiless statuses (204), pass through unchanged.
     """
-    if exc.status_code == 413 and isinstance(exc.detail, str):
+    if exc.status_code == 413:
         return JSONResponse(status_code=413, content={"detail": too_large_detail(request.scope)}, headers=exc.headers)
     if isinstance(exc.detail, str) and exc.status_code >= 400:
         msg = exc.detail

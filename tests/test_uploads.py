@@ -367,3 +367,34 @@ def test_idx_upload_over_http(client: TestClient, settings_with: Callable[..., S
 def test_mnist_entry_explains_how_to_enable_it(client: TestClient) -> None:
     mnist = next(d for d in client.get("/api/datasets").json() if d["id"] == "mnist")
     assert "PLAYGROUND_MNIST_DIR" in mnist["hint"]["en"] and "IDX" in mnist["hint"]["ko"]
+
+
+def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from app.api import body_limit
+
+    monkeypatch.setitem(body_limit.PATH_LIMITS, "/big", (1000, "PLAYGROUND_BIG"))
+    reached: list[str] = []
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(scope["path"])
+
+    def call(path: str, length: int) -> list[dict[str, Any]]:
+        sent: list[dict[str, Any]] = []
+        scope = {"type": "http", "path": path, "headers": [(b"content-length", str(length).encode())]}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        asyncio.run(body_limit.DeclaredBodyLimit(inner, max_bytes=100)(scope, receive, send))
+        return sent
+
+    assert call("/big", 900) == [] and call("/small", 90) == [] and reached == ["/big", "/small"]
+    (start, body) = call("/big", 2000)
+    assert start["status"] == 413 and b"PLAYGROUND_BIG" in body["body"] and b"1000" in body["body"]
+    (start, body) = call("/small", 200)
+    assert start["status"] == 413 and b"PLAYGROUND_MAX_BODY_BYTES" in body["body"]

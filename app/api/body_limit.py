@@ -14,15 +14,13 @@ answers those requests first (it sits outside the routers' limit), before any bo
 So both 413s read ``{"detail": [{"type": "body_too_large", "loc": ["body"], "msg": …}]}``.
 The limit is read once, when the app is created.
 
-One route takes larger bodies: ``POST /api/datasets/uploads`` (a CSV or the MNIST IDX files,
-``PLAYGROUND_MAX_UPLOAD_BYTES``). Its operation sets its own ``max_body_size`` (FastAPI lets an
-operation's limit win over its router's), and :class:`DeclaredBodyLimit` takes the same limit for
-that path from ``path_limits``; :data:`PATH_SETTINGS` names the setting in its 413.
+A route that takes larger bodies (``POST /api/datasets/uploads``: a CSV or the MNIST IDX files,
+``PLAYGROUND_MAX_UPLOAD_BYTES``) sets its own ``max_body_size`` on the operation (FastAPI lets an
+operation's limit win over its router's) and registers the same limit in :data:`PATH_LIMITS`, which
+:class:`DeclaredBodyLimit` applies to that exact path, naming that setting in its 413.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -32,9 +30,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 ENV = "PLAYGROUND_MAX_BODY_BYTES"
 """The setting that changes the limit."""
 
-UPLOAD_PATH = "/api/datasets/uploads"
-PATH_SETTINGS: dict[str, str] = {UPLOAD_PATH: "PLAYGROUND_MAX_UPLOAD_BYTES"}
-"""Paths with a limit of their own → the setting that changes it."""
+PATH_LIMITS: dict[str, tuple[int, str]] = {}
+"""Exact request paths with a body limit of their own → (bytes, the setting's variable); filled by
+their routers when imported (``app/api/routers/datasets.py``)."""
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -52,16 +50,22 @@ def too_large_detail(scope: Scope, limit: int | None = None) -> list[dict[str, o
     """
     limit = limit if limit is not None else scope.get(MAX_BODY_SIZE_SCOPE_KEY)
     declared = declared_length(scope)
-    env = PATH_SETTINGS.get(scope.get("path", ""), ENV)
     what = f"is {declared} bytes" if declared is not None else f"exceeds {limit} bytes"
     return [
         {
             "type": "body_too_large",
             "loc": ["body"],
-            "msg": f"the request body {what}; the limit is {limit} bytes (setting {env})",
-            "ctx": {"limit": limit, "env": env},
+            "msg": f"the request body {what}; the limit is {limit} bytes (setting {ENV})",
+            "ctx": {"limit": limit, "env": ENV},
         }
     ]
+
+
+def renamed(item: dict[str, object], env: str) -> dict[str, object]:
+    """A 413 item of :func:`too_large_detail` naming ``env`` as the setting."""
+    ctx = item.get("ctx")
+    msg = str(item.get("msg", "")).replace(ENV, env)
+    return {**item, "msg": msg, "ctx": {**ctx, "env": env} if isinstance(ctx, dict) else ctx}
 
 
 class DeclaredBodyLimit:
@@ -71,19 +75,21 @@ class DeclaredBodyLimit:
     ----------
     app : the wrapped ASGI app.
     max_bytes : largest accepted body.
-    path_limits : a larger (or smaller) limit for some exact paths, e.g. ``{UPLOAD_PATH: 64 MiB}``.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, path_limits: Mapping[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.path_limits = dict(path_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = declared_length(scope) if scope["type"] == "http" else None
-        limit = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        own = PATH_LIMITS.get(scope.get("path", "")) if declared is not None else None
+        limit = own[0] if own else self.max_bytes
         if declared is not None and declared > limit:
-            content = {"detail": too_large_detail(scope, limit)}
+            detail = too_large_detail(scope, limit)
+            if own:  # name the path's own setting instead of PLAYGROUND_MAX_BODY_BYTES
+                detail = [renamed(item, own[1]) for item in detail]
+            content = {"detail": detail}
             await JSONResponse(status_code=413, content=content)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -3,8 +3,8 @@
 ``POST /api/datasets/uploads`` takes either ``multipart/form-data`` (``kind`` "csv" with one
 ``file`` and optional ``label_column``; ``kind`` "idx" with two or four ``file`` parts; optional
 ``name``) or JSON ``{"kind": "points", "points": [[x, y, label], ...], "name"}``. Its body may be
-up to ``PLAYGROUND_MAX_UPLOAD_BYTES`` (the route's own ``max_body_size``, read at start-up like
-the global limit; ``app/api/body_limit.py``). Parsing runs in a worker thread
+up to ``PLAYGROUND_MAX_UPLOAD_BYTES`` (the route's own ``max_body_size`` and ``PATH_LIMITS`` entry,
+read at start-up like the global limit; ``app/api/body_limit.py``). Parsing runs in a worker thread
 (``app/core/datasets/uploads.py``); a bad file stores nothing.
 """
 
@@ -15,9 +15,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.api.body_limit import PATH_LIMITS
 from app.api.deps import SettingsDep
 from app.api.responses import error_responses
 from app.api.schemas.datasets import DatasetInfo, DatasetPreview, PointsUpload, UploadDeleted
@@ -39,7 +42,11 @@ from app.core.errors import InputError
 router = APIRouter(tags=["datasets"])
 
 UPLOAD_PATH = "/datasets/uploads"
-"""The upload route, below ``/api`` (``app/main.py`` gives it its own body limit)."""
+"""The upload route, below ``/api``."""
+UPLOAD_ENV = "PLAYGROUND_MAX_UPLOAD_BYTES"
+MAX_UPLOAD_BYTES = get_settings().max_upload_bytes
+"""The upload route's own body limit, read at start-up like the global one (app/api/body_limit.py)."""
+PATH_LIMITS[f"/api{UPLOAD_PATH}"] = (MAX_UPLOAD_BYTES, UPLOAD_ENV)
 
 MAX_FORM_FILES = 4
 MAX_FORM_FIELDS = 8
@@ -77,10 +84,21 @@ def _limits(settings: Settings) -> UploadLimits:
     return UploadLimits(settings.max_upload_rows, settings.max_upload_columns, settings.max_upload_classes)
 
 
-def _refusal(exc: InputError) -> HTTPException:
-    """An upload error as its HTTP answer (status by code; ``loc`` ``["body", field]``)."""
+def _refusal(exc: InputError) -> JSONResponse:
+    """An upload error as its HTTP answer (status by code; ``loc`` ``["body", field]``).
+
+    Answered directly (not raised), so the 413 keeps its ``upload.too_large`` item and setting.
+    """
     code = getattr(exc, "code", "upload.invalid")
-    return HTTPException(status_code=_UPLOAD_STATUS.get(code, 422), detail=[exc.as_detail()])
+    return JSONResponse(status_code=_UPLOAD_STATUS.get(code, 422), content={"detail": [exc.as_detail()]})
+
+
+def _too_large(limit: int, declared: str | None) -> UploadError:
+    what = f"is {declared} bytes" if declared else f"exceeds {limit} bytes"
+    return UploadError(
+        "body", f"the upload {what}; the limit is {limit} bytes (setting {UPLOAD_ENV})", "upload.too_large",
+        limit=limit, setting="max_upload_bytes",
+    )  # fmt: skip
 
 
 @router.get("/datasets", response_model=list[DatasetInfo])
@@ -126,20 +144,16 @@ async def _form(request: Request, limits: UploadLimits) -> Uploaded:
     response_model=DatasetInfo,
     responses=error_responses(409, 413, 415, 422),
     openapi_extra=_UPLOAD_BODY,
-    max_body_size=get_settings().max_upload_bytes,
+    max_body_size=MAX_UPLOAD_BYTES,
 )
-async def upload_dataset(request: Request, settings: SettingsDep) -> dict[str, Any]:
+async def upload_dataset(request: Request, settings: SettingsDep) -> Any:
     """Upload a CSV, MNIST-style IDX files or drawn points as a new data set (stored; listed as uploaded)."""
     declared = request.headers.get("content-length", "")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     limits = _limits(settings)
     try:
         if declared.isdigit() and int(declared) > settings.max_upload_bytes:
-            raise UploadError(
-                "body", f"the upload is {declared} bytes; the limit is {settings.max_upload_bytes} bytes "
-                "(setting PLAYGROUND_MAX_UPLOAD_BYTES)", "upload.too_large",
-                limit=settings.max_upload_bytes, setting="max_upload_bytes",
-            )  # fmt: skip
+            raise _too_large(settings.max_upload_bytes, declared)
         if content_type == "application/json":
             data = await _points(request, limits)
         elif content_type == "multipart/form-data":
@@ -151,7 +165,11 @@ async def upload_dataset(request: Request, settings: SettingsDep) -> dict[str, A
             )  # fmt: skip
         meta = await run_in_threadpool(store.save, data, settings.data_dir, settings.max_uploads)
     except UploadError as exc:
-        raise _refusal(exc) from exc
+        return _refusal(exc)
+    except StarletteHTTPException as exc:  # the route's body limit, counted while a body streams in
+        if exc.status_code != 413:
+            raise
+        return _refusal(_too_large(MAX_UPLOAD_BYTES, None))
     return store.catalogue_entry(meta)
 
 
@@ -206,7 +224,7 @@ def preview(
     except InputError as exc:
         key = exc.field.split(".")[-1]
         loc = ["path", "dataset_id"] if key == "name" else ["query", key]
-        raise HTTPException(status_code=422, detail=[{"type": "value_error", "loc": loc, "msg": exc.message}]) from exc
+        raise HTTPException(status_code=422, detail=[{**exc.as_detail(), "loc": loc}]) from exc
 
 
 __all__ = ["UPLOAD_PATH", "is_upload_id", "router"]
