@@ -369,12 +369,12 @@ def test_mnist_entry_explains_how_to_enable_it(client: TestClient) -> None:
     assert "PLAYGROUND_MNIST_DIR" in mnist["hint"]["en"] and "IDX" in mnist["hint"]["ko"]
 
 
-def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting() -> None:
     import asyncio
 
     from app.api import body_limit
 
-    monkeypatch.setitem(body_limit.PATH_LIMITS, "/big", (1000, "PLAYGROUND_BIG"))
+    assert body_limit.UPLOAD_PATH in app.openapi()["paths"]  # the constant names the real route
     reached: list[str] = []
 
     async def inner(scope: Any, receive: Any, send: Any) -> None:
@@ -390,7 +390,8 @@ def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting(mon
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        asyncio.run(body_limit.DeclaredBodyLimit(inner, max_bytes=100)(scope, receive, send))
+        limiter = body_limit.DeclaredBodyLimit(inner, max_bytes=100, own_limits={"/big": (1000, "PLAYGROUND_BIG")})
+        asyncio.run(limiter(scope, receive, send))
         return sent
 
     assert call("/big", 900) == [] and call("/small", 90) == [] and reached == ["/big", "/small"]

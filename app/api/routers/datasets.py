@@ -3,8 +3,8 @@
 ``POST /api/datasets/uploads`` takes either ``multipart/form-data`` (``kind`` "csv" with one
 ``file`` and optional ``label_column``; ``kind`` "idx" with two or four ``file`` parts; optional
 ``name``) or JSON ``{"kind": "points", "points": [[x, y, label], ...], "name"}``. Its body may be
-up to ``PLAYGROUND_MAX_UPLOAD_BYTES`` (the route's own ``max_body_size`` and ``PATH_LIMITS`` entry,
-read at start-up like the global limit; ``app/api/body_limit.py``). Parsing runs in a worker thread
+up to ``PLAYGROUND_MAX_UPLOAD_BYTES`` (the route's own ``max_body_size``, and the same limit in
+``app.api.body_limit.path_limits``, read at start-up like the global limit). Parsing runs in a worker thread
 (``app/core/datasets/uploads.py``); a bad file stores nothing.
 """
 
@@ -20,7 +20,6 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.body_limit import PATH_LIMITS
 from app.api.deps import SettingsDep
 from app.api.responses import error_responses
 from app.api.schemas.datasets import DatasetInfo, DatasetPreview, PointsUpload, UploadDeleted
@@ -35,18 +34,17 @@ from app.core.datasets import (
     store,
 )
 from app.core.datasets import list_datasets as core_list_datasets
-from app.core.datasets.upload_common import UploadError, UploadLimits, is_upload_id
+from app.core.datasets.upload_common import UploadError, UploadLimits
 from app.core.datasets.uploads import Uploaded, from_csv, from_idx, from_points
 from app.core.errors import InputError
 
 router = APIRouter(tags=["datasets"])
 
 UPLOAD_PATH = "/datasets/uploads"
-"""The upload route, below ``/api``."""
+"""The upload route, below ``/api`` (``app.api.body_limit.UPLOAD_PATH``)."""
 UPLOAD_ENV = "PLAYGROUND_MAX_UPLOAD_BYTES"
 MAX_UPLOAD_BYTES = get_settings().max_upload_bytes
 """The upload route's own body limit, read at start-up like the global one (app/api/body_limit.py)."""
-PATH_LIMITS[f"/api{UPLOAD_PATH}"] = (MAX_UPLOAD_BYTES, UPLOAD_ENV)
 
 MAX_FORM_FILES = 4
 MAX_FORM_FIELDS = 8
@@ -225,6 +223,3 @@ def preview(
         key = exc.field.split(".")[-1]
         loc = ["path", "dataset_id"] if key == "name" else ["query", key]
         raise HTTPException(status_code=422, detail=[{**exc.as_detail(), "loc": loc}]) from exc
-
-
-__all__ = ["UPLOAD_PATH", "is_upload_id", "router"]
