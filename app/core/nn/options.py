@@ -188,6 +188,8 @@ def _value(tp: Any, value: Any, spec: Spec, path: str) -> Any:
 
 def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
     """A bool, int, float or str checked against ``spec``."""
+    if tp is str and isinstance(value, str) and _matches(spec.pattern, value):
+        return value  # an id of the pattern (an uploaded data set) besides the choices
     if tp is bool:
         if not isinstance(value, bool):
             raise InputError(path, f"must be true or false, got {value!r}")
@@ -195,7 +197,7 @@ def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
     if tp is str:
         if not isinstance(value, str):
             raise InputError(path, f"must be a string, got {value!r}")
-        if spec.choices is not None and value not in spec.choices and not _matches(spec.pattern, value):
+        if spec.choices is not None and value not in spec.choices:
             raise InputError(path, f"unknown value {value!r}; choose one of {', '.join(spec.choices)}")
         if spec.max_length is not None and len(value) > spec.max_length:
             raise InputError(path, f"at most {spec.max_length} characters")
