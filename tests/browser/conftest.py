@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -54,6 +53,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server with an event set once it listens (the tests wait on it, not on a clock)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -67,14 +78,11 @@ def live_server() -> Iterator[str]:
     from app.main import app
 
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start for the browser tests")
-        time.sleep(0.05)
+    if not server.ready.wait(timeout=30) or not server.started:
+        pytest.fail("uvicorn did not start for the browser tests")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -124,11 +132,7 @@ def _watch(pg) -> None:
 def _assert_clean(pg, base_url: str) -> None:
     """No uncaught JavaScript error, and no request left the app (the page works offline)."""
     assert pg.js_errors == [], f"uncaught JavaScript errors: {pg.js_errors}"
-    outside = [
-        url
-        for url in pg.requests_made
-        if not (url.startswith(base_url) or url.startswith(("data:", "blob:", "about:")))
-    ]
+    outside = [url for url in pg.requests_made if not url.startswith((base_url, "data:", "blob:", "about:"))]
     assert outside == [], f"the page reached outside the app (must work offline): {outside}"
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import itertools
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 
@@ -36,10 +38,11 @@ def runs_done(page) -> int:
 
 
 def wait_new_run(page, before: int) -> None:
-    """Wait until a run newer than `before` has finished and nothing is in flight."""
+    """Wait until a run newer than `before` has finished and none is in flight or scheduled."""
     page.wait_for_function(
         """n => { const r = document.getElementById('optimizer-lab');
-                  return Number(r.dataset.runs || 0) > n && r.dataset.busy === 'false'; }""",
+                  return Number(r.dataset.runs || 0) > n && r.dataset.busy === 'false'
+                         && r.dataset.pending === 'false'; }""",
         arg=before,
         timeout=20_000,
     )
@@ -153,7 +156,8 @@ def test_course_preset_worked_numbers_threshold_and_divergence(module_page):
     # the lr sweep marks plain GD's stability limit 2/λ_max = 2/(3 + √2) ≈ 0.453
     page.click("#sweep-button")
     page.wait_for_function(
-        "() => { const d = document.getElementById('sweep-plot'); return d.data && d.data.some(t => t.meta && t.meta.kind === 'sweep'); }",
+        """() => { const d = document.getElementById('sweep-plot');
+                   return d.data && d.data.some(t => t.meta && t.meta.kind === 'sweep'); }""",
         timeout=20_000,
     )
     x0 = page.evaluate("document.getElementById('sweep-plot').layout.shapes[0].x0")
@@ -199,7 +203,7 @@ def test_click_on_contour_sets_start_then_export(lab):
         page.click("#export-json")
     download = info.value
     assert download.suggested_filename == "optimizer-runs.json"
-    data = json.loads(open(download.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert data["request"]["steps"] == 30 and data["request"]["surface"] == "book_bowl"
     assert data["request"]["start"] == [x, y]
     assert [len(r["path"]) for r in data["runs"]] == [31, 31, 31, 31]
@@ -207,7 +211,7 @@ def test_click_on_contour_sets_start_then_export(lab):
 
     with page.expect_download() as info:
         page.click("#export-csv")
-    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert len(rows) == 4 * 31
     assert (rows[0]["step"], float(rows[0]["x"]), float(rows[0]["y"])) == ("0", x, y)
 
@@ -411,18 +415,20 @@ def check_shell_modules(page) -> None:
     """state.js round trip, math.js output and dictionary completeness, inside the page."""
     result = page.evaluate(
         """async () => {
-      const state = await import('/static/js/state.js');
-      const math = await import('/static/js/math.js');
-      const dicts = [(await import('/static/js/i18n/common.js')).default,
-                     (await import('/static/js/i18n/optimizer_lab.js')).default];
+      const state = await import('/static/js/shared/url_state.js');
+      const math = await import('/static/js/shared/math.js');
+      const dicts = [(await import('/static/js/shared/dictionary.js')).default,
+                     (await import('/static/js/optimizer_lab/dictionary.js')).default];
       const value = {s: "book_bowl", e: "x^2 + 3*sin(y) # it's 100%!", n: -1.5e-7, k: 0,
                      l: "학습률 η=0.1", b: [true, false, null], o: {"0": "a b", "-x": []}};
       const round = state.fromHash('#' + state.toHash(value));
-      const frac = math.mathElement('\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
-      const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)), Object.keys(d.ko).filter(k => !(k in d.en))]);
-      const contour = await import('/static/js/contour_grid.js');
+      const frac = math.mathElement(
+        '\\\\theta \\\\leftarrow \\\\theta - \\\\frac{\\\\eta}{\\\\sqrt{\\\\hat{v}} + \\\\epsilon} \\\\odot g');
+      const keys = dicts.map(d => [Object.keys(d.en).filter(k => !(k in d.ko)),
+                                   Object.keys(d.ko).filter(k => !(k in d.en))]);
+      const contour = await import('/static/js/optimizer_lab/contour_grid.js');
       const toIndex = contour.levelIndexer([1, 10, 100]);
-      const fmt = (await import('/static/js/format.js')).fmt;
+      const fmt = (await import('/static/js/shared/format.js')).fmt;
       return {same: JSON.stringify(round) === JSON.stringify(value), hash: state.toHash({x0: [-7, 2]}),
               bad: state.fromHash('#(unterminated'),
               tags: ['mfrac', 'msqrt', 'mover', 'mo'].map(t => frac.querySelectorAll(t).length),
@@ -466,7 +472,8 @@ def test_presets_load_and_run(module_page):
 
 SURFACE_STATE = """() => {
   const s = document.getElementById('main-surface'), m = document.getElementById('main-plot');
-  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
+  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect();
+                     return [r.x, r.y, r.width, r.height]; };
   const ranges = d => [Array.from(d._fullLayout.xaxis.range), Array.from(d._fullLayout.yaxis.range)];
   return {traces: s.data.map(d => ({type: d.type, kind: d.meta && d.meta.kind, x: Array.from(d.x), y: Array.from(d.y),
                                     z: d.z.map(r => Array.from(r)), contours: d.contours})),
@@ -475,6 +482,22 @@ SURFACE_STATE = """() => {
           contourPaths: s.querySelectorAll('g.contour path').length,
           mainContourLayers: m.querySelectorAll('.contourlayer').length};
 }"""
+
+
+SURFACE_SYNCED = """() => {
+  const s = document.getElementById('main-surface'), m = document.getElementById('main-plot');
+  if (!s._fullLayout || !m._fullLayout) return false;
+  const ranges = d => [...d._fullLayout.xaxis.range, ...d._fullLayout.yaxis.range];
+  const box = d => { const r = d.querySelector('.nsewdrag').getBoundingClientRect();
+                     return [r.x, r.y, r.width, r.height]; };
+  const near = (a, b, tol) => a.every((v, i) => Math.abs(v - b[i]) <= tol(b[i]));
+  return near(ranges(s), ranges(m), v => 1e-9 * Math.max(1, Math.abs(v))) && near(box(s), box(m), () => 0.5);
+}"""
+
+
+def wait_surface_synced(page) -> None:
+    """Wait until the surface plot has followed the main plot's axes and plot area."""
+    page.wait_for_function(SURFACE_SYNCED, timeout=10_000)
 
 
 def surface_state(page) -> dict:
@@ -513,8 +536,8 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     # the contours are the API's log-spaced levels (gaps grow with f): z holds the fractional level
     # index, so the integer contours 0, 1, …, L−1 are the levels; undoing the index gives back
     # f = x²/20 + y² at the grid nodes
-    gaps = [b - a for a, b in zip(levels, levels[1:])]
-    assert all(0 < a < b for a, b in zip(gaps, gaps[1:]))
+    gaps = [b - a for a, b in itertools.pairwise(levels)]
+    assert all(0 < a < b for a, b in itertools.pairwise(gaps))
     assert surface["contours"]["start"] == 0 and surface["contours"]["end"] == len(levels) - 1
     assert surface["contours"]["size"] == 1 and surface["contours"]["coloring"] == "fill"
     checked = 0
@@ -553,14 +576,14 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     page.mouse.move(x0 + 0.6 * w, y0 + 0.7 * h, steps=5)
     page.mouse.up()
     page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] > -9")
-    page.wait_for_timeout(200)
+    wait_surface_synced(page)
     zoomed = surface_state(page)
     assert same_ranges(zoomed["surfaceRanges"], zoomed["mainRanges"])
     assert zoomed["mainRanges"][0][1] - zoomed["mainRanges"][0][0] < 10
     assert same_box(zoomed["surfaceBox"], zoomed["mainBox"])
     page.locator("#main-plot .modebar-btn[data-title='Reset axes']").click()
     page.wait_for_function("() => document.getElementById('main-plot')._fullLayout.xaxis.range[0] === -10")
-    page.wait_for_timeout(200)
+    wait_surface_synced(page)
     reset = surface_state(page)
     assert same_ranges(reset["surfaceRanges"], [[-10, 10], [-5, 5]]) and same_box(reset["surfaceBox"], reset["mainBox"])
 
@@ -586,7 +609,7 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     # the mode bar's PNG holds both layers: a spot of empty plot area has the contour's colour
     with page.expect_download() as info:
         page.locator("#main-plot .modebar-btn[data-title='Download plot as a PNG']").click()
-    png = open(info.value.path(), "rb").read()
+    png = Path(info.value.path()).read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pixel = page.evaluate(
         """async ([b64, fx, fy]) => {
@@ -604,3 +627,56 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     assert b > r + 20 and (r, g, b) != (255, 255, 255)  # the light-blue band of high f, not white
     page.locator("#race-slider").fill("30")
     wait_path_lengths(page, [31, 31, 31, 31])
+
+
+HOLD_JS = """() => {
+  // hold the page's requests of one kind until the test releases them; an abort still rejects at
+  // once, as a real fetch does
+  const real = window.fetch.bind(window);
+  const kindOf = url => url.startsWith('/api/trajectories') && !url.includes('stream') ? 'run'
+                      : url.startsWith('/api/expressions/validate') ? 'check' : null;
+  window.__hold = {run: false, check: false};
+  window.__held = {run: [], check: []};
+  window.fetch = (url, init = {}) => {
+    const kind = kindOf(String(url));
+    if (!kind || !window.__hold[kind]) return real(url, init);
+    return new Promise((resolve, reject) => {
+      if (init.signal) init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+      window.__held[kind].push(() => real(url, init).then(resolve, reject));
+    });
+  };
+}"""
+RELEASE_JS = """kind => { window.__hold[kind] = false;
+                     const go = window.__held[kind]; window.__held[kind] = []; go.forEach(f => f()); }"""
+
+
+def test_answer_of_a_superseded_run_is_dropped(page):
+    """A run still in flight when f(x, y) is edited must not land on screen (it answers an old problem).
+
+    The run for f = (x² + y²)/4 is held until the next edit is typed (and its check held too); its
+    late answer must be ignored: what is drawn is the run of the second function, checked by its
+    first SGD step from independent truth.
+    """
+    open_lab(page)
+    page.select_option("#surface-select", "custom")
+    page.wait_for_selector("#expression-error", state="hidden")
+    wait_new_run(page, runs_done(page) - 1)
+    page.evaluate(HOLD_JS)
+
+    page.evaluate("() => { window.__hold.run = true; }")
+    page.fill("#expression-input", "(x^2 + y^2)/4")
+    page.wait_for_function("() => window.__held.run.length === 1", timeout=10_000)
+
+    page.evaluate("() => { window.__hold.check = true; }")
+    page.fill("#expression-input", "(x^2 + y^2)/2")
+    page.wait_for_function("() => window.__held.check.length === 1", timeout=10_000)
+    before = runs_done(page)
+    page.evaluate(RELEASE_JS, "run")  # the old run's answer arrives late (or not at all: the page aborted it)
+    page.evaluate(RELEASE_JS, "check")
+    wait_new_run(page, before)
+    wait_path_lengths(page, [31, 31, 31, 31])
+    sgd = traces(page, "path")[0]
+    x0, y0 = sgd["x"][0], sgd["y"][0]
+    # SGD η = 0.95 on (x² + y²)/2, ∇f = (x, y): θ1 = θ0 (1 − 0.95); the held run's f would give 1 − 0.475
+    assert close(sgd["x"][1], x0 * 0.05, 1e-9) and close(sgd["y"][1], y0 * 0.05, 1e-9)
+    assert runs_done(page) == before + 1

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 READY = "#training-lab[data-ready=true]"
 FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
@@ -133,13 +134,13 @@ def test_train_live_stop_results_language_and_reload(page):
     # export the run's history (JSON: every event; CSV: one row per metrics/epoch event)
     with page.expect_download() as info:
         page.get_by_test_id("export-json").click()
-    exported = json.loads(open(info.value.path(), encoding="utf-8").read())
+    exported = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert exported["config"]["dataset"]["name"] == "spiral"
     assert exported["events"][-1]["event"] == "done"
     n_rows = sum(1 for e in exported["events"] if e["event"] in ("metrics", "epoch"))
     with page.expect_download() as info:
         page.get_by_test_id("export-csv").click()
-    rows = list(csv.DictReader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert len(rows) == n_rows
     assert {"train_loss", "val_acc", "layer1_grad_norm", "layer2_update_ratio"} <= set(rows[0])
 

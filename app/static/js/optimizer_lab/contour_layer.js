@@ -1,0 +1,244 @@
+/**
+ * contour_layer.js — the 2-D surface under the Optimizer Lab's main plot: one Plotly `contour`
+ * trace (+ colour bar) in its own plot, kept aligned with the main plot, and the mode bar's PNG
+ * export of both layers.
+ *
+ *   import { linkSurfacePlot, setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
+ *   linkSurfacePlot(mainDiv, surfaceDiv);   // once (optimizer_lab/main.js): the surface is drawn in surfaceDiv
+ *   setSurfaceTrace(mainDiv, grid, view);   // main_plot.js, before each 2-D main-plot draw
+ *   await syncSurface(mainDiv);             // main_plot.js, after it (also runs on plotly_afterplot)
+ *   hideSurfacePlot(mainDiv);               // main_plot.js, when the 3-D view takes over
+ *
+ * Two Plotly plots of the same size are stacked in one box:
+ *   - surface plot (underneath): the contour trace. It is redrawn only when the grid, the levels,
+ *     the view or the axes change — never by a race frame.
+ *   - main plot (on top, transparent background, main_plot.js): axes, legend, mode bar, markers,
+ *     paths, current positions and arrows.
+ * Why two plots: Plotly.animate without a redraw re-plots only "animatable" (scatter) traces and
+ * drops the SVG layers of every other trace type of the subplot, so a contour trace sharing the
+ * plot disappears at the first race frame; a full Plotly.react per frame costs ~2–3× as much.
+ * The surface plot copies the main plot's plot-area box (size, margins, axis domains) and axis
+ * ranges after every main-plot redraw (plotly_afterplot: zoom, pan, autoscale, resize) and while
+ * the person pans (plotly_relayouting), so the contours lie exactly under the paths. The main
+ * plot reserves the right margin for the colour bar. Over empty plot area the pointer position
+ * is forwarded to the contour trace's own hover (x, y, f); the modebar's PNG button
+ * (MAIN_CONFIG_2D) exports both layers as one image. The contour trace has `meta.kind`
+ * "surface" and lives in the surface plot's `data`.
+ */
+
+import { Plotly, draw, PLOT_CONFIG, CONTOUR_SCALE, CONTOUR_LINE_SCALE } from "../shared/plots.js";
+import { dataPointAt } from "./plot_pointer.js";
+
+/**
+ * The surface as a Plotly contour trace over the level-index grid zt[m][n] (see prepareGrid):
+ * contours at 0, 1, …, L − 1 are exactly the API's levels; the colour bar's ticks and the hover
+ * show the real f. `meta.kind` is "surface".
+ */
+export function surfaceTrace(grid, view) {
+  const top = Math.max(1, grid.levels.length - 1);
+  return {
+    type: "contour",
+    x: grid.x,
+    y: grid.y,
+    z: grid.zt,
+    text: grid.text,
+    meta: { kind: "surface" },
+    name: "f(x, y)",
+    zauto: false,
+    zmin: 0,
+    zmax: top,
+    autocontour: false,
+    contours: { start: 0, end: top, size: 1, coloring: view.filled ? "fill" : "lines", showlines: true },
+    colorscale: view.filled ? CONTOUR_SCALE : CONTOUR_LINE_SCALE,
+    line: view.filled ? { color: "rgba(55, 65, 85, 0.38)", width: 1.2, smoothing: 0.6 } : { width: 2, smoothing: 0.6 },
+    colorbar: {
+      title: { text: "f", side: "top" },
+      tickvals: grid.tickvals,
+      ticktext: grid.ticktext,
+      thickness: 14,
+      len: 0.9,
+      x: 1,
+      xanchor: "left",
+      xpad: 14,
+      outlinewidth: 0,
+    },
+    hoverongaps: false,
+    hovertemplate: "(x, y) = (%{x:.4g}, %{y:.4g})<br>f = %{text}<extra></extra>",
+    showlegend: false,
+  };
+}
+
+
+/**
+ * Layout of the surface plot: the main plot's size, plot-area box (margins as computed, after
+ * automargin; axis domains as constrained by "equal axes") and current axis ranges; no axes of
+ * its own (the main plot draws them on top).
+ * @param {object} full the main plot's `_fullLayout`
+ */
+function surfaceLayout(full) {
+  const size = full._size;
+  const axis = (ax) => ({ range: [...ax.range], domain: [...ax.domain], visible: false, fixedrange: true });
+  return {
+    width: full.width,
+    height: full.height,
+    autosize: false,
+    margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: size.p ?? 0, autoexpand: false },
+    xaxis: axis(full.xaxis),
+    yaxis: axis(full.yaxis),
+    showlegend: false,
+    hovermode: "closest",
+    dragmode: false,
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+  };
+}
+
+const SURFACE_CONFIG = { displayModeBar: false, responsive: false, scrollZoom: false, doubleClick: false, showTips: false };
+
+/**
+ * Bring the surface plot in line with the main plot (same box, same ranges) and draw `state.trace`
+ * on it. Cheap when nothing changed (compares a key first), so it can run after every main-plot
+ * redraw.
+ */
+export function syncSurface(main) {
+  const state = main._surface;
+  const full = main._fullLayout;
+  if (!state || !state.trace || !full?.xaxis || !full?.yaxis || full.scene || !full._size) return null;
+  const layout = surfaceLayout(full);
+  const key = JSON.stringify(layout);
+  if (key === state.layoutKey && state.drawnTrace === state.trace) return null;
+  state.layoutKey = key;
+  state.drawnTrace = state.trace;
+  state.div.hidden = false;
+  return draw(state.div, [state.trace], layout, SURFACE_CONFIG);
+}
+
+/** While the person pans, move the surface plot's ranges with the main plot's (once per frame). */
+function followRelayouting(main, event) {
+  const state = main._surface;
+  if (!state?.trace || main._fullLayout?.scene) return;
+  const pick = (axis) => {
+    const a = event?.[`${axis}.range[0]`] ?? event?.[`${axis}.range`]?.[0];
+    const b = event?.[`${axis}.range[1]`] ?? event?.[`${axis}.range`]?.[1];
+    return Number.isFinite(a) && Number.isFinite(b) ? [a, b] : null;
+  };
+  const update = {};
+  for (const axis of ["xaxis", "yaxis"]) {
+    const range = pick(axis);
+    if (range) update[`${axis}.range`] = range;
+  }
+  if (!Object.keys(update).length) return;
+  state.pending = { ...state.pending, ...update };
+  if (state.frame) return;
+  state.frame = requestAnimationFrame(() => {
+    const pending = state.pending;
+    state.frame = null;
+    state.pending = null;
+    state.layoutKey = ""; // the box is the same; force the next sync to re-check the ranges
+    if (state.div.data?.length && pending) Plotly.relayout(state.div, pending);
+  });
+}
+
+/** Show the contour trace's own hover (x, y, f) for a spot of the main plot (data coordinates). */
+function hoverSurface(main, xy) {
+  const state = main._surface;
+  if (!state?.div.data?.length || !state.div._fullLayout) return;
+  if (xy) Plotly.Fx.hover(state.div, { xval: xy[0], yval: xy[1] }, "xy", true);
+  else Plotly.Fx.unhover(state.div);
+}
+
+/** PNG of both layers (surface plot under the main plot), as the mode bar's camera button. */
+async function downloadComposite(main) {
+  const state = main._surface;
+  const full = main._fullLayout;
+  const scale = 2;
+  const options = { format: "png", width: full.width, height: full.height, scale };
+  const layers = [];
+  if (state?.div.data?.length && !full.scene) layers.push(await Plotly.toImage(state.div, options));
+  layers.push(await Plotly.toImage(main, options));
+  const canvas = document.createElement("canvas");
+  canvas.width = full.width * scale;
+  canvas.height = full.height * scale;
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#ffffff";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (const url of layers) {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  }
+  const link = document.createElement("a");
+  link.href = canvas.toDataURL("image/png");
+  link.download = `${PLOT_CONFIG.toImageButtonOptions?.filename ?? "plot"}.png`;
+  link.click();
+}
+
+/**
+ * Mode bar of the 2-D main plot: Plotly's own PNG button replaced by the two-layer export (one
+ * constant object, so Plotly.react sees an unchanged config and does not replot for it).
+ */
+export const MAIN_CONFIG_2D = {
+  modeBarButtonsToRemove: [...(PLOT_CONFIG.modeBarButtonsToRemove ?? []), "toImage"],
+  modeBarButtonsToAdd: [
+    {
+      name: "toImageWithSurface",
+      title: "Download plot as a PNG",
+      icon: Plotly.Icons.camera,
+      click: (gd) => downloadComposite(gd),
+    },
+  ],
+};
+
+/**
+ * Put the 2-D surface of `main` into `surfaceDiv` (a box of the same size directly under it)
+ * and keep the two in step: box and ranges after every main-plot redraw and while panning;
+ * the contour's hover shown for the spot under the pointer when no path point is hovered.
+ * Call once, after a first draw of `main` (Plotly adds its event API then).
+ * @param {HTMLElement} main
+ * @param {HTMLElement} surfaceDiv
+ */
+export function linkSurfacePlot(main, surfaceDiv) {
+  const state = { div: surfaceDiv, trace: null, drawnTrace: null, layoutKey: "", pending: null, frame: null, pointHover: false };
+  main._surface = state;
+  main.on("plotly_afterplot", () => syncSurface(main));
+  main.on("plotly_relayouting", (event) => followRelayouting(main, event));
+  main.on("plotly_hover", () => {
+    state.pointHover = true;
+    hoverSurface(main, null);
+  });
+  main.on("plotly_unhover", () => {
+    state.pointHover = false;
+  });
+  main.addEventListener("mousemove", (ev) => {
+    if (main._fullLayout?.scene) return;
+    const xy = ev.buttons || state.pointHover ? null : dataPointAt(main, ev.clientX, ev.clientY);
+    hoverSurface(main, xy);
+  });
+  main.addEventListener("mouseleave", () => hoverSurface(main, null));
+}
+
+/**
+ * Make the contour of `grid` (in the current filled/lines mode) the trace the surface plot shows;
+ * drawn by the next syncSurface. No-op when `main` has no linked surface plot.
+ */
+export function setSurfaceTrace(main, grid, view) {
+  const state = main._surface;
+  if (!state) return;
+  // one trace object per grid and mode: Plotly.react then sees the same arrays and skips work
+  const key = view.filled ? "filled" : "lines";
+  grid._traces = grid._traces ?? {};
+  grid._traces[key] = grid._traces[key] ?? surfaceTrace(grid, view);
+  state.trace = grid._traces[key];
+}
+
+/** The 3-D view draws its own surface: empty and hide the surface plot. */
+export function hideSurfacePlot(main) {
+  const state = main._surface;
+  if (!state) return;
+  state.trace = null;
+  state.drawnTrace = null;
+  state.layoutKey = "";
+  state.div.hidden = true;
+  Plotly.purge(state.div);
+}

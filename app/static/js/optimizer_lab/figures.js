@@ -1,0 +1,102 @@
+/**
+ * figures.js — decides what the Optimizer Lab redraws for a new state, and draws it cheaply:
+ * the main plot (main_plot.js: full draw when the runs, the grid, the surface, the view, the start
+ * or the language change; per-step update when only the race's step moved), the loss and distance
+ * charts (side_charts.js: full draw, or only their step cursor), the step inspector and the
+ * results table.
+ *
+ *   import { createFigures, textBundle } from "./figures.js";
+ *   const figures = createFigures();
+ *   figures.render(state, prev);    // from the page's one render path
+ *
+ * Reads the page state: grid, results, step, config (view, start, domain), info, cat, lang.
+ */
+
+import { t } from "../shared/i18n.js";
+import { changed } from "../shared/store.js";
+import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
+import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
+import { drawLoss, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
+import { renderInspector } from "./inspector.js";
+import { renderResults } from "./results_table.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** The translated labels the chart modules draw. */
+export function textBundle() {
+  return {
+    minimum: t("plot.minimum"),
+    saddle: t("plot.saddle"),
+    start: t("plot.start"),
+    step: t("common.step"),
+    current: t("plot.current"),
+    whole_path: t("view.ghost"),
+    loss: t("chart.loss_axis"),
+    linear: t("chart.linear"),
+    distance: t("chart.distance_axis"),
+    no_minima: t("chart.no_minima"),
+    lr: t("sweep.lr_axis"),
+    final_loss: t("sweep.final_loss"),
+    final_loss_log: t("map.final_loss_log"),
+    diverged: t("common.diverged"),
+    diverged_fraction: t("map.diverged_fraction"),
+  };
+}
+
+/** The main plot's model at the state's step (see main_plot.js). */
+export function mainModel(state) {
+  const spec = surfaceSpec(state);
+  return {
+    grid: state.grid?.data ?? null,
+    surface: spec,
+    domain: surfaceDomain(spec, state.config),
+    start: state.config.start,
+    view: state.config.view,
+    runs: displayRuns(state),
+    step: state.step,
+    text: textBundle(),
+    revision: `${state.grid?.key ?? ""}|${state.config.view.threeD}`,
+  };
+}
+
+/** The main plot, the side charts, the inspector and the results table of one page. */
+export function createFigures() {
+  let last = { runs: null, spec: null };
+
+  function render(state, prev) {
+    if (!state.config) return;
+    const runs = displayRuns(state);
+    const spec = surfaceSpec(state);
+    const runsChanged = runs !== last.runs;
+    const specChanged = spec !== last.spec;
+    const langChanged = changed(state, prev, (s) => s.lang);
+    const stepChanged = changed(state, prev, (s) => s.step);
+    last = { runs, spec };
+
+    // main plot: a full draw when what it shows changed, else (race frames) only the moving traces
+    if (runsChanged) invalidateMainPlot($("main-plot"));
+    const full = runsChanged || specChanged || langChanged || changed(state, prev, (s) => s.grid, (s) => s.config.view, (s) => s.config.start, (s) => s.config.domain);
+    if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
+    else if (state.grid && stepChanged) drawMainPlotStep($("main-plot"), mainModel(state));
+
+    // loss and distance charts: full draw, or only their step cursor
+    if (runsChanged || specChanged || langChanged) {
+      const text = textBundle();
+      if (runs.length) {
+        drawLoss($("loss-plot"), runs, state.step, text);
+        drawDistance($("distance-plot"), runs, surfaceMinima(spec), state.step, text);
+      } else {
+        drawPlaceholder($("loss-plot"), t("chart.empty"));
+        drawPlaceholder($("distance-plot"), t("chart.empty"));
+      }
+    } else if (stepChanged) {
+      moveCursor($("loss-plot"), state.step);
+      moveCursor($("distance-plot"), state.step);
+    }
+
+    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step);
+    if (runsChanged || langChanged) renderResults($("results-body"), runs, (id) => optimizerName(state.cat.optimizerById.get(id)));
+  }
+
+  return { render };
+}

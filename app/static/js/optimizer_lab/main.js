@@ -1,0 +1,293 @@
+/**
+ * main.js — the Optimizer Lab page (static/index.html): one state, one render path.
+ *
+ * Everything the page shows lives in one store (shared/store.js); every change — an edit, a
+ * preset, a run's answer, a race frame, a language switch, a restore from the URL — is a
+ * `store.update`, and `render(state, prev)` below brings the screen in line, each panel diffing
+ * the slice of the state it draws. The panels get what they need as arguments (the store, the api,
+ * callbacks); none of them calls another.
+ *
+ *   model.js          config, presets, labels, request bodies     url_fields.js   the URL table
+ *   surface_panel.js  surface picker, f(x, y), range, start       surface_data.js grid, description, f check
+ *   run_cards.js      one card per optimizer run                  runner.js       runs, re-runs, streaming
+ *   view_toggles.js   view switches                               race.js         animation clock
+ *   figures.js        what to redraw: main_plot.js (paths, arrows; contour_layer.js the contour
+ *                     under them, main_plot_3d.js the 3-D view), side_charts.js, inspector.js,
+ *                     results_table.js
+ *   sweep_panels.js   learning-rate sweep + start-point map       plot_pointer.js start picker, readout
+ *
+ * State: {lang, cat, limits (GET /api/limits), config (see model.js), epoch (+1 when the whole
+ * config is replaced), pendingStep, exprCheck, grid, info, results, sweep, map, step, busy,
+ * scheduled, stale, runError, lastRun, finished, ready}.
+ * `#optimizer-lab[data-ready]` becomes "true" once the first run is drawn, `data-busy` is "true"
+ * while a run is in flight, `data-pending` while one is in flight or scheduled, and `data-runs`
+ * counts finished runs (tests wait on these).
+ */
+
+import { getJSON, postJSON, postSSE } from "../shared/api.js";
+import { readUrlState, writeUrlState } from "../shared/url_state.js";
+import { addDictionary, initI18n, t, onLanguageChange, getLang } from "../shared/i18n.js";
+import common from "../shared/dictionary.js";
+import labDict from "./dictionary.js";
+import { mountShell, toast, el } from "../shared/shell.js";
+import { downloadText } from "../shared/format.js";
+import { createStore, changed } from "../shared/store.js";
+import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, displayRuns, surfaceDomain, surfaceSpec } from "./model.js";
+import { configFromUrl, configToUrl } from "./url_fields.js";
+import { RunCards } from "./run_cards.js";
+import { linkSurfacePlot } from "./contour_layer.js";
+import { attachStartPicker, attachReadout } from "./plot_pointer.js";
+import { Race } from "./race.js";
+import { drawPlaceholder } from "./side_charts.js";
+import { runsToCSV, runsToJSON } from "./results_table.js";
+import { createSurfacePanel } from "./surface_panel.js";
+import { createSurfaceData } from "./surface_data.js";
+import { createViewToggles } from "./view_toggles.js";
+import { createFigures } from "./figures.js";
+import { createSweepPanels } from "./sweep_panels.js";
+import { createRunner } from "./runner.js";
+
+addDictionary(common);
+addDictionary(labDict);
+initI18n();
+mountShell({ active: "optimizer", titleKey: "lab.page_title" });
+
+const $ = (id) => document.getElementById(id);
+const root = $("optimizer-lab");
+const api = { getJSON, postJSON, postSSE };
+
+const store = createStore({
+  lang: getLang(),
+  cat: null,
+  limits: null,
+  config: null,
+  epoch: 0,
+  pendingStep: null, // step restored from the URL, applied after the first run
+  exprCheck: { text: "", status: "ok", message: "", gradient: null, tex: null },
+  grid: null, // {key, data: prepareGrid(answer)}
+  info: null, // {key, spec}: the surface described for the current parameters
+  results: null, // {request, runs, streamed, rev}
+  sweep: null,
+  map: null,
+  step: 0,
+  busy: false,
+  scheduled: false,
+  stale: false,
+  runError: null,
+  lastRun: null,
+  finished: 0,
+  ready: false,
+});
+
+/** Replace parts of the configuration (a shallow patch: changed parts are new objects). */
+function setConfig(patch) {
+  store.update((s) => ({ config: { ...s.config, ...patch } }));
+}
+
+function checkInputs(state) {
+  if (cards.hasInvalid() || document.querySelector("#start-panel [aria-invalid=true], #surface-params [aria-invalid=true]")) {
+    return t("lab.fix_fields");
+  }
+  if (state.config.surface === CUSTOM && state.exprCheck.status !== "ok") return t("lab.fix_expression");
+  if (!state.config.runs.length) return t("lab.no_runs");
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panels (each gets its dependencies; none reaches into another)
+
+const race = new Race({
+  play: $("race-play"),
+  back: $("race-back"),
+  forward: $("race-forward"),
+  slider: $("race-slider"),
+  speed: $("race-speed"),
+  label: $("race-label"),
+  onStep: (k) =>
+    store.update((s) => (s.config ? { step: k, config: { ...s.config, step: k >= race.length - 1 ? null : k } } : { step: k })),
+  formatLabel: (k, n) => t("race.step_of", { k, n }),
+});
+const cards = new RunCards($("run-cards"), {
+  onRunsChange: (runs) => setConfig({ runs, map: { ...store.get().config.map, run: Math.min(store.get().config.map.run, Math.max(0, runs.length - 1)) } }),
+});
+const surfaceData = createSurfaceData({ store, api, onError: (err) => store.update({ runError: err.message }) });
+const runner = createRunner({ store, api, race, checkInputs, toast });
+const surfacePanel = createSurfacePanel({
+  store,
+  setConfig,
+  selectSurface,
+  checkExpression: (text) => surfaceData.checkExpression(text),
+});
+const toggles = createViewToggles({ onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }) });
+const figures = createFigures();
+const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
+
+function selectSurface(id) {
+  const s = store.get();
+  const surface = s.cat.surfaceById.get(id) ?? null;
+  const custom = id === CUSTOM;
+  store.update({
+    config: {
+      ...s.config,
+      surface: id,
+      surfaceParams: defaultSurfaceParams(surface),
+      domain: null,
+      view: { ...s.config.view, logLevels: prefersLogLevels(surface) },
+      start: surface?.start ? [...surface.start] : s.config.start,
+    },
+    sweep: null,
+    map: null,
+    exprCheck: { ...s.exprCheck, status: custom ? "pending" : "ok" },
+  });
+  if (custom) surfaceData.checkExpression(s.config.expression, { immediate: true, adoptStart: true });
+}
+
+/** A start point picked on a plot, rounded to a precision that suits the visible range. */
+function setStart(point) {
+  const s = store.get();
+  const d = surfaceDomain(surfaceSpec(s), s.config);
+  const round = (v, width) => Number(v.toFixed(Math.max(0, Math.min(6, 3 - Math.floor(Math.log10(Math.max(width, 1e-12)))))));
+  $("start-x").setAttribute("aria-invalid", "false");
+  $("start-y").setAttribute("aria-invalid", "false");
+  setConfig({ start: [round(point[0], d.x[1] - d.x[0]), round(point[1], d.y[1] - d.y[0])] });
+}
+
+/** Replace the whole configuration (preset, first load) and run it. */
+async function applyConfig(config) {
+  runner.cancel();
+  const s = store.get();
+  const custom = config.surface === CUSTOM;
+  store.update({
+    config,
+    epoch: s.epoch + 1,
+    pendingStep: config.step,
+    results: null,
+    sweep: null,
+    map: null,
+    stale: false,
+    exprCheck: { text: config.expression, status: custom ? "pending" : "ok", message: "", gradient: null, tex: null },
+  });
+  race.setLength(1);
+  if (custom) await surfaceData.checkExpression(config.expression, { immediate: true });
+  surfaceData.loadGrid();
+  runner.run({ auto: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The one render path
+
+function renderPresets(state, prev) {
+  if (!changed(state, prev, (s) => s.lang)) return;
+  const box = $("preset-buttons");
+  box.replaceChildren();
+  for (const p of PRESETS) {
+    const b = el("button", { type: "button", class: "preset", "data-preset": p.id, "data-testid": `preset-${p.id}`, text: t(p.key), title: t(p.tip) });
+    b.addEventListener("click", () => applyConfig(p.build(store.get().cat)));
+    box.append(b);
+  }
+}
+
+function renderStatus(state, prev) {
+  if (changed(state, prev, (s) => s.busy, (s) => s.lang)) {
+    const button = $("run-button");
+    button.classList.toggle("busy", state.busy);
+    button.textContent = state.busy ? t("common.running") : t("common.run");
+  }
+  const status = $("run-status");
+  status.dataset.stale = String(state.stale);
+  if (changed(state, prev, (s) => s.lastRun, (s) => s.lang)) status.textContent = state.lastRun ? t("lab.run_done", state.lastRun) : "";
+  if (changed(state, prev, (s) => s.runError)) {
+    const box = $("run-error");
+    box.hidden = !state.runError;
+    box.textContent = state.runError ?? "";
+  }
+  if (changed(state, prev, (s) => s.lang)) race.refreshLabel();
+  root.dataset.busy = String(state.busy);
+  root.dataset.pending = String(state.busy || state.scheduled);
+  root.dataset.runs = String(state.finished);
+  if (state.ready) root.dataset.ready = "true";
+  root.dataset.lang = state.lang;
+}
+
+function render(state, before) {
+  if (!state.cat || !state.config) return;
+  const prev = before?.cat && before?.config ? before : null; // null: draw everything
+  renderPresets(state, prev);
+  surfacePanel.render(state, prev);
+  cards.render(state, prev);
+  toggles.render(state, prev);
+  figures.render(state, prev);
+  sweeps.render(state, prev);
+  renderStatus(state, prev);
+  if (changed(state, prev, (s) => s.config)) writeUrlState(configToUrl(state.config, state));
+}
+
+store.subscribe(render);
+onLanguageChange((lang) => store.update({ lang }));
+
+// ---------------------------------------------------------------------------------------------
+// Export
+
+function exportResults(kind) {
+  const state = store.get();
+  if (!state.results) {
+    toast(t("results.nothing"), "error");
+    return;
+  }
+  const runs = displayRuns(state);
+  if (kind === "json") downloadText("optimizer-runs.json", runsToJSON(state.results.request, runs, window.location.href), "application/json");
+  else downloadText("optimizer-runs.csv", runsToCSV(runs), "text/csv");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Boot
+
+function wire() {
+  $("run-button").addEventListener("click", () => runner.run({ auto: false }));
+  $("add-run").addEventListener("click", () => {
+    const { config, limits } = store.get();
+    if (config.runs.length >= limits.max_runs) {
+      toast(t("lab.max_runs", { n: limits.max_runs }), "error");
+      return;
+    }
+    cards.addRun();
+  });
+  $("export-json").addEventListener("click", () => exportResults("json"));
+  $("export-csv").addEventListener("click", () => exportResults("csv"));
+
+  // Plotly adds its event API (div.on) on the first draw: draw placeholders before attaching.
+  drawPlaceholder($("main-plot"), t("common.loading"));
+  drawPlaceholder($("map-plot"), t("map.empty"));
+  linkSurfacePlot($("main-plot"), $("main-surface"));
+  attachStartPicker($("main-plot"), setStart);
+  attachStartPicker($("map-plot"), setStart);
+  attachReadout($("main-plot"), () => store.get().grid?.data ?? null, $("plot-readout"));
+}
+
+async function boot() {
+  let lists;
+  try {
+    const [surfaces, optimizers, schedules, limits] = await Promise.all([
+      getJSON("/api/surfaces"),
+      getJSON("/api/optimizers"),
+      getJSON("/api/schedules"),
+      getJSON("/api/limits"),
+    ]);
+    lists = { surfaces, optimizers, schedules, limits };
+  } catch (err) {
+    const msg = t("common.server_unreachable", { message: err.message });
+    store.update({ runError: msg });
+    $("run-error").hidden = false;
+    $("run-error").textContent = msg;
+    toast(msg, "error", 15000);
+    return;
+  }
+  const cat = makeCatalogue(lists);
+  const { limits } = lists;
+  $("steps-input").max = limits.max_steps;
+  wire();
+  store.update({ cat, limits });
+  applyConfig(configFromUrl(readUrlState(), { cat, limits }));
+}
+
+boot();

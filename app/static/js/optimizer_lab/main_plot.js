@@ -1,0 +1,289 @@
+/**
+ * main_plot.js — the Optimizer Lab's main plot: minima ★ and saddles ×, the start point, every
+ * run's path up to the race's current step with a marker at the current position, and (2-D) the
+ * step inspector's arrows; in 3-D also the surface itself as a relief.
+ *
+ *   import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
+ *   drawMainPlot(mainDiv, { grid, surface, domain, start, view, runs, step, text, revision });
+ *   drawMainPlotStep(mainDiv, model);     // race frames: only the moving traces
+ *   invalidateMainPlot(mainDiv);          // new runs: the next step change draws everything
+ *
+ * Pieces it builds on: contour_grid.js (prepareGrid: the grid's level-index map, imported
+ * by the page), contour_layer.js (the 2-D contour drawn in its own plot under this one; linked once with
+ * linkSurfacePlot), main_plot_3d.js (the 3-D figure), run_paths.js (path slices and hover) and
+ * plot_pointer.js (start picker, x/y/f readout).
+ *
+ * One drawing path: drawMainPlot and drawMainPlotStep only *request* a draw. Requests are
+ * numbered and run one at a time; a request overtaken by a newer one before it starts is dropped
+ * (the newest model wins, and a pending full draw is never downgraded to a per-step update). So
+ * a late full Plotly.react cannot land after a newer race step, and Plotly.animate never runs on
+ * a half-finished react.
+ *
+ * 2-D per-step updates use Plotly.animate(redraw: false) on the path, current-marker and arrow
+ * traces only. Every arrow trace always has exactly two points (null coordinates and no label
+ * when the arrow is absent at this step): animate re-draws a trace whose points go from some to
+ * none by dropping it from the join, so its old SVG — line, head and label — would stay on
+ * screen (stale "Δθ" labels at the last step, or at θ0 after the first run).
+ *
+ * Every trace carries `meta: {kind, run}` (kind: surface (3-D) | minima | saddles | start |
+ * ghost | path | current | arrow_grad | arrow_update | arrow_velocity) so tests and other code
+ * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
+ */
+
+import { Plotly, draw, minimaTrace, startTrace, withAlpha } from "../shared/plots.js";
+import { arrowSegments, fixedArrowLength } from "./inspector.js";
+import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
+import { figure3d } from "./main_plot_3d.js";
+import { pathSlice, pathCustom, hoverPath } from "./run_paths.js";
+
+
+function markerTraces2d(surface, start, text) {
+  const traces = [];
+  const minima = surface?.minima ?? [];
+  const saddles = surface?.saddles ?? [];
+  traces.push(
+    minimaTrace(minima, text.minimum, {
+      size: 20,
+      hovertemplate: `${text.minimum} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+      showlegend: minima.length > 0,
+    }),
+  );
+  traces.push({
+    type: "scatter",
+    mode: "markers",
+    x: saddles.map((p) => p[0]),
+    y: saddles.map((p) => p[1]),
+    name: text.saddle,
+    meta: { kind: "saddles" },
+    marker: { symbol: "x-thin", size: 18, color: "#111", line: { color: "#111", width: 3 } },
+    hovertemplate: `${text.saddle} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+    showlegend: saddles.length > 0,
+  });
+  traces.push(startTrace(start, text.start, { hovertemplate: `${text.start} (%{x:.4g}, %{y:.4g})<extra></extra>` }));
+  return traces;
+}
+
+const ARROW_STYLE = {
+  grad: (colour) => ({ colour: "#1b1f27", width: 2.2 }),
+  update: (colour) => ({ colour, width: 3.5 }),
+  velocity: (colour) => ({ colour: withAlpha(colour, 0.6), width: 3 }),
+};
+
+/**
+ * One arrow (segment + arrow-head marker + label) as a scatter trace. Always two points, null
+ * (not drawn, no label) when seg.to is null: see the header on why the point count must not change.
+ */
+function arrowTrace(seg, run, i) {
+  const { colour, width } = ARROW_STYLE[seg.kind](run.colour);
+  const has = Boolean(seg.to);
+  return {
+    type: "scatter",
+    mode: "lines+markers+text",
+    x: has ? [seg.from[0], seg.to[0]] : [null, null],
+    y: has ? [seg.from[1], seg.to[1]] : [null, null],
+    text: has ? ["", seg.label] : ["", ""],
+    textposition: "top right",
+    textfont: { size: 14, color: colour },
+    line: { color: colour, width },
+    marker: { symbol: "arrow", angleref: "previous", size: has ? [0, 10 + 2 * width] : [0, 0], color: colour },
+    meta: { kind: `arrow_${seg.kind}`, run: i },
+    name: seg.label,
+    hoverinfo: "skip",
+    showlegend: false,
+  };
+}
+
+/** The traces of run i that change with the step: path so far, current marker, arrows. */
+function stepTraces(run, i, step, view, text, fixed) {
+  const { last, pts } = pathSlice(run, step);
+  const custom = pathCustom(run);
+  const atEnd = last === run.path.length - 1;
+  const long = run.path.length > 400;
+  const cur = run.path[last];
+  const diverged = run.diverged && atEnd;
+  const traces = [
+    {
+      type: "scatter",
+      mode: long ? "lines" : "lines+markers",
+      x: pts.map((p) => p[0]),
+      y: pts.map((p) => p[1]),
+      customdata: custom.slice(0, last + 1),
+      name: run.label,
+      legendgroup: `run${i}`,
+      meta: { kind: "path", run: i },
+      line: { color: run.colour, width: 3 },
+      marker: { color: run.colour, size: 6 },
+      hovertemplate: hoverPath(run.label, text),
+    },
+    {
+      type: "scatter",
+      mode: "markers",
+      x: cur ? [cur[0]] : [],
+      y: cur ? [cur[1]] : [],
+      customdata: cur ? [custom[last]] : [],
+      name: `${run.label} · ${text.current}`,
+      legendgroup: `run${i}`,
+      meta: { kind: "current", run: i },
+      showlegend: false,
+      marker: diverged
+        ? { symbol: "x", size: 18, color: run.colour, line: { color: "#000", width: 1.5 } }
+        : { symbol: "circle", size: 15, color: run.colour, line: { color: "#fff", width: 2.5 } },
+      hovertemplate: hoverPath(run.label, text),
+    },
+  ];
+  for (const seg of arrowSegments(run, step, view, fixed)) traces.push(arrowTrace(seg, run, i));
+  return traces;
+}
+
+const STEP_TRACES = 5; // path, current, 3 arrows (per run, after the ghost)
+
+function runTraces2d(runs, step, view, text, fixed) {
+  const traces = [];
+  runs.forEach((run, i) => {
+    traces.push({
+      type: "scatter",
+      mode: "lines",
+      x: view.ghost ? run.path.map((p) => p[0]) : [],
+      y: view.ghost ? run.path.map((p) => p[1]) : [],
+      name: `${run.label} (${text.whole_path})`,
+      meta: { kind: "ghost", run: i },
+      line: { color: withAlpha(run.colour, 0.28), width: 2, dash: "dot" },
+      hoverinfo: "skip",
+      showlegend: false,
+    });
+    traces.push(...stepTraces(run, i, step, view, text, fixed));
+  });
+  return traces;
+}
+
+/** Margins of the 2-D main plot; the right one holds the surface plot's colour bar. */
+const MARGIN_2D = { l: 58, r: 104, t: 10, b: 48 };
+
+function layout2d(domain, view, revision) {
+  return {
+    margin: MARGIN_2D,
+    // transparent: the surface plot underneath shows through the plot area
+    paper_bgcolor: "rgba(0, 0, 0, 0)",
+    plot_bgcolor: "rgba(0, 0, 0, 0)",
+    xaxis: { title: { text: "x" }, range: [...domain.x], zeroline: false, showgrid: false, constrain: "domain" },
+    yaxis: {
+      title: { text: "y" },
+      range: [...domain.y],
+      zeroline: false,
+      showgrid: false,
+      scaleanchor: view.equal ? "x" : undefined,
+      scaleratio: 1,
+      constrain: "domain",
+    },
+    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, bgcolor: "rgba(255,255,255,0.8)" },
+    hovermode: "closest",
+    dragmode: "zoom",
+    uirevision: revision,
+    showlegend: true,
+  };
+}
+
+/** Full draw of the main plot (and in 2-D the surface plot under it) at model.step. */
+async function drawFull(div, model) {
+  if (model.view.threeD) {
+    const { data, layout } = figure3d(model);
+    div._stepLayout = { threeD: true };
+    hideSurfacePlot(div);
+    await draw(div, data, layout);
+    return;
+  }
+  setSurfaceTrace(div, model.grid, model.view);
+  const fixed = fixedArrowLength(model.domain);
+  const data = [...markerTraces2d(model.surface, model.start, model.text), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
+  div._stepLayout = { runs: model.runs.length, base: 3, threeD: false };
+  await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
+  await syncSurface(div);
+}
+
+/** Can model.step be shown by updating only the per-step traces of the figure on screen? */
+function canStep(div, model) {
+  const shape = div._stepLayout;
+  return Boolean(!model.view.threeD && shape && !shape.threeD && shape.runs === model.runs.length && div.data);
+}
+
+/** Per-step update: path, current marker and arrows of every run, through Plotly.animate. */
+function drawStep(div, model) {
+  const shape = div._stepLayout;
+  const fixed = fixedArrowLength(model.domain);
+  const data = [];
+  const traces = [];
+  model.runs.forEach((run, i) => {
+    const first = shape.base + i * (STEP_TRACES + 1) + 1; // skip the run's ghost trace
+    stepTraces(run, i, model.step, model.view, model.text, fixed).forEach((trace, j) => {
+      data.push(trace);
+      traces.push(first + j);
+    });
+  });
+  const options = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
+  // an interrupted animation rejects without a reason: nothing to report, the next draw follows
+  return Plotly.animate(div, { data, traces }, options).catch((err) => {
+    if (err) throw err;
+  });
+}
+
+/**
+ * The one drawing path (see the header): queue the newest request, start the pump if idle.
+ * The pump starts after a microtask so that requests of one synchronous burst (e.g. a finished
+ * run: race length, then race step) collapse into one draw.
+ * @returns {Promise} resolves when every request so far is drawn (or dropped for a newer one)
+ */
+function requestDraw(div, model, full) {
+  const queue = (div._drawQueue ??= { seq: 0, next: null, running: null, drawn: 0 });
+  queue.seq += 1;
+  queue.next = { model, full: full || Boolean(queue.next?.full), seq: queue.seq };
+  if (!queue.running) {
+    queue.running = (async () => {
+      await null;
+      while (queue.next) {
+        const job = queue.next;
+        queue.next = null;
+        try {
+          if (job.full || !canStep(div, job.model)) await drawFull(div, job.model);
+          else await drawStep(div, job.model);
+          queue.drawn = job.seq;
+        } catch (err) {
+          setTimeout(() => {
+            throw err; // reported as an uncaught error; later requests are still drawn
+          });
+        }
+      }
+      queue.running = null;
+    })();
+  }
+  return queue.running;
+}
+
+/**
+ * Draw (or update) the main plot, and in 2-D the surface plot under it.
+ * @param {HTMLElement} div the main plot (linked to its surface plot by linkSurfacePlot)
+ * @param {object} model {grid, surface, domain, start, view, runs, step, text, revision}
+ *   runs: [{label, colour, path, loss, diverged}]; text: translated labels
+ *   {minimum, saddle, start, step, current, whole_path}
+ * @returns {Promise} resolves when both plots are drawn
+ */
+export function drawMainPlot(div, model) {
+  if (!model.grid) return Promise.resolve();
+  return requestDraw(div, model, true);
+}
+
+/**
+ * Move the race to model.step cheaply: only the per-step traces of the main plot are updated,
+ * through Plotly.animate without a redraw; the surface plot is not touched. Becomes a full draw
+ * when the figure does not have the expected layout (3-D, different number of runs, invalidated).
+ */
+export function drawMainPlotStep(div, model) {
+  if (!model.grid) return Promise.resolve();
+  return requestDraw(div, model, false);
+}
+
+/** New runs (ghosts, legend, trace count): the next requested draw is a full one. */
+export function invalidateMainPlot(div) {
+  div._stepLayout = null;
+}
+
+export { Plotly };

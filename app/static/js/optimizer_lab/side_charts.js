@@ -1,0 +1,228 @@
+/**
+ * side_charts.js — the Optimizer Lab's side charts: loss vs step, distance to the nearest minimum vs
+ * step, the learning-rate sweep and the start-point map. Each function draws into a div with the
+ * shared theme (plots.js) and only needs plain data.
+ *
+ *   drawLoss(div, runs, k, text)                   runs: [{label, colour, loss}]
+ *   drawDistance(div, runs, minima, k, text)       distance from path to the closest known minimum
+ *   drawSweep(div, sweep, colours, threshold, text)
+ *   drawStartMap(div, map, surface, start, text)
+ *
+ * Log axes are used where every value is positive (else linear, with a note in the title), so a
+ * surface that goes below zero (saddle) still plots.
+ */
+
+import { draw, logAxis, vline, minimaTrace, startTrace, HEATMAP_SCALE } from "../shared/plots.js";
+import { fmt } from "../shared/format.js";
+
+// Log axes when no value is negative and some are positive (exact zeros, e.g. Newton landing
+// on the minimum, are simply not drawn on a log axis); otherwise linear.
+const allPositive = (values) => values.some((v) => v > 0) && values.every((v) => v >= 0);
+
+function finite(values) {
+  return values.filter((v) => typeof v === "number" && Number.isFinite(v));
+}
+
+function cursor(k) {
+  return vline(k, { color: "#333", dash: "dot", width: 1.5 });
+}
+
+/** Distance from each path point to the nearest of `minima` (null when none are known). */
+export function distanceSeries(path, minima) {
+  if (!minima?.length) return null;
+  return path.map((p) => Math.min(...minima.map((m) => Math.hypot(p[0] - m[0], p[1] - m[1]))));
+}
+
+/** Loss vs step, log y when all losses are positive. */
+export function drawLoss(div, runs, k, text) {
+  const values = finite(runs.flatMap((r) => r.loss ?? []));
+  const log = allPositive(values);
+  const data = runs.map((r, i) => ({
+    type: "scatter",
+    mode: "lines",
+    x: (r.loss ?? []).map((_, j) => j),
+    y: r.loss ?? [],
+    name: r.label,
+    meta: { kind: "loss", run: i },
+    line: { color: r.colour, width: 2.5 },
+    hovertemplate: `${r.label.replace(/</g, "&lt;")}<br>${text.step} %{x}<br>f = %{y:.4g}<extra></extra>`,
+  }));
+  return draw(div, data, {
+    xaxis: { title: { text: text.step } },
+    yaxis: log ? logAxis(text.loss, {}, values) : { title: { text: `${text.loss} (${text.linear})` } },
+    shapes: runs.length ? [cursor(k)] : [],
+    showlegend: false,
+    margin: { t: 16 },
+  });
+}
+
+/** Distance to the nearest known minimum vs step (log y). */
+export function drawDistance(div, runs, minima, k, text) {
+  // The API sends a per-step `distance` (to the nearest known minimum); else compute it here.
+  const series = runs.map((r) => (Array.isArray(r.distance) && r.distance.length === r.path?.length ? r.distance : distanceSeries(r.path ?? [], minima)));
+  const data = runs.map((r, i) => ({
+    type: "scatter",
+    mode: "lines",
+    x: (series[i] ?? []).map((_, j) => j),
+    y: series[i] ?? [],
+    name: r.label,
+    meta: { kind: "distance", run: i },
+    line: { color: r.colour, width: 2.5 },
+    hovertemplate: `${r.label.replace(/</g, "&lt;")}<br>${text.step} %{x}<br>d = %{y:.4g}<extra></extra>`,
+  }));
+  const values = finite(series.flat().filter((v) => v !== null));
+  if (!values.length) return drawPlaceholder(div, text.no_minima);
+  const log = allPositive(values);
+  const layout = {
+    xaxis: { title: { text: text.step } },
+    yaxis: log ? logAxis(text.distance, {}, values) : { title: { text: text.distance } },
+    shapes: runs.length ? [cursor(k)] : [],
+    showlegend: false,
+    margin: { t: 16 },
+  };
+  return draw(div, data, layout);
+}
+
+/** Update only the step cursor of the loss/distance charts (cheap, for the race). */
+export function moveCursor(div, k) {
+  if (!div.layout || !div.data?.length) return null;
+  return window.Plotly.relayout(div, { shapes: [cursor(k)] });
+}
+
+/**
+ * Final loss vs learning rate, log–log, one line per run; diverged learning rates are marked
+ * with × along the top edge; a stability threshold (if known) is a vertical line.
+ * @param {object} sweep answer of POST /api/sweeps/lr
+ * @param {string[]} colours per result
+ * @param {{lr: number, label: string}|null} threshold
+ */
+export function drawSweep(div, sweep, colours, threshold, text) {
+  const data = [];
+  const values = finite(sweep.results.flatMap((r) => r.final_loss));
+  const log = allPositive(values);
+  sweep.results.forEach((r, i) => {
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      x: sweep.lrs,
+      y: r.final_loss.map((v, j) => (r.diverged[j] ? null : v)),
+      name: r.label,
+      meta: { kind: "sweep", run: i },
+      line: { color: colours[i], width: 2.5 },
+      marker: { size: 5, color: colours[i] },
+      connectgaps: false,
+      hovertemplate: `${String(r.label).replace(/</g, "&lt;")}<br>η = %{x:.4g}<br>f = %{y:.4g}<extra></extra>`,
+    });
+    const dx = sweep.lrs.filter((_, j) => r.diverged[j]);
+    if (dx.length) {
+      data.push({
+        type: "scatter",
+        mode: "markers",
+        x: dx,
+        y: dx.map(() => 1),
+        yaxis: "y2",
+        name: `${r.label} · ${text.diverged}`,
+        meta: { kind: "sweep_diverged", run: i },
+        marker: { symbol: "x-thin", size: 11, color: colours[i], line: { color: colours[i], width: 2.5 } },
+        hovertemplate: `${String(r.label).replace(/</g, "&lt;")}<br>η = %{x:.4g}<br>${text.diverged}<extra></extra>`,
+        showlegend: false,
+      });
+    }
+  });
+  const shapes = [];
+  const annotations = [];
+  if (threshold && Number.isFinite(threshold.lr)) {
+    shapes.push(vline(threshold.lr, { color: "#b00020", dash: "dash", width: 2 }));
+    annotations.push({
+      x: Math.log10(threshold.lr),
+      xref: "x",
+      y: 0.02,
+      yref: "paper",
+      yanchor: "bottom",
+      xanchor: "right",
+      text: threshold.label,
+      showarrow: false,
+      font: { size: 14, color: "#b00020" },
+      bgcolor: "rgba(255,255,255,0.8)",
+    });
+  }
+  return draw(div, data, {
+    xaxis: logAxis(text.lr, { dtick: 1 }),
+    yaxis: log ? logAxis(text.final_loss, {}, values) : { title: { text: text.final_loss } },
+    yaxis2: { overlaying: "y", range: [0, 1.05], visible: false, fixedrange: true },
+    shapes,
+    annotations,
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom" },
+    margin: { t: 40 },
+  });
+}
+
+/**
+ * Heat map of the final loss (log colour where positive) over start points; diverged starts are
+ * left blank (grey background), minima ★ and the current start ○ on top.
+ */
+export function drawStartMap(div, map, surface, start, text) {
+  const flat = finite(map.final_loss.flat());
+  const log = allPositive(flat);
+  // exact zeros get the colour of the smallest positive loss (they are "at least that good")
+  const floor = log ? Math.min(...flat.filter((v) => v > 0)) : 0;
+  const z = map.final_loss.map((row) =>
+    row.map((v) => (v === null || !Number.isFinite(v) ? null : log ? Math.log10(Math.max(v, floor)) : v)),
+  );
+  let colorbar = { title: { text: log ? text.final_loss_log : text.final_loss, side: "right" }, thickness: 14 };
+  if (log && flat.length) {
+    const lo = Math.floor(Math.log10(floor));
+    const hi = Math.ceil(Math.log10(Math.max(...flat)));
+    const every = Math.max(1, Math.ceil((hi - lo) / 6));
+    const ticks = [];
+    for (let e = lo; e <= hi; e += every) ticks.push(e);
+    colorbar = { ...colorbar, tickvals: ticks, ticktext: ticks.map((e) => `1e${e}`) };
+  }
+  const minima = surface?.minima ?? [];
+  const data = [
+    {
+      type: "heatmap",
+      x: map.x,
+      y: map.y,
+      z,
+      customdata: map.final_loss,
+      meta: { kind: "start_map" },
+      colorscale: HEATMAP_SCALE,
+      colorbar,
+      hoverongaps: false,
+      hovertemplate: `${text.start} (%{x:.3g}, %{y:.3g})<br>${text.final_loss} = %{customdata:.4g}<extra></extra>`,
+    },
+    minimaTrace(minima, text.minimum, { hoverinfo: "skip" }),
+    startTrace(start, text.start, { size: 14, color: "#fff", hoverinfo: "skip" }),
+  ];
+  return draw(div, data, {
+    xaxis: { title: { text: "x₀" }, range: [map.x[0], map.x[map.x.length - 1]], showgrid: false, zeroline: false },
+    yaxis: { title: { text: "y₀" }, range: [map.y[0], map.y[map.y.length - 1]], showgrid: false, zeroline: false },
+    plot_bgcolor: "#c9ccd1",
+    showlegend: false,
+    margin: { t: 16 },
+    annotations: [
+      {
+        text: `${text.diverged_fraction}: ${fmt(100 * (map.diverged_fraction ?? 0), 3)}%`,
+        xref: "paper",
+        yref: "paper",
+        x: 0,
+        y: 1,
+        yanchor: "bottom",
+        showarrow: false,
+        font: { size: 13, color: "#444" },
+      },
+    ],
+  });
+}
+
+/** A faint placeholder (title only) for a chart that has no data yet. */
+export function drawPlaceholder(div, message) {
+  return draw(div, [], {
+    xaxis: { visible: false },
+    yaxis: { visible: false },
+    annotations: [{ text: message, xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false, font: { size: 15, color: "#778" } }],
+    margin: { t: 10, b: 10, l: 10, r: 10 },
+  });
+}
+

@@ -1,0 +1,212 @@
+/**
+ * sweep_panels.js — the Optimizer Lab's two study panels below the results (static/index.html):
+ *   - learning-rate sweep: final loss of every run over a log range of η (POST /api/sweeps/lr),
+ *     with plain GD's stability limit η < 2/λ_max(H) as a dashed line;
+ *   - start-point map: final loss of one run from every start on an n × n grid
+ *     (POST /api/sweeps/start-map); a click on the map moves the start.
+ *
+ *   import { createSweepPanels } from "./sweep_panels.js";
+ *   const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
+ *   sweeps.render(state, prev);     // inputs, run names, both charts (or their placeholders)
+ *
+ * The answers live in the page state: `sweep` ({data, colours, threshold}) and `map`; the page
+ * clears them when the problem changes. Input bounds follow the server's limits (`state.limits`).
+ */
+
+import { t } from "../shared/i18n.js";
+import { fmt, parseNumber } from "../shared/format.js";
+import { changed } from "../shared/store.js";
+import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec } from "./model.js";
+import { maxMapSide } from "./url_fields.js";
+import { drawSweep, drawStartMap, drawPlaceholder } from "./side_charts.js";
+import { textBundle } from "./figures.js";
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * The sweep and start-map panels of one page.
+ * @param {{store: object, api: {postJSON: Function}, checkInputs: (state: object) => string|null,
+ *          setConfig: (patch: object) => void, toast: (message: string, kind?: string) => void}} deps
+ */
+export function createSweepPanels({ store, api, checkInputs, setConfig, toast }) {
+  const aborts = { sweep: null, map: null };
+  const fresh = (name) => {
+    aborts[name]?.abort();
+    aborts[name] = new AbortController();
+    return aborts[name].signal;
+  };
+
+  /**
+   * Plain-GD stability limit near the minimum: GD on a quadratic with Hessian H converges only for
+   * η < 2/λ_max(H). Used when the sweep answer has no `gd_threshold`. The Hessian's eigenvalues
+   * come from the API: a surface may list them
+   * (`hessian_eigenvalues`), else a one-step Newton run started at the (global) minimum reports
+   * them in its state (`eig`). For a quadratic (book_bowl, course_quadratic, ill_conditioned) the
+   * limit is exact everywhere; elsewhere it is the local limit near that minimum.
+   * Returns {lr} or null (custom functions, saddles only, no positive curvature).
+   */
+  async function fetchStabilityThreshold(state) {
+    const s = surfaceSpec(state);
+    if (!s) return null;
+    let eig = Array.isArray(s.hessian_eigenvalues) ? s.hessian_eigenvalues : null;
+    const minimum = s.global_minima?.[0] ?? s.minima?.[0];
+    if (!eig && minimum && state.cat.optimizerById.has("newton")) {
+      const body = {
+        ...surfaceBody(state.cat, state.config),
+        start: [...minimum],
+        steps: 1,
+        runs: [{ optimizer: "newton", params: { lr: 1 }, label: "hessian probe" }],
+        record_state: true,
+      };
+      try {
+        const res = await api.postJSON("/api/trajectories", body);
+        eig = res.runs?.[0]?.state?.eig?.[0] ?? null;
+      } catch {
+        eig = null;
+      }
+    }
+    if (!Array.isArray(eig) || !eig.every(Number.isFinite)) return null;
+    const lmax = Math.max(...eig);
+    if (!(lmax > 0)) return null;
+    return { lr: 2 / lmax };
+  }
+
+  /** The threshold of the current sweep with its label in the current language. */
+  function stabilityThreshold(sweep) {
+    const th = sweep?.threshold;
+    return th ? { lr: th.lr, label: t("sweep.threshold", { lr: fmt(th.lr, 3) }) } : null;
+  }
+
+  /** The configuration can be sent (else say what to fix). */
+  function inputsOk(state) {
+    const problem = checkInputs(state);
+    if (problem) toast(problem, "error");
+    return !problem;
+  }
+
+  async function runSweep() {
+    const state = store.get();
+    if (!inputsOk(state)) return;
+    const lrMin = parseNumber($("sweep-lr-min").value);
+    const lrMax = parseNumber($("sweep-lr-max").value);
+    const n = Math.round(parseNumber($("sweep-n").value));
+    if (!(lrMin > 0 && lrMax > lrMin && n >= 2 && n <= state.limits.max_sweep_points)) {
+      toast(t("sweep.bad_range"), "error");
+      return;
+    }
+    setConfig({ sweep: { lrMin, lrMax, n } });
+    const { config, cat } = store.get();
+    const names = runLabels(store.get());
+    const colours = config.runs.map((r) => r.colour);
+    const body = {
+      ...surfaceBody(cat, config),
+      start: [...config.start],
+      steps: Math.min(config.steps, SWEEP_MAX_STEPS),
+      runs: config.runs.map((r, i) => runBody(r, names[i])),
+      lr_min: lrMin,
+      lr_max: lrMax,
+      n,
+    };
+    const button = $("sweep-button");
+    button.disabled = true;
+    button.classList.add("busy");
+    try {
+      const data = await api.postJSON("/api/sweeps/lr", body, { signal: fresh("sweep") });
+      // the sweep answer may carry plain GD's limit itself; else derive it from the Hessian
+      const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
+      store.update({ sweep: { data, colours, threshold } });
+    } catch (err) {
+      if (err.name !== "AbortError") toast(err.message, "error");
+    } finally {
+      button.disabled = false;
+      button.classList.remove("busy");
+    }
+  }
+
+  function fillMapRunSelect(state) {
+    const select = $("map-run");
+    const names = runLabels(state);
+    select.replaceChildren(
+      ...names.map((name, i) => {
+        const o = document.createElement("option");
+        o.value = String(i);
+        o.textContent = name;
+        return o;
+      }),
+    );
+    select.value = String(Math.min(state.config.map.run, Math.max(0, names.length - 1)));
+  }
+
+  async function runMap() {
+    const state = store.get();
+    if (!inputsOk(state)) return;
+    const idx = Number($("map-run").value);
+    const n = Math.round(parseNumber($("map-n").value));
+    const steps = Math.round(parseNumber($("map-steps").value));
+    const { limits, config, cat } = state;
+    if (!(n >= 5 && n <= maxMapSide(limits) && steps >= 1 && steps <= limits.max_map_steps) || !config.runs[idx]) {
+      toast(t("map.bad_input"), "error");
+      return;
+    }
+    setConfig({ map: { run: idx, n, steps } });
+    const { label, ...run } = runBody(config.runs[idx], runLabels(state)[idx]);
+    const body = {
+      ...surfaceBody(cat, config),
+      run,
+      steps,
+      n,
+      domain: config.domain ? { x: [...config.domain.x], y: [...config.domain.y] } : null,
+    };
+    const button = $("map-button");
+    button.disabled = true;
+    button.classList.add("busy");
+    try {
+      store.update({ map: await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") }) });
+    } catch (err) {
+      if (err.name !== "AbortError") toast(err.message, "error");
+    } finally {
+      button.disabled = false;
+      button.classList.remove("busy");
+    }
+  }
+
+  /** Show `value` in an input unless the typed text already means it. */
+  const show = (id, value) => {
+    if (parseNumber($(id).value) !== value) $(id).value = value;
+  };
+
+  function render(state, prev) {
+    if (!state.config) return;
+    const c = (f) => (s) => f(s.config);
+    if (changed(state, prev, (s) => s.limits)) {
+      $("sweep-n").max = state.limits.max_sweep_points;
+      $("map-n").max = maxMapSide(state.limits);
+      $("map-steps").max = state.limits.max_map_steps;
+    }
+    if (changed(state, prev, c((x) => x.sweep))) {
+      show("sweep-lr-min", state.config.sweep.lrMin);
+      show("sweep-lr-max", state.config.sweep.lrMax);
+      show("sweep-n", state.config.sweep.n);
+    }
+    if (changed(state, prev, c((x) => x.map))) {
+      show("map-n", state.config.map.n);
+      show("map-steps", state.config.map.steps);
+    }
+    if (changed(state, prev, c((x) => x.runs), c((x) => x.map), (s) => s.lang)) fillMapRunSelect(state);
+    const lang = changed(state, prev, (s) => s.lang);
+    if (lang || changed(state, prev, (s) => s.sweep)) {
+      if (state.sweep) drawSweep($("sweep-plot"), state.sweep.data, state.sweep.colours, stabilityThreshold(state.sweep), textBundle());
+      else drawPlaceholder($("sweep-plot"), t("sweep.empty"));
+    }
+    if (lang || changed(state, prev, (s) => s.map, (s) => s.info, c((x) => x.start))) {
+      if (state.map) drawStartMap($("map-plot"), state.map, surfaceSpec(state), state.config.start, textBundle());
+      else drawPlaceholder($("map-plot"), t("map.empty"));
+    }
+  }
+
+  $("sweep-button").addEventListener("click", runSweep);
+  $("map-button").addEventListener("click", runMap);
+  $("map-run").addEventListener("change", () => setConfig({ map: { ...store.get().config.map, run: Number($("map-run").value) } }));
+
+  return { render };
+}

@@ -1,0 +1,186 @@
+/**
+ * plots.js — Plotly helpers shared by both labs: one theme readable on a projector (large
+ * fonts, strong lines, light background), one colour palette, one config (PNG export kept).
+ *
+ * Plotly itself is loaded as a classic script before the page's modules:
+ *   <script defer src="/vendor/plotly.min.js"></script>    (served by the app; never a CDN)
+ *
+ * How a page uses it:
+ *
+ *   import { Plotly, draw, baseLayout, PALETTE, colourAt, withAlpha, logAxis } from "/static/js/shared/plots.js";
+ *
+ *   draw(div, traces, { xaxis: { title: { text: "step" } }, yaxis: logAxis("loss") });
+ *   // draw = Plotly.react with the shared theme merged under your layout and the shared config;
+ *   // call it again with new data to update (Plotly diffs, cheap).
+ *   const colour = colourAt(2);            // third palette colour, cycles
+ *   const faint = withAlpha(colour, 0.3);  // "rgba(…, 0.3)"
+ *
+ * The palette is Okabe–Ito / Tableau-like: distinguishable for colour-blind viewers and on a
+ * washed-out projector, and dark enough to read over the light contour colours.
+ */
+
+/** The global Plotly object (loaded by /vendor/plotly.min.js). */
+export const Plotly = window.Plotly;
+
+export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic", sans-serif';
+
+export const PALETTE = [
+  "#d62728", // red
+  "#1f77b4", // blue
+  "#2ca02c", // green
+  "#ff7f0e", // orange
+  "#9467bd", // purple
+  "#17becf", // cyan
+  "#e377c2", // pink
+  "#8c564b", // brown
+  "#bcbd22", // olive
+  "#111111", // near black
+];
+
+/** Palette colour number i (cycles). */
+export function colourAt(i) {
+  return PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length];
+}
+
+/** "#rrggbb" → "rgba(r, g, b, alpha)". */
+export function withAlpha(hex, alpha) {
+  const m = /^#?([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(String(hex));
+  if (!m) return hex;
+  const [r, g, b] = m.slice(1).map((h) => parseInt(h, 16));
+  return `rgba(${r}, ${g}, ${b}, ${alpha})`;
+}
+
+/** A light sequential scale for filled contours: paths in palette colours stay visible on it. */
+export const CONTOUR_SCALE = [
+  [0, "#fff6d5"],
+  [0.3, "#e9f3dc"],
+  [0.6, "#d6eaf0"],
+  [1, "#b7cbe6"],
+];
+
+/** Line-contour colours (darker: lines are thin). */
+export const CONTOUR_LINE_SCALE = [
+  [0, "#1f4e79"],
+  [0.5, "#7d8597"],
+  [1, "#a0522d"],
+];
+
+/** Sequential scale for heat maps (start-point map): dark = low loss. */
+export const HEATMAP_SCALE = "Viridis";
+
+export const PLOT_CONFIG = {
+  responsive: true,
+  displaylogo: false,
+  scrollZoom: false,
+  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
+  toImageButtonOptions: { format: "png", scale: 2, filename: "optimizer-playground" },
+};
+
+function isPlainObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Deep-merge plain objects (arrays and other values from `over` replace those in `base`). */
+export function merge(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over || {})) {
+    out[k] = isPlainObject(v) && isPlainObject(base[k]) ? merge(base[k], v) : v;
+  }
+  return out;
+}
+
+const AXIS = {
+  gridcolor: "#e3e6ea",
+  zerolinecolor: "#c5cad1",
+  linecolor: "#9aa3ad",
+  showline: true,
+  mirror: false,
+  ticks: "outside",
+  tickfont: { size: 14 },
+  title: { font: { size: 15 } },
+  automargin: true,
+};
+
+/** The shared layout; `overrides` are deep-merged on top. */
+export function baseLayout(overrides = {}) {
+  const base = {
+    font: { family: FONT_FAMILY, size: 15, color: "#1d2430" },
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+    margin: { l: 60, r: 20, t: 36, b: 52 },
+    xaxis: AXIS,
+    yaxis: AXIS,
+    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0, font: { size: 14 } },
+    hoverlabel: { font: { family: FONT_FAMILY, size: 14 } },
+    colorway: PALETTE,
+  };
+  return merge(base, overrides);
+}
+
+/**
+ * A log axis with a title and readable exponent ticks. Pass the plotted values to label only
+ * the powers of ten when they span 1–12 decades (no "2, 5" clutter; wider spans: Plotly's choice).
+ */
+export function logAxis(title, extra = {}, values = null) {
+  const axis = { type: "log", title: { text: title }, exponentformat: "power" };
+  if (values) {
+    const positive = values.filter((v) => typeof v === "number" && v > 0 && Number.isFinite(v));
+    const decades = positive.length ? Math.log10(Math.max(...positive)) - Math.log10(Math.min(...positive)) : 0;
+    if (decades >= 1 && decades <= 12) axis.dtick = 1;
+  }
+  return merge(axis, extra);
+}
+
+/**
+ * Draw or update a plot with the shared theme (Plotly.react).
+ * @param {HTMLElement} div
+ * @param {object[]} data traces
+ * @param {object} [layout] deep-merged over baseLayout()
+ * @param {object} [config] merged over PLOT_CONFIG
+ */
+export function draw(div, data, layout = {}, config = {}) {
+  return Plotly.react(div, data, baseLayout(layout), { ...PLOT_CONFIG, ...config });
+}
+
+/** A vertical line shape at x (data coordinates) spanning the plot height. */
+export function vline(x, { color = "#555", dash = "dot", width = 2 } = {}) {
+  return { type: "line", xref: "x", yref: "paper", x0: x, x1: x, y0: 0, y1: 1, line: { color, dash, width } };
+}
+
+/**
+ * The minima as gold stars (one scatter trace), the same on every chart that marks them.
+ * @param {number[][]} minima [[x, y], …]
+ * @param {string} name legend / hover name
+ * @param {object} extra trace fields to add or override (size, hover, legend)
+ */
+export function minimaTrace(minima, name, { size = 16, ...extra } = {}) {
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: minima.map((p) => p[0]),
+    y: minima.map((p) => p[1]),
+    name,
+    meta: { kind: "minima" },
+    marker: { symbol: "star", size, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } },
+    ...extra,
+  };
+}
+
+/**
+ * The start point as an open circle (one scatter trace).
+ * @param {number[]} start [x, y]
+ * @param {string} name legend / hover name
+ * @param {object} options size, colour, and trace fields to add or override
+ */
+export function startTrace(start, name, { size = 16, color = "#111", ...extra } = {}) {
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: [start[0]],
+    y: [start[1]],
+    name,
+    meta: { kind: "start" },
+    marker: { symbol: "circle-open", size, color, line: { width: 3 } },
+    ...extra,
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * chart_panels.js — everything the Training Lab draws from a session (static/training.html,
+ * right column), redrawn in animation frames: the loss / accuracy / lr curves with the run legend,
+ * the per-layer histograms with the step slider and layer badges, gradient norms and update
+ * ratios, the decision boundary, the confusion matrix, the summary table and line, the progress
+ * bar (session_control.js's renderProgress), and the per-run JSON / CSV export.
+ *
+ *   import { createCharts } from "./chart_panels.js";
+ *   const charts = createCharts({ store, toast });   // slider, follow-live, focus, export wired
+ *   charts.render(state, prev);            // marks the parts the change affects for the next frame
+ *
+ * Redraws are coalesced into one animation frame; while events stream in, the heavy parts
+ * (curves, histograms) are redrawn at most every HEAVY_MS. Draws the newest state
+ * (`store.get()`: session, config, cat, display {focus, frame, follow}); the slider, the focus
+ * select and the legend chips update `display` through the store. While `display.follow` is on,
+ * the frame shown is the newest one.
+ */
+
+import { t } from "../shared/i18n.js";
+import { changed } from "../shared/store.js";
+import { renderProgress } from "./session_control.js";
+import { Plotly, colourAt } from "../shared/plots.js";
+import { downloadText, fmt } from "../shared/format.js";
+import { drawCurves, drawDynamics } from "./curve_charts.js";
+import { drawHistograms, layerBadges } from "./histogram_charts.js";
+import { drawBoundary, drawConfusion, renderSummary, runToCSV, runToJSON } from "./result_charts.js";
+
+const $ = (id) => document.getElementById(id);
+
+/**
+ * The charts of one page.
+ * @param {{store: object, toast: Function}} deps
+ */
+export function createCharts({ store, toast }) {
+  const current = () => store.get();
+  /** The frame shown of run `run`: the newest while following live. */
+  const frameOf = (run) => {
+    const n = run ? run.frames.length : 0;
+    const { display } = current();
+    return display.follow ? Math.max(0, n - 1) : Math.min(display.frame, Math.max(0, n - 1));
+  };
+
+  /** One palette colour per run (session runs once started, else the configured runs). */
+  function colours() {
+    const s = current();
+    return (s.session ? s.session.runs : s.config.runs).map((_, i) => colourAt(i));
+  }
+
+  // ---------------------------------------------------------------- drawing (throttled)
+
+  const dirty = new Set();
+  let frameRequested = false;
+  let lastHeavy = 0;
+  const HEAVY_MS = 180;
+
+  function invalidate(...parts) {
+    for (const p of parts) dirty.add(p);
+    if (frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(paint);
+  }
+
+  function paint() {
+    frameRequested = false;
+    const now = performance.now();
+    const streaming = current().session && current().session.running;
+    // While events stream in, heavy charts are redrawn at most every HEAVY_MS.
+    if (streaming && now - lastHeavy < HEAVY_MS && (dirty.has("curves") || dirty.has("hist"))) {
+      const light = ["progress", "slider"].filter((p) => dirty.has(p));
+      for (const p of light) {
+        dirty.delete(p);
+        drawPart(p);
+      }
+      frameRequested = true;
+      setTimeout(() => requestAnimationFrame(paint), HEAVY_MS - (now - lastHeavy));
+      return;
+    }
+    lastHeavy = now;
+    const parts = [...dirty];
+    dirty.clear();
+    for (const p of parts) {
+      try {
+        drawPart(p);
+      } catch (err) {
+        console.error(`drawing ${p} failed`, err);
+      }
+    }
+  }
+
+  function focusRun() {
+    const { session, display } = current();
+    if (!session) return null;
+    return session.runs[Math.min(display.focus, session.runs.length - 1)] ?? null;
+  }
+
+  function drawPart(part) {
+    const { session, display, config } = current();
+    const runs = session ? session.runs : [];
+    const run = focusRun();
+    switch (part) {
+      case "curves":
+        drawCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, colours(), t, display.focus);
+        renderRunLegend(runs);
+        break;
+      case "slider":
+        updateSlider();
+        break;
+      case "hist": {
+        updateSlider();
+        const colour = colourAt(run ? run.index : 0);
+        drawHistograms($("hist-plot"), run, frameOf(run), { view: config.hv, quantity: config.hq, colour }, t);
+        renderBadges(run);
+        const frame = run?.frames[frameOf(run)];
+        drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
+        drawBoundaryPart(run);
+        break;
+      }
+      case "results":
+        drawConfusion($("confusion-plot"), run?.summary ?? null, t);
+        renderSummary($("summary-body"), runs, colours(), t, display.focus, setFocus);
+        renderSummaryLine();
+        renderFocusSelect();
+        break;
+      case "progress":
+        renderProgress(current());
+        break;
+      default:
+        break;
+    }
+  }
+
+  function isTwoD(run) {
+    const { config, cat } = current();
+    const name = run ? run.config.dataset.name : config.runs[config.sel].ds;
+    return cat.datasetById.get(name)?.kind === "2d";
+  }
+
+  function drawBoundaryPart(run) {
+    const twoD = isTwoD(run);
+    if ($("boundary-panel").hidden === twoD) {
+      $("boundary-panel").hidden = !twoD;
+      $("result-charts").classList.toggle("one-up", !twoD);
+      // the confusion matrix changed width: let Plotly re-measure it
+      const confusion = $("confusion-plot");
+      if (confusion.data) requestAnimationFrame(() => Plotly.Plots.resize(confusion));
+    }
+    if (!twoD) return;
+    let boundary = null;
+    let step = null;
+    let final = false;
+    if (run) {
+      const shown = frameOf(run);
+      const atEnd = shown >= run.frames.length - 1;
+      if (atEnd && run.summary?.boundary) {
+        boundary = run.summary.boundary;
+        final = true;
+      } else {
+        for (let i = Math.min(shown, run.frames.length - 1); i >= 0; i -= 1) {
+          if (run.frames[i].boundary) {
+            boundary = run.frames[i].boundary;
+            step = run.frames[i].step;
+            break;
+          }
+        }
+      }
+    }
+    drawBoundary($("boundary-plot"), boundary, { classes: run?.summary?.classes ?? [], step, final }, t);
+  }
+
+  function updateSlider() {
+    const run = focusRun();
+    const slider = $("step-slider");
+    const n = run ? run.frames.length : 0;
+    slider.max = String(Math.max(0, n - 1));
+    const shown = frameOf(run);
+    slider.value = String(shown);
+    slider.disabled = n < 2;
+    $("follow-live").checked = current().display.follow;
+    const frame = run?.frames[shown];
+    $("step-label").textContent = frame
+      ? t("hist.frame_label", { k: shown + 1, n, step: frame.step, epoch: Number(frame.epoch).toFixed(2) })
+      : "";
+  }
+
+  function renderBadges(run) {
+    const box = $("layer-badges");
+    box.replaceChildren();
+    const { config } = current();
+    const frame = run?.frames[frameOf(run)];
+    const act = run?.config.model.activation;
+    for (const b of layerBadges(frame, config.hq)) {
+      const item = document.createElement("div");
+      item.className = "layer-badge";
+      item.setAttribute("data-testid", `layer-badge-${b.layer}`);
+      const title = document.createElement("strong");
+      title.textContent = t("train.layer_n", { n: b.layer });
+      const stats = document.createElement("span");
+      stats.textContent = `μ ${fmt(b.mean, 3)} · σ ${fmt(b.std, 3)}`;
+      item.append(title, stats);
+      const frac = b.saturated ?? b.dead;
+      if (frac !== null && frac !== undefined) {
+        const tag = document.createElement("span");
+        const kind = b.saturated !== null && b.saturated !== undefined ? "saturated" : "dead";
+        tag.className = `badge badge-${kind}`;
+        tag.classList.toggle("alarm", frac >= 0.5);
+        tag.classList.toggle("warn", frac >= 0.1 && frac < 0.5);
+        tag.textContent = t(`hist.${kind}`, { p: (100 * frac).toFixed(frac < 0.1 && frac > 0 ? 1 : 0) });
+        tag.title = t(`hist.${kind}_tip`);
+        tag.setAttribute("data-testid", `badge-${kind}-${b.layer}`);
+        item.append(tag);
+      }
+      box.append(item);
+    }
+    $("hist-hint").textContent = act ? t(`hist.hint_${config.hv}`) : "";
+  }
+
+  /** One chip per run (colour + label) above the curves; a click shows that run's details. */
+  function renderRunLegend(runs) {
+    const box = $("run-legend");
+    const { focus } = current().display;
+    const want = runs.map((r) => `${r.label}|${r.status}`).join("\n") + `|${focus}`;
+    if (box.dataset.key === want) return;
+    box.dataset.key = want;
+    box.replaceChildren();
+    runs.forEach((r, i) => {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "run-chip";
+      chip.classList.toggle("focus", i === focus);
+      chip.style.setProperty("--run-colour", colourAt(i));
+      chip.textContent = r.label;
+      chip.title = `${t(`status.${r.status}`)} — ${t("res.show_run")}`;
+      chip.setAttribute("data-testid", `legend-run-${i}`);
+      chip.addEventListener("click", () => setFocus(i));
+      box.append(chip);
+    });
+  }
+
+  function renderFocusSelect() {
+    const select = $("focus-select");
+    const { session, display } = current();
+    const runs = session ? session.runs : [];
+    $("focus-field").hidden = runs.length < 2;
+    const want = runs.map((r) => r.label).join("\n");
+    if (select.dataset.labels !== want) {
+      select.dataset.labels = want;
+      select.replaceChildren(
+        ...runs.map((r, i) => {
+          const o = document.createElement("option");
+          o.value = String(i);
+          o.textContent = r.label;
+          return o;
+        }),
+      );
+    }
+    select.value = String(display.focus);
+  }
+
+  function renderSummaryLine() {
+    const line = $("summary-line");
+    const runs = current().session ? current().session.runs : [];
+    const finished = runs.filter((r) => r.summary && typeof r.summary.test_acc === "number");
+    if (!finished.length) {
+      line.textContent = runs.length ? t("res.waiting") : t("res.none_yet");
+      line.classList.remove("has-result");
+      return;
+    }
+    line.classList.add("has-result");
+    if (runs.length === 1) {
+      const s = finished[0].summary;
+      line.textContent = t("res.test_line", {
+        acc: (100 * s.test_acc).toFixed(1),
+        loss: fmt(s.test_loss),
+        epochs: s.epochs_run,
+      });
+    } else {
+      const best = finished.reduce((a, b) => (b.summary.test_acc > a.summary.test_acc ? b : a));
+      line.textContent = t("res.best_line", { label: best.label, acc: (100 * best.summary.test_acc).toFixed(1), k: finished.length, n: runs.length });
+    }
+  }
+
+  function setFocus(i) {
+    store.update((s) => ({ display: { ...s.display, focus: i, follow: true } }));
+  }
+
+  // ---------------------------------------------------------------- export
+
+  function exportRun(kind) {
+    const run = focusRun();
+    if (!run || !run.events.length) {
+      toast(t("res.nothing_to_export"), "info");
+      return;
+    }
+    const base = `training-${(run.label || "run").replace(/[^\w.-]+/g, "_").slice(0, 60)}`;
+    if (kind === "json") downloadText(`${base}.json`, JSON.stringify(runToJSON(run), null, 1), "application/json");
+    else downloadText(`${base}.csv`, runToCSV(run), "text/csv");
+  }
+
+  /** Mark what a state change affects; the next animation frame draws it. */
+  function render(state, prev) {
+    const parts = new Set();
+    const add = (...p) => p.forEach((x) => parts.add(x));
+    const all = () => add("curves", "hist", "results", "progress");
+    if (changed(state, prev, (s) => s.session, (s) => s.lang, (s) => s.telemetry.status)) all();
+    if (changed(state, prev, (s) => s.telemetry.metrics)) add("curves", "hist", "progress");
+    if (changed(state, prev, (s) => s.telemetry.epoch)) add("curves", "progress", "results");
+    if (changed(state, prev, (s) => s.display)) add("hist", "results", "curves");
+    if (changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) add("hist");
+    if (changed(state, prev, (s) => s.config.v) && state.config.v === "train") add("curves", "hist", "results");
+    if (!state.session && changed(state, prev, (s) => s.config.runs, (s) => s.config.sel)) add("hist");
+    if (parts.size) invalidate(...parts);
+  }
+
+  $("export-json").addEventListener("click", () => exportRun("json"));
+  $("export-csv").addEventListener("click", () => exportRun("csv"));
+  $("step-slider").addEventListener("input", (ev) => {
+    const run = focusRun();
+    const frame = Number(ev.target.value);
+    store.update((s) => ({ display: { ...s.display, frame, follow: Boolean(run) && frame >= run.frames.length - 1 } }));
+  });
+  $("follow-live").addEventListener("change", (ev) => {
+    const run = focusRun();
+    store.update((s) => ({ display: { ...s.display, follow: ev.target.checked, frame: frameOf(run) } }));
+  });
+  $("focus-select").addEventListener("change", (ev) => setFocus(Number(ev.target.value)));
+
+  return { render };
+}

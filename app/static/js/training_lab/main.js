@@ -1,0 +1,258 @@
+/**
+ * main.js — the Training Lab page (GET /training): one state, one render path.
+ *
+ * Everything the page shows lives in one store (shared/store.js): the configuration (mirrored in
+ * the URL hash through url_fields.js, so a reload or a shared link restores it), the catalogues,
+ * the running / last session and what the charts display. Every change — an edit, a preset, a
+ * telemetry event, a language switch, a restore from the URL — is a `store.update`, and
+ * `render(state, prev)` below brings the screen in line; each panel diffs the slice it draws and
+ * gets its dependencies (the store, callbacks) as arguments — none calls another.
+ *
+ * Modules: model.js (form fields, defaults and bounds from the catalogue, presets, request
+ * bodies), url_fields.js (the URL table), form.js (form ⇄ the selected run), run_list.js (presets,
+ * run list, run labels), session_control.js (start / stop, progress, errors), chart_panels.js
+ * (throttled redraws of every chart, the results and export), job_stream.js (jobs + SSE),
+ * curve_charts.js, histogram_charts.js, result_charts.js (what they draw), init_experiment.js
+ * (POST /api/activations panels).
+ *
+ * State: {lang, cat (lists + `catalogue` = GET /api/training/catalogue), defaults (the default
+ * form), config {v, runs, sel, pr, hv, hq, ie}, formEpoch (+1: the form reloads the selected run),
+ * session, telemetry {metrics, epoch, status}, display {focus, frame, follow}, runError, errorKeys}.
+ * `window.trainingLab` exposes the live state, session and display for the browser tests.
+ */
+
+import { getJSON } from "../shared/api.js";
+import { addDictionary, initI18n, onLanguageChange, t, getLang } from "../shared/i18n.js";
+import common from "../shared/dictionary.js";
+import labDict from "./dictionary.js";
+import { mountShell, toast } from "../shared/shell.js";
+import { readUrlState, writeUrlState } from "../shared/url_state.js";
+import { createStore, changed } from "../shared/store.js";
+import { INIT_PANELS, formDefaults, presetRuns, runLabel } from "./model.js";
+import { defaultState, stateFromUrl, stateToUrl } from "./url_fields.js";
+import { TrainingForm } from "./form.js";
+import { InitExperimentView } from "./init_experiment.js";
+import { createRunList, describe, fitToCatalogue } from "./run_list.js";
+import { createSessionControl } from "./session_control.js";
+import { createCharts } from "./chart_panels.js";
+
+addDictionary(common);
+addDictionary(labDict);
+initI18n();
+mountShell({ active: "training", titleKey: "train.page_title" });
+
+const $ = (id) => document.getElementById(id);
+const root = $("training-lab");
+
+const store = createStore({
+  lang: getLang(),
+  cat: null,
+  defaults: null,
+  config: null,
+  formEpoch: 0,
+  session: null,
+  telemetry: { metrics: 0, epoch: 0, status: 0 },
+  display: { focus: 0, frame: 0, follow: true },
+  runError: "",
+  errorKeys: [],
+});
+
+function setConfig(patch) {
+  store.update((s) => ({ config: { ...s.config, ...patch } }));
+}
+
+// ---------------------------------------------------------------- panels
+
+const form = new TrainingForm($("training-form"), { onChange: (next, previous) => runList.onFormChange(next, previous) });
+const runList = createRunList({ store, setConfig, toast });
+createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
+const charts = createCharts({ store, toast });
+const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(err.message || String(err), "error", 8000) });
+
+// ---------------------------------------------------------------- views, histogram controls, init experiment
+
+function renderView(state, prev) {
+  if (!changed(state, prev, (s) => s.config.v)) return;
+  const view = state.config.v;
+  for (const b of document.querySelectorAll(".view-tabs [data-view]")) {
+    const on = b.dataset.view === view;
+    b.setAttribute("aria-selected", String(on));
+    b.classList.toggle("active", on);
+  }
+  $("view-train").hidden = view !== "train";
+  $("view-init").hidden = view !== "init";
+  $("training-controls").classList.toggle("dimmed", view === "init");
+  if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
+}
+
+function renderHistControls(state, prev) {
+  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) return;
+  for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.setAttribute("aria-pressed", String(b.dataset.hv === state.config.hv));
+  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.setAttribute("aria-pressed", String(b.dataset.hq === state.config.hq));
+}
+
+function renderInitChoices(state, prev) {
+  if (!changed(state, prev, (s) => s.config.ie, (s) => s.lang)) return;
+  const { ie } = state.config;
+  const box = $("init-choices");
+  box.replaceChildren();
+  for (const p of INIT_PANELS) {
+    const label = document.createElement("label");
+    label.className = "toggle init-choice";
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.value = p.id;
+    input.checked = ie.panels.includes(p.id);
+    input.setAttribute("data-testid", `ie-panel-${p.id}`);
+    input.addEventListener("change", () => {
+      const chosen = new Set(store.get().config.ie.panels);
+      if (input.checked) chosen.add(p.id);
+      else chosen.delete(p.id);
+      setConfig({ ie: { ...store.get().config.ie, panels: INIT_PANELS.map((x) => x.id).filter((id) => chosen.has(id)) } });
+    });
+    const span = document.createElement("span");
+    span.textContent = t(`init.panel.${p.id}`);
+    label.append(input, span);
+    box.append(label);
+  }
+  for (const input of document.querySelectorAll("[data-ie]")) {
+    const key = input.dataset.ie;
+    if (input.type === "checkbox") input.checked = Boolean(ie[key]);
+    else if (document.activeElement !== input) input.value = String(ie[key]);
+  }
+}
+
+let initTimer = null;
+let initShown = null; // {ie, lang} the init experiment's panels were last drawn for
+
+/**
+ * The init experiment runs when its view is first shown and again (debounced) when its settings
+ * change; a language switch redraws its panels (when they are next shown).
+ */
+function runInitExperiment(state) {
+  if (state.config.v !== "init") return;
+  const { ie } = state.config;
+  if (initShown?.ie !== ie) {
+    clearTimeout(initTimer);
+    initTimer = setTimeout(() => initView.run(store.get().config.ie), 150);
+  } else if (initShown.lang !== state.lang) initView.render();
+  initShown = { ie, lang: state.lang };
+}
+
+function onInitInput(ev) {
+  const input = ev.target;
+  const key = input.dataset.ie;
+  if (!key) return;
+  let value;
+  if (input.type === "checkbox") value = input.checked;
+  else {
+    value = Number(input.value);
+    const ok = Number.isInteger(value) && value >= Number(input.min || 0) && (!input.max || value <= Number(input.max));
+    input.classList.toggle("invalid", !ok);
+    if (!ok) return;
+  }
+  setConfig({ ie: { ...store.get().config.ie, [key]: value } });
+}
+
+// ---------------------------------------------------------------- the one render path
+
+function render(state, before) {
+  if (!state.cat || !state.config) return;
+  const prev = before?.cat && before?.config ? before : null; // null: draw everything
+  if (changed(state, prev, (s) => s.lang) && state.session?.forms) {
+    // the session's runs carry labels in the language they started in: relabel them
+    const forms = state.session.forms;
+    state.session.runs.forEach((r, i) => {
+      r.label = runLabel(forms[i], forms, (k, v, f) => describe(state, k, v, f));
+    });
+  }
+  form.render(state, prev);
+  runList.render(state, prev);
+  renderView(state, prev);
+  renderHistControls(state, prev);
+  renderInitChoices(state, prev);
+  runInitExperiment(state);
+  charts.render(state, prev);
+  if (changed(state, prev, (s) => s.runError)) {
+    $("run-error").textContent = state.runError;
+    $("run-error").hidden = !state.runError;
+  }
+  if (changed(state, prev, (s) => s.config)) writeUrlState(stateToUrl(state.config, state), { now: !prev });
+  document.documentElement.dataset.lang = state.lang;
+}
+
+store.subscribe(render);
+onLanguageChange((lang) => store.update({ lang }));
+
+// ---------------------------------------------------------------- boot
+
+async function loadCatalogue() {
+  const [datasets, optimizers, schedules, catalogue] = await Promise.all([
+    getJSON("/api/datasets"),
+    getJSON("/api/optimizers"),
+    getJSON("/api/schedules"),
+    getJSON("/api/training/catalogue"),
+  ]);
+  // what the server offers for MLPs, in its order, with the details of the general lists
+  const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
+  const usable = { datasets: pick(datasets, catalogue.datasets), optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
+  return {
+    ...usable,
+    catalogue,
+    datasetById: new Map(usable.datasets.map((d) => [d.id, d])),
+    optimizerById: new Map(usable.optimizers.map((o) => [o.id, o])),
+    scheduleById: new Map(usable.schedules.map((s) => [s.id, s])),
+  };
+}
+
+function wire() {
+  for (const b of document.querySelectorAll(".view-tabs [data-view]")) b.addEventListener("click", () => setConfig({ v: b.dataset.view }));
+  for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.addEventListener("click", () => setConfig({ hv: b.dataset.hv }));
+  for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.addEventListener("click", () => setConfig({ hq: b.dataset.hq }));
+  $("view-init").addEventListener("change", onInitInput);
+}
+
+async function boot() {
+  let cat;
+  try {
+    cat = await loadCatalogue();
+  } catch (err) {
+    $("run-error").textContent = t("common.server_unreachable", { message: err.message });
+    $("run-error").hidden = false;
+    root.dataset.ready = "error";
+    return;
+  }
+  const defaults = formDefaults(cat.catalogue);
+  const { limits } = cat.catalogue;
+  $("ie-layers").max = String(limits.max_layers);
+  $("ie-n").max = String(limits.max_activation_samples);
+  $("ie-width").max = String(limits.max_width);
+  const ctx = { catalogue: cat.catalogue, defaults };
+  const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
+  config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));
+  config.sel = Math.min(config.sel, config.runs.length - 1);
+  wire();
+  store.update({ cat, defaults, config });
+  root.dataset.ready = "true";
+}
+
+boot();
+
+// For the browser tests and the curious: the live objects (read-only use).
+window.trainingLab = {
+  get state() {
+    return store.get().config;
+  },
+  get session() {
+    return store.get().session;
+  },
+  get display() {
+    return store.get().display;
+  },
+  get defaults() {
+    return store.get().defaults;
+  },
+  get catalogue() {
+    return store.get().cat?.catalogue ?? null;
+  },
+};
