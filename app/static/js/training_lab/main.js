@@ -35,6 +35,7 @@ import { InitExperimentView } from "./init_experiment.js";
 import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
+import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: "Your own data"
 
 addDictionary(common);
 addDictionary(labDict);
@@ -67,6 +68,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
+const uploads = createUploadPanel({ store, root: $("upload-panel"), toast }); // uploads
 const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(err.message || String(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
@@ -173,6 +175,7 @@ function render(state, before) {
   renderInitChoices(state, prev);
   runInitExperiment(state);
   charts.render(state, prev);
+  uploads.render(state, prev); // uploads
   if (changed(state, prev, (s) => s.runError)) {
     $("run-error").textContent = state.runError;
     $("run-error").hidden = !state.runError;
@@ -195,7 +198,7 @@ async function loadCatalogue() {
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
-  const usable = { datasets: pick(datasets, catalogue.datasets), optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
+  const usable = { datasets: withUploads(datasets, catalogue.datasets) /* uploads */, optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
   return {
     ...usable,
     catalogue,
