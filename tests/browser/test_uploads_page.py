@@ -106,9 +106,8 @@ def test_drawn_points_become_a_2d_data_set_with_a_boundary(page) -> None:
     assert min(ys[0]) > max(ys[1])
     page.get_by_test_id("draw-use").click()
     page.wait_for_function(UPLOADED, timeout=20_000)
-    entry = page.evaluate(
-        "async () => (await (await fetch('/api/datasets')).json()).find(d => d.id === document.getElementById('ds-select').value)"
-    )
+    chosen = page.get_by_test_id("ds-select").input_value()
+    entry = page.evaluate("async id => (await (await fetch('/api/datasets')).json()).find(d => d.id === id)", chosen)
     assert (entry["n_samples"], entry["n_classes"], entry["kind"], entry["source"]) == (15, 2, "2d", "points")
     set_field(page, "epochs-input", "30")
     summary = train_and_wait(page)
