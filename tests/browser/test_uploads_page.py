@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.datasets.idx import write_idx
+
 READY = "#training-lab[data-ready=true]"
 FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
 HAS_BOUNDARY = "() => (document.getElementById('boundary-plot').data || []).some(t => t.type === 'heatmap')"
@@ -68,6 +70,12 @@ def test_csv_upload_from_the_page_trains_to_a_decision_boundary(page, tmp_path: 
     assert "300" in page.get_by_test_id("up-status").inner_text()
     assert page.locator("#ds-select option:checked").inner_text() == "my_moons"
     assert "my_moons" in page.get_by_test_id("up-list").inner_text()
+    # the choice is in the URL: a reload (or a shared link) keeps the uploaded set selected
+    chosen = page.get_by_test_id("ds-select").input_value()
+    page.wait_for_function("id => decodeURIComponent(location.hash).includes(id)", arg=chosen)
+    page.reload()
+    page.wait_for_selector(READY, timeout=20_000)
+    assert page.get_by_test_id("ds-select").input_value() == chosen
     set_field(page, "hidden-input", "32, 32")
     set_field(page, "epochs-input", "60")
     set_field(page, "batch-size", "32")
@@ -137,3 +145,24 @@ def test_bad_csv_is_refused_naming_row_and_column_in_korean(new_page, tmp_path: 
     # the same refusal reads in English after switching the language
     page.get_by_test_id("lang-en").click()
     assert "Row 3" in error.inner_text() and "width" in error.inner_text()
+
+
+def test_mnist_style_idx_files_upload_as_an_image_set(page, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    files = [
+        write_idx(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (60, 6, 6), dtype=np.uint8)),
+        write_idx(tmp_path / "train-labels-idx1-ubyte", (np.arange(60) % 3).astype(np.uint8)),
+        write_idx(tmp_path / "t10k-images-idx3-ubyte", rng.integers(0, 256, (12, 6, 6), dtype=np.uint8)),
+        write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", (np.arange(12) % 3).astype(np.uint8)),
+    ]
+    open_panel(page, "idx")
+    # MNIST is not configured on the test server: the panel says how to enable it
+    hint = page.get_by_test_id("mnist-hint")
+    assert hint.is_visible() and "PLAYGROUND_MNIST_DIR" in hint.inner_text()
+    page.get_by_test_id("up-idx-files").set_input_files([str(f) for f in files])
+    page.get_by_test_id("up-submit").click()
+    page.wait_for_function(UPLOADED, timeout=20_000)
+    assert "72" in page.get_by_test_id("up-status").inner_text()  # 60 training + 12 test images
+    chosen = page.get_by_test_id("ds-select").input_value()
+    entry = page.evaluate("async id => (await (await fetch('/api/datasets')).json()).find(d => d.id === id)", chosen)
+    assert (entry["kind"], entry["n_features"], entry["n_classes"], entry["image_shape"]) == ("image", 36, 3, [6, 6])
