@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_serializer
 from pydantic_core import PydanticCustomError
 
-from app.api.schemas.common import LocalizedText, StrictModel
+from app.api.schemas.common import LocalizedText, StrictModel, limit_exceeded
 from app.config import Settings, get_settings
 from app.core.datasets import store
 from app.core.datasets.upload_common import is_upload_id
@@ -37,11 +37,8 @@ def current_settings() -> Settings:
 
 def limit_error(setting: str, limit: int, message: str, **values: Any) -> PydanticCustomError:
     """A 422 item that names the limit, its setting and the environment variable behind it."""
-    env = f"PLAYGROUND_{setting.upper()}"
-    return PydanticCustomError(
-        "limit_exceeded",
-        message + " (limit {setting}={limit}, env {env})",
-        {"setting": setting, "limit": limit, "env": env, **values},
+    return limit_exceeded(
+        setting, limit, values.pop("value"), message + " (limit {setting}={limit}, env {env})", **values
     )
 
 
@@ -84,7 +81,7 @@ def _items_within(spec: Spec) -> Callable[[list[int]], list[int]]:
                 raise PydanticCustomError(
                     "greater_than_equal",
                     name + "; each needs at least {minimum}",
-                    {"index": i, "value": value, "minimum": spec.minimum},
+                    {"index": i, "value": value, "minimum": spec.minimum, "ge": spec.minimum},
                 )
             if limit is not None and spec.limit is not None and value > limit:
                 raise limit_error(spec.limit, limit, name + ", above the limit", index=i, value=value)

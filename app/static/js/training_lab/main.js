@@ -23,6 +23,8 @@
 
 import { getJSON } from "../shared/api.js";
 import { addDictionary, initI18n, onLanguageChange, t, getLang } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { trainingFieldLabel } from "./field_labels.js";
 import common from "../shared/dictionary.js";
 import labDict from "./dictionary.js";
 import { mountShell, toast } from "../shared/shell.js";
@@ -68,8 +70,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
-const uploads = createUploadPanel({ store, root: $("upload-panel"), toast }); // uploads
-const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(err.message || String(err), "error", 8000) });
+const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
 
@@ -173,16 +174,19 @@ function render(state, before) {
   renderView(state, prev);
   renderHistControls(state, prev);
   renderInitChoices(state, prev);
+  uploads.render(state, prev); // uploads: "Your own data"
   runInitExperiment(state);
   charts.render(state, prev);
-  uploads.render(state, prev); // uploads
-  if (changed(state, prev, (s) => s.runError)) {
-    $("run-error").textContent = state.runError;
+  if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
+    $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";
     $("run-error").hidden = !state.runError;
   }
   if (changed(state, prev, (s) => s.config)) writeUrlState(stateToUrl(state.config, state), { now: !prev });
   document.documentElement.dataset.lang = state.lang;
 }
+
+// uploads: "Your own data" (upload_panel.js); created before the first render
+const uploads = createUploadPanel({ store, root: $("upload-panel"), toast });
 
 store.subscribe(render);
 onLanguageChange((lang) => store.update({ lang }));

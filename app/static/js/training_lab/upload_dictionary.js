@@ -5,10 +5,10 @@
  *
  *   import uploads, { uploadErrorText } from "./upload_dictionary.js";
  *   addDictionary(uploads);
- *   uploadErrorText(item)   // one `detail` item {code, params, msg} → a sentence in the current language
+ *   uploadErrorText(item)   // one `detail` item {code, loc, params, msg} → a line in the current language
  */
 
-import { t, hasKey } from "../shared/i18n.js";
+import { codeText, labelOf } from "../shared/errors.js";
 
 export default {
   en: {
@@ -141,12 +141,18 @@ export default {
   },
 };
 
+/** Upload form fields by the last part of an error's `loc`, for naming them as the student sees them. */
+const FIELD_INPUTS = { label_column: "up-label", name: "up-name" };
+
 /**
- * One error item of the upload route in the current language: `err.<code>` with its params when
- * we have the text, else the server's English `msg`.
- * @param {{code?: string, params?: object, msg?: string}} item
+ * One error item of the upload route in the current language (shared/errors.js `codeText`:
+ * `err.<code>` with its params, else the server's English `msg`). A problem in the file itself
+ * names its row and column in the text; one in another field is prefixed by that field's label.
+ * @param {{code?: string, loc?: Array<string|number>, params?: object, msg?: string}} item
  */
 export function uploadErrorText(item) {
-  if (item && item.code && hasKey(`err.${item.code}`)) return t(`err.${item.code}`, item.params || {});
-  return String(item?.msg ?? item ?? "");
+  const text = codeText(item) ?? String(item?.msg ?? item ?? "");
+  const field = Array.isArray(item?.loc) ? FIELD_INPUTS[item.loc[item.loc.length - 1]] : null;
+  const label = field ? labelOf(document.getElementById(field)) : null;
+  return label ? `${label}: ${text}` : text;
 }
