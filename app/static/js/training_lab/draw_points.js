@@ -15,7 +15,7 @@
 import { applyTranslations, t } from "../shared/i18n.js";
 import { el } from "../shared/shell.js";
 import { changed } from "../shared/store.js";
-import { Plotly, PLOT_CONFIG, baseLayout, colourAt } from "../shared/plots.js";
+import { Plotly, colourAt, draw } from "../shared/plots.js";
 
 /** Classes offered for drawing. */
 export const DRAW_CLASSES = 4;
@@ -27,6 +27,8 @@ const R = 1;
 const BRUSH_SPREAD = 0.06;
 
 const initial = () => ({ points: [], cls: 0, brush: 1 });
+/** The drawing area needs no mode bar (nothing to zoom, pan or save). */
+const DRAW_CONFIG = Object.freeze({ displayModeBar: false });
 
 /** A standard normal draw (Box–Muller), for the brush's scatter. */
 function gauss() {
@@ -122,7 +124,7 @@ export function createDrawPoints({ store, root, onUse }) {
       };
     });
     const axis = { range: [-R, R], fixedrange: true, zeroline: false, constrain: "domain" };
-    const layout = baseLayout({
+    const layout = {
       margin: { l: 34, r: 8, t: 8, b: 28 },
       xaxis: axis,
       yaxis: { ...axis, scaleanchor: "x" },
@@ -130,8 +132,8 @@ export function createDrawPoints({ store, root, onUse }) {
       hovermode: false,
       legend: { orientation: "h", y: -0.12 },
       showlegend: true,
-    });
-    Plotly.react(plot, traces, layout, { ...PLOT_CONFIG, displayModeBar: false, responsive: true });
+    };
+    draw(plot, traces, layout, DRAW_CONFIG);
   }
 
   /** Plotly measures a plot drawn while hidden wrongly: re-measure once it is shown. */
