@@ -1,7 +1,8 @@
 /**
  * upload_dictionary.js — the strings of "Your own data" (upload_panel.js, draw_points.js) in English
- * and Korean, and the texts of the server's upload errors (`err.upload.*`, POST /api/datasets/uploads;
- * codes and params in docs/API.md "Uploaded data sets").
+ * and Korean. The texts of the server's upload errors (`err.upload.*`, POST /api/datasets/uploads;
+ * codes and params in docs/API.md "Uploaded data sets") are in docs/errors.md and so in
+ * shared/error_texts.js, which `uploadErrorText` uses through shared/errors.js.
  *
  *   import uploads, { uploadErrorText } from "./upload_dictionary.js";
  *   addDictionary(uploads);
@@ -47,33 +48,6 @@ export default {
     "draw.need": "Draw at least {min} points of at least two classes.",
     "draw.name": "drawn points",
     "draw.plot_label": "Drawing area: {n} points. Click to add a point of {cls}.",
-
-    "err.upload.bad_value": "Row {row}, column “{column}”: “{value}” is not a number.",
-    "err.upload.missing_value": "Row {row}, column “{column}” is empty.",
-    "err.upload.row_length": "Row {row} has {found} cells, but the header has {expected}.",
-    "err.upload.unknown_label_column": "There is no column “{column}”.",
-    "err.upload.too_many_rows": "The file has more than {limit} rows (the server's limit).",
-    "err.upload.too_many_columns": "The file has more than {limit} columns (the server's limit).",
-    "err.upload.too_many_classes": "More than {limit} classes (the server's limit).",
-    "err.upload.too_few_rows": "Only {found} rows; at least {minimum} are needed.",
-    "err.upload.too_few_classes": "Only one class; at least two are needed.",
-    "err.upload.not_text": "The file is not UTF-8 text (byte {byte}).",
-    "err.upload.bad_csv": "Row {row} is not valid CSV.",
-    "err.upload.empty": "The file is empty.",
-    "err.upload.no_features": "Besides the label there is no feature column.",
-    "err.upload.no_file": "Choose a file first.",
-    "err.upload.csv_files": "Upload one CSV file at a time.",
-    "err.upload.bad_kind": "Choose CSV or IDX.",
-    "err.upload.idx_unreadable": "{file} is not a readable IDX file.",
-    "err.upload.idx_files": "Needs one images file and one labels file ({role}).",
-    "err.upload.idx_counts": "{images} images but {labels} labels.",
-    "err.upload.idx_mismatch": "The test files do not match the training files.",
-    "err.upload.bad_point": "Point {index} is not [x, y, class].",
-    "err.upload.name_too_long": "The name is longer than {limit} characters.",
-    "err.upload.too_many_uploads": "{limit} data sets are stored already; delete one first.",
-    "err.upload.too_large": "The file is larger than {limit} bytes (the server's limit).",
-    "err.upload.content_type": "Send a CSV or IDX file, or drawn points.",
-    "err.upload.not_found": "That uploaded data set no longer exists.",
   },
   ko: {
     "up.title": "내 데이터",
@@ -111,33 +85,6 @@ export default {
     "draw.need": "두 클래스 이상으로 점을 {min}개 이상 그리세요.",
     "draw.name": "직접 그린 점",
     "draw.plot_label": "그리기 영역: 점 {n}개. 클릭하면 {cls} 점이 추가됩니다.",
-
-    "err.upload.bad_value": "{row}행, “{column}” 열: “{value}”은(는) 숫자가 아닙니다.",
-    "err.upload.missing_value": "{row}행, “{column}” 열이 비어 있습니다.",
-    "err.upload.row_length": "{row}행의 칸 수는 {found}개인데 머리글은 {expected}개입니다.",
-    "err.upload.unknown_label_column": "“{column}” 열이 없습니다.",
-    "err.upload.too_many_rows": "파일의 행이 {limit}개를 넘습니다 (서버 한도).",
-    "err.upload.too_many_columns": "파일의 열이 {limit}개를 넘습니다 (서버 한도).",
-    "err.upload.too_many_classes": "클래스가 {limit}개를 넘습니다 (서버 한도).",
-    "err.upload.too_few_rows": "행이 {found}개뿐입니다. 최소 {minimum}개가 필요합니다.",
-    "err.upload.too_few_classes": "클래스가 하나뿐입니다. 두 개 이상 필요합니다.",
-    "err.upload.not_text": "UTF-8 텍스트 파일이 아닙니다 ({byte}번째 바이트).",
-    "err.upload.bad_csv": "{row}행이 올바른 CSV가 아닙니다.",
-    "err.upload.empty": "파일이 비어 있습니다.",
-    "err.upload.no_features": "레이블 말고는 특성 열이 없습니다.",
-    "err.upload.no_file": "먼저 파일을 고르세요.",
-    "err.upload.csv_files": "CSV 파일은 한 번에 하나만 올리세요.",
-    "err.upload.bad_kind": "CSV 또는 IDX를 고르세요.",
-    "err.upload.idx_unreadable": "{file}은(는) 읽을 수 있는 IDX 파일이 아닙니다.",
-    "err.upload.idx_files": "이미지 파일 하나와 레이블 파일 하나가 필요합니다 ({role}).",
-    "err.upload.idx_counts": "이미지는 {images}개인데 레이블은 {labels}개입니다.",
-    "err.upload.idx_mismatch": "테스트 파일이 학습 파일과 맞지 않습니다.",
-    "err.upload.bad_point": "{index}번 점이 [x, y, 클래스] 형식이 아닙니다.",
-    "err.upload.name_too_long": "이름이 {limit}자를 넘습니다.",
-    "err.upload.too_many_uploads": "이미 데이터 세트 {limit}개가 저장되어 있습니다. 하나를 먼저 지우세요.",
-    "err.upload.too_large": "파일이 {limit}바이트보다 큽니다 (서버 한도).",
-    "err.upload.content_type": "CSV나 IDX 파일, 또는 그린 점을 보내세요.",
-    "err.upload.not_found": "그 업로드한 데이터 세트는 더 이상 없습니다.",
   },
 };
 
