@@ -399,3 +399,13 @@ def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting() -
     assert start["status"] == 413 and b"PLAYGROUND_BIG" in body["body"] and b"1000" in body["body"]
     (start, body) = call("/small", 200)
     assert start["status"] == 413 and b"PLAYGROUND_MAX_BODY_BYTES" in body["body"]
+
+
+def test_28_by_28_idx_files_are_named_mnist_by_default(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    files = [
+        ("train-images-idx3-ubyte", _idx_bytes(rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), False, tmp_path)),
+        ("train-labels-idx1-ubyte", _idx_bytes((np.arange(20) % 10).astype(np.uint8), False, tmp_path)),
+    ]
+    data = from_idx(files, None, UploadLimits())
+    assert data.name == "MNIST (uploaded)" and data.x.shape == (20, 784) and len(data.class_names) == 10

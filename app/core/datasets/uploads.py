@@ -203,6 +203,6 @@ def from_idx(files: Sequence[tuple[str, bytes]], name: str | None, limits: Uploa
         test = (x_test.reshape(len(x_test), -1), np.searchsorted(classes, y_test).astype(np.int64))
     return Uploaded(
         x.reshape(len(x), -1), np.searchsorted(classes, labels).astype(np.int64), [str(int(c)) for c in classes],
-        [], "image", "idx", display_name(name, "IDX images"),
+        [], "image", "idx", display_name(name, "MNIST (uploaded)" if shape == (28, 28) else "IDX images"),
         image_shape=shape, test=test,
     )  # fmt: skip
