@@ -30,11 +30,11 @@ class DatasetInfo:
 
 MNIST_HINT = {
     "en": "To enable MNIST, upload its four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
-    't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz) under "Your own data", or have the '
-    "server started with PLAYGROUND_MNIST_DIR set to the folder holding them.",
+    't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz) under "Your own data" (they appear as '
+    '"MNIST (uploaded)"), or have the server started with PLAYGROUND_MNIST_DIR set to the folder holding them.',
     "ko": 'MNIST를 쓰려면 "내 데이터"에서 IDX 파일 네 개(train-images-idx3-ubyte, train-labels-idx1-ubyte, '
-    "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, 압축 안 된 파일 또는 .gz)를 올리거나, 그 파일들이 있는 "
-    "폴더를 PLAYGROUND_MNIST_DIR로 지정해 서버를 시작하세요.",
+    "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, 압축 안 된 파일 또는 .gz)를 올리거나 "
+    '("MNIST (uploaded)"로 나타남), 그 파일들이 있는 폴더를 PLAYGROUND_MNIST_DIR로 지정해 서버를 시작하세요.',
 }
 """How to enable MNIST (``hint`` of its ``GET /api/datasets`` entry)."""
 
