@@ -303,6 +303,9 @@ def test_animation_slider_moves_marker_and_inspector(lab):
     wait_path_lengths(page, [5, 5, 5, 5])
     # the current step is part of the shareable state
     page.wait_for_function("() => location.hash.includes(',k:4')", timeout=5_000)
+    # 2 steps/s: the race is still playing when the pause is clicked, even on a loaded machine
+    # (at 10/s a 2 s delay lets it reach the end, and the click would start it again)
+    page.select_option("#race-speed", "2")
     page.click("#race-play")
     page.wait_for_function("() => Number(document.getElementById('race-slider').value) >= 8", timeout=10_000)
     page.click("#race-play")
@@ -596,6 +599,7 @@ def test_surface_is_a_plotly_contour_under_the_paths(lab):
     # the race animates only the main plot: the contour stays drawn while it plays and after
     page.locator("#race-slider").fill("0")
     wait_path_lengths(page, [1, 1, 1, 1])
+    page.select_option("#race-speed", "2")  # still playing when paused below, even under load
     page.click("#race-play")
     page.wait_for_function("() => Number(document.getElementById('race-slider').value) >= 3", timeout=10_000)
     assert surface_state(page)["contourPaths"] > len(levels)
