@@ -49,7 +49,7 @@ class SurfaceInfo(BaseModel):
 
     id: str
     name: LocalizedText
-    formula: str = Field(description="TeX subset, rendered by static/js/math.js.")
+    formula: str = Field(description="TeX subset, rendered by static/js/shared/math.js.")
     description: LocalizedText
     domain: Domain
     minima: list[list[float]] = Field(description="All known minima, global ones first.")
