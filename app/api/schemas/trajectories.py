@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from app.api.schemas.common import FiniteFloat, StrictModel, limit, request_settings
+from app.api.schemas.common import FiniteFloat, StrictModel, limit, limit_exceeded, request_settings
 from app.core.lab2d.surfaces import MAX_BOUND
 
 
@@ -81,7 +81,7 @@ def _check_start(v: tuple[float, float]) -> tuple[float, float]:
 def _check_steps(v: int, setting: str = "max_steps") -> int:
     bound = getattr(request_settings(), setting)
     if v > bound:
-        raise ValueError(limit("steps", bound, setting))
+        raise limit_exceeded(setting, bound, v, limit("steps", bound, setting))
     return v
 
 
@@ -101,7 +101,7 @@ class RunsFromStart(SurfaceChoice):
         # Before the items: 100,000 runs must fail once on the count, not once per run.
         bound = request_settings().max_runs
         if isinstance(v, list) and len(v) > bound:
-            raise ValueError(limit("runs", bound, "max_runs"))
+            raise limit_exceeded("max_runs", bound, len(v), limit("runs", bound, "max_runs"))
         return v
 
 
@@ -155,7 +155,7 @@ class LrSweepRequest(RunsFromStart):
     def _max_n(cls, v: int) -> int:
         bound = request_settings().max_sweep_points
         if v > bound:
-            raise ValueError(limit("n", bound, "max_sweep_points"))
+            raise limit_exceeded("max_sweep_points", bound, v, limit("n", bound, "max_sweep_points"))
         return v
 
     @model_validator(mode="after")
@@ -211,5 +211,6 @@ class StartMapRequest(SurfaceChoice):
     def _max_n(cls, v: int) -> int:
         bound = request_settings().max_map_starts
         if v * v > bound:
-            raise ValueError(f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)")
+            message = f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)"
+            raise limit_exceeded("max_map_starts", bound, v * v, message)
         return v
