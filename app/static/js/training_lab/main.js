@@ -86,7 +86,7 @@ function renderView(state, prev) {
 }
 
 function renderHistControls(state, prev) {
-  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) return;
+  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq, (s) => s.config.hi, (s) => s.config.hc)) return;
   for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.setAttribute("aria-pressed", String(b.dataset.hv === state.config.hv));
   for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.setAttribute("aria-pressed", String(b.dataset.hq === state.config.hq));
 }
@@ -209,6 +209,9 @@ function wire() {
   for (const b of document.querySelectorAll(".view-tabs [data-view]")) b.addEventListener("click", () => setConfig({ v: b.dataset.view }));
   for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.addEventListener("click", () => setConfig({ hv: b.dataset.hv }));
   for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.addEventListener("click", () => setConfig({ hq: b.dataset.hq }));
+  for (const b of document.querySelectorAll("#loss-scale [data-ly]")) b.addEventListener("click", () => setConfig({ ly: b.dataset.ly }));
+  $("hist-inference").addEventListener("change", (ev) => setConfig({ hi: ev.target.checked }));
+  $("hist-compare").addEventListener("change", (ev) => setConfig({ hc: ev.target.checked }));
   $("view-init").addEventListener("change", onInitInput);
 }
 

@@ -75,7 +75,9 @@ export const DEFAULT_EARLY_STOPPING = Object.freeze({
 
 /** Histogram views, quantities and page views (the URL accepts these). */
 export const HIST_VIEWS = ["a", "b", "c", "d"];
-export const HIST_QUANTITIES = ["act", "pre"];
+export const HIST_QUANTITIES = ["act", "pre", "w"];
+/** Loss-axis scales: "auto" = log when the plotted values span more than 100×, else linear. */
+export const LOSS_SCALES = ["auto", "log", "linear"];
 export const VIEWS = ["train", "init"];
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
@@ -97,6 +99,7 @@ export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   bins: 30,
   seed: 0,
   bias: false,
+  own: false,
 });
 
 // ---------------------------------------------------------------- small helpers
@@ -192,8 +195,9 @@ export function formatHidden(hidden) {
 // ---------------------------------------------------------------- presets (docs/experiments.md)
 
 const FIVE_100 = [100, 100, 100, 100, 100];
-/** Four initial weight scales log-spaced from 1 to 1e-4 (10^0, 10^-4/3, 10^-8/3, 10^-4). */
-export const BN_SCALES = [1, 0.0464, 0.00215, 0.0001];
+/** The textbook's 16 initial weight scales, log-spaced from 1 to 1e-4 (figure 6-19): 10^(−4k/15). */
+export const BN_SCALES = Array.from({ length: 16 }, (_, k) => Number((10 ** ((-4 * k) / 15)).toPrecision(3)));
+const IRIS_SMALL = { ds: "iris", h: [16], act: "relu", init: "he_normal", opt: "sgd", hp: { lr: 0.1 } };
 
 /**
  * Presets: `form` is applied over the defaults for every run; `runs` (optional) lists per-run
@@ -237,6 +241,59 @@ export const PRESETS = [
       { label: `BN, σ=${s}`, std: s, bn: true },
       { label: `σ=${s}`, std: s, bn: false },
     ]),
+  },
+  {
+    id: "batch_sizes",
+    form: { ...IRIS_SMALL, ep: 30, ti: 10 },
+    runs: [
+      { label: "@run.batch_gd", bs: 0 },
+      { label: "@run.sgd_1", bs: 1 },
+      { label: "@run.mini_16", bs: 16 },
+    ],
+  },
+  {
+    id: "schedules",
+    form: { ...IRIS_SMALL, bs: 10, ep: 100, ti: 100 },
+    runs: [
+      { label: "@run.constant" },
+      { label: "@run.piecewise", sch: { type: "piecewise", boundaries: [700, 900], values: [0.1, 0.05, 0.01] } },
+      { label: "@run.exponential", sch: { type: "exponential", decay_rate: 0.96, decay_steps: 100, staircase: false } },
+      { label: "@run.polynomial", sch: { type: "polynomial", decay_steps: 1000, end_lr: 0.0001, power: 1 } },
+    ],
+  },
+  {
+    id: "early_stopping",
+    form: { ds: "digits", tl: 300, h: [100, 100], act: "relu", init: "he_normal", opt: "adam", hp: { lr: 0.001 }, bs: 32, ep: 100, ti: 100 },
+    runs: [
+      { label: "@run.no_es" },
+      { label: "@run.es", es: { monitor: "val_loss", min_delta: 0, patience: 5, mode: "auto", restore_best_weights: true } },
+    ],
+  },
+  {
+    id: "l1_l2",
+    form: { ds: "digits", h: [100], act: "relu", init: "he_normal", opt: "sgd", hp: { lr: 0.1 }, bs: 100, ep: 30, ti: 20 },
+    runs: [
+      { label: "@run.l1", l1: 0.01 },
+      { label: "@run.l2", l2: 0.01 },
+    ],
+  },
+  {
+    id: "adamw",
+    form: { ds: "digits", h: [100, 100], act: "relu", init: "he_normal", bs: 100, ep: 30, ti: 20 },
+    runs: [
+      { label: "@run.adamw", opt: "adamw", hp: { lr: 0.001, weight_decay: 0.1 } },
+      { label: "@run.adam_l2", opt: "adam", hp: { lr: 0.001 }, l2: 0.1 },
+    ],
+  },
+  {
+    id: "zero_init",
+    // sigmoid: with zero weights a = 0.5, so the output layer learns and the hidden weights move —
+    // but every unit by the same amount (with ReLU or tanh, zero weights would not move at all)
+    form: { ds: "digits", h: [50, 50], act: "sigmoid", opt: "sgd", hp: { lr: 1 }, bs: 100, ep: 10, ti: 10 },
+    runs: [
+      { label: "@run.zeros", init: "zeros" },
+      { label: "@run.xavier", init: "lecun_normal" },
+    ],
   },
   {
     id: "overfitting",
@@ -322,9 +379,13 @@ export function buildConfig(form, cat, label) {
   return body;
 }
 
-/** The body of POST /api/activations for one init-experiment panel. */
-export function activationRequest(panel, ie) {
+/**
+ * The body of POST /api/activations for one init-experiment panel; `histRange` [lo, hi] fixes the
+ * histogram edges so panels of one activation share their x axis (docs/telemetry.md, "Shared axes").
+ */
+export function activationRequest(panel, ie, histRange = null) {
   return {
+    hist_range: histRange,
     n_samples: ie.n,
     n_features: ie.features,
     layers: ie.layers,
