@@ -121,7 +121,10 @@ export function createCharts({ store, toast }) {
         if (compareMode(runs, config)) {
           drawCompareDynamics($("grad-plot"), runs, "grad_norm", t);
           drawCompareDynamics($("ratio-plot"), runs, "update_ratio", t);
-        } else drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
+        } else {
+          for (const id of ["grad-plot", "ratio-plot"]) $(id).style.height = "";
+          drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
+        }
         setAlt($("grad-plot"), t("alt.grad", { runs: compareMode(runs, config) ? runs.length : 1 }));
         setAlt($("ratio-plot"), t("alt.ratio", { runs: compareMode(runs, config) ? runs.length : 1 }));
         drawUnitsPart(run, frame);

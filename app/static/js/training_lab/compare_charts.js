@@ -157,12 +157,15 @@ export function drawCompareDynamics(div, runs, key, t) {
       line: { color: withAlpha("#111111", 0.6), dash: "dash", width: 1.5 },
     }));
   }
+  const height = 90 + rows * 170;
+  div.style.height = `${height}px`;
   draw(div, traces, {
     ...layout,
-    height: 80 + rows * 170,
+    height,
     showlegend: true,
-    legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
-    margin: { l: 56, r: 12, t: 56, b: 40 },
+    // above the panel titles: 30 px over the plot area
+    legend: { orientation: "h", y: 1 + 30 / (height - 66 - 40), yanchor: "bottom", x: 0 },
+    margin: { l: 56, r: 12, t: 66, b: 40 },
     uirevision: `cmp-${key}-${shown.length}`,
   });
 }
@@ -243,6 +246,7 @@ export function drawBnGrid(div, pairs, t) {
     if (p.bn.summary && a !== null && a > LEARNED_ACCURACY) learnedBn += 1;
     if (p.plain.summary && b !== null && b > LEARNED_ACCURACY) learnedPlain += 1;
   });
+  div.style.height = `${70 + rows * 150}px`;
   draw(div, traces, {
     ...layout,
     height: 70 + rows * 150,

@@ -45,8 +45,9 @@ export function quantile(values, q) {
 /**
  * The loss axis: log when asked, or in "auto" when the values span more than 100× (the BN σ = 1
  * run starts near 250,000 while the others sit near 2.3: a linear axis would flatten them to 0).
- * A linear axis is ranged on the 90th percentile (×1.25) when the largest value is more than 4×
- * that percentile, so one huge start value cannot flatten the rest; what it cuts off is named in `cut`.
+ * An explicit linear axis is ranged on the 90th percentile (×1.25) when the largest value is more
+ * than 4× that percentile, so one huge start value cannot flatten the rest; what it cuts off is
+ * named in `cut`.
  * @param {number[]} values every plotted loss value
  * @param {"auto"|"log"|"linear"} scale
  * @returns {{log: boolean, range: number[]|null, cut: number|null}}
@@ -58,9 +59,10 @@ export function lossAxis(values, scale) {
   const hi = Math.max(...v);
   const log = scale === "log" || (scale === "auto" && hi / lo > 100);
   if (log) return { log, range: null, cut: null };
-  // cut only for a real outlier (a start 4× above the 90th percentile), never a modest spread
-  const top = 1.25 * quantile(v, 0.9);
-  return hi > 4 * quantile(v, 0.9) ? { log, range: [0, top], cut: hi } : { log, range: null, cut: null };
+  // "auto" chose linear: the span is below 100×, every value fits. An explicit linear axis is cut
+  // only for a real outlier (4× above the 90th percentile: a diverging start), never a modest spread.
+  const q90 = quantile(v, 0.9);
+  return scale === "linear" && hi > 4 * q90 ? { log, range: [0, 1.25 * q90], cut: hi } : { log, range: null, cut: null };
 }
 
 /**
