@@ -18,12 +18,21 @@ What is checked against independent truth:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 
 import pytest
 
 READY = "#training-lab[data-ready=true]"
+# a 422 item as the server sends it for run 2's epochs (docs/errors.md, "limit.exceeded")
+LIMIT_ERROR = {
+    "type": "value_error",
+    "loc": ["body", "configs", 1, "epochs"],
+    "msg": "at most 500",
+    "code": "limit.exceeded",
+    "params": {"limit": 500, "setting": "max_epochs", "value": 600},
+}
 FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
 
 
@@ -37,6 +46,15 @@ def type_into(page, testid: str, text: str) -> None:
     field = page.get_by_test_id(testid)
     field.fill(text)
     field.dispatch_event("change")
+
+
+def init_panels_ready(page, n: int) -> None:
+    """Wait until the init experiment shows n panels, all drawn."""
+    page.wait_for_function(
+        f"""() => document.querySelectorAll('[data-testid=init-panel]').length === {n}
+                  && document.getElementById('init-panels').dataset.state === 'ready'""",
+        timeout=20_000,
+    )
 
 
 def start_and_finish(page, timeout: int = 120_000) -> None:
@@ -108,10 +126,7 @@ def test_relu_std_001_is_visibly_narrower_than_he_on_a_shared_axis(page):
     page.get_by_test_id("tab-init").click()
     page.wait_for_function("document.getElementById('init-panels').dataset.state === 'ready'", timeout=20_000)
     page.get_by_test_id("ie-panel-relu_std001").check()
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=init-panel]').length === 5 && document.getElementById('init-panels').dataset.state === 'ready'",
-        timeout=20_000,
-    )
+    init_panels_ready(page, 5)
     he = page.get_by_test_id("init-plot-relu_he")
     small = page.get_by_test_id("init-plot-relu_std001")
     assert he.get_attribute("data-xrange") == small.get_attribute("data-xrange") != ""
@@ -127,10 +142,7 @@ def test_relu_std_001_is_visibly_narrower_than_he_on_a_shared_axis(page):
     assert first_share[0] < 0.8  # He: spread over the axis (half of the values are ReLU's zeros)
     # the saturation column follows each activation's rule; tanh + Xavier is not red
     page.get_by_test_id("ie-panel-tanh_xavier").check()
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=init-panel]').length === 6 && document.getElementById('init-panels').dataset.state === 'ready'",
-        timeout=20_000,
-    )
+    init_panels_ready(page, 6)
     tanh = page.get_by_test_id("init-stats-tanh_xavier")
     assert "|a| > 0.99" in tanh.locator("thead").inner_text()
     assert tanh.locator("td.warn").count() == 0
@@ -170,7 +182,8 @@ def test_zero_init_units_stay_identical_and_he_units_differ(page):
         page.wait_for_function(f"window.trainingLab.display.focus === {run}")
         page.wait_for_function(
             f"""() => {{ const d = document.getElementById('units-plot').data;
-                        return d && d[0] && d[0].z === window.trainingLab.session.runs[{run}].frames.at(-1).units.weights; }}"""
+                        const newest = window.trainingLab.session.runs[{run}].frames.at(-1);
+                        return d && d[0] && d[0].z === newest.units.weights; }}"""
         )
         z = page.evaluate("() => document.getElementById('units-plot').data[0].z")
         # every row (one input) holds the same weight for every unit, up to float32 rounding
@@ -180,7 +193,10 @@ def test_zero_init_units_stay_identical_and_he_units_differ(page):
     assert columns_identical(0)
     assert "identical" in page.get_by_test_id("units-note").inner_text()
     steps = page.evaluate("() => window.trainingLab.session.runs[0].frames.at(-1).step")
-    moved = page.evaluate("() => { const z = window.trainingLab.session.runs[0].frames.at(-1).units.weights; return Math.max(...z.flat().map(Math.abs)); }")
+    moved = page.evaluate(
+        """() => { const z = window.trainingLab.session.runs[0].frames.at(-1).units.weights;
+                   return Math.max(...z.flat().map(Math.abs)); }"""
+    )
     assert steps > 0 and moved > 0  # the zero weights did move — all units by the same amount
     assert not columns_identical(1)
     assert "differ" in page.get_by_test_id("units-note").inner_text()
@@ -192,7 +208,9 @@ def test_pause_then_step_advances_exactly_n_steps(page):
     type_into(page, "epochs-input", "400")
     type_into(page, "batch-size", "8")
     page.get_by_test_id("start-button").click()
-    page.wait_for_function("window.trainingLab.session && window.trainingLab.session.runs[0].frames.length >= 2", timeout=30_000)
+    page.wait_for_function(
+        "window.trainingLab.session && window.trainingLab.session.runs[0].frames.length >= 2", timeout=30_000
+    )
     page.get_by_test_id("pause-button").click()
     page.wait_for_function("document.getElementById('training-lab').dataset.paused === 'true'", timeout=10_000)
     assert page.get_by_test_id("pause-button").inner_text() == "Resume"
@@ -217,7 +235,14 @@ def test_korean_notes_labels_plurals_errors_and_accessible_names(new_page):
     page = new_page(locale="ko-KR")
     open_lab(page)
     page.get_by_test_id("lang-ko").click()
-    for preset, word in (("l1_l2", "희소"), ("batch_sizes", "미니배치"), ("schedules", "학습률"), ("early_stopping", "조기 종료"), ("adamw", "AdamW"), ("batchnorm", "16가지")):
+    for preset, word in (
+        ("l1_l2", "희소"),
+        ("batch_sizes", "미니배치"),
+        ("schedules", "학습률"),
+        ("early_stopping", "조기 종료"),
+        ("adamw", "AdamW"),
+        ("batchnorm", "16가지"),
+    ):
         page.get_by_test_id(f"preset-{preset}").click()
         note = page.get_by_test_id("preset-note").inner_text()
         assert word in note and re.search("[가-힣]", note), (preset, note)
@@ -240,7 +265,7 @@ def test_korean_notes_labels_plurals_errors_and_accessible_names(new_page):
         lambda route: route.fulfill(
             status=422,
             content_type="application/json",
-            body='{"detail": [{"type": "value_error", "loc": ["body", "configs", 1, "epochs"], "msg": "at most 500", "code": "limit.exceeded", "params": {"limit": 500, "setting": "max_epochs", "value": 600}}]}',
+            body=json.dumps({"detail": [LIMIT_ERROR]}),
         ),
     )
     page.get_by_test_id("start-button").click()

@@ -23,7 +23,7 @@ import { Plotly, colourAt } from "../shared/plots.js";
 import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
 import { drawHistograms, layerBadges } from "./histogram_charts.js";
-import { drawBoundary, drawConfusion, renderSummary, runsToCSV, runToJSON } from "./result_charts.js";
+import { drawBoundary, drawConfusion, renderSummary, runToCSV, runsToCSV, runToJSON } from "./result_charts.js";
 import { bnPairs, drawBnGrid, drawCompareDynamics, drawCompareHistograms, MAX_COMPARE_ROWS } from "./compare_charts.js";
 import { drawUnits } from "./units_view.js";
 import { saturationLabel } from "./saturation_text.js";
@@ -379,8 +379,10 @@ export function createCharts({ store, toast }) {
       return;
     }
     const base = runs.length === 1 ? `training-${(runs[0].label || "run").replace(/[^\w.-]+/g, "_").slice(0, 60)}` : `training-${runs.length}-runs`;
-    if (kind === "json") downloadText(`${base}.json`, JSON.stringify({ runs: runs.map(runToJSON) }, null, 1), "application/json");
-    else downloadText(`${base}.csv`, runsToCSV(runs), "text/csv");
+    // one run: its own record (as before); several: {runs: [...]} and a CSV with a "run" column
+    const json = runs.length === 1 ? runToJSON(runs[0]) : { runs: runs.map(runToJSON) };
+    if (kind === "json") downloadText(`${base}.json`, JSON.stringify(json, null, 1), "application/json");
+    else downloadText(`${base}.csv`, runs.length === 1 ? runToCSV(runs[0]) : runsToCSV(runs), "text/csv");
   }
 
   /** Mark what a state change affects; the next animation frame draws it. */
