@@ -32,6 +32,7 @@ from app.api.deps import bind_request_settings
 from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
 from app.api.routers import (
     activations,
+    curvature,
     datasets,
     health,
     jobs,
@@ -68,7 +69,7 @@ app = FastAPI(
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
-for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
+for module in (health, limits, surfaces, optimizers, trajectories, sweeps, curvature, jobs, activations, datasets):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:

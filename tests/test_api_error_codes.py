@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,8 @@ def test_a_literal_error_lists_the_choices(client: TestClient) -> None:
 def test_a_value_error_from_a_validator_drops_the_exception_object(client: TestClient) -> None:
     r = client.post("/api/sweeps/lr", json={**BOWL, "runs": [{"optimizer": "sgd"}], "lr_min": 1, "lr_max": 0.5})
     item = _one(r)
-    assert item["code"] == "pydantic.value_error" and item["params"] == {}
+    # issue 7: this raise site now has its own code (docs/errors.md, Optimizer Lab codes).
+    assert item["code"] == "sweep.lr_order" and item["params"] == {}
     assert "lr_min must be smaller than lr_max" in item["msg"]
 
 
@@ -188,17 +190,16 @@ def test_no_server_folder_in_the_mnist_errors(client: TestClient, tmp_path: Path
     assert str(tmp_path) not in r.text and "PLAYGROUND_MNIST_DIR" in item["msg"]
 
 
-def _documented() -> dict[str, tuple[str, str]]:
-    """docs/errors.md's tables: code → (en, ko)."""
-    rows = re.findall(r"^\| `([^`]+)` \| [^|]* \| ([^|]*) \| ([^|]*) \|$", DOC.read_text(encoding="utf-8"), re.M)
-    return {code: (en.strip(), ko.strip()) for code, en, ko in rows}
-
-
 def test_the_server_korean_texts_are_the_documented_ones() -> None:
-    documented = _documented()
-    generic = {code: ko for code, (_, ko) in documented.items() if code in KO}
-    assert generic == KO
-    assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing"} <= set(KO)
+    script = runpy.run_path(str(ROOT / "scripts" / "error_texts.py"))
+    documented = script["documented_codes"](DOC.read_text("utf-8"))
+    assert {code: ko for code, (_, ko) in documented.items()} == KO
+    assert (ROOT / "app" / "api" / "error_texts.py").read_text("utf-8") == script["render_server"](), (
+        "run scripts/error_texts.py"
+    )
+    assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing", "expression.unknown_name"} <= set(
+        KO
+    )
 
 
 def test_an_unexpected_failure_is_http_500_without_a_traceback() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -75,6 +76,10 @@ def test_pause_step_resume(client: TestClient, manager: JobManager) -> None:
         assert r.status_code == 409
         assert r.json()["detail"][0]["code"] == "job.not_paused"
     client.delete(f"/api/jobs/{job_id}")
+    stream = client.get(f"/api/jobs/{job_id}/events").text
+    # The SSE stream carries both status events, in order, before the terminal one.
+    statuses = re.findall(r'event: status\r?\ndata: \{"status":"(\w+)"\}', stream)
+    assert statuses == ["paused", "running"]
 
 
 def test_cancel_wakes_a_paused_job(client: TestClient, manager: JobManager) -> None:

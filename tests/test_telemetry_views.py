@@ -169,6 +169,7 @@ def test_histogram_survives_huge_and_non_finite_values() -> None:
     f32 = np.array([-3e38, 3e38, 1e38, np.inf, np.nan, -np.inf], dtype=np.float32)
     out = hist.summarize(f32)
     assert sum(out["counts"]) == 3 and out["nonfinite"] == 3
+    assert out["min"] == pytest.approx(-3e38, rel=1e-6) and out["max"] == pytest.approx(3e38, rel=1e-6)
     assert all(e is not None and abs(e) <= MAX_EDGE for e in out["edges"])
     with np.errstate(over="ignore"):  # the variance overflows: std is reported as None
         huge = hist.summarize(np.array([-1e307, 1e307, 5e306]))  # float64 beyond float32
@@ -213,3 +214,16 @@ def test_diverging_job_ends_done_with_status_diverged() -> None:
     assert job.wait_finished(30)
     assert job.status.value == "done" and job.summary is not None and job.summary["status"] == "diverged"
     manager.shutdown()
+
+
+def test_frames_stay_small_with_the_unit_view() -> None:
+    """32 × 32 weights at 4 significant digits: the unit view costs about what the histograms do."""
+    from app.jobs.events import to_json_text
+
+    run = TrainingRun({})  # the default: digits, three ReLU layers of 100
+    run.step()
+    frame = run.metrics()
+    units = frame["units"]
+    assert len(units["inputs"]) == 32 and len(units["units_index"]) == 32
+    assert all(float(f"{w:.4g}") == w for row in units["weights"] for w in row if w is not None)
+    assert len(to_json_text(units)) < 12_000 and len(to_json_text(frame)) < 30_000

@@ -75,7 +75,7 @@ def default_trainer(
     from app.core.nn.training import train
 
     limits = limits or {}
-    unit_view = (int(limits.get("max_unit_view_inputs", 64)), int(limits.get("max_unit_view_units", 64)))
+    unit_view = (int(limits.get("max_unit_view_inputs", 32)), int(limits.get("max_unit_view_units", 32)))
     return train(
         parse_config(config),
         emit,

@@ -21,6 +21,8 @@ class Histogram(BaseModel):
     counts: list[int] = Field(description="bins counts; values beyond the edges are clamped into the end bins.")
     mean: float | None
     std: float | None
+    min: float | None = Field(None, description="Smallest finite value (for an axis shared by runs or layers).")
+    max: float | None = Field(None, description="Largest finite value.")
     percentiles: dict[str, float | None] = Field(description='Keys "5", "25", "50", "75", "95".')
     nonfinite: int = Field(0, description="NaN/±∞ values, left out of the counts and statistics.")
     saturated: float | None = Field(None, description="act only: share of sigmoid/tanh outputs near their limits.")

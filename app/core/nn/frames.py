@@ -25,9 +25,12 @@ from app.core.nn.evaluation import evaluate
 from app.core.nn.network import MLP
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 
-#: Defaults of the per-unit view's bounds (``Settings.max_unit_view_inputs`` / ``_units``).
-UNIT_VIEW_INPUTS = 64
-UNIT_VIEW_UNITS = 64
+#: Defaults of the per-unit view's bounds (``Settings.max_unit_view_inputs`` / ``_units``): 32 × 32
+#: weights at 4 significant digits are about 9 kB of JSON per frame, like the layer histograms.
+UNIT_VIEW_INPUTS = 32
+UNIT_VIEW_UNITS = 32
+#: Significant digits of the per-unit view's numbers (a heatmap needs no more; equal stays equal).
+UNIT_VIEW_DIGITS = 4
 
 
 def has_batch_norm(net: MLP) -> bool:
@@ -63,6 +66,12 @@ def _strided(n: int, limit: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, limit).round().astype(np.intp))
 
 
+def _rounded(value: float) -> float | None:
+    """``value`` to ``UNIT_VIEW_DIGITS`` significant digits (None when not finite)."""
+    v = finite_or_none(value)
+    return None if v is None else float(f"{v:.{UNIT_VIEW_DIGITS}g}")
+
+
 def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNIT_VIEW_UNITS) -> dict[str, Any] | None:
     """The per-unit view of the first hidden layer, after a forward pass of the telemetry sample.
 
@@ -72,7 +81,8 @@ def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNI
         The network; ``net.activations`` must hold the last telemetry pass.
     max_inputs, max_units : int
         Most rows (inputs) and columns (units) reported; larger layers are subsampled evenly
-        (e.g. every 12th of MNIST's 784 pixels), so the corners of an image are not all one sees.
+        (e.g. every 25th of MNIST's 784 pixels), so the corners of an image are not all one sees.
+        Numbers are rounded to ``UNIT_VIEW_DIGITS`` significant digits to keep frames small.
 
     Returns
     -------
@@ -93,8 +103,8 @@ def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNI
         "layer": 0,
         "inputs": rows.tolist(),
         "units_index": cols.tolist(),
-        "weights": [[finite_or_none(w) for w in row] for row in sub],
-        "activations_mean": [finite_or_none(m) for m in mean],
+        "weights": [[_rounded(w) for w in row] for row in sub],
+        "activations_mean": [_rounded(m) for m in mean],
     }
 
 

@@ -89,7 +89,7 @@ def describe(values: np.ndarray) -> dict[str, object]:
 
 def _describe_finite(v: np.ndarray) -> dict[str, object]:
     if v.size == 0:
-        return {"mean": None, "std": None, "percentiles": {str(p): None for p in PERCENTILES}}
+        return {"mean": None, "std": None, "min": None, "max": None, "percentiles": {str(p): None for p in PERCENTILES}}
     mean = float(np.mean(v, dtype=np.float64))
     # float64 (pairwise sums): accurate for tiny spreads, and no overflow for a diverging run's 1e38s.
     var = float(np.var(v, dtype=np.float64))
@@ -101,6 +101,9 @@ def _describe_finite(v: np.ndarray) -> dict[str, object]:
     return {
         "mean": finite_or_none(mean),
         "std": finite_or_none(math.sqrt(var)),
+        # The exact finite range, so several runs' or layers' histograms can share one axis.
+        "min": finite_or_none(v.min()),
+        "max": finite_or_none(v.max()),
         "percentiles": {str(p): finite_or_none(q) for p, q in zip(PERCENTILES, pct, strict=True)},
     }
 

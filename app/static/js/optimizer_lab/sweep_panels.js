@@ -14,6 +14,8 @@
  */
 
 import { t } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import { fmt, parseNumber } from "../shared/format.js";
 import { changed } from "../shared/store.js";
 import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec } from "./model.js";
@@ -116,7 +118,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
       store.update({ sweep: { data, colours, threshold } });
     } catch (err) {
-      if (err.name !== "AbortError") toast(err.message, "error");
+      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("sweep") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
@@ -163,7 +165,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     try {
       store.update({ map: await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") }) });
     } catch (err) {
-      if (err.name !== "AbortError") toast(err.message, "error");
+      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("map") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
