@@ -272,7 +272,9 @@ def test_korean_notes_labels_plurals_errors_and_accessible_names(new_page):
     error = page.get_by_test_id("run-error")
     error.wait_for(state="visible")
     text = error.inner_text()
-    assert "epochs" in text and "run 2" in text and "configs.1" not in text and "PLAYGROUND_" not in text
+    # run 2 of the overfitting preset is named by its label (shared-ui's trainingFieldLabel)
+    assert "epochs" in text and "weight decay" in text and "500" in text
+    assert "configs.1" not in text and "PLAYGROUND_" not in text and "max_epochs" not in text
 
     # accessible names
     assert page.locator("h1").count() == 1
