@@ -24,10 +24,10 @@ import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
 import { drawHistograms, layerBadges } from "./histogram_charts.js";
 import { drawBoundary, drawConfusion, renderSummary, runToCSV, runsToCSV, runToJSON } from "./result_charts.js";
-import { bnPairs, drawBnGrid, drawCompareDynamics, drawCompareHistograms, MAX_COMPARE_ROWS } from "./compare_charts.js";
-import { drawUnits } from "./units_view.js";
+import { drawCompareDynamics, drawCompareHistograms, MAX_COMPARE_ROWS } from "./compare_charts.js";
 import { saturationLabel } from "./saturation_text.js";
-import { describeCurves, describeHistograms, describeUnits, setAlt } from "./plot_text.js";
+import { describeCurves, describeHistograms, setAlt } from "./plot_text.js";
+import { drawBnPart, drawUnitsPart, renderCurveNotes } from "./lesson_panels.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -104,10 +104,10 @@ export function createCharts({ store, toast }) {
     switch (part) {
       case "curves": {
         const shown = drawCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, colours(), t, { focus: display.focus, lossScale: config.ly });
-        renderCurveNotes(shown, config.ly);
+        renderCurveNotes(shown, config.ly, t);
         describeCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, t);
         renderRunLegend(runs);
-        drawBnPart(runs);
+        drawBnPart(runs, t);
         break;
       }
       case "slider":
@@ -118,6 +118,12 @@ export function createCharts({ store, toast }) {
         drawHistPart(run, runs, config);
         renderBadges(run);
         const frame = run?.frames[frameOf(run)];
+        // side by side, the small multiples need the full width
+        const grid = $("grad-plot").closest(".chart-grid");
+        if (grid.classList.contains("one-up") !== compareMode(runs, config)) {
+          grid.classList.toggle("one-up", compareMode(runs, config));
+          requestAnimationFrame(() => ["grad-plot", "ratio-plot"].forEach((id) => $(id).data && Plotly.Plots.resize($(id))));
+        }
         if (compareMode(runs, config)) {
           drawCompareDynamics($("grad-plot"), runs, "grad_norm", t);
           drawCompareDynamics($("ratio-plot"), runs, "update_ratio", t);
@@ -127,7 +133,7 @@ export function createCharts({ store, toast }) {
         }
         setAlt($("grad-plot"), t("alt.grad", { runs: compareMode(runs, config) ? runs.length : 1 }));
         setAlt($("ratio-plot"), t("alt.ratio", { runs: compareMode(runs, config) ? runs.length : 1 }));
-        drawUnitsPart(run, frame);
+        drawUnitsPart(run, frame, t);
         drawBoundaryPart(run);
         break;
       }
@@ -169,38 +175,6 @@ export function createCharts({ store, toast }) {
     $("hist-mode").textContent = mode;
     $("hist-plot").dataset.compare = String(compareMode(runs, config));
     $("hist-plot").dataset.inference = String(inference);
-  }
-
-  function drawUnitsPart(run, frame) {
-    const facts = drawUnits($("units-plot"), frame ?? null, t);
-    const note = $("units-note");
-    note.textContent = facts ? t(facts.identical ? "units.identical" : "units.different", { n: facts.units }) : t("units.hint");
-    $("units-plot").dataset.identical = facts ? String(facts.identical) : "";
-    describeUnits($("units-plot"), facts, frame, t);
-  }
-
-  /** The batch-norm small multiples (figure 6-19) when the runs are BN vs none over scales. */
-  function drawBnPart(runs) {
-    const pairs = bnPairs(runs);
-    $("bn-grid-panel").hidden = !pairs;
-    if (!pairs) return;
-    const res = drawBnGrid($("bn-grid-plot"), pairs, t);
-    const plot = $("bn-grid-plot");
-    plot.dataset.panels = String(res.scales);
-    plot.dataset.learnedBn = String(res.learnedBn);
-    plot.dataset.learnedPlain = String(res.learnedPlain);
-    const text = res.finished === res.scales ? t("bn.result", { bn: res.learnedBn, plain: res.learnedPlain, n: res.scales }) : t("bn.running", { k: res.finished, n: res.scales });
-    $("bn-grid-note").textContent = `${text} ${t("bn.reading")}`;
-    setAlt(plot, `${t("train.chart_bn_grid")}. ${text}`);
-  }
-
-  function renderCurveNotes(shown, scale) {
-    const notes = [];
-    if (shown.log && scale === "auto") notes.push(t("train.loss_auto_log"));
-    if (shown.cut !== null) notes.push(t("train.loss_cut", { max: fmt(shown.cut, 3) }));
-    $("loss-note").textContent = notes.join(" ");
-    $("acc-note").textContent = shown.dropout ? t("train.dropout_note") : t("train.acc_note");
-    for (const b of document.querySelectorAll("#loss-scale [data-ly]")) b.setAttribute("aria-pressed", String(b.dataset.ly === scale));
   }
 
   function isTwoD(run) {

@@ -17,7 +17,8 @@ import { t, tr, hasKey } from "../shared/i18n.js";
 import { colourAt } from "../shared/plots.js";
 import { el } from "../shared/shell.js";
 import { fmt } from "../shared/format.js";
-import { PRESETS, PRESET_BY_ID, clone, diffForm, presetRuns, runLabel, same, varyingKeys } from "./model.js";
+import { clone, diffForm, runLabel, same, varyingKeys } from "./model.js";
+import { PRESETS, PRESET_BY_ID, presetRuns } from "./presets.js";
 import { changed } from "../shared/store.js";
 
 const $ = (id) => document.getElementById(id);

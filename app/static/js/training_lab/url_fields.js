@@ -26,7 +26,6 @@ import {
   HIST_VIEWS,
   INIT_PANELS,
   LOSS_SCALES,
-  PRESET_BY_ID,
   VIEWS,
   diffForm,
   formBounds,
@@ -34,6 +33,7 @@ import {
   same,
   withinBounds,
 } from "./model.js";
+import { PRESET_BY_ID } from "./presets.js";
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
