@@ -110,6 +110,22 @@ class Settings(BaseSettings):
     )
     mnist_dir: Path | None = Field(None, description="Folder holding the standard MNIST IDX files.")
 
+    # --- Uploaded and drawn data sets (app/core/datasets/store.py) --------------
+    data_dir: Path | None = Field(
+        None,
+        description="Where uploads are stored (unset: $XDG_DATA_HOME/optimizer-playground or "
+        "~/.local/share/optimizer-playground).",
+    )
+    max_upload_bytes: int = Field(
+        64 * 2**20, ge=2**10, description="Largest upload request body in bytes (more → 413)."
+    )
+    max_upload_rows: int = Field(70_000, ge=10, description="Most rows (samples) in one uploaded or drawn data set.")
+    max_upload_columns: int = Field(
+        1_025, ge=2, description="Most CSV columns (features + label), or pixels per uploaded IDX image."
+    )
+    max_upload_classes: int = Field(100, ge=2, description="Most classes in one uploaded data set.")
+    max_uploads: int = Field(50, ge=1, description="Most data sets stored at once (more → 409; delete one first).")
+
     # --- HTTP ------------------------------------------------------------------
     max_body_bytes: int = Field(2**20, ge=2**10, description="Largest request body in bytes (more → 413).")
 

@@ -5,6 +5,8 @@ Before any settings are built or NumPy is loaded, this file
 - removes every ``PLAYGROUND_*`` variable from the environment except those in :data:`KEPT`
   (set on purpose by the test infrastructure, e.g. ``.ci/run``),
 - points ``PLAYGROUND_ENV_FILE`` at ``/dev/null`` so no ``.env`` is read (``app/config.py``),
+- points ``PLAYGROUND_DATA_DIR`` at a fresh temporary folder, so uploads made by tests are stored
+  there and a developer's own uploads never appear in ``GET /api/datasets``,
 - defaults the BLAS thread counts to one, as the server does (``app/cli.py``).
 
 A test that needs other limits builds ``Settings(...)`` with keyword arguments or sets variables
@@ -14,6 +16,7 @@ with ``monkeypatch``.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -33,6 +36,7 @@ def isolate_environment() -> None:
     for name in [name for name in os.environ if name.startswith(SETTINGS_PREFIX) and name not in KEPT]:
         del os.environ[name]
     os.environ[ENV_FILE_VARIABLE] = os.devnull
+    os.environ["PLAYGROUND_DATA_DIR"] = tempfile.mkdtemp(prefix="playground-test-data-")
 
 
 isolate_environment()

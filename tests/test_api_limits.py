@@ -40,6 +40,11 @@ EXPECTED = {
     "max_unit_view_units",
     "max_activation_samples",
     "max_activation_values",
+    "max_upload_bytes",
+    "max_upload_rows",
+    "max_upload_columns",
+    "max_upload_classes",
+    "max_uploads",
     "max_body_bytes",
 }
 
@@ -63,10 +68,10 @@ def test_limits_equal_the_settings(client: TestClient) -> None:
 
 
 def test_every_max_setting_is_a_limit() -> None:
-    # A new max_* setting must appear without editing the endpoint; host/port/mnist_dir never do.
+    # A new max_* setting must appear without editing the endpoint; host/port/mnist_dir/data_dir never do.
     fields = set(Settings.model_fields)
     assert {name for name in fields if name.startswith("max_")} <= EXPECTED
-    assert fields - {"host", "port", "mnist_dir"} == EXPECTED
+    assert fields - {"host", "port", "mnist_dir", "data_dir"} == EXPECTED
 
 
 def test_limits_follow_an_environment_override(

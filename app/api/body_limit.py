@@ -13,17 +13,34 @@ shape: Starlette then replaces whatever response the app starts with its own pla
 answers those requests first (it sits outside the routers' limit), before any body is read.
 So both 413s read ``{"detail": [{"type": "body_too_large", "loc": ["body"], "msg": …}]}``.
 The limit is read once, when the app is created.
+
+One route takes larger bodies: ``POST /api/datasets/uploads`` (a CSV or the MNIST IDX files,
+``PLAYGROUND_MAX_UPLOAD_BYTES``). It sets its own ``max_body_size`` on the operation (FastAPI lets an
+operation's limit win over its router's), and :func:`path_limits` gives :class:`DeclaredBodyLimit`
+the same limit for that exact path, naming that setting in its 413.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.datastructures import Headers
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.config import Settings, get_settings
+
 ENV = "PLAYGROUND_MAX_BODY_BYTES"
 """The setting that changes the limit."""
+
+UPLOAD_PATH = "/api/datasets/uploads"
+"""The upload route (``app/api/routers/datasets.py``)."""
+
+
+def path_limits(settings: Settings) -> dict[str, tuple[int, str]]:
+    """Exact request paths with a body limit of their own → (bytes, the setting's variable)."""
+    return {UPLOAD_PATH: (settings.max_upload_bytes, "PLAYGROUND_MAX_UPLOAD_BYTES")}
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -54,6 +71,13 @@ def too_large_detail(scope: Scope, limit: int | None = None) -> list[dict[str, o
     ]
 
 
+def renamed(item: dict[str, object], env: str) -> dict[str, object]:
+    """A 413 item of :func:`too_large_detail` naming ``env`` as the setting."""
+    ctx = item.get("ctx")
+    msg = str(item.get("msg", "")).replace(ENV, env)
+    return {**item, "msg": msg, "ctx": {**ctx, "env": env} if isinstance(ctx, dict) else ctx}
+
+
 class DeclaredBodyLimit:
     """Answer 413 to a request whose declared ``Content-Length`` exceeds ``max_bytes``, unread.
 
@@ -61,16 +85,24 @@ class DeclaredBodyLimit:
     ----------
     app : the wrapped ASGI app.
     max_bytes : largest accepted body.
+    own_limits : paths with a limit of their own, ``{path: (bytes, setting variable)}``
+        (default: :func:`path_limits` of the settings when the app starts).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, own_limits: Mapping[str, tuple[int, str]] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.own_limits = dict(own_limits if own_limits is not None else path_limits(get_settings()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = declared_length(scope) if scope["type"] == "http" else None
-        if declared is not None and declared > self.max_bytes:
-            content = {"detail": too_large_detail(scope, self.max_bytes)}
+        own = self.own_limits.get(scope.get("path", "")) if declared is not None else None
+        limit = own[0] if own else self.max_bytes
+        if declared is not None and declared > limit:
+            detail = too_large_detail(scope, limit)
+            if own:  # name the path's own setting instead of PLAYGROUND_MAX_BODY_BYTES
+                detail = [renamed(item, own[1]) for item in detail]
+            content = {"detail": detail}
             await JSONResponse(status_code=413, content=content)(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -69,7 +69,7 @@ def default_trainer(
     """Run ``app.core.nn.training.train`` on the typed config.
 
     The API has already checked ``config`` against the settings' limits; only ``max_samples``
-    (the largest data set to load) is passed on.
+    (the largest data set to load) and ``data_dir`` (where uploaded sets are stored) are passed on.
     """
     from app.core.nn.config import parse_config
     from app.core.nn.training import train
@@ -83,6 +83,7 @@ def default_trainer(
         mnist_dir=mnist_dir,
         max_samples=limits.get("max_samples"),
         unit_view_size=unit_view,
+        data_dir=limits.get("data_dir"),
     )
 
 

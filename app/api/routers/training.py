@@ -31,6 +31,7 @@ def field_bounds(settings: Settings) -> dict[str, FieldBounds]:
         bounds = FieldBounds(
             **spec.number_bounds(),
             choices=list(spec.choices) if spec.choices is not None else None,
+            pattern=spec.pattern,
             integer=True if item is int else (False if item is float else None),
             max_items=getattr(settings, spec.count_limit) if spec.count_limit else spec.max_items,
             max_length=spec.max_length,

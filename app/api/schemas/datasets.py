@@ -1,12 +1,13 @@
-"""Response shapes of ``GET /api/datasets`` and ``GET /api/datasets/{id}/preview``."""
+"""Shapes of ``GET /api/datasets``, ``GET /api/datasets/{id}/preview`` and the uploads
+(``POST /api/datasets/uploads``, ``DELETE /api/datasets/uploads/{id}``)."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.schemas.common import LocalizedText
+from app.api.schemas.common import LocalizedText, StrictModel
 
 
 class DatasetInfo(BaseModel):
@@ -24,6 +25,12 @@ class DatasetInfo(BaseModel):
     params: list[str] = Field(description="Which `dataset` fields this set uses.")
     defaults: dict[str, float | int | None] = Field(description="Default values of those fields.")
     image_shape: list[int] | None = Field(None, description="[rows, cols] for image sets.")
+    hint: LocalizedText | None = Field(None, description="How to make an unavailable set available (MNIST).")
+    uploaded: bool = Field(False, description="An uploaded or drawn set (`POST /api/datasets/uploads`).")
+    source: Literal["csv", "idx", "points"] | None = Field(None, description="Uploads: what was uploaded.")
+    classes: list[str] | None = Field(None, description="Uploads: the class names, in class-index order.")
+    feature_names: list[str] | None = Field(None, description="Uploads: the feature columns (at most 50 listed).")
+    created: str | None = Field(None, description="Uploads: when, ISO 8601 UTC.")
 
     model_config = {
         "json_schema_extra": {
@@ -97,3 +104,26 @@ class DatasetPreview(BaseModel):
             ]
         }
     }
+
+
+class PointsUpload(StrictModel):
+    """Drawn 2-D points as a data set: ``[[x, y, label], ...]`` with integer labels ≥ 0."""
+
+    kind: Literal["points"]
+    points: list[list[float]] = Field(description="[[x, y, label], ...]; at most PLAYGROUND_MAX_UPLOAD_ROWS.")
+    name: str | None = Field(None, max_length=80, description="Display name (default: 'Points').")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [{"kind": "points", "name": "my two classes", "points": [[0.1, 0.5, 0], [0.9, -0.2, 1]]}]
+        },
+    )
+
+
+class UploadDeleted(BaseModel):
+    """The answer of ``DELETE /api/datasets/uploads/{id}``."""
+
+    id: str
+    deleted: Literal[True] = True

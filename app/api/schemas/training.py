@@ -14,6 +14,7 @@ and ``get_settings.cache_clear()``.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 
@@ -22,6 +23,8 @@ from pydantic_core import PydanticCustomError
 
 from app.api.schemas.common import LocalizedText, StrictModel, limit_exceeded
 from app.config import Settings, get_settings
+from app.core.datasets import store
+from app.core.datasets.upload_common import is_upload_id
 from app.core.nn import config as engine
 from app.core.nn.options import Spec, construct, fields_of, spec_of, to_dict, unwrap_optional
 from app.core.optim.optimizers import OPTIMIZERS
@@ -122,10 +125,37 @@ def _mnist_needs_files(value: str) -> str:
     return value
 
 
+def _choice_or_pattern(spec: Spec) -> Callable[[str], str]:
+    """An after-validator: one of ``spec.choices`` or a full match of ``spec.pattern``."""
+    choices, pattern = spec.choices or (), re.compile(spec.pattern or "")
+
+    def check(value: str) -> str:
+        if value not in choices and pattern.fullmatch(value) is None:
+            raise PydanticCustomError(
+                "literal_error",
+                "Input should be {expected}",
+                {"expected": ", ".join(repr(c) for c in choices) + f" or an id matching {pattern.pattern}"},
+            )
+        return value
+
+    return check
+
+
+def _upload_exists(value: str) -> str:
+    """``dataset.name``: an uploaded set must still be stored (``POST /api/datasets/uploads``)."""
+    if is_upload_id(value) and store.read_meta(current_settings().data_dir, value) is None:
+        raise PydanticCustomError(
+            "dataset_unknown_upload",
+            "no uploaded data set {value} on this server (deleted?); upload it again",
+            {"value": value},
+        )
+    return value
+
+
 #: Server-side checks that the engine cannot know, by dotted field path.
 EXTRA_VALIDATORS: dict[str, tuple[Any, ...]] = {
     "optimizer.optimizer": (BeforeValidator(_not_second_order),),
-    "dataset.name": (AfterValidator(_mnist_needs_files),),
+    "dataset.name": (AfterValidator(_mnist_needs_files), AfterValidator(_upload_exists)),
 }
 
 #: OpenAPI names of the generated models (kept from the hand-written schema they replace).
@@ -157,6 +187,9 @@ def _annotation(tp: Any, spec: Spec, path: str, models: Models) -> Any:
     elif get_origin(inner) is Mapping:
         base = dict[get_args(inner)]  # type: ignore[misc]
         metadata.append(Field(max_length=spec.max_items))
+    elif inner is str and spec.choices is not None and spec.pattern is not None:
+        base = str  # the choices or an id of the pattern (uploaded data sets)
+        metadata.append(AfterValidator(_choice_or_pattern(spec)))
     elif inner is str and spec.choices is not None:
         base = Literal[spec.choices]
     else:
@@ -248,6 +281,7 @@ class FieldBounds(BaseModel):
     exclusive_minimum: int | float | None = None
     exclusive_maximum: int | float | None = None
     choices: list[str] | None = None
+    pattern: str | None = Field(None, description="Further accepted ids: a regular expression (uploaded data sets).")
     integer: bool | None = Field(None, description="True for integer fields.")
     max_items: int | None = Field(None, description="Longest list / largest object.")
     max_length: int | None = Field(None, description="Longest string.")

@@ -28,6 +28,17 @@ class DatasetInfo:
     image_shape: tuple[int, int] | None = None
 
 
+MNIST_HINT = {
+    "en": "To enable MNIST, upload its four IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+    't10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, plain or .gz) under "Your own data" (they appear as '
+    '"MNIST (uploaded)"), or have the server started with PLAYGROUND_MNIST_DIR set to the folder holding them.',
+    "ko": 'MNIST를 쓰려면 "내 데이터"에서 IDX 파일 네 개(train-images-idx3-ubyte, train-labels-idx1-ubyte, '
+    "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, 압축 안 된 파일 또는 .gz)를 올리거나 "
+    '("MNIST (uploaded)"로 나타남), 그 파일들이 있는 폴더를 PLAYGROUND_MNIST_DIR로 지정해 서버를 시작하세요.',
+}
+"""How to enable MNIST (``hint`` of its ``GET /api/datasets`` entry)."""
+
+
 CATALOGUE: dict[str, DatasetInfo] = {
     info.id: info
     for info in (
@@ -105,7 +116,8 @@ def list_datasets(mnist_dir: Path | str | None) -> list[dict[str, Any]]:
     available) each entry carries ``description`` {en, ko}, ``params`` (which of ``n_samples``,
     ``noise``, ``classes`` the set uses), ``defaults`` (their default values) and, for images,
     ``image_shape``. MNIST is ``available`` only when ``mnist_dir`` holds the four IDX files; its
-    sizes then come from the file headers.
+    sizes then come from the file headers; its ``hint`` {en, ko} says how to enable it. Uploaded
+    sets are listed by ``app.core.datasets.store.upload_entries``.
     """
     counts = idx.mnist_counts(mnist_dir)
     out = []
@@ -137,6 +149,8 @@ def list_datasets(mnist_dir: Path | str | None) -> list[dict[str, Any]]:
                 "params": params,
                 "defaults": defaults,
                 "image_shape": list(image_shape) if image_shape else None,
+                "hint": MNIST_HINT if info.id == "mnist" else None,
+                "uploaded": False,
             }
         )
     return out

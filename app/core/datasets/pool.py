@@ -8,12 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from app.core.datasets import store
 from app.core.datasets.catalogue import CATALOGUE
 from app.core.datasets.generated import GENERATORS
 from app.core.datasets.mnist import mnist_arrays
 from app.core.datasets.request import Request
 from app.core.datasets.sampling import subsample
 from app.core.datasets.shipped import load_shipped
+from app.core.datasets.upload_common import is_upload_id
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +23,7 @@ class Pool:
     """The data before splitting.
 
     x (n, d) in the stored dtype; y (n,) int64; test = the official (x, y) test set or None;
-    scale multiplies x into raw units (1/255 for MNIST pixels, else 1).
+    scale multiplies x into raw units (1/255 for MNIST pixels, else 1); kind = "image" | "table" | "2d".
     """
 
     x: np.ndarray
@@ -31,6 +33,7 @@ class Pool:
     scale: float = 1.0
     image_shape: tuple[int, int] | None = None
     feature_names: list[str] | None = None
+    kind: str = "table"
 
 
 def raw_pool(
@@ -39,8 +42,11 @@ def raw_pool(
     max_samples: int,
     field: str,
     rng: np.random.Generator,
+    data_dir: Path | str | None = None,
 ) -> Pool:
-    """Generate, or load and subsample, the samples a request is drawn from."""
+    """Generate, or load and subsample, the samples a request is drawn from (uploads from ``data_dir``)."""
+    if is_upload_id(req.name):
+        return _upload_pool(req, data_dir, max_samples, field, rng)
     info = CATALOGUE[req.name]
     if info.generated:
         n = req.n_samples if req.n_samples is not None else min(info.n_samples, max_samples)
@@ -50,7 +56,7 @@ def raw_pool(
             kwargs["classes"] = req.classes if req.classes is not None else info.n_classes
         x, y = GENERATORS[req.name](**kwargs)
         n_classes = kwargs.get("classes", info.n_classes)
-        return Pool(x, y, None, [str(k) for k in range(n_classes)], feature_names=["x", "y"])
+        return Pool(x, y, None, [str(k) for k in range(n_classes)], feature_names=["x", "y"], kind="2d")
     if req.name == "mnist":
         x_tr, y_tr, x_te, y_te = mnist_arrays(mnist_dir, field)
         pool = subsample(y_tr, min(req.n_samples or len(y_tr), max_samples), rng)
@@ -64,6 +70,7 @@ def raw_pool(
             [str(k) for k in range(10)],
             scale=1.0 / 255.0,
             image_shape=shape,
+            kind="image",
         )
     x, y, class_names, feature_names = load_shipped(req.name)
     pool = subsample(y, min(req.n_samples or len(y), max_samples), rng)
@@ -74,6 +81,36 @@ def raw_pool(
         class_names,
         image_shape=info.image_shape,
         feature_names=feature_names,
+        kind=info.kind,
+    )
+
+
+def _upload_pool(
+    req: Request, data_dir: Path | str | None, max_samples: int, field: str, rng: np.random.Generator
+) -> Pool:
+    """An uploaded set (``app.core.datasets.store``), subsampled like a shipped one; IDX uploads with
+    test files keep them as the test split, as MNIST does."""
+    meta = store.read_meta(data_dir, req.name)
+    arrays = store.load_arrays(data_dir, req.name, field)
+    if meta is None:  # deleted between the two reads
+        raise store.not_found(req.name, f"{field}.name")
+    x, y = arrays["x"], arrays["y"]
+    pool = subsample(y, min(req.n_samples or len(y), max_samples), rng)
+    test = None
+    if "x_test" in arrays:
+        x_te, y_te = arrays["x_test"], arrays["y_test"]
+        keep = subsample(y_te, min(len(y_te), max_samples), rng)
+        test = (x_te[keep], y_te[keep].astype(np.int64))
+    image_shape = meta.get("image_shape")
+    return Pool(
+        x[pool],
+        y[pool].astype(np.int64),
+        test,
+        [str(c) for c in arrays["class_names"]],
+        scale=1.0 / 255.0 if meta["kind"] == "image" else 1.0,
+        image_shape=(int(image_shape[0]), int(image_shape[1])) if image_shape else None,
+        feature_names=list(meta.get("feature_names") or []) or None,
+        kind=str(meta["kind"]),
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 
-from app.core.datasets.catalogue import CATALOGUE
 from app.core.datasets.pool import Pool, padded_bounds, raw_pool
 from app.core.datasets.request import DEFAULT_MAX_SAMPLES, parse_request
 
@@ -22,6 +21,7 @@ def preview_dataset(
     limit: int = 200,
     *,
     field: str = "dataset",
+    data_dir: Path | str | None = None,
 ) -> dict[str, Any]:
     """A few raw samples to show on the page (no splitting, no standardisation).
 
@@ -31,6 +31,8 @@ def preview_dataset(
         As for ``load_dataset`` (only name, n_samples, noise, classes, seed matter).
     limit : int
         Most samples returned; images are further capped at ``PREVIEW_MAX_IMAGES``.
+    data_dir : Path, optional
+        ``Settings.data_dir``, for uploaded sets.
 
     Returns
     -------
@@ -41,17 +43,16 @@ def preview_dataset(
         for tables, ``feature_names`` [d] and ``rows`` [m][d].
     """
     req = parse_request(spec, max_samples, field)
-    info = CATALOGUE[req.name]
-    pool = raw_pool(req, mnist_dir, max_samples, field, np.random.default_rng(req.seed))
+    pool = raw_pool(req, mnist_dir, max_samples, field, np.random.default_rng(req.seed), data_dir)
     out: dict[str, Any] = {
         "id": req.name,
-        "kind": info.kind,
+        "kind": pool.kind,
         "class_names": pool.class_names,
         "n_total": len(pool.y),
     }
-    if info.kind == "2d":
+    if pool.kind == "2d":
         out.update(_points(pool, limit))
-    elif info.kind == "image":
+    elif pool.kind == "image":
         out.update(_images(pool, min(limit, PREVIEW_MAX_IMAGES), req.name))
     else:
         out.update(_rows(pool, limit))

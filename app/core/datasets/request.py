@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from app.core.datasets.catalogue import CATALOGUE
+from app.core.datasets.upload_common import is_upload_id
 from app.core.errors import InputError
 
 DEFAULT_MAX_SAMPLES = 70_000  # mirrors Settings.max_samples; the API passes the real value
@@ -62,9 +63,14 @@ def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request
     if not isinstance(spec, dict):
         raise InputError(field, "must be an object with at least a 'name'")
     name = spec.get("name")
-    if not isinstance(name, str) or name not in CATALOGUE:
-        raise InputError(f"{field}.name", f"unknown data set {name!r}; choose one of {', '.join(CATALOGUE)}")
-    info = CATALOGUE[name]
+    if not (isinstance(name, str) and (name in CATALOGUE or is_upload_id(name))):
+        shown = name[:60] if isinstance(name, str) else name
+        raise InputError(
+            f"{field}.name", f"unknown data set {shown!r}; choose one of {', '.join(CATALOGUE)} or an upload's id"
+        )
+    info = CATALOGUE.get(name)
+    generated = info is not None and info.generated
+    variable_classes = info is not None and info.variable_classes
 
     def get(key: str) -> Any:
         return spec.get(key)
@@ -73,10 +79,10 @@ def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request
     if n_samples is not None:
         n_samples = _as_int(n_samples, f"{field}.n_samples", MIN_SAMPLES, max_samples)
     noise = get("noise")
-    if noise is not None and info.generated:
+    if noise is not None and generated:
         noise = _as_float(noise, f"{field}.noise", 0.0, MAX_NOISE)
     classes = get("classes")
-    if classes is not None and info.variable_classes:
+    if classes is not None and variable_classes:
         classes = _as_int(classes, f"{field}.classes", MIN_CLASSES, MAX_CLASSES)
     seed = get("seed")
     seed = 0 if seed is None else _as_int(seed, f"{field}.seed", 0, 2**32 - 1)
@@ -93,8 +99,8 @@ def parse_request(spec: dict[str, Any], max_samples: int, field: str) -> Request
     return Request(
         name=name,
         n_samples=n_samples,
-        noise=noise if info.generated else None,
-        classes=classes if info.variable_classes else None,
+        noise=noise if generated else None,
+        classes=classes if variable_classes else None,
         seed=seed,
         train_limit=train_limit,
         **fractions,

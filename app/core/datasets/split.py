@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from app.core.datasets.catalogue import CATALOGUE
 from app.core.datasets.pool import Pool, padded_bounds, raw_pool
 from app.core.datasets.request import DEFAULT_MAX_SAMPLES, Request, parse_request
 from app.core.datasets.sampling import stratified_take
@@ -140,6 +139,7 @@ def load_dataset(
     max_samples: int = DEFAULT_MAX_SAMPLES,
     *,
     field: str = "dataset",
+    data_dir: Path | str | None = None,
 ) -> Split:
     """Build the train/validation/test split a training job asks for.
 
@@ -160,6 +160,8 @@ def load_dataset(
         ``Settings.max_samples``: the largest ``n_samples`` accepted (and a cap on loaded sets).
     field : str
         Prefix for error field names (``"dataset"`` → ``"dataset.n_samples"``).
+    data_dir : Path, optional
+        ``Settings.data_dir``: where uploaded sets (``name == "upload:<hex>"``) are stored.
 
     Returns
     -------
@@ -172,16 +174,15 @@ def load_dataset(
         samples to give every split at least one.
     """
     req = parse_request(spec, max_samples, field)
-    info = CATALOGUE[req.name]
     # generation uses default_rng(seed); splitting an independent child stream of the same seed
     rng = np.random.default_rng(np.random.SeedSequence(req.seed).spawn(1)[0])
-    pool = raw_pool(req, mnist_dir, max_samples, field, rng)
+    pool = raw_pool(req, mnist_dir, max_samples, field, rng, data_dir)
     x, y = pool.x, pool.y
     (x_test, y_test), rest = _test_split(pool, req.test_fraction, field, rng)
     val_idx, train_idx = _validation_split(y, rest, req, field, rng)
 
     # standardise with training statistics only (images: per-pixel mean, one shared std)
-    mean, std = _moments(x[train_idx], pool.scale, per_feature=info.kind != "image")
+    mean, std = _moments(x[train_idx], pool.scale, per_feature=pool.kind != "image")
     return Split(
         x_train=_standardise(x[train_idx], mean, std, pool.scale),
         y_train=y[train_idx],
@@ -192,11 +193,11 @@ def load_dataset(
         n_features=int(x.shape[1]),
         n_classes=len(pool.class_names),
         class_names=list(pool.class_names),
-        is_2d=info.kind == "2d",
+        is_2d=pool.kind == "2d",
         mean=mean,
         std=std,
-        raw_bounds=padded_bounds(x) if info.kind == "2d" else None,
+        raw_bounds=padded_bounds(x) if pool.kind == "2d" else None,
         name=req.name,
-        kind=info.kind,
+        kind=pool.kind,
         image_shape=pool.image_shape,
     )

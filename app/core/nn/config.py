@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.datasets import CATALOGUE, MAX_CLASSES, MAX_FRACTION, MAX_NOISE, MIN_CLASSES, MIN_SAMPLES
+from app.core.datasets.upload_common import ID_PATTERN as UPLOAD_ID_PATTERN
 from app.core.errors import InputError
 from app.core.nn.early_stopping import MONITORS
 from app.core.nn.initializers import INIT_IDS
@@ -47,7 +48,12 @@ MAX_PENALTY = 10.0
 class DatasetConfig:
     """Which data set, how much of it and how it is split (docs/networks.md "Data")."""
 
-    name: str = option("digits", "Data set id (see GET /api/datasets).", choices=DATASET_IDS)
+    name: str = option(
+        "digits",
+        "Data set id (see GET /api/datasets): a built-in one, or an upload's 'upload:<hex>'.",
+        choices=DATASET_IDS,
+        pattern=UPLOAD_ID_PATTERN,
+    )
     n_samples: int | None = option(
         None, "Samples to generate or use (≤ max_samples).", minimum=MIN_SAMPLES, limit="max_samples"
     )

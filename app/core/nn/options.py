@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -46,6 +47,9 @@ class Spec:
         Static bounds of a number; for a list of numbers they bound each item.
     choices : tuple of str or None
         The accepted ids of a string field.
+    pattern : str or None
+        A regular expression that further strings of a ``choices`` field may fully match (the ids
+        of uploaded data sets, ``upload:<hex>``).
     limit : str or None
         Name of a server setting (``Settings`` attribute, e.g. ``"max_epochs"``) whose current
         value is the field's maximum; for a list of numbers it bounds each item.
@@ -66,6 +70,7 @@ class Spec:
     exclusive_minimum: float | None = None
     exclusive_maximum: float | None = None
     choices: tuple[str, ...] | None = None
+    pattern: str | None = None
     limit: str | None = None
     count_limit: str | None = None
     max_items: int | None = None
@@ -191,6 +196,8 @@ def _value(tp: Any, value: Any, spec: Spec, path: str) -> Any:
 
 def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
     """A bool, int, float or str checked against ``spec``."""
+    if tp is str and isinstance(value, str) and _matches(spec.pattern, value):
+        return value  # an id of the pattern (an uploaded data set) besides the choices
     if tp is bool:
         if not isinstance(value, bool):
             raise InputError(path, f"must be true or false, got {value!r}"[:200], "pydantic.bool_type")
@@ -223,6 +230,11 @@ def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
         value = float(value)
     _check_bounds(value, spec, path)
     return value
+
+
+def _matches(pattern: str | None, value: str) -> bool:
+    """Whether ``value`` fully matches ``pattern`` (never, without one)."""
+    return pattern is not None and re.fullmatch(pattern, value) is not None
 
 
 def _check_bounds(value: float, spec: Spec, path: str) -> None:

@@ -69,11 +69,14 @@ BOUNDARY_EVERY = 3
 QUIET: dict[str, str] = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
 
 
-def load_data(config: TrainingConfig, mnist_dir: Path | str | None, max_samples: int | None) -> Any:
-    """The train/validation/test :class:`~app.core.datasets.Split` that ``config.dataset`` asks for."""
+def load_data(
+    config: TrainingConfig, mnist_dir: Path | str | None, max_samples: int | None, data_dir: Path | str | None = None
+) -> Any:
+    """The train/validation/test :class:`~app.core.datasets.Split` that ``config.dataset`` asks for
+    (uploaded sets from ``data_dir``, ``Settings.data_dir``)."""
     from app.core.datasets import DEFAULT_MAX_SAMPLES, load_dataset
 
-    return load_dataset(to_dict(config.dataset), mnist_dir, max_samples or DEFAULT_MAX_SAMPLES)
+    return load_dataset(to_dict(config.dataset), mnist_dir, max_samples or DEFAULT_MAX_SAMPLES, data_dir=data_dir)
 
 
 class TrainingRun:
@@ -91,6 +94,8 @@ class TrainingRun:
         Folder of the MNIST IDX files (``Settings.mnist_dir``).
     max_samples : int or None
         Largest data set to load (``Settings.max_samples``).
+    data_dir : path or None
+        Where uploaded data sets are stored (``Settings.data_dir``).
     clock : callable
         Seconds, for ``elapsed``/``eta`` (``time.perf_counter``).
     unit_view_size : (int, int)
@@ -127,6 +132,7 @@ class TrainingRun:
         data: Any = None,
         mnist_dir: Path | str | None = None,
         max_samples: int | None = None,
+        data_dir: Path | str | None = None,
         clock: Callable[[], float] = time.perf_counter,
         unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS),
     ) -> None:
@@ -137,7 +143,7 @@ class TrainingRun:
         # The optimizer and schedule first: their registries vet the hyperparameters before any data loads.
         self.optimizer = make_mlp_optimizer(cfg.optimizer)
         self.schedule = make_schedule(cfg.optimizer.schedule, self.optimizer.params["lr"], field="optimizer.schedule")
-        self.data = data if data is not None else load_data(cfg, mnist_dir, max_samples)
+        self.data = data if data is not None else load_data(cfg, mnist_dir, max_samples, data_dir)
         self._set_up_data()
         seeds = np.random.SeedSequence(cfg.seed).spawn(4)
         init_rng, self._shuffle_rng, dropout_rng, telemetry_rng = (np.random.default_rng(s) for s in seeds)

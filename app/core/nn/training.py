@@ -57,6 +57,7 @@ def train(
     max_samples: int | None = None,
     data: Any = None,
     unit_view_size: tuple[int, int] | None = None,
+    data_dir: Path | str | None = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
 
@@ -81,6 +82,8 @@ def train(
     unit_view_size : (int, int) or None
         Most inputs and units of the per-unit view (``limits["max_unit_view_inputs"]`` and
         ``["max_unit_view_units"]``, or the engine's defaults, when None).
+    data_dir : path or None
+        Where uploaded data sets are stored (``Settings.data_dir``; ``limits["data_dir"]`` when None).
 
     Returns
     -------
@@ -104,7 +107,14 @@ def train(
             int(limits.get("max_unit_view_inputs", UNIT_VIEW_INPUTS)),
             int(limits.get("max_unit_view_units", UNIT_VIEW_UNITS)),
         )
-    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples, unit_view_size=unit_view_size)
+    run = TrainingRun(
+        cfg,
+        data=data,
+        mnist_dir=mnist_dir,
+        max_samples=max_samples,
+        unit_view_size=unit_view_size,
+        data_dir=data_dir or limits.get("data_dir"),
+    )
     interval = cfg.telemetry.interval
     frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
     emit("metrics", run.metrics())  # step 0: the network at initialisation

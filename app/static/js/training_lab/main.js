@@ -41,6 +41,7 @@ import { InitExperimentView } from "./init_experiment.js";
 import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
+import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: "Your own data"
 
 addDictionary(common);
 addDictionary(labDict);
@@ -177,6 +178,7 @@ function render(state, before) {
   renderView(state, prev);
   renderHistControls(state, prev);
   renderInitChoices(state, prev);
+  uploads.render(state, prev); // uploads: "Your own data"
   runInitExperiment(state);
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
@@ -186,6 +188,9 @@ function render(state, before) {
   if (changed(state, prev, (s) => s.config)) writeUrlState(stateToUrl(state.config, state), { now: !prev });
   document.documentElement.dataset.lang = state.lang;
 }
+
+// uploads: "Your own data" (upload_panel.js); created before the first render
+const uploads = createUploadPanel({ store, root: $("upload-panel"), toast });
 
 store.subscribe(render);
 onLanguageChange((lang) => store.update({ lang }));
@@ -201,7 +206,7 @@ async function loadCatalogue() {
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
-  const usable = { datasets: pick(datasets, catalogue.datasets), optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
+  const usable = { datasets: withUploads(datasets, catalogue.datasets) /* uploads */, optimizers: pick(optimizers, catalogue.optimizers), schedules: pick(schedules, catalogue.schedules) };
   return {
     ...usable,
     catalogue,

@@ -49,7 +49,8 @@ function readField(field, value, fallback, catalogue) {
     case "integers":
       return Array.isArray(value) && value.length <= (b.max_items ?? Infinity) && value.every((w) => withinBounds(w, { ...b, integer: true })) ? value : fallback;
     case "choice":
-      return typeof value === "string" && (!b.choices || b.choices.includes(value)) ? value : fallback;
+      // uploads: b.pattern also admits the ids of uploaded data sets ("upload:<hex>")
+      return typeof value === "string" && (!b.choices || b.choices.includes(value) || (b.pattern && new RegExp(`^(?:${b.pattern})$`).test(value))) ? value : fallback;
     case "bool":
       return value === true || value === false ? value : fallback;
     case "text":
