@@ -74,8 +74,9 @@ export const PRESETS = [
     runs: [
       { label: "@run.constant" },
       { label: "@run.piecewise", sch: { type: "piecewise", boundaries: [700, 900], values: [0.1, 0.05, 0.01] } },
-      { label: "@run.exponential", sch: { type: "exponential", decay_rate: 0.96, decay_steps: 100, staircase: false } },
-      { label: "@run.polynomial", sch: { type: "polynomial", decay_steps: 1000, end_lr: 0.0001, power: 1 } },
+      // the course's Keras schedules (docs/experiments.md, "Learning-rate schedules")
+      { label: "@run.exponential", sch: { type: "exponential", decay_rate: 0.5, decay_steps: 500, staircase: false } },
+      { label: "@run.polynomial", sch: { type: "polynomial", decay_steps: 900, end_lr: 0.01, power: 0.5 } },
     ],
   },
   {
