@@ -153,7 +153,7 @@ export class InitExperimentView {
       const titles = layers.map((l) => t("train.layer_n", { n: l.index }));
       const { layout, axisNames } = multiplotAxes(layers.length, {
         maxCols: layers.length,
-        gapX: 0.025,
+        gapX: 0.05,
         titles,
         xTitle: "",
         yTitle: layers.length ? t("hist.count") : "",
