@@ -23,8 +23,8 @@ import math
 import re
 
 import pytest
+from training_page import FINISHED, open_lab, type_into
 
-READY = "#training-lab[data-ready=true]"
 # a 422 item as the server sends it for run 2's epochs (docs/errors.md, "limit.exceeded")
 LIMIT_ERROR = {
     "type": "value_error",
@@ -33,19 +33,6 @@ LIMIT_ERROR = {
     "code": "limit.exceeded",
     "params": {"limit": 500, "setting": "max_epochs", "value": 600},
 }
-FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
-
-
-def open_lab(page, url: str = "/training"):
-    page.goto(url)
-    page.wait_for_selector(READY, timeout=20_000)
-    return page
-
-
-def type_into(page, testid: str, text: str) -> None:
-    field = page.get_by_test_id(testid)
-    field.fill(text)
-    field.dispatch_event("change")
 
 
 def init_panels_ready(page, n: int) -> None:
