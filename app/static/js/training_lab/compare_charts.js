@@ -227,32 +227,52 @@ export function drawBnGrid(div, pairs, t) {
   let learnedBn = 0;
   let learnedPlain = 0;
   let finished = 0;
+  // the legend names each line once, from the first panel that has it (σ = 1 without BN diverges:
+  // no epoch points, and Plotly leaves an empty trace out of the legend)
+  const firstWith = (key) => pairs.findIndex((p) => p[key].epochs.length > 0);
+  const legendAt = { bn: firstWith("bn"), plain: firstWith("plain") };
   pairs.forEach((p, i) => {
     const ax = axisNames[i];
     const bn = accuracyCurve(p.bn);
     const plain = accuracyCurve(p.plain);
     const common = { type: "scatter", mode: "lines", xaxis: ax.x, yaxis: ax.y, legendgroup: "", connectgaps: true };
     traces.push(
-      { ...common, ...bn, name: t("train.bn_on"), legendgroup: "bn", showlegend: i === 0, line: { color: colourAt(0), width: 2.5 }, hovertemplate: `%{y:.3f}<extra>σ=${p.std} · ${t("train.bn_on")}</extra>` },
-      { ...common, ...plain, name: t("train.bn_off"), legendgroup: "plain", showlegend: i === 0, line: { color: colourAt(1), width: 2.5, dash: "dash" }, hovertemplate: `%{y:.3f}<extra>σ=${p.std} · ${t("train.bn_off")}</extra>` },
+      { ...common, ...bn, name: t("train.bn_on"), legendgroup: "bn", showlegend: i === legendAt.bn, line: { color: colourAt(0), width: 2.5 }, hovertemplate: `%{y:.3f}<extra>σ=${p.std} · ${t("train.bn_on")}</extra>` },
+      { ...common, ...plain, name: t("train.bn_off"), legendgroup: "plain", showlegend: i === legendAt.plain, line: { color: colourAt(1), width: 2.5, dash: "dash" }, hovertemplate: `%{y:.3f}<extra>σ=${p.std} · ${t("train.bn_off")}</extra>` },
     );
     const y = layout[`yaxis${axisSuffix(i)}`];
     Object.assign(y, { range: [0, 1.05], nticks: 3 });
     if (i % 4) y.showticklabels = false;
     layout[`xaxis${axisSuffix(i)}`].nticks = 3;
+    if (p.plain.summary?.status === "diverged") {
+      // the dashed line is missing there: say why, inside the panel
+      layout.annotations.push({
+        text: t("bn.diverged"),
+        xref: `${ax.x} domain`,
+        yref: `${ax.y} domain`,
+        x: 0.97,
+        y: 0.08,
+        xanchor: "right",
+        yanchor: "bottom",
+        showarrow: false,
+        font: { size: 12, color: colourAt(1) },
+      });
+    }
     const a = finalAccuracy(p.bn);
     const b = finalAccuracy(p.plain);
     if (p.bn.summary && p.plain.summary) finished += 1;
     if (p.bn.summary && a !== null && a > LEARNED_ACCURACY) learnedBn += 1;
     if (p.plain.summary && b !== null && b > LEARNED_ACCURACY) learnedPlain += 1;
   });
-  div.style.height = `${70 + rows * 150}px`;
+  const height = 100 + rows * 150;
+  div.style.height = `${height}px`;
   draw(div, traces, {
     ...layout,
-    height: 70 + rows * 150,
+    height,
     showlegend: true,
-    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 1, xanchor: "right" },
-    margin: { l: 48, r: 12, t: 60, b: 36 },
+    // under the last row's tick labels
+    legend: { orientation: "h", y: -34 / (height - 40 - 66), yanchor: "top", x: 0 },
+    margin: { l: 48, r: 12, t: 40, b: 66 },
     uirevision: `bn-grid-${pairs.length}`,
   });
   return { scales: pairs.length, finished, learnedBn, learnedPlain };

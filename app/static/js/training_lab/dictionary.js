@@ -319,6 +319,7 @@ export default {
     "train.chart_bn_grid": "Training accuracy per epoch for each initial weight scale: with vs without batch norm",
     "bn.result": "With batch norm {bn} of {n} weight scales pass 50 % training accuracy; without it {plain} of {n}.",
     "bn.running": "{k} of {n} weight scales finished.",
+    "bn.diverged": "no BN: diverged",
     "bn.reading": "Without batch norm the large scales (σ = 1, 0.54) diverge and every scale from 0.05 down stays at chance (10 %); with it every scale learns, fastest around σ = 0.01–0.05 and more slowly at both ends (σ = 1 and 0.0001 reach only 50–70 % in 20 epochs).",
 
     // histograms
@@ -672,6 +673,7 @@ export default {
     "train.chart_bn_grid": "초기 가중치 크기별 에폭당 훈련 정확도: 배치 정규화 사용 vs 미사용",
     "bn.result": "배치 정규화를 쓰면 가중치 크기 {n}개 중 {bn}개가 훈련 정확도 50%를 넘고, 쓰지 않으면 {n}개 중 {plain}개입니다.",
     "bn.running": "가중치 크기 {n}개 중 {k}개 완료.",
+    "bn.diverged": "배치 정규화 없음: 발산",
     "bn.reading": "배치 정규화가 없으면 큰 값(σ = 1, 0.54)은 발산하고 0.05 이하의 모든 값은 우연 수준(10%)에 머뭅니다. 배치 정규화를 쓰면 모든 값에서 학습되며, σ = 0.01–0.05 근처가 가장 빠르고 양 끝(σ = 1과 0.0001)은 느립니다 (20 에폭에 50–70%).",
 
     "hist.weights": "가중치",
