@@ -17,25 +17,10 @@ import json
 import re
 from pathlib import Path
 
-READY = "#training-lab[data-ready=true]"
-FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
-
+from training_page import FINISHED, READY, open_lab, type_into
 
 # --------------------------------------------------------------------------------------------
 # helpers
-
-
-def open_lab(page, url: str = "/training"):
-    page.goto(url)
-    page.wait_for_selector(READY, timeout=20_000)
-    return page
-
-
-def type_into(page, testid: str, text: str) -> None:
-    """Replace a field's text the way a person does (select all, type)."""
-    field = page.get_by_test_id(testid)
-    field.fill(text)
-    field.dispatch_event("change")
 
 
 def plot_counts(page) -> dict:

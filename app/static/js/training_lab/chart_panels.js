@@ -23,7 +23,11 @@ import { Plotly, colourAt } from "../shared/plots.js";
 import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
 import { drawHistograms, layerBadges } from "./histogram_charts.js";
-import { drawBoundary, drawConfusion, renderSummary, runToCSV, runToJSON } from "./result_charts.js";
+import { drawBoundary, drawConfusion, renderSummary, runToCSV, runsToCSV, runToJSON } from "./result_charts.js";
+import { drawCompareDynamics, drawCompareHistograms, MAX_COMPARE_ROWS } from "./compare_charts.js";
+import { saturationLabel } from "./saturation_text.js";
+import { describeCurves, describeHistograms, setAlt } from "./plot_text.js";
+import { drawBnPart, drawUnitsPart, renderCurveNotes } from "./lesson_panels.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -98,20 +102,38 @@ export function createCharts({ store, toast }) {
     const runs = session ? session.runs : [];
     const run = focusRun();
     switch (part) {
-      case "curves":
-        drawCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, colours(), t, display.focus);
+      case "curves": {
+        const shown = drawCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, colours(), t, { focus: display.focus, lossScale: config.ly });
+        renderCurveNotes(shown, config.ly, t);
+        describeCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, t);
         renderRunLegend(runs);
+        drawBnPart(runs, t);
         break;
+      }
       case "slider":
         updateSlider();
         break;
       case "hist": {
         updateSlider();
-        const colour = colourAt(run ? run.index : 0);
-        drawHistograms($("hist-plot"), run, frameOf(run), { view: config.hv, quantity: config.hq, colour }, t);
+        drawHistPart(run, runs, config);
         renderBadges(run);
         const frame = run?.frames[frameOf(run)];
-        drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
+        // side by side, the small multiples need the full width
+        const grid = $("grad-plot").closest(".chart-grid");
+        if (grid.classList.contains("one-up") !== compareMode(runs, config)) {
+          grid.classList.toggle("one-up", compareMode(runs, config));
+          requestAnimationFrame(() => ["grad-plot", "ratio-plot"].forEach((id) => $(id).data && Plotly.Plots.resize($(id))));
+        }
+        if (compareMode(runs, config)) {
+          drawCompareDynamics($("grad-plot"), runs, "grad_norm", t);
+          drawCompareDynamics($("ratio-plot"), runs, "update_ratio", t);
+        } else {
+          for (const id of ["grad-plot", "ratio-plot"]) $(id).style.height = "";
+          drawDynamics({ grad: $("grad-plot"), ratio: $("ratio-plot") }, run, frame ? frame.step : null, t);
+        }
+        setAlt($("grad-plot"), t("alt.grad", { runs: compareMode(runs, config) ? runs.length : 1 }));
+        setAlt($("ratio-plot"), t("alt.ratio", { runs: compareMode(runs, config) ? runs.length : 1 }));
+        drawUnitsPart(run, frame, t);
         drawBoundaryPart(run);
         break;
       }
@@ -127,6 +149,32 @@ export function createCharts({ store, toast }) {
       default:
         break;
     }
+  }
+
+  const compareMode = (runs, config) => Boolean(config.hc) && runs.length > 1;
+
+  /** The histograms: of the focused run, or of every run side by side (compare mode). */
+  function drawHistPart(run, runs, config) {
+    const frame = run?.frames[frameOf(run)];
+    const hasInference = Boolean(frame?.layers?.some((l) => l.inference));
+    $("hist-inference-field").hidden = !hasInference || config.hq === "w";
+    $("hist-inference").checked = Boolean(config.hi);
+    $("hist-compare-field").hidden = runs.length < 2;
+    $("hist-compare").checked = Boolean(config.hc);
+    const inference = hasInference && Boolean(config.hi) && config.hq !== "w";
+    let mode = "";
+    if (frame && config.hq !== "w") mode = t(inference ? "hist.mode_inference" : frame.mode === "batch" && hasInference ? "hist.mode_batch_bn" : "hist.mode_batch");
+    if (compareMode(runs, config)) {
+      const res = drawCompareHistograms($("hist-plot"), runs, frame ? frame.step : null, { quantity: config.hq, inference }, t);
+      if (runs.length > MAX_COMPARE_ROWS) mode = `${mode} ${t("hist.compare_first", { n: MAX_COMPARE_ROWS, total: runs.length })}`.trim();
+      describeHistograms($("hist-plot"), res.shown.map((r) => ({ run: r, frame: r.frames.find((f) => f.step === frame?.step) ?? r.frames[r.frames.length - 1] })), config.hq, inference, t);
+    } else {
+      drawHistograms($("hist-plot"), run, frameOf(run), { view: config.hv, quantity: config.hq, colour: colourAt(run ? run.index : 0), inference }, t);
+      describeHistograms($("hist-plot"), run && frame ? [{ run, frame }] : [], config.hq, inference, t);
+    }
+    $("hist-mode").textContent = mode;
+    $("hist-plot").dataset.compare = String(compareMode(runs, config));
+    $("hist-plot").dataset.inference = String(inference);
   }
 
   function isTwoD(run) {
@@ -188,7 +236,8 @@ export function createCharts({ store, toast }) {
     const { config } = current();
     const frame = run?.frames[frameOf(run)];
     const act = run?.config.model.activation;
-    for (const b of layerBadges(frame, config.hq)) {
+    const inference = Boolean(config.hi) && Boolean(frame?.layers?.some((l) => l.inference));
+    for (const b of layerBadges(frame, config.hq, inference)) {
       const item = document.createElement("div");
       item.className = "layer-badge";
       item.setAttribute("data-testid", `layer-badge-${b.layer}`);
@@ -197,16 +246,27 @@ export function createCharts({ store, toast }) {
       const stats = document.createElement("span");
       stats.textContent = `μ ${fmt(b.mean, 3)} · σ ${fmt(b.std, 3)}`;
       item.append(title, stats);
-      const frac = b.saturated ?? b.dead;
-      if (frac !== null && frac !== undefined) {
+      const pctText = (f) => (100 * f).toFixed(f < 0.1 && f > 0 ? 1 : 0);
+      if (typeof b.saturated === "number" && b.rule) {
+        // the activation's own rule: ReLU's "= 0" share is about half in a healthy layer
         const tag = document.createElement("span");
-        const kind = b.saturated !== null && b.saturated !== undefined ? "saturated" : "dead";
-        tag.className = `badge badge-${kind}`;
-        tag.classList.toggle("alarm", frac >= 0.5);
-        tag.classList.toggle("warn", frac >= 0.1 && frac < 0.5);
-        tag.textContent = t(`hist.${kind}`, { p: (100 * frac).toFixed(frac < 0.1 && frac > 0 ? 1 : 0) });
-        tag.title = t(`hist.${kind}_tip`);
-        tag.setAttribute("data-testid", `badge-${kind}-${b.layer}`);
+        const sat = saturationLabel(b.rule, t);
+        tag.className = "badge badge-saturated";
+        tag.classList.toggle("alarm", b.saturated >= sat.alarm);
+        tag.classList.toggle("warn", b.saturated >= sat.warn && b.saturated < sat.alarm);
+        tag.textContent = `${sat.short} ${pctText(b.saturated)}%`;
+        tag.title = sat.tip;
+        tag.setAttribute("data-testid", `badge-saturated-${b.layer}`);
+        item.append(tag);
+      }
+      if (typeof b.dead === "number") {
+        const tag = document.createElement("span");
+        tag.className = "badge badge-dead";
+        tag.classList.toggle("alarm", b.dead >= 0.5);
+        tag.classList.toggle("warn", b.dead >= 0.1 && b.dead < 0.5);
+        tag.textContent = t("hist.dead", { p: pctText(b.dead) });
+        tag.title = t("hist.dead_tip");
+        tag.setAttribute("data-testid", `badge-dead-${b.layer}`);
         item.append(tag);
       }
       box.append(item);
@@ -285,15 +345,18 @@ export function createCharts({ store, toast }) {
 
   // ---------------------------------------------------------------- export
 
-  function exportRun(kind) {
-    const run = focusRun();
-    if (!run || !run.events.length) {
+  /** Every run of the session (not only the focused one): JSON = a list of runs, CSV = a run column. */
+  function exportRuns(kind) {
+    const runs = (current().session?.runs ?? []).filter((r) => r.events.length);
+    if (!runs.length) {
       toast(t("res.nothing_to_export"), "info");
       return;
     }
-    const base = `training-${(run.label || "run").replace(/[^\w.-]+/g, "_").slice(0, 60)}`;
-    if (kind === "json") downloadText(`${base}.json`, JSON.stringify(runToJSON(run), null, 1), "application/json");
-    else downloadText(`${base}.csv`, runToCSV(run), "text/csv");
+    const base = runs.length === 1 ? `training-${(runs[0].label || "run").replace(/[^\w.-]+/g, "_").slice(0, 60)}` : `training-${runs.length}-runs`;
+    // one run: its own record (as before); several: {runs: [...]} and a CSV with a "run" column
+    const json = runs.length === 1 ? runToJSON(runs[0]) : { runs: runs.map(runToJSON) };
+    if (kind === "json") downloadText(`${base}.json`, JSON.stringify(json, null, 1), "application/json");
+    else downloadText(`${base}.csv`, runs.length === 1 ? runToCSV(runs[0]) : runsToCSV(runs), "text/csv");
   }
 
   /** Mark what a state change affects; the next animation frame draws it. */
@@ -305,14 +368,15 @@ export function createCharts({ store, toast }) {
     if (changed(state, prev, (s) => s.telemetry.metrics)) add("curves", "hist", "progress");
     if (changed(state, prev, (s) => s.telemetry.epoch)) add("curves", "progress", "results");
     if (changed(state, prev, (s) => s.display)) add("hist", "results", "curves");
-    if (changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) add("hist");
+    if (changed(state, prev, (s) => s.config.hv, (s) => s.config.hq, (s) => s.config.hi, (s) => s.config.hc)) add("hist");
+    if (changed(state, prev, (s) => s.config.ly)) add("curves");
     if (changed(state, prev, (s) => s.config.v) && state.config.v === "train") add("curves", "hist", "results");
     if (!state.session && changed(state, prev, (s) => s.config.runs, (s) => s.config.sel)) add("hist");
     if (parts.size) invalidate(...parts);
   }
 
-  $("export-json").addEventListener("click", () => exportRun("json"));
-  $("export-csv").addEventListener("click", () => exportRun("csv"));
+  $("export-json").addEventListener("click", () => exportRuns("json"));
+  $("export-csv").addEventListener("click", () => exportRuns("csv"));
   $("step-slider").addEventListener("input", (ev) => {
     const run = focusRun();
     const frame = Number(ev.target.value);

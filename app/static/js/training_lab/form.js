@@ -145,7 +145,7 @@ export class TrainingForm {
       hidden.value = formatHidden(f.h);
     }
     $(r, "#hidden-hint").textContent = f.h.length
-      ? t("train.hidden_hint", { n: f.h.length, units: f.h.reduce((a, b) => a + b, 0) })
+      ? t(f.h.length === 1 ? "train.hidden_hint_one" : "train.hidden_hint", { n: f.h.length, units: f.h.reduce((a, b) => a + b, 0) })
       : t("train.hidden_none");
     $(r, "#act-select").value = f.act;
     $(r, "#init-select").value = f.init;

@@ -161,16 +161,31 @@ function mix(a, b, f) {
   return `#${c.map((v) => v.toString(16).padStart(2, "0")).join("")}`;
 }
 
+/**
+ * A layer's histogram of one quantity: "act", "pre" or "w" (the incoming weights), from the main
+ * (batch-statistics) view or, with `inference`, from the layer's inference-mode view when the
+ * frame carries one (batch-norm networks; docs/telemetry.md, "The inference view").
+ */
+export function layerHistogram(layer, quantity, inference = false) {
+  if (!layer) return null;
+  if (quantity === "w") return layer.weights ?? null;
+  if (inference && layer.inference) return layer.inference[quantity] ?? null;
+  return layer[quantity] ?? null;
+}
+
 /** Per-layer numbers for the badges at one frame. */
-export function layerBadges(frame, quantity) {
+export function layerBadges(frame, quantity, inference = false) {
   if (!frame) return [];
   return (frame.layers || []).map((layer) => {
-    const h = layer[quantity] || {};
+    const h = layerHistogram(layer, quantity, inference) || {};
+    const view = inference && layer.inference ? layer.inference : layer;
     return {
       layer: layer.index,
       mean: h.mean ?? null,
       std: h.std ?? null,
-      saturated: layer.act?.saturated ?? null,
+      // the activation's own rule (sigmoid < 0.01 or > 0.99, tanh |a| > 0.99, ReLU = 0 …)
+      saturated: view.saturated ?? layer.act?.saturated ?? null,
+      rule: layer.saturation_rule ?? null,
       dead: layer.act?.dead ?? null,
     };
   });
@@ -188,7 +203,8 @@ function stepLabel(frame, t) {
  * @param {{view: string, quantity: "act"|"pre", colour: string}} options
  * @param {Function} t
  */
-export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
+export function drawHistograms(div, run, index, { view, quantity, colour, inference = false }, t) {
+  const hist = (f, li) => layerHistogram(f.layers?.[li], quantity, inference);
   const frames = run ? run.frames : [];
   const nLayers = frames.length ? (frames[frames.length - 1].layers || []).length : 0;
   if (!frames.length || !nLayers) {
@@ -202,7 +218,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
   }
   const k = Math.max(0, Math.min(index, frames.length - 1));
   const frame = frames[k];
-  const qLabel = quantity === "pre" ? t("hist.pre_short") : t("hist.act_short");
+  const qLabel = t(`hist.${quantity}_short`);
   const titles = [];
   for (let li = 0; li < nLayers; li += 1) titles.push(t("train.layer_n", { n: li + 1 }));
   const yTitle = view === "c" ? t("common.step") : view === "d" ? qLabel : t("hist.count");
@@ -212,7 +228,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
 
   if (view === "a") {
     for (let li = 0; li < nLayers; li += 1) {
-      const h = frame.layers[li]?.[quantity];
+      const h = hist(frame, li);
       if (!h) continue;
       traces.push(histogramBar(h, axisNames[li], { colour, name: titles[li], t }));
       const cap = spikeCap([h.counts]);
@@ -228,7 +244,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
       const f = frames[fi];
       const shade = mix("#d0d7e0", colour, picks.length === 1 ? 1 : 0.15 + (0.85 * j) / (picks.length - 1));
       for (let li = 0; li < nLayers; li += 1) {
-        const h = f.layers[li]?.[quantity];
+        const h = hist(f, li);
         if (!h) continue;
         const { ranges } = binGeometry(h.edges);
         const counts = h.counts || [];
@@ -256,9 +272,9 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
     const picks = spreadIndices(k, MAX_RIDGE);
     for (let li = 0; li < nLayers; li += 1) {
       let peak = 0;
-      for (const fi of picks) for (const c of frames[fi].layers[li]?.[quantity]?.counts || []) peak = Math.max(peak, c);
+      for (const fi of picks) for (const c of hist(frames[fi], li)?.counts || []) peak = Math.max(peak, c);
       // one dominant bin (ReLU's zeros) would flatten every ridge: scale to the rest, cut the spike
-      const cap = spikeCap(picks.map((fi) => frames[fi].layers[li]?.[quantity]?.counts || []));
+      const cap = spikeCap(picks.map((fi) => hist(frames[fi], li)?.counts || []));
       peak = cap !== null ? cap / 1.25 : peak || 1;
       const gap = 1;
       const height = 2.2; // a ridge may overlap the ones behind it, as in TensorBoard
@@ -266,7 +282,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
       const ticktext = [];
       picks.forEach((fi, j) => {
         const f = frames[fi];
-        const h = f.layers[li]?.[quantity];
+        const h = hist(f, li);
         if (!h) return;
         const base = (picks.length - 1 - j) * gap; // oldest at the top/back, newest at the bottom/front
         const { centres, ranges } = binGeometry(h.edges);
@@ -303,7 +319,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
     const upto = frames.slice(0, frames.length);
     for (let li = 0; li < nLayers; li += 1) {
       const x = upto.map((f) => f.step);
-      const p = (q) => upto.map((f) => f.layers[li]?.[quantity]?.percentiles?.[q] ?? null);
+      const p = (q) => upto.map((f) => hist(f, li)?.percentiles?.[q] ?? null);
       const ax = axisNames[li];
       const base = { type: "scatter", mode: "lines", x, xaxis: ax.x, yaxis: ax.y, showlegend: false, hoverinfo: "skip" };
       traces.push(
@@ -317,7 +333,7 @@ export function drawHistograms(div, run, index, { view, quantity, colour }, t) {
           line: { width: 2.5, color: colour },
           hoverinfo: undefined,
           customdata: upto.map((f) => {
-            const q = f.layers[li]?.[quantity]?.percentiles || {};
+            const q = hist(f, li)?.percentiles || {};
             return [q["5"], q["25"], q["75"], q["95"]];
           }),
           hovertemplate: `${t("common.step")} %{x}<br>p95 %{customdata[3]:.4g}<br>p75 %{customdata[2]:.4g}<br>p50 %{y:.4g}<br>p25 %{customdata[1]:.4g}<br>p5 %{customdata[0]:.4g}<extra>${titles[li]}</extra>`,

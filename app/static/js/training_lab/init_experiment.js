@@ -2,8 +2,14 @@
  * init_experiment.js — the textbook's activation-histogram experiment (docs/experiments.md §2,
  * "Deep Learning from Scratch" ch. 6): 1,000 random inputs through 5 layers of 100 units, no
  * training, one panel per weight initialisation. Each panel shows the per-layer 30-bin histograms
- * side by side (the textbook's figure) and the statistics that explain them: mean, std, the share
- * of activations below 0.1 / above 0.9 (sigmoid saturation) and exactly 0 (ReLU).
+ * side by side (the textbook's figure) and the statistics that explain them: mean, std and the
+ * saturated share by the activation's own rule (saturation_text.js).
+ *
+ * Panels of one activation share their axes (issue 8 point 2): sigmoid and tanh histograms have
+ * fixed edges ((0, 1), (−1, 1)); for ReLU-like activations the panels are asked again with
+ * `hist_range` = [smallest min, largest max] over the activation's panels and layers, so ReLU
+ * std 0.01 (scale-invariant without bias: the same shape as He, a million times narrower) falls
+ * into the first bin instead of looking like He. `ie.own` gives every layer its own x axis.
  *
  *   const view = new InitExperimentView(container, {t, onError});
  *   await view.run(ie);      // ie = page state's init-experiment settings (model.js)
@@ -15,6 +21,25 @@ import { colourAt, draw } from "../shared/plots.js";
 import { fmt } from "../shared/format.js";
 import { activationRequest, INIT_PANELS } from "./model.js";
 import { capLabels, histogramBar, multiplotAxes, spikeCap } from "./histogram_charts.js";
+import { COLLAPSED_STD, saturationLabel } from "./saturation_text.js";
+import { setAlt } from "./plot_text.js";
+
+/** Activations whose histogram edges the server fixes (no shared range needed). */
+const FIXED_EDGES = new Set(["sigmoid", "tanh"]);
+
+/** [lo, hi] over every layer of the responses (ReLU: from 0). */
+function sharedRange(responses, activation) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const res of responses) {
+    for (const l of res.layers ?? []) {
+      if (Number.isFinite(l.min)) lo = Math.min(lo, l.min);
+      if (Number.isFinite(l.max)) hi = Math.max(hi, l.max);
+    }
+  }
+  if (activation === "relu") lo = 0;
+  return Number.isFinite(lo) && Number.isFinite(hi) && hi > lo ? [lo, hi] : null;
+}
 
 const PANEL_COLOUR = {
   sigmoid: colourAt(1),
@@ -51,8 +76,23 @@ export class InitExperimentView {
     this.container.dataset.state = "loading";
     this.layout(panels);
     try {
-      const responses = await Promise.all(panels.map((p) => postJSON("/api/activations", activationRequest(p, ie))));
+      let responses = await Promise.all(panels.map((p) => postJSON("/api/activations", activationRequest(p, ie))));
       if (token !== this.token) return;
+      this.ranges = new Map();
+      if (!ie.own) {
+        // second pass: one x range per activation over all its panels and layers
+        const again = panels.map((p, i) => {
+          if (FIXED_EDGES.has(p.activation)) return responses[i];
+          const group = panels.map((q, j) => (q.activation === p.activation ? responses[j] : null)).filter(Boolean);
+          const range = sharedRange(group, p.activation);
+          if (!range) return responses[i];
+          this.ranges.set(p.id, range);
+          return postJSON("/api/activations", activationRequest(p, ie, range));
+        });
+        responses = await Promise.all(again);
+        if (token !== this.token) return;
+      }
+      this.own = Boolean(ie.own);
       this.results = new Map(panels.map((p, i) => [p.id, responses[i]]));
       this.render();
       this.container.dataset.state = "ready";
@@ -113,7 +153,7 @@ export class InitExperimentView {
       const titles = layers.map((l) => t("train.layer_n", { n: l.index }));
       const { layout, axisNames } = multiplotAxes(layers.length, {
         maxCols: layers.length,
-        gapX: 0.025,
+        gapX: 0.05,
         titles,
         xTitle: "",
         yTitle: layers.length ? t("hist.count") : "",
@@ -121,17 +161,25 @@ export class InitExperimentView {
       });
       const colour = PANEL_COLOUR[p.activation] ?? colourAt(0);
       const traces = layers.map((l, i) => histogramBar(l, axisNames[i], { colour, name: titles[i], t }));
-      // Same count axis in every layer of a panel, as in the textbook figure; like the textbook's
-      // ReLU figures (plt.ylim) the axis is cut when one bin (the zeros) dwarfs the others.
-      const cap = spikeCap(layers.map((l) => l.counts));
-      const peak = cap ?? Math.max(1, ...layers.flatMap((l) => l.counts)) * 1.05;
+      // Same count axis in every layer and every panel of one activation, as in the textbook
+      // figure; like the textbook's ReLU figures (plt.ylim) the axis is cut when one bin (the
+      // zeros) dwarfs the others.
+      const group = this.own ? [res] : this.panels.filter((q) => q.activation === p.activation).map((q) => this.results.get(q.id)).filter(Boolean);
+      const counts = group.flatMap((g) => (g.layers ?? []).map((l) => l.counts));
+      const cap = spikeCap(counts);
+      const peak = cap ?? Math.max(1, ...counts.flat()) * 1.05;
       if (cap !== null) layers.forEach((l, i) => layout.annotations.push(...capLabels(l, cap, axisNames[i])));
+      const range = this.own ? null : this.ranges?.get(p.id) ?? (FIXED_EDGES.has(p.activation) ? [layers[0]?.edges[0], layers[0]?.edges.at(-1)] : null);
       layers.forEach((_, i) => {
         const suffix = i === 0 ? "" : String(i + 1);
         layout[`yaxis${suffix}`].range = [0, peak];
         if (i > 0) layout[`yaxis${suffix}`].showticklabels = false;
         layout[`xaxis${suffix}`].nticks = 3;
+        if (range) layout[`xaxis${suffix}`].range = range;
       });
+      const plot = card.querySelector(".init-plot");
+      plot.dataset.xrange = range ? range.join(",") : "";
+      setAlt(plot, `${t(`init.panel.${p.id}`)}: ${layers.map((l) => t("alt.layer_stats", { n: l.index, mean: fmt(l.mean, 3), std: fmt(l.std, 3) })).join(", ")}`);
       draw(card.querySelector(".init-plot"), traces, {
         ...layout,
         height: 230,
@@ -149,25 +197,24 @@ export class InitExperimentView {
     table.replaceChildren();
     const head = document.createElement("thead");
     const hr = document.createElement("tr");
-    for (const key of ["init.col_layer", "init.col_mean", "init.col_std", "init.col_low", "init.col_high", "init.col_zero"]) {
+    const sat = saturationLabel(res.saturation_rule, t);
+    for (const text of [t("init.col_layer"), t("init.col_mean"), t("init.col_std"), sat.column]) {
       const th = document.createElement("th");
-      th.textContent = t(key);
+      th.textContent = text;
       hr.append(th);
     }
+    hr.lastChild.title = sat.tip;
     head.append(hr);
     const body = document.createElement("tbody");
-    const relu = panel.activation !== "sigmoid" && panel.activation !== "tanh";
     for (const l of res.layers || []) {
       const tr = document.createElement("tr");
-      const cells = [String(l.index), fmt(l.mean, 3), fmt(l.std, 3), pct(l.frac_low), pct(l.frac_high), pct(l.frac_zero)];
+      const cells = [String(l.index), fmt(l.mean, 3), fmt(l.std, 3), pct(l.saturated)];
       cells.forEach((text, i) => {
         const td = document.createElement("td");
         td.textContent = text;
         if (i > 0) td.className = "num";
-        // highlight what the panel is about: saturation for sigmoid/tanh, zeros for ReLU
-        const warn =
-          (!relu && (i === 3 || i === 4) && l.frac_low + l.frac_high > 0.6 && (i === 3 ? l.frac_low : l.frac_high) > 0.25) ||
-          (relu && i === 5 && l.frac_zero > 0.6);
+        // only the bad cases: a collapsed spread (std 0.01) or saturation by the activation's rule
+        const warn = (i === 2 && l.std < COLLAPSED_STD) || (i === 3 && l.saturated >= sat.alarm);
         if (warn) td.classList.add("warn");
         tr.append(td);
       });

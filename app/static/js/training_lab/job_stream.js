@@ -9,6 +9,7 @@
  *   await session.start();        // throws ApiError (422 / 429 …) before anything runs
  *   session.runs[i]               // see makeRun() below: events, frames, points, summary …
  *   await session.stop();
+ *   await session.pause(); await session.step(5); await session.resume();   // the current run
  *
  * `onEvent(run, name, data)` is called for every event; `onChange()` when a run's status changes.
  */
@@ -16,7 +17,7 @@
 import { deleteJSON, getJSON, listenSSE, postJSON } from "../shared/api.js";
 
 export const TERMINAL = ["done", "cancelled", "error"];
-const EVENT_NAMES = ["metrics", "epoch", ...TERMINAL];
+const EVENT_NAMES = ["metrics", "epoch", "status", ...TERMINAL];
 
 /**
  * The client-side record of one job.
@@ -29,7 +30,7 @@ export function makeRun(index, config) {
     config,
     label: config.label || `run ${index + 1}`,
     jobId: null,
-    status: "queued", // queued | running | done | cancelled | error
+    status: "queued", // queued | running | paused | done | cancelled | error
     message: null,
     lastId: 0,
     events: [], // every event as received: {id, event, data}
@@ -131,8 +132,12 @@ export class TrainingSession {
   handle(run, name, data, id) {
     if (data === null || typeof data !== "object") data = {};
     run.events.push({ id, event: name, data });
-    if (name === "metrics" || name === "epoch") {
-      if (run.status !== "running") {
+    if (name === "status") {
+      // pause / resume of the job (docs/telemetry.md, "Pause and single steps")
+      if (data.status === "paused" || data.status === "running") run.status = data.status;
+      this.onChange();
+    } else if (name === "metrics" || name === "epoch") {
+      if (run.status === "queued") {
         run.status = "running";
         this.onChange();
       }
@@ -182,6 +187,29 @@ export class TrainingSession {
       if (r.index !== this.current && !TERMINAL.includes(r.status)) r.status = "cancelled";
     }
     this.onChange();
+  }
+
+  /** The run being followed (null when none). */
+  currentRun() {
+    return this.current >= 0 ? this.runs[this.current] ?? null : null;
+  }
+
+  /**
+   * Pause, resume or single-step the current run: POST /api/jobs/{id}/pause | resume | step.
+   * The stream's `status` event (and, for a step, the `metrics` frame) updates the run.
+   * @param {"pause"|"resume"|"step"} action
+   * @param {number} [steps] optimizer steps for "step"
+   */
+  async control(action, steps = 1) {
+    const run = this.currentRun();
+    if (!run || !run.jobId) return null;
+    const body = action === "step" ? { steps } : {};
+    const res = await postJSON(`/api/jobs/${encodeURIComponent(run.jobId)}/${action}`, body);
+    if (res && (res.status === "paused" || res.status === "running") && run.status !== res.status) {
+      run.status = res.status;
+      this.onChange();
+    }
+    return res;
   }
 
   /** Close the stream without cancelling (page leaves). */

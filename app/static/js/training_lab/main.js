@@ -8,12 +8,15 @@
  * `render(state, prev)` below brings the screen in line; each panel diffs the slice it draws and
  * gets its dependencies (the store, callbacks) as arguments — none calls another.
  *
- * Modules: model.js (form fields, defaults and bounds from the catalogue, presets, request
+ * Modules: model.js (form fields, defaults and bounds from the catalogue, request
  * bodies), url_fields.js (the URL table), form.js (form ⇄ the selected run), run_list.js (presets,
  * run list, run labels), session_control.js (start / stop, progress, errors), chart_panels.js
  * (throttled redraws of every chart, the results and export), job_stream.js (jobs + SSE),
- * curve_charts.js, histogram_charts.js, result_charts.js (what they draw), init_experiment.js
- * (POST /api/activations panels).
+ * curve_charts.js, histogram_charts.js, result_charts.js (what they draw), compare_charts.js
+ * (runs side by side, the batch-norm small multiples), units_view.js (per-unit heatmap),
+ * lesson_panels.js (notes that state a chart's lesson), plot_text.js (text alternatives),
+ * saturation_text.js (per-activation saturation labels), presets.js, field_labels.js (error
+ * labels), init_experiment.js (POST /api/activations panels).
  *
  * State: {lang, cat (lists + `catalogue` = GET /api/training/catalogue), defaults (the default
  * form), config {v, runs, sel, pr, hv, hq, ie}, formEpoch (+1: the form reloads the selected run),
@@ -30,7 +33,8 @@ import labDict from "./dictionary.js";
 import { mountShell, toast } from "../shared/shell.js";
 import { readUrlState, writeUrlState } from "../shared/url_state.js";
 import { createStore, changed } from "../shared/store.js";
-import { INIT_PANELS, formDefaults, presetRuns, runLabel } from "./model.js";
+import { INIT_PANELS, formDefaults, runLabel } from "./model.js";
+import { presetRuns } from "./presets.js";
 import { defaultState, stateFromUrl, stateToUrl } from "./url_fields.js";
 import { TrainingForm } from "./form.js";
 import { InitExperimentView } from "./init_experiment.js";
@@ -89,7 +93,7 @@ function renderView(state, prev) {
 }
 
 function renderHistControls(state, prev) {
-  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq)) return;
+  if (!changed(state, prev, (s) => s.config.hv, (s) => s.config.hq, (s) => s.config.hi, (s) => s.config.hc)) return;
   for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.setAttribute("aria-pressed", String(b.dataset.hv === state.config.hv));
   for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.setAttribute("aria-pressed", String(b.dataset.hq === state.config.hq));
 }
@@ -216,6 +220,9 @@ function wire() {
   for (const b of document.querySelectorAll(".view-tabs [data-view]")) b.addEventListener("click", () => setConfig({ v: b.dataset.view }));
   for (const b of document.querySelectorAll("#hist-views [data-hv]")) b.addEventListener("click", () => setConfig({ hv: b.dataset.hv }));
   for (const b of document.querySelectorAll("#hist-quantity [data-hq]")) b.addEventListener("click", () => setConfig({ hq: b.dataset.hq }));
+  for (const b of document.querySelectorAll("#loss-scale [data-ly]")) b.addEventListener("click", () => setConfig({ ly: b.dataset.ly }));
+  $("hist-inference").addEventListener("change", (ev) => setConfig({ hi: ev.target.checked }));
+  $("hist-compare").addEventListener("change", (ev) => setConfig({ hc: ev.target.checked }));
   $("view-init").addEventListener("change", onInitInput);
 }
 

@@ -75,7 +75,9 @@ export const DEFAULT_EARLY_STOPPING = Object.freeze({
 
 /** Histogram views, quantities and page views (the URL accepts these). */
 export const HIST_VIEWS = ["a", "b", "c", "d"];
-export const HIST_QUANTITIES = ["act", "pre"];
+export const HIST_QUANTITIES = ["act", "pre", "w"];
+/** Loss-axis scales: "auto" = log when the plotted values span more than 100×, else linear. */
+export const LOSS_SCALES = ["auto", "log", "linear"];
 export const VIEWS = ["train", "init"];
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
@@ -97,6 +99,7 @@ export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   bins: 30,
   seed: 0,
   bias: false,
+  own: false,
 });
 
 // ---------------------------------------------------------------- small helpers
@@ -189,83 +192,6 @@ export function formatHidden(hidden) {
   return (hidden || []).join(", ");
 }
 
-// ---------------------------------------------------------------- presets (docs/experiments.md)
-
-const FIVE_100 = [100, 100, 100, 100, 100];
-/** Four initial weight scales log-spaced from 1 to 1e-4 (10^0, 10^-4/3, 10^-8/3, 10^-4). */
-export const BN_SCALES = [1, 0.0464, 0.00215, 0.0001];
-
-/**
- * Presets: `form` is applied over the defaults for every run; `runs` (optional) lists per-run
- * overrides with a label. Every preset resets the whole configuration.
- */
-export const PRESETS = [
-  {
-    id: "default",
-    form: { ds: "digits", h: [100, 100, 100], act: "relu", init: "he_normal", opt: "adam", hp: { lr: 0.001 }, bs: 100, ep: 20 },
-  },
-  {
-    id: "spiral",
-    form: {
-      ds: "spiral", h: [50, 50], act: "relu", init: "he_normal", opt: "adam", hp: { lr: 0.01 },
-      bs: 32, ep: 40, ti: 5,
-    },
-  },
-  {
-    id: "init_compare",
-    form: { ds: "digits", h: FIVE_100, act: "relu", opt: "sgd", hp: { lr: 0.01 }, bs: 100, ep: 30 },
-    runs: [
-      { label: "@run.std001", init: "normal", std: 0.01 },
-      { label: "@run.xavier", init: "lecun_normal" },
-      { label: "@run.he", init: "he_normal" },
-    ],
-  },
-  {
-    id: "optimizer_compare",
-    form: { ds: "digits", h: FIVE_100, act: "relu", init: "he_normal", bs: 100, ep: 20 },
-    runs: [
-      { label: "@opt.sgd", opt: "sgd", hp: { lr: 0.01 } },
-      { label: "@opt.momentum", opt: "momentum", hp: { lr: 0.01, momentum: 0.9 } },
-      { label: "@opt.adagrad", opt: "adagrad", hp: { lr: 0.01 } },
-      { label: "@opt.adam", opt: "adam", hp: { lr: 0.001 } },
-    ],
-  },
-  {
-    id: "batchnorm",
-    form: { ds: "digits", tl: 1000, h: FIVE_100, act: "relu", init: "normal", opt: "sgd", hp: { lr: 0.01 }, bs: 100, ep: 20 },
-    runs: BN_SCALES.flatMap((s) => [
-      { label: `BN, σ=${s}`, std: s, bn: true },
-      { label: `σ=${s}`, std: s, bn: false },
-    ]),
-  },
-  {
-    id: "overfitting",
-    form: {
-      ds: "digits", tl: 300, h: [100, 100, 100, 100, 100, 100], act: "relu", init: "he_normal",
-      opt: "sgd", hp: { lr: 0.01 }, bs: 100, ep: 200, ti: 15,
-    },
-    runs: [
-      { label: "@run.plain" },
-      { label: "@run.weight_decay", l2: 0.1 },
-      { label: "@run.dropout", dp: 0.2 },
-    ],
-  },
-];
-export const PRESET_BY_ID = new Map(PRESETS.map((p) => [p.id, p]));
-
-/**
- * The runs of a preset as complete forms.
- * @param {string} id preset id
- * @param {object} defaults the default form (formDefaults of the catalogue)
- */
-export function presetRuns(id, defaults) {
-  const preset = PRESET_BY_ID.get(id);
-  if (!preset) return [makeForm({}, defaults)];
-  const base = makeForm(preset.form, defaults);
-  if (!preset.runs) return [base];
-  return preset.runs.map((patch) => makeForm(patch, base));
-}
-
 // ---------------------------------------------------------------- labels
 
 /** Fields that differ between runs (the comparison's "axis"), in form order. */
@@ -322,9 +248,13 @@ export function buildConfig(form, cat, label) {
   return body;
 }
 
-/** The body of POST /api/activations for one init-experiment panel. */
-export function activationRequest(panel, ie) {
+/**
+ * The body of POST /api/activations for one init-experiment panel; `histRange` [lo, hi] fixes the
+ * histogram edges so panels of one activation share their x axis (docs/telemetry.md, "Shared axes").
+ */
+export function activationRequest(panel, ie, histRange = null) {
   return {
+    hist_range: histRange,
     n_samples: ie.n,
     n_features: ie.features,
     layers: ie.layers,

@@ -8,7 +8,7 @@
  *   drawBoundary(div, boundary, {classes}, t)        boundary = {x, y, z, points} (API format)
  *   drawConfusion(div, summary, t)
  *   renderSummary(tbody, runs, colours, t)
- *   runToJSON(run) / runToCSV(run)
+ *   runToJSON(run) / runToCSV(run) / runsToCSV(runs)   (every run in one file, a "run" column first)
  */
 
 import { colourAt, draw, withAlpha } from "../shared/plots.js";
@@ -203,17 +203,30 @@ export function runToJSON(run) {
   };
 }
 
+/** Every run's rows in one CSV: a leading "run" column (the run's label), then runToCSV's columns. */
+export function runsToCSV(runs) {
+  const tables = runs.map((r) => runToCSV(r).split("\n").filter(Boolean));
+  // the widest header (most layers) names the columns; shorter rows are padded by the reader
+  const header = tables.reduce((a, b) => (b[0].length > a.length ? b[0] : a), "");
+  const quote = (s) => `"${String(s).replace(/"/g, '""')}"`;
+  const lines = [`run,${header}`];
+  tables.forEach((rows, i) => {
+    for (const row of rows.slice(1)) lines.push(`${quote(runs[i].label)},${row}`);
+  });
+  return `${lines.join("\n")}\n`;
+}
+
 /** One CSV row per metrics/epoch event: curves + per-layer statistics. */
 export function runToCSV(run) {
   const nLayers = run.frames.length ? (run.frames[run.frames.length - 1].layers || []).length : 0;
-  const header = ["event", "id", "step", "epoch", "elapsed", "train_loss", "train_acc", "val_loss", "val_acc", "lr"];
+  const header = ["event", "id", "step", "epoch", "elapsed", "train_loss", "train_acc", "train_loss_eval", "train_accuracy_eval", "val_loss", "val_acc", "lr"];
   const layerKeys = ["grad_norm", "weight_norm", "update_ratio", "act_mean", "act_std", "pre_mean", "pre_std", "saturated", "dead"];
   for (let li = 1; li <= nLayers; li += 1) for (const k of layerKeys) header.push(`layer${li}_${k}`);
   const rows = [];
   for (const e of run.events) {
     if (e.event !== "metrics" && e.event !== "epoch") continue;
     const d = e.data;
-    const row = [e.event, e.id, d.step, d.epoch, d.elapsed, d.train_loss, d.train_acc, d.val_loss, d.val_acc, d.lr];
+    const row = [e.event, e.id, d.step, d.epoch, d.elapsed, d.train_loss, d.train_acc, d.train_loss_eval, d.train_accuracy_eval, d.val_loss, d.val_acc, d.lr];
     for (let li = 0; li < nLayers; li += 1) {
       const l = d.layers?.[li];
       if (!l) {

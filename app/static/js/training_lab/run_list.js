@@ -17,7 +17,8 @@ import { t, tr, hasKey } from "../shared/i18n.js";
 import { colourAt } from "../shared/plots.js";
 import { el } from "../shared/shell.js";
 import { fmt } from "../shared/format.js";
-import { PRESETS, PRESET_BY_ID, clone, diffForm, presetRuns, runLabel, same, varyingKeys } from "./model.js";
+import { clone, diffForm, runLabel, same, varyingKeys } from "./model.js";
+import { PRESETS, PRESET_BY_ID, presetRuns } from "./presets.js";
 import { changed } from "../shared/store.js";
 
 const $ = (id) => document.getElementById(id);
@@ -245,12 +246,18 @@ export function createRunList({ store, setConfig, toast }) {
     if (!keysChanged.length) return; // e.g. the `change` event after `input` already applied it
     const { runs, sel } = config();
     const out = runs.map(clone);
+    const varying = new Set(varyingKeys(runs));
     for (const key of keysChanged) {
       const shared = key !== "label" && runs.length > 1 && runs.every((r) => same(r[key], previous[key]));
       // changing the optimizer resets its hyperparameters: keep hp in step with opt for all runs
       const keys = key === "opt" ? ["opt", "hp"] : [key];
+      // a preset's label ("@run.plain" = "no regularisation") describes the setting that tells the
+      // runs apart: editing that setting (or one of this run alone) makes the label wrong, so it goes
+      const stale = key !== "label" && (!shared || varying.has(key) || runs.length === 1);
       out.forEach((r, i) => {
-        if (i === sel || shared) for (const k of keys) r[k] = clone(next[k]);
+        if (i !== sel && !shared) return;
+        for (const k of keys) r[k] = clone(next[k]);
+        if (stale && r.label.startsWith("@")) r.label = "";
       });
     }
     setConfig({ runs: out });

@@ -44,6 +44,14 @@ export function renderProgress(state) {
   $("start-button").disabled = running;
   $("stop-button").disabled = !running;
   $("training-form").classList.toggle("locked", running);
+  const current = running ? session.currentRun() : null;
+  const paused = current?.status === "paused";
+  $("pause-button").disabled = !current || !["running", "paused"].includes(current.status);
+  $("pause-button").textContent = t(paused ? "train.resume" : "train.pause");
+  $("pause-button").setAttribute("aria-pressed", String(paused));
+  $("step-button").disabled = !paused;
+  $("step-button").textContent = t("train.step_n");
+  root.dataset.paused = String(paused);
   if (!session) {
     fill.style.width = "0%";
     bar.setAttribute("aria-valuenow", "0");
@@ -59,6 +67,7 @@ export function renderProgress(state) {
     const parts = [];
     if (p.runs > 1) parts.push(t("train.progress_run", { k: p.run + 1, n: p.runs, label: run?.label ?? "" }));
     if (run?.status === "queued") parts.push(t("status.queued"));
+    else if (run?.status === "paused") parts.push(t("train.paused_at", { step: run.latest?.step ?? 0 }));
     else if (p.epoch !== null) parts.push(t("train.progress_epoch", { e: Number(p.epoch).toFixed(1), n: p.epochs }));
     if (p.eta !== null) parts.push(t("train.progress_eta", { time: formatSeconds(p.eta) }));
     text.textContent = parts.join(" · ") || t("common.running");
@@ -156,7 +165,27 @@ export function createSessionControl({ store, hasInvalid, toast }) {
     session.detach();
   }
 
+  /** Pause / resume / single step of the run being trained (job_stream.js `control`). */
+  async function control(action) {
+    const { session } = store.get();
+    if (!session || !session.running) return;
+    const n = Number($("step-count").value);
+    const steps = Number.isInteger(n) && n >= 1 && n <= Number($("step-count").max) ? n : 1;
+    if (action === "step") $("step-button").disabled = true;
+    try {
+      await session.control(action, steps);
+    } catch (err) {
+      toast(formatApiError(err), "error");
+    }
+    bump("status");
+  }
+
   $("start-button").addEventListener("click", start);
+  $("pause-button").addEventListener("click", () => {
+    const run = store.get().session?.currentRun();
+    control(run?.status === "paused" ? "resume" : "pause");
+  });
+  $("step-button").addEventListener("click", () => control("step"));
   $("stop-button").addEventListener("click", stop);
   window.addEventListener("pagehide", stopOnLeave);
 

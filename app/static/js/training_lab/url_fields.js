@@ -4,7 +4,9 @@
  *
  * The page state (what the URL carries) is
  *   {v: "train"|"init", runs: [form…], sel: i, pr: presetId|null,
- *    hv: "a"|"b"|"c"|"d" (histogram view), hq: "act"|"pre", ie: {…init experiment…}}
+ *    hv: "a"|"b"|"c"|"d" (histogram view), hq: "act"|"pre"|"w" (activations, pre-activations, weights),
+ *    hi: inference-mode histograms (batch-norm runs), hc: histograms of every run side by side,
+ *    ly: "auto"|"log"|"linear" (loss axis), ie: {…init experiment…, own: per-panel x axes}}
  * and is written as {v, b: diff(run 0, defaults), r: [diff(run i, run 0)…], …} so a link stays
  * short. Every form read back is checked field by field against the server's bounds
  * (GET /api/training/catalogue, through model.js's FORM_FIELDS); a wrong value keeps the default
@@ -23,7 +25,7 @@ import {
   HIST_QUANTITIES,
   HIST_VIEWS,
   INIT_PANELS,
-  PRESET_BY_ID,
+  LOSS_SCALES,
   VIEWS,
   diffForm,
   formBounds,
@@ -31,6 +33,7 @@ import {
   same,
   withinBounds,
 } from "./model.js";
+import { PRESET_BY_ID } from "./presets.js";
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -119,6 +122,10 @@ export const FIELDS = [
   { key: "pr", path: "pr", omit: (v) => !v, decode: (v) => (PRESET_BY_ID.has(v) ? v : null), always: true },
   { key: "hv", path: "hv", omit: (v) => v === "a", ...oneOf(HIST_VIEWS) },
   { key: "hq", path: "hq", omit: (v) => v === "act", ...oneOf(HIST_QUANTITIES) },
+  { key: "hi", path: "hi", omit: (v) => !v, ...flag() },
+  { key: "hc", path: "hc", omit: (v) => !v, ...flag() },
+  { key: "ly", path: "ly", omit: (v) => v === "auto", ...oneOf(LOSS_SCALES) },
+  { key: "ie.own", path: "ie.own", omit: (v) => !v, encode: (v) => v, decode: flag().decode },
   {
     key: "ie.panels",
     path: "ie.panels",
@@ -138,7 +145,7 @@ export const FIELDS = [
 
 /** The page state of a first visit (the "default" preset). */
 export function defaultState(runs) {
-  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] } };
+  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] } };
 }
 
 /**
