@@ -90,6 +90,20 @@ CONTROLS = {
 }
 
 
+def started_jobs(page) -> list[dict[str, Any]]:
+    """The bodies the Start button posts to /api/jobs (answered 503, so nothing runs)."""
+    sent: list[dict[str, Any]] = []
+
+    def capture(route) -> None:
+        sent.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
+
+    page.route("**/api/jobs", capture)
+    page.get_by_test_id("start-button").click()
+    page.wait_for_selector("#run-error:not([hidden])")
+    return sent
+
+
 def same_value(shown: str, expected: Any) -> bool:
     if isinstance(expected, (bool, str)):
         return shown == expected
@@ -136,15 +150,7 @@ def test_training_form_defaults_and_bounds_are_the_servers(page, settings_overri
     assert page.get_by_test_id("epochs-input").get_attribute("aria-invalid") == "false"
 
     # and the job a first visit starts is the default job (apart from what the data set resolves)
-    sent: list[dict[str, Any]] = []
-
-    def capture(route) -> None:
-        sent.append(json.loads(route.request.post_data or "{}"))
-        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
-
-    page.route("**/api/jobs", capture)
-    page.get_by_test_id("start-button").click()
-    page.wait_for_selector("#run-error:not([hidden])")
+    sent = started_jobs(page)
     (body,) = sent
     for path in [*CONTROLS.values(), "model.hidden", "model.batch_norm", "optimizer.schedule", "optimizer.clip"]:
         assert get_path(body, path) == get_path(defaults, path), path
@@ -222,13 +228,5 @@ def test_training_early_stopping_and_init_bounds_follow_the_catalogue(page) -> N
     assert page.get_by_test_id("es-restore").is_checked() == es["restore_best_weights"]
     assert page.get_by_test_id("ie-bins").get_attribute("max") == "120"
 
-    sent: list[dict[str, Any]] = []
-
-    def capture(route) -> None:
-        sent.append(json.loads(route.request.post_data or "{}"))
-        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
-
-    page.route("**/api/jobs", capture)
-    page.get_by_test_id("start-button").click()
-    page.wait_for_selector("#run-error:not([hidden])")
+    sent = started_jobs(page)
     assert sent[0]["early_stopping"] == es
