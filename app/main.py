@@ -36,6 +36,7 @@ from app.api.routers import (
     datasets,
     health,
     jobs,
+    lab_catalogue,
     limits,
     optimizers,
     surfaces,
@@ -69,7 +70,19 @@ app = FastAPI(
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
-for module in (health, limits, surfaces, optimizers, trajectories, sweeps, curvature, jobs, activations, datasets):
+for module in (
+    health,
+    limits,
+    lab_catalogue,
+    surfaces,
+    optimizers,
+    trajectories,
+    sweeps,
+    curvature,
+    jobs,
+    activations,
+    datasets,
+):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:

@@ -17,7 +17,10 @@ from app.api.deps import get_job_manager
 from app.config import Settings, get_settings
 from app.jobs.manager import JobManager
 
-TOP_LEVEL = {"defaults", "bounds", "activations", "initializers", "optimizers", "schedules", "datasets", "limits"}
+TOP_LEVEL = {
+    *("defaults", "bounds", "activations", "initializers", "optimizers", "schedules", "datasets", "limits"),
+    *("optional_defaults", "activation_experiment"),
+}
 
 
 def instant_trainer(config, emit, should_stop, mnist_dir=None, limits=None):
@@ -178,3 +181,43 @@ def test_docs_show_the_real_defaults(client: TestClient) -> None:
             assert doc == real, path
 
     agree(documented, defaults, "config")
+
+
+def test_optional_defaults_are_the_engines_and_are_accepted(jobs: TestClient) -> None:
+    """Each optional section's default object, posted, runs unchanged; posted empty, the engine fills in the same."""
+    cat = catalogue(jobs)
+    optional = cat["optional_defaults"]
+    assert set(optional) == {"early_stopping", "optimizer.clip"}
+    assert all(_get(cat["defaults"], path) is None for path in optional)  # null until switched on
+    assert optional["early_stopping"] == {
+        "monitor": "val_loss",
+        "min_delta": 0.0,
+        "patience": 5,
+        "mode": "auto",
+        "restore_best_weights": True,
+    }
+    for path, default in optional.items():
+        assert _get(used_config(jobs, _with({}, path, default)), path) == default
+        assert _get(used_config(jobs, _with({}, path, {})), path) == default  # what the engine uses
+
+
+def _get(body: dict[str, Any], path: str) -> Any:
+    node: Any = body
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def test_activation_experiment_bounds_are_the_requests(client: TestClient) -> None:
+    bounds = catalogue(client)["activation_experiment"]
+    assert bounds["bins"] == {"minimum": 2, "maximum": 200, "integer": True}
+    small = {"n_samples": 20, "n_features": 4, "layers": 1, "width": 4}
+    checked = 0
+    for name, field_bounds in bounds.items():
+        for value, accepted in _probes(field_bounds):
+            response = client.post("/api/activations", json={**small, name: value})
+            assert (response.status_code == 200) is accepted, (name, value, response.text)
+            if not accepted:
+                assert response.status_code == 422 and response.json()["detail"][0]["loc"][-1] == name
+            checked += 1
+    assert checked >= 12

@@ -90,6 +90,20 @@ CONTROLS = {
 }
 
 
+def started_jobs(page) -> list[dict[str, Any]]:
+    """The bodies the Start button posts to /api/jobs (answered 503, so nothing runs)."""
+    sent: list[dict[str, Any]] = []
+
+    def capture(route) -> None:
+        sent.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
+
+    page.route("**/api/jobs", capture)
+    page.get_by_test_id("start-button").click()
+    page.wait_for_selector("#run-error:not([hidden])")
+    return sent
+
+
 def same_value(shown: str, expected: Any) -> bool:
     if isinstance(expected, (bool, str)):
         return shown == expected
@@ -136,17 +150,83 @@ def test_training_form_defaults_and_bounds_are_the_servers(page, settings_overri
     assert page.get_by_test_id("epochs-input").get_attribute("aria-invalid") == "false"
 
     # and the job a first visit starts is the default job (apart from what the data set resolves)
-    sent: list[dict[str, Any]] = []
-
-    def capture(route) -> None:
-        sent.append(json.loads(route.request.post_data or "{}"))
-        route.fulfill(status=503, content_type="application/json", body='{"detail": "not in this test"}')
-
-    page.route("**/api/jobs", capture)
-    page.get_by_test_id("start-button").click()
-    page.wait_for_selector("#run-error:not([hidden])")
+    sent = started_jobs(page)
     (body,) = sent
     for path in [*CONTROLS.values(), "model.hidden", "model.batch_norm", "optimizer.schedule", "optimizer.clip"]:
         assert get_path(body, path) == get_path(defaults, path), path
     assert body["early_stopping"] == defaults["early_stopping"]
     assert body["dataset"]["train_limit"] == defaults["dataset"]["train_limit"]
+
+
+def serve_modified(page, url: str, change: Any) -> dict[str, Any]:
+    """Serve ``url`` as the server answers it, changed by ``change(body)``: the page must show the changed values."""
+    body = json.loads(page.request.get(url).text())
+    change(body)
+    page.route(
+        f"**{url}", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+    )
+    return body
+
+
+def _lab_change(cat: dict[str, Any]) -> None:
+    cat["bounds"]["runs.clip.max"]["maximum"] = 50
+    cat["bounds"]["runs.noise.std"]["maximum"] = 7
+    cat["defaults"] = {"clip": {"mode": "norm", "max": 2.5}, "noise": {"std": 0.3, "seed": 4}}
+
+
+def test_run_card_clip_and_noise_follow_the_lab_catalogue(page) -> None:
+    page.goto("/")  # the real catalogue first: its bounds are the request models'
+    real = page.evaluate("fetch('/api/lab/catalogue').then(r => r.json())")["bounds"]
+    assert real["runs.noise.seed"] == {"minimum": 0, "exclusive_maximum": 2**32, "integer": True}
+    cat = serve_modified(page, "/api/lab/catalogue", _lab_change)
+    page.goto("/?fresh=1")
+    page.wait_for_selector(READY_LAB, timeout=20_000)
+    card = page.get_by_test_id("run-card").first
+    card.get_by_test_id("run-more").locator("summary").click()
+    card.get_by_test_id("run-clip-mode").select_option("norm")
+    clip = page.get_by_test_id("run-card").first.get_by_test_id("run-clip-max")
+    assert clip.input_value() == "2.5" and clip.get_attribute("max") == "50"
+    for value, invalid in (("50", "false"), ("51", "true"), ("0", "true"), ("0.001", "false")):  # 0 < max ≤ 50
+        clip.fill(value)
+        assert clip.get_attribute("aria-invalid") == invalid, value
+    page.get_by_test_id("run-card").first.get_by_test_id("run-noise-on").check()
+    std = page.get_by_test_id("run-card").first.get_by_test_id("run-noise-std")
+    seed = page.get_by_test_id("run-card").first.get_by_test_id("run-noise-seed")
+    assert std.input_value() == "0.3" and std.get_attribute("max") == "7" and std.get_attribute("min") == "0"
+    assert seed.input_value() == "4" and seed.get_attribute("max") == str(2**32 - 1)  # exclusive 2^32, integers
+    seed.fill(str(2**32))
+    assert seed.get_attribute("aria-invalid") == "true"
+    assert cat["bounds"]["runs.clip.max"]["exclusive_minimum"] == 0
+
+
+def _training_change(cat: dict[str, Any]) -> None:
+    cat["optional_defaults"]["early_stopping"] = {
+        "monitor": "val_accuracy",
+        "min_delta": 0.01,
+        "patience": 9,
+        "mode": "max",
+        "restore_best_weights": False,
+    }
+    cat["activation_experiment"]["bins"]["maximum"] = 120
+
+
+def test_training_early_stopping_and_init_bounds_follow_the_catalogue(page) -> None:
+    page.goto("/training")
+    real = page.evaluate("fetch('/api/training/catalogue').then(r => r.json())")
+    assert real["optional_defaults"]["early_stopping"]["patience"] == 5
+    cat = serve_modified(page, "/api/training/catalogue", _training_change)
+    page.goto("/training?fresh=1")
+    page.wait_for_selector(READY_TRAINING, timeout=20_000)
+    page.evaluate("document.querySelectorAll('details').forEach((d) => (d.open = true))")
+    page.get_by_test_id("es-check").check()
+    page.wait_for_function("() => !document.getElementById('es-fields').hidden")
+    es = cat["optional_defaults"]["early_stopping"]
+    assert page.get_by_test_id("es-monitor").input_value() == es["monitor"]
+    assert float(page.get_by_test_id("es-patience").input_value()) == es["patience"]
+    assert float(page.get_by_test_id("es-min-delta").input_value()) == es["min_delta"]
+    assert page.get_by_test_id("es-mode").input_value() == es["mode"]
+    assert page.get_by_test_id("es-restore").is_checked() == es["restore_best_weights"]
+    assert page.get_by_test_id("ie-bins").get_attribute("max") == "120"
+
+    sent = started_jobs(page)
+    assert sent[0]["early_stopping"] == es

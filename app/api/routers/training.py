@@ -6,17 +6,20 @@ Every default and static bound comes from ``app/core/nn/config.py`` (walked with
 
 from __future__ import annotations
 
-from typing import get_args, get_origin
+import dataclasses
+from typing import Any, get_args, get_origin
 
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
+from app.api.schemas.activations import ActivationRequest
 from app.api.schemas.common import LocalizedText
+from app.api.schemas.model_bounds import model_bounds
 from app.api.schemas.training import CatalogueChoice, FieldBounds, TrainingCatalogue, TrainingLimits
 from app.config import Settings
 from app.core.nn import config as engine
 from app.core.nn.labels import ACTIVATION_LABELS, INIT_LABELS
-from app.core.nn.options import to_dict, unwrap_optional, walk
+from app.core.nn.options import fields_of, to_dict, unwrap_optional, walk
 from app.core.optim.schedules import SCHEDULES
 
 router = APIRouter(tags=["training"])
@@ -45,6 +48,24 @@ def field_bounds(settings: Settings) -> dict[str, FieldBounds]:
     return out
 
 
+def optional_defaults(cls: type[Any] = engine.TrainingConfig, prefix: str = "") -> dict[str, dict[str, Any]]:
+    """The default object of every optional section (``X | None = None``, X a dataclass), by dotted path.
+
+    ``early_stopping`` and ``optimizer.clip`` are null in the defaults; switched on, they take
+    ``to_dict(X())``, what the engine builds from ``{}`` (``optimizer.schedule`` is a mapping whose
+    defaults are each schedule's, GET /api/schedules).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for f, tp in fields_of(cls):
+        inner, optional = unwrap_optional(tp)
+        if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+            path = f"{prefix}{f.name}"
+            if optional:
+                out[path] = to_dict(inner())
+            out.update(optional_defaults(inner, f"{path}."))
+    return out
+
+
 def _choices(ids: tuple[str, ...], labels: dict[str, dict[str, str]]) -> list[CatalogueChoice]:
     return [CatalogueChoice(id=key, label=LocalizedText(**labels.get(key, {"en": key, "ko": key}))) for key in ids]
 
@@ -67,4 +88,6 @@ def catalogue(settings: SettingsDep) -> TrainingCatalogue:
         schedules=list(SCHEDULES),
         datasets=list(engine.DATASET_IDS),
         limits=limits,
+        optional_defaults=optional_defaults(),
+        activation_experiment=model_bounds(ActivationRequest),  # dicts, validated into FieldBounds
     )

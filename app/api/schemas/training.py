@@ -324,3 +324,10 @@ class TrainingCatalogue(BaseModel):
     schedules: list[str] = Field(description="Schedule ids (details: GET /api/schedules).")
     datasets: list[str] = Field(description="Data set ids (details and availability: GET /api/datasets).")
     limits: TrainingLimits
+    optional_defaults: dict[str, dict[str, Any]] = Field(
+        description="By dotted path, the object each optional section (null in `defaults`: `early_stopping`, "
+        "`optimizer.clip`) takes when switched on: its dataclass defaults in app/core/nn/config.py."
+    )
+    activation_experiment: dict[str, FieldBounds] = Field(
+        description="Static bounds of POST /api/activations by field (its maxima from settings: `limits`)."
+    )

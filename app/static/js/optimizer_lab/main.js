@@ -269,13 +269,14 @@ function wire() {
 async function boot() {
   let lists;
   try {
-    const [surfaces, optimizers, schedules, limits] = await Promise.all([
+    const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
       getJSON("/api/surfaces"),
       getJSON("/api/optimizers"),
       getJSON("/api/schedules"),
       getJSON("/api/limits"),
+      getJSON("/api/lab/catalogue"),
     ]);
-    lists = { surfaces, optimizers, schedules, limits };
+    lists = { surfaces, optimizers, schedules, limits, lab };
   } catch (err) {
     const msg = t("common.server_unreachable", { message: err.message });
     store.update({ runError: msg });
@@ -284,7 +285,7 @@ async function boot() {
     toast(msg, "error", 15000);
     return;
   }
-  const cat = makeCatalogue(lists);
+  const cat = { ...makeCatalogue(lists), lab: lists.lab }; // lab: run-card bounds and clip/noise starting values
   const { limits } = lists;
   $("steps-input").max = limits.max_steps;
   wire();

@@ -65,6 +65,14 @@ function isInteger(spec) {
   return spec.integer === true || spec.kind === "integer" || spec.type === "int" || spec.type === "integer" || (INTEGER_PARAMS.has(spec.name) && Number.isInteger(spec.default));
 }
 
+/** A number input's spec from a bound of GET /api/lab/catalogue: an integer's exclusive end made inclusive, a float's kept as gt/lt. */
+function boundedSpec(name, b = {}) {
+  const int = Boolean(b.integer);
+  const min = b.minimum ?? (int && b.exclusive_minimum !== undefined ? b.exclusive_minimum + 1 : undefined);
+  const max = b.maximum ?? (int && b.exclusive_maximum !== undefined ? b.exclusive_maximum - 1 : undefined);
+  return { name, integer: int, min, max, gt: int ? undefined : b.exclusive_minimum, lt: int ? undefined : b.exclusive_maximum };
+}
+
 function paramLabel(spec, prefix) {
   if (spec.description) return tr(spec.description);
   const key = `${prefix}.${spec.name}`;
@@ -120,8 +128,8 @@ function paramInput(spec, target, testid, onChange, labelPrefix) {
   const input = el("input", {
     type: "number",
     step: integer ? 1 : "any",
-    min: Number.isFinite(spec.min) ? spec.min : null,
-    max: Number.isFinite(spec.max) ? spec.max : null,
+    min: Number.isFinite(spec.min) ? spec.min : (spec.gt ?? null),
+    max: Number.isFinite(spec.max) ? spec.max : (spec.lt ?? null),
     "data-testid": testid,
     "data-param": spec.name,
     inputmode: "decimal",
@@ -132,7 +140,7 @@ function paramInput(spec, target, testid, onChange, labelPrefix) {
   input.addEventListener("input", () => {
     let v = parseNumber(input.value);
     if (integer && Number.isFinite(v)) v = Math.round(v);
-    const ok = Number.isFinite(v) && !(Number.isFinite(spec.min) && v < spec.min) && !(Number.isFinite(spec.max) && v > spec.max);
+    const ok = Number.isFinite(v) && !(Number.isFinite(spec.min) && v < spec.min) && !(Number.isFinite(spec.max) && v > spec.max) && !(v <= spec.gt) && !(v >= spec.lt);
     input.setAttribute("aria-invalid", String(!ok));
     input.title = ok ? "" : t("common.invalid_number", { min: fmt(spec.min ?? -Infinity), max: fmt(spec.max ?? Infinity) });
     if (ok) {
@@ -308,21 +316,22 @@ export class RunCards {
     const clipMode = el("select", { "data-testid": "run-clip-mode" });
     for (const mode of ["none", "value", "norm"]) clipMode.append(el("option", { value: mode, text: t(`clip.${mode}`) }));
     clipMode.value = run.clip?.mode ?? "none";
-    clipMode.addEventListener("change", () => edit((r) => (r.clip = clipMode.value === "none" ? null : { mode: clipMode.value, max: r.clip?.max ?? 1 })));
+    const { bounds, defaults } = cat.lab; // GET /api/lab/catalogue
+    clipMode.addEventListener("change", () => edit((r) => (r.clip = clipMode.value === "none" ? null : { mode: clipMode.value, max: r.clip?.max ?? defaults.clip.max })));
     const clipRow = el("div", { class: "hp-grid" }, [el("label", { class: "field" }, [el("span", { class: "field-label", text: t("card.clip") }), clipMode])]);
     if (run.clip) {
-      clipRow.append(paramInput({ name: "max", default: 1, min: 1e-12, max: 1e12, description: { en: t("card.clip_max"), ko: t("card.clip_max") } }, run.clip, "run-clip-max", (v) => edit((r) => (r.clip.max = v)), "card"));
+      clipRow.append(paramInput({ ...boundedSpec("max", bounds["runs.clip.max"]), default: defaults.clip.max, description: { en: t("card.clip_max"), ko: t("card.clip_max") } }, run.clip, "run-clip-max", (v) => edit((r) => (r.clip.max = v)), "card"));
     }
     more.append(clipRow);
 
     const noiseOn = el("input", { type: "checkbox", "data-testid": "run-noise-on" });
     noiseOn.checked = Boolean(run.noise);
-    noiseOn.addEventListener("change", () => edit((r) => (r.noise = noiseOn.checked ? { std: 0.1, seed: 0 } : null)));
+    noiseOn.addEventListener("change", () => edit((r) => (r.noise = noiseOn.checked ? { ...defaults.noise } : null)));
     const noiseRow = el("div", { class: "hp-grid" }, [el("label", { class: "field field-check" }, [noiseOn, el("span", { class: "field-label", text: t("card.noise") })])]);
     if (run.noise) {
       noiseRow.append(
-        paramInput({ name: "std", default: 0.1, min: 0, max: 1e6, description: { en: t("card.noise_std"), ko: t("card.noise_std") } }, run.noise, "run-noise-std", (v) => edit((r) => (r.noise.std = v)), "card"),
-        paramInput({ name: "seed", default: 0, min: 0, max: 2 ** 31 - 1, integer: true, description: { en: t("common.seed"), ko: t("common.seed") } }, run.noise, "run-noise-seed", (v) => edit((r) => (r.noise.seed = v)), "card"),
+        paramInput({ ...boundedSpec("std", bounds["runs.noise.std"]), default: defaults.noise.std, description: { en: t("card.noise_std"), ko: t("card.noise_std") } }, run.noise, "run-noise-std", (v) => edit((r) => (r.noise.std = v)), "card"),
+        paramInput({ ...boundedSpec("seed", bounds["runs.noise.seed"]), default: defaults.noise.seed, description: { en: t("common.seed"), ko: t("common.seed") } }, run.noise, "run-noise-seed", (v) => edit((r) => (r.noise.seed = v)), "card"),
       );
     }
     more.append(noiseRow);

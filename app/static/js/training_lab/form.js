@@ -17,7 +17,7 @@ import { t, tr, hasKey } from "../shared/i18n.js";
 import { parseNumber } from "../shared/format.js";
 import { renderMath } from "../shared/math.js";
 import { changed } from "../shared/store.js";
-import { DEFAULT_EARLY_STOPPING, FORM_FIELDS, clone, formBounds, formatHidden, parseHidden } from "./model.js";
+import { defaultEarlyStopping, FORM_FIELDS, clone, formBounds, formatHidden, parseHidden } from "./model.js";
 import { readEdit } from "./form_edits.js";
 import { choiceLabel } from "./run_list.js";
 
@@ -164,7 +164,7 @@ export class TrainingForm {
     this.renderSchedule();
     $(r, "#clip-mode").value = f.clip ? f.clip.mode : "";
     $(r, "#clip-max-field").hidden = !f.clip;
-    setValue($(r, "#clip-max"), f.clip ? f.clip.max : 1);
+    setValue($(r, "#clip-max"), f.clip ? f.clip.max : this.cat.catalogue.optional_defaults["optimizer.clip"].max);
 
     setValue($(r, "#batch-size"), f.bs);
     for (const b of r.querySelectorAll("[data-bs]")) b.setAttribute("aria-pressed", String(Number(b.dataset.bs) === f.bs));
@@ -178,7 +178,7 @@ export class TrainingForm {
     const shown = keyed ? "" : f.label;
     if (label.value !== shown && document.activeElement !== label) label.value = shown;
 
-    const es = { ...DEFAULT_EARLY_STOPPING, ...(f.es || this.lastEs || {}) };
+    const es = { ...defaultEarlyStopping(this.cat.catalogue), ...(f.es || this.lastEs || {}) };
     $(r, "#es-check").checked = Boolean(f.es);
     $(r, "#es-fields").hidden = !f.es;
     $(r, "#es-monitor").value = es.monitor;

@@ -11,7 +11,7 @@
  */
 
 import { parseNumber } from "../shared/format.js";
-import { DEFAULT_EARLY_STOPPING, FIELD_BY_KEY, clone, formBounds, parseHidden, withinBounds } from "./model.js";
+import { defaultEarlyStopping, FIELD_BY_KEY, clone, formBounds, parseHidden, withinBounds } from "./model.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
@@ -80,7 +80,7 @@ function readClip(el, f, { cat, root }) {
     f.clip = null;
     return true;
   }
-  f.clip = { mode, max: res.ok ? res.value : 1 };
+  f.clip = { mode, max: res.ok ? res.value : cat.catalogue.optional_defaults["optimizer.clip"].max };
   return res.ok || el.id === "clip-mode";
 }
 
@@ -91,8 +91,8 @@ function readEarlyStopping(el, f, ctx) {
   const minDelta = num($(root, "#es-min-delta"), b("min_delta"));
   const es = {
     monitor: $(root, "#es-monitor").value,
-    patience: patience.ok ? patience.value : (f.es?.patience ?? DEFAULT_EARLY_STOPPING.patience),
-    min_delta: minDelta.ok ? minDelta.value : (f.es?.min_delta ?? DEFAULT_EARLY_STOPPING.min_delta),
+    patience: patience.ok ? patience.value : (f.es?.patience ?? defaultEarlyStopping(cat.catalogue).patience),
+    min_delta: minDelta.ok ? minDelta.value : (f.es?.min_delta ?? defaultEarlyStopping(cat.catalogue).min_delta),
     mode: $(root, "#es-mode").value,
     restore_best_weights: $(root, "#es-restore").checked,
   };

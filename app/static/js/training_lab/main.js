@@ -241,6 +241,13 @@ async function boot() {
   $("ie-layers").max = String(limits.max_layers);
   $("ie-n").max = String(limits.max_activation_samples);
   $("ie-width").max = String(limits.max_width);
+  // the init experiment's inputs also take POST /api/activations' own static bounds (catalogue `activation_experiment`)
+  const ieFields = { n: "n_samples", features: "n_features", layers: "layers", width: "width", bins: "bins", seed: "seed" };
+  for (const [key, name] of Object.entries(ieFields)) {
+    const b = cat.catalogue.activation_experiment[name];
+    $(`ie-${key}`).min = String(b.minimum);
+    if (b.maximum !== undefined) $(`ie-${key}`).max = String(b.maximum);
+  }
   const ctx = { catalogue: cat.catalogue, defaults };
   const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
   config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));

@@ -64,14 +64,8 @@ export const FORM_FIELDS = [
 export const FORM_KEYS = FORM_FIELDS.map((f) => f.key);
 export const FIELD_BY_KEY = new Map(FORM_FIELDS.map((f) => [f.key, f]));
 
-/** Early-stopping settings shown when it is switched on (the form's starting point). */
-export const DEFAULT_EARLY_STOPPING = Object.freeze({
-  monitor: "val_loss",
-  min_delta: 0,
-  patience: 5,
-  mode: "auto",
-  restore_best_weights: true,
-});
+/** Early-stopping settings shown when it is switched on: the server's (catalogue `optional_defaults`). */
+export const defaultEarlyStopping = (catalogue) => catalogue.optional_defaults.early_stopping;
 
 /** Histogram views, quantities and page views (the URL accepts these). */
 export const HIST_VIEWS = ["a", "b", "c", "d"];
@@ -244,7 +238,7 @@ export function buildConfig(form, cat, label) {
     else delete body.dataset[name];
   }
   body.optimizer.params = resolvedParams(form, cat.optimizerById.get(form.opt));
-  body.early_stopping = form.es ? { ...DEFAULT_EARLY_STOPPING, ...form.es } : null;
+  body.early_stopping = form.es ? { ...defaultEarlyStopping(cat.catalogue), ...form.es } : null;
   return body;
 }
 

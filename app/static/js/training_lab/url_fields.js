@@ -19,7 +19,7 @@
 
 import { readFields, writeFields, integer, flag, oneOf } from "../shared/url_fields.js";
 import {
-  DEFAULT_EARLY_STOPPING,
+  defaultEarlyStopping,
   DEFAULT_INIT_EXPERIMENT,
   FORM_FIELDS,
   HIST_QUANTITIES,
@@ -72,13 +72,14 @@ function readObject(key, value, fallback, catalogue) {
   }
   if (key === "es") {
     if (!isObject(value)) return null;
-    const es = { ...DEFAULT_EARLY_STOPPING, ...value };
+    const start = defaultEarlyStopping(catalogue);
+    const es = { ...start, ...value };
     const b = (name) => catalogue.bounds[`early_stopping.${name}`] ?? {};
-    const choice = (name) => ((b(name).choices ?? []).includes(es[name]) ? es[name] : DEFAULT_EARLY_STOPPING[name]);
+    const choice = (name) => ((b(name).choices ?? []).includes(es[name]) ? es[name] : start[name]);
     return {
       monitor: choice("monitor"),
-      min_delta: withinBounds(es.min_delta, b("min_delta")) ? es.min_delta : DEFAULT_EARLY_STOPPING.min_delta,
-      patience: withinBounds(es.patience, b("patience")) ? es.patience : DEFAULT_EARLY_STOPPING.patience,
+      min_delta: withinBounds(es.min_delta, b("min_delta")) ? es.min_delta : start.min_delta,
+      patience: withinBounds(es.patience, b("patience")) ? es.patience : start.patience,
       mode: choice("mode"),
       restore_best_weights: es.restore_best_weights !== false,
     };
@@ -138,7 +139,7 @@ export const FIELDS = [
     ["layers", ({ catalogue }) => catalogue.limits.max_layers],
     ["width", ({ catalogue }) => catalogue.limits.max_width],
   ].map(([name, max]) => ({ key: `ie.${name}`, path: `ie.${name}`, omit: (v) => v === DEFAULT_INIT_EXPERIMENT[name], ...integer({ min: 1, max }) })),
-  { key: "ie.bins", path: "ie.bins", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bins, ...integer({ min: 2, max: ({ catalogue }) => catalogue.bounds["telemetry.bins"]?.maximum ?? 200 }) },
+  { key: "ie.bins", path: "ie.bins", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bins, ...integer({ min: 2, max: ({ catalogue }) => catalogue.activation_experiment.bins.maximum }) },
   { key: "ie.seed", path: "ie.seed", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.seed, ...integer({ min: 0 }) },
   { key: "ie.bias", path: "ie.bias", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bias, encode: (v) => v, decode: flag().decode },
 ];
