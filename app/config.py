@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     max_sweep_points: int = Field(200, ge=2, description="Most learning rates in an lr sweep.")
     max_map_starts: int = Field(40_000, ge=1, description="Most start points in a start-point map.")
     max_map_steps: int = Field(2_000, ge=1, description="Most steps in a start-point map.")
+    max_curvature_points: int = Field(1_000, ge=1, description="Most points in one curvature request.")
     max_expression_length: int = Field(500, ge=10, description="Longest custom f(x, y) in characters.")
     max_expression_depth: int = Field(40, ge=2, description="Deepest nesting of a custom f(x, y).")
     max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")

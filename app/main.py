@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import plotly
 import swagger_ui_bundle
@@ -28,8 +29,10 @@ from starlette.responses import Response
 from app import __version__
 from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
+from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
 from app.api.routers import (
     activations,
+    curvature,
     datasets,
     health,
     jobs,
@@ -66,7 +69,7 @@ app = FastAPI(
     summary="2-D optimizer trajectories and small-MLP training telemetry, as JSON.",
 )
 
-for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs, activations, datasets):
+for module in (health, limits, surfaces, optimizers, trajectories, sweeps, curvature, jobs, activations, datasets):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
         if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:
@@ -80,44 +83,29 @@ for module in (health, limits, surfaces, optimizers, trajectories, sweeps, jobs,
 app.add_middleware(DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES)
 
 
-MAX_ECHO = 200
-"""Longest user-derived text (a loc segment, a message) echoed back in an error."""
-
 MAX_ERRORS = 20
 """Most validation errors listed in one 422 (a list of 100,000 bad items must not echo 100,000)."""
 
 
-def _short(value: object, limit: int = MAX_ECHO) -> object:
-    """Strings cut to ``limit`` characters (a 1 MB dict key must not come back in the 422)."""
-    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+def _error_body(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"detail": items}`` with ``msg`` in Korean when the request asks for it (app/api/errors.py)."""
+    return {"detail": localize(items, request.headers.get("accept-language"))}
 
 
 @app.exception_handler(InputError)
-async def input_error_handler(_: Request, exc: InputError) -> JSONResponse:
+async def input_error_handler(request: Request, exc: InputError) -> JSONResponse:
     """Engine-level input problems (bad expression, unknown id, …) become a 422 naming the field."""
-    detail = exc.as_detail()
-    loc = detail.get("loc")
-    detail["loc"] = [_short(part) for part in loc] if isinstance(loc, list) else ["body"]
-    detail["msg"] = _short(detail["msg"], 1000)
-    return JSONResponse(status_code=422, content={"detail": [detail]})
+    return JSONResponse(status_code=422, content=_error_body(request, [input_item(exc)]))
 
 
 @app.exception_handler(RequestValidationError)
-async def validation_error_handler(_: Request, exc: RequestValidationError) -> JSONResponse:
-    """Pydantic validation errors as 422, without echoing huge inputs back."""
+async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """Pydantic validation errors as 422 with code and params, without echoing huge inputs back."""
     errors = exc.errors()
-    details = []
-    for err in errors[:MAX_ERRORS]:
-        item = {k: err[k] for k in ("type", "loc", "msg") if k in err}
-        item["loc"] = [_short(part) for part in item.get("loc", ())]
-        if "ctx" in err:
-            item["ctx"] = {k: str(v)[:MAX_ECHO] for k, v in err["ctx"].items()}
-        details.append(item)
+    details = [pydantic_item(err) for err in errors[:MAX_ERRORS]]
     if len(errors) > MAX_ERRORS:
-        details.append(
-            {"type": "too_many_errors", "loc": ["body"], "msg": f"{len(errors) - MAX_ERRORS} more errors not shown"}
-        )
-    return JSONResponse(status_code=422, content={"detail": details})
+        details.append(too_many_errors(len(errors) - MAX_ERRORS))
+    return JSONResponse(status_code=422, content=_error_body(request, details))
 
 
 # Where a plain-text HTTP error points, for the ``loc`` of its normalised detail.
@@ -126,25 +114,38 @@ _STATUS_LOC = {400: ["body"], 404: ["path"], 405: ["method"]}
 
 @app.exception_handler(StarletteHTTPException)
 async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
-    """Every HTTP error in the contract's shape: ``{"detail": [{"type", "loc", "msg"}]}``.
+    """Every HTTP error in the contract's shape: ``{"detail": [{"type", "loc", "msg", "code", "params"}]}``.
 
     Framework errors carry a plain string (``"Not Found"``; ``"Content Too Large"`` from the body
     limit; ``"There was an error parsing the body"`` for a body the JSON decoder gives up on —
     nested thousands of levels deep, or not UTF-8 — while malformed JSON is FastAPI's 422
-    ``json_invalid``, see docs/API.md); they get a ``loc`` from their status. Details that are
-    already lists, and bodiless statuses (204), pass through unchanged.
+    ``json_invalid``, see docs/API.md); they get a ``loc`` from their status and the code
+    ``http.<status>``. Details that are already lists keep their items and gain a code where
+    they lack one; bodiless statuses (204) pass through unchanged.
     """
     if exc.status_code == 413:
-        return JSONResponse(status_code=413, content={"detail": too_large_detail(request.scope)}, headers=exc.headers)
-    if isinstance(exc.detail, str) and exc.status_code >= 400:
-        msg = exc.detail
+        items = too_large_detail(request.scope)
+        return JSONResponse(status_code=413, content=_error_body(request, items), headers=exc.headers)
+    if exc.status_code < 400:
+        return await http_exception_handler(request, exc)
+    detail: object = exc.detail  # typed str, but routers raise lists of items too
+    if isinstance(detail, list):
+        items = [coded(exc.status_code, item) for item in detail if isinstance(item, dict)]
+    else:
+        msg = str(exc.detail)
         kind = "http_error"
         if exc.status_code == 400 and exc.__cause__ is not None:
             kind = "json_invalid"
             msg = "the request body could not be decoded as JSON (nested too deeply, or not UTF-8)"
-        detail = [{"type": kind, "loc": _STATUS_LOC.get(exc.status_code, []), "msg": msg}]
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
-    return await http_exception_handler(request, exc)
+        items = [coded(exc.status_code, {"type": kind, "loc": _STATUS_LOC.get(exc.status_code, []), "msg": msg})]
+    return JSONResponse(status_code=exc.status_code, content=_error_body(request, items), headers=exc.headers)
+
+
+@app.exception_handler(Exception)
+async def internal_error_handler(request: Request, _: Exception) -> JSONResponse:
+    """An unexpected failure: a 500 in the contract's shape, without the traceback or any server path."""
+    item = {"type": "internal_error", "loc": [], "msg": "internal server error", "code": "http.500", "params": {}}
+    return JSONResponse(status_code=500, content=_error_body(request, [item]))
 
 
 @app.get("/vendor/plotly.min.js", include_in_schema=False)

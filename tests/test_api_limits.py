@@ -17,6 +17,7 @@ EXPECTED = {
     "max_sweep_points",
     "max_map_starts",
     "max_map_steps",
+    "max_curvature_points",
     "max_expression_length",
     "max_expression_depth",
     "max_expression_nodes",

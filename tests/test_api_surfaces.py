@@ -298,3 +298,13 @@ def test_hostile_requests_execute_nothing(client: TestClient, tmp_path: Path, mo
     monkeypatch.undo()
     assert calls == []
     assert not canary.exists()
+
+
+def test_each_surface_suggests_its_loss_axis(client: TestClient) -> None:
+    # issue 7: symlog where f is unbounded below (no minimum), log where f ≥ f_min ≥ 0.
+    by_id = {s["id"]: s for s in client.get("/api/surfaces").json()}
+    assert by_id["saddle"]["loss_scale"] == "symlog" and by_id["saddle"]["f_min"] is None
+    assert by_id["monkey_saddle"]["loss_scale"] == "symlog"
+    assert by_id["course_quadratic"]["loss_scale"] == "log" and by_id["course_quadratic"]["f_min"] == 0.0
+    assert by_id["six_hump_camel"]["loss_scale"] == "linear"
+    assert by_id["six_hump_camel"]["f_min"] == pytest.approx(-1.0316284534898774)

@@ -216,3 +216,17 @@ def test_long_races_are_refused_whole_but_allowed_streamed(client: TestClient) -
     assert res.json()["detail"][0]["loc"][-1] == "steps" and "stream" in res.json()["detail"][0]["msg"]
     res = client.post("/api/trajectories/stream", json={**body, "steps": 3000, "runs": runs[:2]})
     assert res.status_code == 200 and parse_sse(res.text)[-1]["event"] == "done"
+
+
+@pytest.mark.parametrize("path", ["/api/trajectories", "/api/sweeps/lr"])
+def test_a_builtin_surface_with_an_expression_is_a_422_naming_both(client: TestClient, path: str) -> None:
+    # docs/API.md: a built-in id together with an expression is refused, not silently replaced.
+    body = {**COURSE, "surface": "book_bowl", "expression": "x^2"}
+    r = client.post(path, json=body)
+    assert r.status_code == 422
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body", "expression"] and "surface" in item["msg"] and "custom" in item["msg"]
+    # Without the id (or with null / "custom") the expression is the surface.
+    for surface in ({}, {"surface": None}, {"surface": "custom"}):
+        body = {**{k: v for k, v in COURSE.items() if k != "surface"}, **surface, "expression": "x^2 + y^2"}
+        assert client.post("/api/trajectories", json=body).status_code == 200, surface

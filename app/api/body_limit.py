@@ -48,6 +48,8 @@ def too_large_detail(scope: Scope, limit: int | None = None) -> list[dict[str, o
             "loc": ["body"],
             "msg": f"the request body {what}; the limit is {limit} bytes (setting {ENV})",
             "ctx": {"limit": limit, "env": ENV},
+            "code": "http.413",
+            "params": {"limit": limit},
         }
     ]
 

@@ -8,14 +8,20 @@ from app.api.schemas.trajectories import RunConfig, SurfaceChoice
 from app.config import Settings
 from app.core.lab2d.cost import check_work, update_cost
 from app.core.lab2d.expression import ExpressionLimits
-from app.core.lab2d.surfaces import Surface, get_surface
+from app.core.lab2d.surfaces import CUSTOM_ID, Surface, get_surface
 from app.core.lab2d.trajectory import RunSpec
 
 
 def resolve_surface(choice: SurfaceChoice, settings: Settings) -> Surface:
-    """The surface a request names: a built-in id with parameters, or a parsed custom f(x, y)."""
+    """The surface a request names: a built-in id with parameters, or a parsed custom f(x, y).
+
+    An expression with ``surface`` left out (its default is a built-in id), null or ``"custom"``
+    is a custom surface; an expression together with an explicit built-in id is refused (422 on
+    ``expression``, docs/API.md).
+    """
+    explicit = "surface" in choice.model_fields_set and choice.surface not in (None, CUSTOM_ID)
     return get_surface(
-        None if choice.expression is not None else choice.surface,
+        choice.surface if choice.expression is None or explicit else None,
         choice.surface_params,
         expression=choice.expression,
         limits=ExpressionLimits.from_settings(settings),

@@ -1,6 +1,6 @@
 """Responses as OpenAPI sees them: the contract's error shape, and Server-Sent Event streams.
 
-Every error body is ``{"detail": [{"type", "loc", "msg", ...}]}`` (see ``app/main.py``'s handlers).
+Every error body is ``{"detail": [{"type", "loc", "msg", "code", "params", ...}]}`` (see ``app/main.py``'s handlers).
 List the statuses an operation really sends with
 ``@router.post(..., responses=error_responses(400, 413, 422))``. Describe an SSE operation's
 events with ``responses={**sse_responses(description, [SseEvent(...), ...]), **error_responses(...)}``.
@@ -13,15 +13,57 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+Param = str | int | float | bool | None | list[Any]
+"""A JSON-safe parameter value of an error item."""
 
 
 class ErrorItem(BaseModel):
-    """One problem: what kind, where (``loc``: a path such as ``["body", "runs", 0, "params", "lr"]``), what."""
+    """One problem: what kind, where (``loc``), what (``msg``), and ``code`` + ``params`` to render it.
+
+    ``code`` is a stable id (docs/errors.md lists every one with its params and its English and
+    Korean text); ``params`` holds the values the message mentions, so a page can phrase the
+    problem in the user's language and name the form field itself.
+    """
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "value_error",
+                    "loc": ["body", "expression"],
+                    "msg": "unexpected '^' at position 3",
+                    "code": "expression.unexpected_token",
+                    "params": {"token": "^", "position": 3},
+                },
+                {
+                    "type": "limit_exceeded",
+                    "loc": ["body", "configs", 0, "epochs"],
+                    "msg": "epochs is 600, above the limit (limit max_epochs=500, env PLAYGROUND_MAX_EPOCHS)",
+                    "code": "limit.exceeded",
+                    "params": {"limit": 500, "setting": "max_epochs", "value": 600},
+                },
+            ]
+        }
+    )
 
     type: str = Field(examples=["value_error"])
     loc: list[str | int] = Field(examples=[["body", "runs", 0, "params", "lr"]])
-    msg: str = Field(examples=["lr must be > 0"])
+    msg: str = Field(
+        examples=["lr must be > 0"],
+        description="English text; Korean when the request's `Accept-Language` starts with `ko` and the code has one.",
+    )
+    code: str = Field(
+        examples=["pydantic.greater_than"],
+        description="Stable id of the problem: `pydantic.<type>`, `limit.exceeded`, `http.<status>`, or a "
+        "domain code such as `expression.unexpected_token` (docs/errors.md).",
+    )
+    params: dict[str, Param] = Field(
+        default_factory=dict,
+        examples=[{"gt": 0}],
+        description="The values the message mentions (a limit, a position, …), plain JSON values.",
+    )
     ctx: dict[str, str | int] | None = Field(None, description="Details such as the limit and its setting.")
 
 

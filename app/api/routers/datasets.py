@@ -68,4 +68,4 @@ def preview(
     except InputError as exc:
         key = exc.field.split(".")[-1]
         loc = ["path", "dataset_id"] if key == "name" else ["query", key]
-        raise HTTPException(status_code=422, detail=[{"type": "value_error", "loc": loc, "msg": exc.message}]) from exc
+        raise HTTPException(status_code=422, detail=[{**exc.as_detail(), "loc": loc}]) from exc

@@ -25,8 +25,12 @@ router = APIRouter(tags=["surfaces"])
 _GRID_QUERY = frozenset({"n", "scale", "x_min", "x_max", "y_min", "y_max", "expression"})
 
 
-def _fail(loc: list[str], message: str, status: int = 422, kind: str = "value_error") -> NoReturn:
-    raise HTTPException(status_code=status, detail=[{"type": kind, "loc": loc, "msg": message}])
+def _fail(
+    loc: list[str], message: str, status: int = 422, kind: str = "value_error", error: InputError | None = None
+) -> NoReturn:
+    """An HTTP error naming ``loc``; with ``error``, that engine error's code and params (docs/errors.md)."""
+    coded = {"code": error.code, "params": error.params} if error is not None else {}
+    raise HTTPException(status_code=status, detail=[{"type": kind, "loc": loc, "msg": message, **coded}])
 
 
 def _query_loc(field: str) -> list[str]:
@@ -49,11 +53,15 @@ def _surface_from_query(
         try:
             params[key] = float(raw)
         except ValueError:
-            _fail(["query", key], f"must be a number, got {raw[:40]!r}")
+            _fail(
+                ["query", key],
+                f"must be a number, got {raw[:40]!r}",
+                error=InputError(key, "", "pydantic.float_parsing"),
+            )
     try:
         return get_surface(id, params, expression=expression, limits=ExpressionLimits.from_settings(settings))
     except InputError as exc:
-        _fail(_query_loc(exc.field), exc.message)
+        _fail(_query_loc(exc.field), exc.message, error=exc)
 
 
 @router.get("/surfaces", response_model=list[SurfaceInfo])
@@ -79,12 +87,13 @@ def surface_grid(
 ) -> dict[str, Any]:
     """Sample a surface on an n×n grid with contour levels (other query parameters set surface parameters)."""
     if n > settings.max_grid:
-        _fail(["query", "n"], f"must be at most {settings.max_grid} (max_grid), got {n}")
+        limit = InputError("n", "", "limit.exceeded", {"limit": settings.max_grid, "setting": "max_grid", "value": n})
+        _fail(["query", "n"], f"must be at most {settings.max_grid} (max_grid), got {n}", error=limit)
     surface = _surface_from_query(id, request, settings, _GRID_QUERY, expression)
     try:
         g = grid(surface, n, scale, bounds=(x_min, x_max, y_min, y_max))
     except InputError as exc:
-        _fail(_query_loc(exc.field), exc.message)
+        _fail(_query_loc(exc.field), exc.message, error=exc)
     return {
         "x": g.x.tolist(),
         "y": g.y.tolist(),

@@ -17,7 +17,9 @@ from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.responses import error_responses
 from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMapResponse
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
-from app.core.lab2d.surfaces import nearest_minimum
+from app.core.lab2d.basins import basins, nearest_minima, snap_to_minima
+from app.core.lab2d.curvature import global_lambda_max, stable_rule, threshold_for
+from app.core.lab2d.outcomes import grew_too_much, reference_value
 from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
@@ -32,6 +34,9 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
     surface = resolve_surface(req, settings)
     check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
     lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
+    lam = global_lambda_max(surface)  # thresholds at the global minimum (docs/stability.md)
+    f0 = surface.value(np.asarray(req.start, dtype=float))
+    f_ref = reference_value(surface, float(f0))
     results = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
@@ -44,17 +49,23 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
             bound=settings.divergence_bound,
             field_prefix=f"runs.{i}.",
         )
-        final = np.where(sim.diverged, np.nan, sim.final_loss)
+        # The growth rule of docs/stability.md on the final values, as for a single run's outcome.
+        diverged = sim.diverged | grew_too_much(f0, sim.final_loss, f_ref)
+        final = np.where(diverged, np.nan, sim.final_loss)
+        rule = stable_rule(spec.optimizer)
+        params = spec.build(f"runs.{i}.").params
+        threshold = None if rule is None or lam is None else threshold_for(rule, lam, params)
         results.append(
             LrSweepResult.model_construct(
                 label=spec.label,
                 optimizer=spec.optimizer,
                 final_loss=cast("list[float | None]", clean(final)),
-                diverged=sim.diverged.tolist(),
+                diverged=diverged.tolist(),
+                threshold=threshold,
             )
         )
     return LrSweepResponse.model_construct(
-        lrs=lrs.tolist(), gd_threshold=gd_stability_threshold(surface), results=results
+        lrs=lrs.tolist(), gd_threshold=gd_stability_threshold(surface), lambda_max=lam, results=results
     )
 
 
@@ -66,10 +77,13 @@ def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapR
     (x0, x1), (y0, y1) = (req.domain.x, req.domain.y) if req.domain else surface.domain
     xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
     sim = start_map(surface, xs, ys, req.steps, run_spec(req.run), bound=settings.divergence_bound)
-    final = np.where(sim.diverged, np.nan, sim.final_loss).reshape(req.n, req.n)
+    nearest, dist = nearest_minima(surface, sim.final)
+    basin = basins(surface, nearest, dist, sim.diverged).reshape(req.n, req.n)
+    # The rounding floor (docs/surfaces.md): 1e-31 next to a minimum of value 0 is 0, not structure.
+    loss = snap_to_minima(surface, nearest, sim.final_loss)
+    final = np.where(sim.diverged, np.nan, loss).reshape(req.n, req.n)
     distance = None
     if surface.minima:
-        dist = nearest_minimum(surface, sim.final)[1]
         distance = cast("list[list[float | None]]", clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n)))
     return StartMapResponse.model_construct(
         x=xs.tolist(),
@@ -77,4 +91,6 @@ def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapR
         final_loss=cast("list[list[float | None]]", clean(final)),
         diverged_fraction=float(sim.diverged.mean()),
         distance_to_min=distance,
+        basin=basin.tolist(),
+        minima=[[float(x), float(y)] for x, y in surface.minima],
     )

@@ -26,6 +26,7 @@ from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.responses import SseEvent, error_responses, sse_responses
 from app.api.schemas.lab_results import (
+    Outcome,
     StreamChunk,
     StreamDone,
     StreamMeta,
@@ -36,7 +37,8 @@ from app.api.schemas.lab_results import (
 )
 from app.api.schemas.trajectories import TrajectoryRequest
 from app.config import Settings
-from app.core.lab2d.trajectory import Simulator, run_record, run_summary, stream_chunk
+from app.core.lab2d.results import run_record, run_summary
+from app.core.lab2d.trajectory import Simulator, stream_chunk
 
 router = APIRouter(tags=["trajectories"])
 
@@ -89,7 +91,10 @@ def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> TrajectoryRespo
     runs = []
     for label, sim in sims:
         sim.advance()
-        record: dict[str, Any] = run_record(sim.surface, sim.result(), 0, with_state=req.record_state)
+        record: dict[str, Any] = run_record(
+            sim.surface, sim.result(), 0, req.record_state, sim.spec.optimizer, sim.opt.params
+        )
+        record["outcome"] = Outcome.model_validate(record["outcome"])  # a small object: validated
         # exclude_unset: ``distance`` is left out (not null) on surfaces without known minima.
         runs.append(
             TrajectoryRun.model_construct(label=label, optimizer=sim.spec.optimizer, params=sim.opt.params, **record)
@@ -103,6 +108,13 @@ def _stream_example() -> list[SseEvent]:
     """The three kinds of event, with a two-step example run of plain GD on f = x² + y²."""
     run = {"label": "sgd #1", "optimizer": "sgd"}
     summary = {"diverged": False, "diverged_at": None, "final_point": [0.64, 0.32], "final_loss": 0.512}
+    outcome = {
+        "status": "moving",
+        "step": None,
+        "exit": None,
+        "minimum": {"point": [0, 0], "value": 0, "global": True},
+        "stable": {"rule": "gd", "threshold": 1.0, "inside": True},
+    }
     return [
         SseEvent(
             "meta",
@@ -120,7 +132,7 @@ def _stream_example() -> list[SseEvent]:
             "done",
             StreamDone,
             "Last event: every run's summary (as in `POST /api/trajectories`, without the arrays).",
-            {"runs": [{**run, **summary, "nearest_min": [0, 0], "distance_to_min": 0.7155}]},
+            {"runs": [{**run, **summary, "nearest_min": [0, 0], "distance_to_min": 0.7155, "outcome": outcome}]},
         ),
     ]
 
@@ -166,5 +178,6 @@ def _chunks(sims: list[tuple[str, Simulator]]) -> Iterator[StreamChunk]:
 
 def _summary(label: str, sim: Simulator) -> StreamRunSummary:
     """The ``done`` event's entry for one run."""
-    summary: dict[str, Any] = run_summary(sim.surface, sim.result(), 0)
+    summary: dict[str, Any] = run_summary(sim.surface, sim.result(), 0, sim.spec.optimizer, sim.opt.params)
+    summary["outcome"] = Outcome.model_validate(summary["outcome"])
     return StreamRunSummary.model_construct(label=label, optimizer=sim.spec.optimizer, **summary)

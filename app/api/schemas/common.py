@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from app.config import Settings, get_settings
 
@@ -39,6 +40,23 @@ class StrictModel(BaseModel):
 def limit(name: str, value: int, setting: str) -> str:
     """A message that names the limit and the env var that changes it."""
     return f"{name} must be at most {value} (setting PLAYGROUND_{setting.upper()})"
+
+
+LIMIT_EXCEEDED = "limit_exceeded"
+"""The pydantic error type of a settings limit; the API reports it as code ``limit.exceeded``."""
+
+
+def limit_exceeded(setting: str, bound: float, value: float, message: str, **extra: Any) -> PydanticCustomError:
+    """A 422 item for ``value`` above ``Settings.<setting>`` = ``bound``: code ``limit.exceeded``.
+
+    Raise it from a validator. ``message`` is the English text, a template over the context
+    (``{setting}``, ``{limit}``, ``{value}``, ``{env}`` and ``extra``), so literal braces must be
+    doubled. The error handler (``app/api/errors.py``) turns the context into the item's
+    ``params`` ``{"limit", "setting", "value"}`` (plus ``index`` for a list item), which the page
+    renders in the user's language (docs/errors.md).
+    """
+    context = {"setting": setting, "limit": bound, "value": value, "env": f"PLAYGROUND_{setting.upper()}", **extra}
+    return PydanticCustomError(LIMIT_EXCEEDED, message, context)
 
 
 class LocalizedText(BaseModel):

@@ -48,7 +48,7 @@ def engine_config(body: BaseModel, prefix: str = "") -> TrainingConfig:
     try:
         check_config(config)
     except InputError as exc:
-        raise InputError(f"{prefix}{exc.field}", exc.message) from exc
+        raise exc.prefixed(prefix) from exc
     return config
 
 

@@ -18,7 +18,7 @@ numbers (see ``app/api/routers/trajectories.py``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,17 +39,61 @@ class RunLabel(BaseModel):
     optimizer: str = Field(examples=["sgd"])
 
 
+class OutcomeExit(BaseModel):
+    """Where the path first leaves the plotting domain: the crossing on its edge and the unit direction."""
+
+    point: Vector2
+    direction: Vector2
+
+
+class OutcomeMinimum(BaseModel):
+    """The known minimum a converged or still-moving run ended nearest to."""
+
+    point: Vector2
+    value: float
+    global_: bool = Field(alias="global", description="Whether it is a global minimum of the surface.")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class OutcomeStability(BaseModel):
+    """Whether the run's η is inside the stable range at the minimum reached (or the nearest one).
+
+    Thresholds (docs/stability.md): ``gd`` 2/λ_max, ``momentum`` 2(1+μ)/λ_max, ``nesterov``
+    2(1+μ)/((1+2μ)λ_max), with λ_max the Hessian's largest eigenvalue there; null for other
+    optimizers or where λ_max is not positive.
+    """
+
+    rule: Literal["gd", "momentum", "nesterov"] | None
+    threshold: float | None
+    inside: bool | None = Field(description="lr < threshold; null without a threshold.")
+
+
+class Outcome(BaseModel):
+    """How a run ended, by the rules of docs/stability.md ("Outcomes")."""
+
+    status: Literal["converged", "moving", "diverged", "escaped"]
+    step: int | None = Field(
+        description="diverged: first step where the rule fired; escaped: first step outside the widened domain."
+    )
+    exit: OutcomeExit | None = Field(description="Where the path first leaves the plotting domain; null if it stays.")
+    minimum: OutcomeMinimum | None = Field(description="Known minimum near the end of a converged or moving run.")
+    stable: OutcomeStability
+
+
 class RunSummary(BaseModel):
     """How a run ended: divergence, final point and loss, nearest known minimum."""
 
     diverged: bool
     diverged_at: int | None = Field(
-        description="First position index that was non-finite or beyond `divergence_bound`; null if none."
+        description="When `outcome.status` is diverged: the first position index that was non-finite or beyond "
+        "`divergence_bound`, or (within the bound) the step where the growth rule fired; else null."
     )
     final_point: Vector2 = Field(description="Last valid position.")
     final_loss: MaybeFloat
     nearest_min: Vector2 | None = Field(description="Closest known minimum to `final_point`; null without minima.")
     distance_to_min: MaybeFloat = Field(description="Distance from `final_point` to `nearest_min`.")
+    outcome: Outcome = Field(description="converged / moving / diverged / escaped; `diverged` = status is diverged.")
 
 
 class RunRecord(BaseModel):
@@ -127,6 +171,11 @@ class LrSweepResult(RunLabel):
 
     final_loss: list[MaybeFloat] = Field(description="(n) final loss per rate; null where the run diverged.")
     diverged: list[bool] = Field(description="(n) whether the run at each rate diverged.")
+    threshold: float | None = Field(
+        None,
+        description="This optimizer's stability threshold at the global minimum (gd 2/λ_max, momentum "
+        "2(1+μ)/λ_max, nesterov 2(1+μ)/((1+2μ)λ_max)); null for other optimizers or without known minima.",
+    )
 
 
 class LrSweepResponse(BaseModel):
@@ -135,6 +184,9 @@ class LrSweepResponse(BaseModel):
     lrs: list[float] = Field(description="(n) log-spaced learning rates from `lr_min` to `lr_max`.")
     gd_threshold: float | None = Field(
         description="2/λ_max of the Hessian at the global minimum (plain GD is stable below it); null if unknown."
+    )
+    lambda_max: float | None = Field(
+        None, description="Largest Hessian eigenvalue at the global minimum; null if unknown or not positive."
     )
     results: list[LrSweepResult]
 
@@ -149,3 +201,8 @@ class StartMapResponse(BaseModel):
     distance_to_min: list[list[MaybeFloat]] | None = Field(
         description="(n × n) distance of each final point to the nearest known minimum; null without minima."
     )
+    basin: list[list[int]] = Field(
+        description="(n × n) index into `minima` of the minimum each start reached (within 1 % of the domain's "
+        "larger side); -1 = none, diverged or still far."
+    )
+    minima: list[Vector2] = Field(description="The surface's known minima, global ones first (as `GET /api/surfaces`).")

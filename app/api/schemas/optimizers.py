@@ -98,4 +98,8 @@ class ScheduleInfo(BaseModel):
     id: str
     name: LocalizedText
     equation: str = Field(description="TeX.")
+    equation_variants: dict[str, str] = Field(
+        default_factory=dict,
+        description="The equation to show when a boolean option is on, by option name (`staircase`).",
+    )
     params: list[ScheduleParamInfo]

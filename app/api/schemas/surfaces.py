@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from app.api.schemas.common import LocalizedText
@@ -56,6 +58,12 @@ class SurfaceInfo(BaseModel):
     start: list[float] = Field(min_length=2, max_length=2)
     params: list[SurfaceParamInfo] = Field(default_factory=list)
     param_values: dict[str, float] = Field(default_factory=dict, description="Values used (defaults here).")
+    f_min: float | None = Field(None, description="Lowest value among the known minima; null without minima.")
+    loss_scale: Literal["log", "symlog", "linear"] = Field(
+        "log",
+        description="The loss axis that reads best: log when f_min >= 0, symlog without a known minimum "
+        "(f unbounded below, e.g. the saddles), linear when f_min < 0 (docs/surfaces.md).",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -72,6 +80,8 @@ class SurfaceInfo(BaseModel):
                     "start": [-7, 2],
                     "params": [],
                     "param_values": {},
+                    "f_min": 0.0,
+                    "loss_scale": "log",
                 }
             ]
         }

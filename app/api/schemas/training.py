@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_serializer
 from pydantic_core import PydanticCustomError
 
-from app.api.schemas.common import LocalizedText, StrictModel
+from app.api.schemas.common import LocalizedText, StrictModel, limit_exceeded
 from app.config import Settings, get_settings
 from app.core.nn import config as engine
 from app.core.nn.options import Spec, construct, fields_of, spec_of, to_dict, unwrap_optional
@@ -34,11 +34,8 @@ def current_settings() -> Settings:
 
 def limit_error(setting: str, limit: int, message: str, **values: Any) -> PydanticCustomError:
     """A 422 item that names the limit, its setting and the environment variable behind it."""
-    env = f"PLAYGROUND_{setting.upper()}"
-    return PydanticCustomError(
-        "limit_exceeded",
-        message + " (limit {setting}={limit}, env {env})",
-        {"setting": setting, "limit": limit, "env": env, **values},
+    return limit_exceeded(
+        setting, limit, values.pop("value"), message + " (limit {setting}={limit}, env {env})", **values
     )
 
 
@@ -81,7 +78,7 @@ def _items_within(spec: Spec) -> Callable[[list[int]], list[int]]:
                 raise PydanticCustomError(
                     "greater_than_equal",
                     name + "; each needs at least {minimum}",
-                    {"index": i, "value": value, "minimum": spec.minimum},
+                    {"index": i, "value": value, "minimum": spec.minimum, "ge": spec.minimum},
                 )
             if limit is not None and spec.limit is not None and value > limit:
                 raise limit_error(spec.limit, limit, name + ", above the limit", index=i, value=value)

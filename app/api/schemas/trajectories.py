@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from app.api.schemas.common import FiniteFloat, StrictModel, limit, request_settings
+from app.api.schemas.common import FiniteFloat, StrictModel, limit, limit_exceeded, request_settings
 from app.core.lab2d.surfaces import MAX_BOUND
 
 
@@ -50,7 +51,7 @@ class RunConfig(StrictModel):
     @classmethod
     def _few_params(cls, v: dict[str, float]) -> dict[str, float]:
         if len(v) > 20:
-            raise ValueError("at most 20 hyperparameters")
+            raise PydanticCustomError("optimizer.too_many_params", "at most {limit} hyperparameters", {"limit": 20})
         return v
 
 
@@ -64,24 +65,37 @@ class SurfaceChoice(StrictModel):
     @model_validator(mode="after")
     def _one_surface(self) -> SurfaceChoice:
         if self.expression is None and not self.surface:
-            raise ValueError("give either 'surface' (an id) or 'expression' (a custom f(x, y))")
+            raise PydanticCustomError(
+                "surface.missing", "give either 'surface' (an id) or 'expression' (a custom f(x, y))"
+            )
         return self
 
 
-def _check_start(v: tuple[float, float]) -> tuple[float, float]:
+def check_start(v: tuple[float, float]) -> tuple[float, float]:
     bound = request_settings().divergence_bound
     if max(abs(v[0]), abs(v[1])) > bound:
-        raise ValueError(
+        raise PydanticCustomError(
+            "start.beyond_bound",
             f"start must satisfy |x|, |y| <= {bound:g} (setting PLAYGROUND_DIVERGENCE_BOUND): "
-            "beyond it a run counts as diverged before its first step"
+            "beyond it a run counts as diverged before its first step",
+            {"limit": bound, "setting": "divergence_bound"},
         )
     return v
 
 
-def _check_steps(v: int, setting: str = "max_steps") -> int:
+def check_count(v: Any, name: str, setting: str) -> Any:
+    """A list's length against ``Settings.<setting>``, checked before its items (mode "before"):
+    100,000 runs must fail once on the count, not once per run."""
+    bound = getattr(request_settings(), setting)
+    if isinstance(v, list) and len(v) > bound:
+        raise limit_exceeded(setting, bound, len(v), limit(name, bound, setting))
+    return v
+
+
+def check_steps(v: int, setting: str = "max_steps") -> int:
     bound = getattr(request_settings(), setting)
     if v > bound:
-        raise ValueError(limit("steps", bound, setting))
+        raise limit_exceeded(setting, bound, v, limit("steps", bound, setting))
     return v
 
 
@@ -92,17 +106,10 @@ class RunsFromStart(SurfaceChoice):
     steps: int = Field(100, ge=1)
     runs: list[RunConfig] = Field(min_length=1)
 
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v)))
-    _start = field_validator("start")(classmethod(lambda cls, v: _check_start(v)))
+    _steps = field_validator("steps")(classmethod(lambda cls, v: check_steps(v)))
+    _start = field_validator("start")(classmethod(lambda cls, v: check_start(v)))
 
-    @field_validator("runs", mode="before")
-    @classmethod
-    def _max_runs(cls, v: Any) -> Any:
-        # Before the items: 100,000 runs must fail once on the count, not once per run.
-        bound = request_settings().max_runs
-        if isinstance(v, list) and len(v) > bound:
-            raise ValueError(limit("runs", bound, "max_runs"))
-        return v
+    _max_runs = field_validator("runs", mode="before")(classmethod(lambda cls, v: check_count(v, "runs", "max_runs")))
 
 
 class TrajectoryRequest(RunsFromStart):
@@ -155,13 +162,13 @@ class LrSweepRequest(RunsFromStart):
     def _max_n(cls, v: int) -> int:
         bound = request_settings().max_sweep_points
         if v > bound:
-            raise ValueError(limit("n", bound, "max_sweep_points"))
+            raise limit_exceeded("max_sweep_points", bound, v, limit("n", bound, "max_sweep_points"))
         return v
 
     @model_validator(mode="after")
     def _ordered(self) -> LrSweepRequest:
         if self.lr_min >= self.lr_max:
-            raise ValueError("lr_min must be smaller than lr_max")
+            raise PydanticCustomError("sweep.lr_order", "lr_min must be smaller than lr_max")
         return self
 
 
@@ -176,10 +183,12 @@ class StartDomain(StrictModel):
     @model_validator(mode="after")
     def _ordered(self) -> StartDomain:
         if self.x[0] >= self.x[1] or self.y[0] >= self.y[1]:
-            raise ValueError("domain ranges must be increasing: [min, max]")
+            raise PydanticCustomError("domain.order", "domain ranges must be increasing: [min, max]")
         if max(abs(v) for v in (*self.x, *self.y)) > MAX_BOUND:
             # As for contour grids: wider windows overflow the spacing of the start grid.
-            raise ValueError(f"domain values must satisfy |value| <= {MAX_BOUND:g}")
+            raise PydanticCustomError(
+                "domain.range", f"domain values must satisfy |value| <= {MAX_BOUND:g}", {"limit": MAX_BOUND}
+            )
         return self
 
 
@@ -204,12 +213,13 @@ class StartMapRequest(SurfaceChoice):
     n: int = Field(60, ge=2)
     domain: StartDomain | None = None
 
-    _steps = field_validator("steps")(classmethod(lambda cls, v: _check_steps(v, "max_map_steps")))
+    _steps = field_validator("steps")(classmethod(lambda cls, v: check_steps(v, "max_map_steps")))
 
     @field_validator("n")
     @classmethod
     def _max_n(cls, v: int) -> int:
         bound = request_settings().max_map_starts
         if v * v > bound:
-            raise ValueError(f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)")
+            message = f"n × n must be at most {bound} starts (setting PLAYGROUND_MAX_MAP_STARTS)"
+            raise limit_exceeded("max_map_starts", bound, v * v, message)
         return v

@@ -260,7 +260,7 @@ def load_mnist(folder: Path | str, field: str = "mnist_dir") -> tuple[np.ndarray
     files = find_mnist_files(folder)
     if files is None:
         wanted = ", ".join(names[0] for names in MNIST_FILES.values())
-        raise InputError(field, f"{folder}: needs the MNIST files {wanted} (optionally .gz)")
+        raise InputError(field, f"the MNIST folder needs the files {wanted} (optionally .gz)")
     x_train = read_idx(files["train_images"], MAGIC_IMAGES, field)
     y_train = read_idx(files["train_labels"], MAGIC_LABELS, field)
     x_test = read_idx(files["test_images"], MAGIC_IMAGES, field)

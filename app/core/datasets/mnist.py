@@ -26,7 +26,9 @@ def mnist_arrays(mnist_dir: Path | str | None, field: str) -> tuple[np.ndarray, 
     """MNIST (x_train, y_train, x_test, y_test), or InputError if the folder is not set up."""
     files = idx.find_mnist_files(mnist_dir)
     if files is None:
-        where = "PLAYGROUND_MNIST_DIR is not set" if mnist_dir is None else f"{mnist_dir} lacks the IDX files"
+        # The setting, not the folder: no server path in an error body (docs/API.md, "Errors").
+        lacks = "the folder PLAYGROUND_MNIST_DIR names lacks the IDX files"
+        where = "PLAYGROUND_MNIST_DIR is not set" if mnist_dir is None else lacks
         raise InputError(f"{field}.name", f"MNIST is not available: {where}")
     stamp = tuple(p.stat().st_mtime for p in files.values())
     try:

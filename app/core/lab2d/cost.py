@@ -104,4 +104,6 @@ def check_work(
             f"this request needs about {work / 1e6:,.1f} M work units, above the limit of "
             f"{limit / 1e6:,.1f} M (setting {setting}); "
             f"reduce {knobs} (a custom f(x, y) with many terms, Newton and L-BFGS cost more per step)",
+            "budget.exceeded",
+            {"work": round(work / 1e6, 1), "limit": round(limit / 1e6, 1), "setting": setting, "knobs": knobs},
         )

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.errors import InputError
-from app.core.lab2d.surfaces import Surface, nearest_minimum
+from app.core.lab2d.surfaces import Surface
 from app.core.optim.gradients import GradientNoise, clip_gradients
 from app.core.optim.registry import AnyOptimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
@@ -309,42 +309,6 @@ def clean(a: Array | float) -> Json:
     out[~np.isfinite(values)] = None
     result: Json = out.tolist()
     return result
-
-
-def run_summary(surface: Surface, sim: Simulation, i: int) -> dict[str, object]:
-    """Final point, loss, nearest minimum and divergence of run ``i`` as JSON-ready values."""
-    final = sim.final[i]
-    summary: dict[str, object] = {
-        "diverged": bool(sim.diverged[i]),
-        "diverged_at": int(sim.alive_until[i]) if sim.diverged[i] else None,
-        "final_point": clean(final),
-        "final_loss": clean(sim.final_loss[i]),
-        "nearest_min": None,
-        "distance_to_min": None,
-    }
-    if surface.minima:
-        nearest, dist = nearest_minimum(surface, final[None, :])
-        summary["nearest_min"] = clean(nearest[0])
-        summary["distance_to_min"] = clean(dist[0])
-    return summary
-
-
-def run_record(surface: Surface, sim: Simulation, i: int, with_state: bool = True) -> dict[str, object]:
-    """Per-step arrays of run ``i`` (up to its last valid position) plus its summary."""
-    n = int(sim.alive_until[i])  # valid positions: path[0 .. n-1]
-    rec: dict[str, object] = {
-        "path": clean(sim.path[:n, i]),
-        "loss": clean(sim.loss[:n, i]),
-        "grad": clean(sim.grad[:n, i]),
-        "update": clean(sim.update[: max(n - 1, 0), i]),
-        "lr": clean(sim.lr[: max(n - 1, 0), i]),
-        "state": {k: clean(v[: max(n - 1, 0), i]) for k, v in sim.state.items()} if with_state else {},
-    }
-    if surface.minima:
-        pts = sim.path[:n, i]
-        rec["distance"] = clean(nearest_minimum(surface, pts)[1])
-    rec.update(run_summary(surface, sim, i))
-    return rec
 
 
 def gd_stability_threshold(surface: Surface) -> float | None:

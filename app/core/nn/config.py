@@ -198,7 +198,7 @@ def make_mlp_optimizer(config: OptimizerConfig) -> Optimizer:
         optimizer = make_optimizer(config.optimizer, config.params, field="optimizer.optimizer")
     except InputError as exc:
         field = exc.field if exc.field.startswith("optimizer") else f"optimizer.{exc.field}"
-        raise InputError(field, exc.message) from exc
+        raise InputError(field, exc.message, exc.code, exc.params) from exc
     if not optimizer.mlp:
         raise InputError("optimizer.optimizer", f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP")
     return optimizer

@@ -265,13 +265,17 @@ def check_limits(config: Any, limits: Mapping[str, Any], prefix: str = "") -> No
         spec = spec_of(f)
         count = limits.get(spec.count_limit) if spec.count_limit else None
         if count is not None and len(value) > count:
-            raise InputError(path, f"at most {count} items (server limit {spec.count_limit}), got {len(value)}")
+            message = f"at most {count} items (server limit {spec.count_limit}), got {len(value)}"
+            params = {"limit": count, "setting": spec.count_limit, "value": len(value)}
+            raise InputError(path, message, "limit.exceeded", params)
         top = limits.get(spec.limit) if spec.limit else None
         if top is None or value is None:
             continue
         for item_path, item in _items(path, value):
             if item > top:
-                raise InputError(item_path, f"must be ≤ {top} (server limit {spec.limit}), got {item}")
+                message = f"must be ≤ {top} (server limit {spec.limit}), got {item}"
+                params = {"limit": top, "setting": spec.limit, "value": item}
+                raise InputError(item_path, message, "limit.exceeded", params)
 
 
 def _items(path: str, value: Any) -> list[tuple[str, Any]]:

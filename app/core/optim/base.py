@@ -91,14 +91,28 @@ class UpdateRule:
         for key, value in (params or {}).items():
             if key not in by_name:
                 allowed = ", ".join(by_name)
-                raise InputError(f"params.{key}", f"'{key}' is not a hyperparameter of {self.id}; allowed: {allowed}")
+                raise InputError(
+                    f"params.{key}",
+                    f"'{key}' is not a hyperparameter of {self.id}; allowed: {allowed}",
+                    "optimizer.unknown_param",
+                    {"name": key[:40], "optimizer": self.id, "allowed": allowed},
+                )
             hp = by_name[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
-                raise InputError(f"params.{key}", f"{key} must be a finite number")
+                raise InputError(
+                    f"params.{key}", f"{key} must be a finite number", "optimizer.param_not_finite", {"name": key}
+                )
             if not hp.low <= value <= hp.high:
-                raise InputError(f"params.{key}", f"{key} must be between {hp.low} and {hp.high} (got {value})")
+                raise InputError(
+                    f"params.{key}",
+                    f"{key} must be between {hp.low} and {hp.high} (got {value})",
+                    "optimizer.param_range",
+                    {"name": key, "min": hp.low, "max": hp.high, "value": value},
+                )
             if hp.integer and value != int(value):
-                raise InputError(f"params.{key}", f"{key} must be an integer")
+                raise InputError(
+                    f"params.{key}", f"{key} must be an integer", "optimizer.param_not_integer", {"name": key}
+                )
             self.params[key] = float(value)
 
     @classmethod

@@ -18,7 +18,9 @@ Array = np.ndarray
 def _positive(spec: Mapping[str, object], key: str, field: str) -> float:
     value = spec.get(key)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-        raise InputError(f"{field}.{key}", f"{key} must be a positive finite number")
+        raise InputError(
+            f"{field}.{key}", f"{key} must be a positive finite number", "clip.not_positive", {"name": key}
+        )
     return float(value)
 
 
@@ -46,7 +48,7 @@ def clip_gradients(
     if mode == "value":
         return [np.clip(g, -c, c) for g in grads]
     if mode != "norm":
-        raise InputError(f"{field}.mode", "mode must be 'value' or 'norm'")
+        raise InputError(f"{field}.mode", "mode must be 'value' or 'norm'", "clip.mode")
     if per_run:
         sq = sum(np.sum(g * g, axis=-1, keepdims=True) for g in grads)
     else:
@@ -73,10 +75,10 @@ class GradientNoise:
             return
         std = spec.get("std", 0.0)
         if isinstance(std, bool) or not isinstance(std, (int, float)) or not np.isfinite(std) or std < 0:
-            raise InputError(f"{field}.std", "std must be a non-negative finite number")
+            raise InputError(f"{field}.std", "std must be a non-negative finite number", "noise.std")
         seed = spec.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
-            raise InputError(f"{field}.seed", "seed must be an integer in [0, 2³²)")
+            raise InputError(f"{field}.seed", "seed must be an integer in [0, 2³²)", "noise.seed")
         self.std = float(std)
         self.rng = np.random.default_rng(seed)
 

@@ -46,7 +46,13 @@ def make_optimizer(
     """
     cls = OPTIMIZERS.get(optimizer_id)
     if cls is None:
-        raise InputError(field, f"unknown optimizer '{optimizer_id}'; choose one of {', '.join(OPTIMIZERS)}")
+        choices = ", ".join(OPTIMIZERS)
+        raise InputError(
+            field,
+            f"unknown optimizer '{optimizer_id}'; choose one of {choices}",
+            "optimizer.unknown",
+            {"optimizer": str(optimizer_id)[:40], "choices": choices},
+        )
     return cls(params)
 
 
@@ -57,7 +63,12 @@ def make_first_order(
     (the MLP path: Newton and L-BFGS work on 2-D surfaces only)."""
     optimizer = make_optimizer(optimizer_id, params, field)
     if not isinstance(optimizer, Optimizer):
-        raise InputError(field, f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP")
+        raise InputError(
+            field,
+            f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP",
+            "optimizer.not_for_mlp",
+            {"optimizer": optimizer.id},
+        )
     return optimizer
 
 

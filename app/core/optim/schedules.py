@@ -86,12 +86,44 @@ SCHEDULES: dict[str, ScheduleKind] = {
 }
 
 
-def list_schedules() -> list[dict[str, object]]:
-    """Descriptions of every schedule for ``GET /api/schedules``."""
-    return [
-        {"id": key, "name": kind.name, "equation": kind.equation, "params": [p.as_dict() for p in kind.params]}
-        for key, kind in SCHEDULES.items()
-    ]
+EQUATION_VARIANTS: dict[str, dict[str, str]] = {
+    "exponential": {"staircase": r"\eta_t = \eta_0 r^{\lfloor t / T \rfloor}"},
+}
+"""The equation a kind shows when a boolean option is on (``staircase``: the exponent is ⌊t/T⌋)."""
+
+
+def scaled_defaults(steps: int) -> dict[str, dict[str, float | bool | list[float]]]:
+    """Defaults that make each schedule act within a run of ``steps`` updates (docs/schedules.md).
+
+    Decays span the whole run (T = K; exponential decay then ends at η₀/10 with r = 0.1),
+    piecewise boundaries sit at 70 % and 90 % of K, and warm-up takes the first 10 % of K
+    (each integer at least 1, boundaries strictly increasing).
+    """
+    b1 = max(1, round(0.7 * steps))
+    b2 = max(b1 + 1, round(0.9 * steps))
+    return {
+        "piecewise": {"boundaries": [float(b1), float(b2)]},
+        "exponential": {"decay_rate": 0.1, "decay_steps": steps},
+        "polynomial": {"decay_steps": steps},
+        "cosine": {"decay_steps": steps},
+        "warmup": {"warmup_steps": max(1, round(0.1 * steps))},
+    }
+
+
+def list_schedules(steps: int | None = None) -> list[dict[str, object]]:
+    """Descriptions of every schedule for ``GET /api/schedules``; with ``steps``, defaults scaled to it."""
+    scaled = scaled_defaults(steps) if steps is not None else {}
+    out: list[dict[str, object]] = []
+    for key, kind in SCHEDULES.items():
+        params = []
+        for p in kind.params:
+            entry = p.as_dict()
+            entry["default"] = scaled.get(key, {}).get(p.name, p.default)
+            params.append(entry)
+        item: dict[str, object] = {"id": key, "name": kind.name, "equation": kind.equation, "params": params}
+        item["equation_variants"] = EQUATION_VARIANTS.get(key, {})
+        out.append(item)
+    return out
 
 
 def _is_finite_number(value: object) -> TypeGuard[int | float]:
@@ -107,20 +139,37 @@ def _is_finite_number(value: object) -> TypeGuard[int | float]:
 def _number(spec: Mapping[str, object], p: ScheduleParam, field: str) -> float:
     value = spec.get(p.name, p.default)
     if not _is_finite_number(value):
-        raise InputError(f"{field}.{p.name}", f"{p.name} must be a finite number")
+        raise InputError(
+            f"{field}.{p.name}", f"{p.name} must be a finite number", "schedule.not_finite", {"name": p.name}
+        )
     if p.low is not None and p.high is not None and not p.low <= value <= p.high:
-        raise InputError(f"{field}.{p.name}", f"{p.name} must be between {p.low:g} and {p.high:g} (got {value})")
+        raise InputError(
+            f"{field}.{p.name}",
+            f"{p.name} must be between {p.low:g} and {p.high:g} (got {value})",
+            "schedule.param_range",
+            {"name": p.name, "min": p.low, "max": p.high, "value": value},
+        )
     return float(value)
 
 
 def _numbers(spec: Mapping[str, object], p: ScheduleParam, field: str, max_len: int = 100) -> list[float]:
     value = spec.get(p.name, p.default)
     if not isinstance(value, (list, tuple)) or not 0 < len(value) <= max_len:
-        raise InputError(f"{field}.{p.name}", f"{p.name} must be a list of 1 to {max_len} numbers")
+        raise InputError(
+            f"{field}.{p.name}",
+            f"{p.name} must be a list of 1 to {max_len} numbers",
+            "schedule.list_length",
+            {"name": p.name, "max": max_len},
+        )
     out = []
     for v in value:
         if not _is_finite_number(v) or v < 0:
-            raise InputError(f"{field}.{p.name}", f"{p.name} must hold finite non-negative numbers")
+            raise InputError(
+                f"{field}.{p.name}",
+                f"{p.name} must hold finite non-negative numbers",
+                "schedule.list_values",
+                {"name": p.name},
+            )
         out.append(float(v))
     return out
 
@@ -138,17 +187,28 @@ def make_schedule(spec: Spec | None, base_lr: float, field: str = "schedule") ->
     if spec is None:
         return lambda step: base_lr
     kind = spec.get("type", "constant")
+    choices = ", ".join(SCHEDULES)
     if not isinstance(kind, str):
-        raise InputError(f"{field}.type", f"type must be a string, one of {', '.join(SCHEDULES)}")
+        raise InputError(
+            f"{field}.type", f"type must be a string, one of {choices}", "schedule.type", {"choices": choices}
+        )
     if kind not in SCHEDULES:
-        raise InputError(f"{field}.type", f"unknown schedule '{kind[:40]}'; choose one of {', '.join(SCHEDULES)}")
+        raise InputError(
+            f"{field}.type",
+            f"unknown schedule '{kind[:40]}'; choose one of {choices}",
+            "schedule.unknown",
+            {"schedule": kind[:40], "choices": choices},
+        )
     params = {p.name: p for p in SCHEDULES[kind].params}
     unknown = set(spec) - set(params) - {"type"}
     if unknown:
         name = sorted(unknown)[0]
+        allowed = ", ".join(params) or "none"
         raise InputError(
             f"{field}.{name}",
-            f"'{name}' is not a parameter of the {kind} schedule; allowed: {', '.join(params) or 'none'}",
+            f"'{name}' is not a parameter of the {kind} schedule; allowed: {allowed}",
+            "schedule.unknown_param",
+            {"name": name[:40], "schedule": kind, "allowed": allowed},
         )
     return _BUILDERS[kind](spec, params, base_lr, field)
 
@@ -165,9 +225,14 @@ def _piecewise(spec: Spec, params: Params, base_lr: float, field: str) -> Schedu
     bounds = _numbers(spec, params["boundaries"], field)
     values = _numbers(spec, params["values"], field)
     if len(values) != len(bounds) + 1:
-        raise InputError(f"{field}.values", "values must have exactly one more entry than boundaries")
+        raise InputError(
+            f"{field}.values",
+            "values must have exactly one more entry than boundaries",
+            "schedule.values_count",
+            {"boundaries": len(bounds), "values": len(values)},
+        )
     if any(b2 <= b1 for b1, b2 in itertools.pairwise(bounds)):
-        raise InputError(f"{field}.boundaries", "boundaries must increase")
+        raise InputError(f"{field}.boundaries", "boundaries must increase", "schedule.boundaries_order")
 
     def piecewise(step: int) -> float:
         # Keras PiecewiseConstantDecay: values[i] while boundaries[i-1] < step <= boundaries[i].
@@ -184,7 +249,7 @@ def _exponential(spec: Spec, params: Params, base_lr: float, field: str) -> Sche
     steps = _number(spec, params["decay_steps"], field)
     stair = spec.get("staircase", False)
     if not isinstance(stair, bool):
-        raise InputError(f"{field}.staircase", "staircase must be true or false")
+        raise InputError(f"{field}.staircase", "staircase must be true or false", "schedule.staircase")
     return lambda step: base_lr * rate ** (math.floor(step / steps) if stair else step / steps)
 
 

@@ -46,7 +46,10 @@ class _Parser:
         if self.depth > self.limits.max_depth:
             raise fail(
                 f"nesting deeper than {self.limits.max_depth} levels at position {tok.pos} "
-                "(each parenthesis, function call, sign and exponent adds a level)"
+                "(each parenthesis, function call, sign and exponent adds a level)",
+                "too_deep",
+                limit=self.limits.max_depth,
+                position=tok.pos,
             )
         try:
             yield
@@ -58,7 +61,9 @@ class _Parser:
         if self.nodes > self.limits.max_nodes:
             raise fail(
                 f"too long: more than {self.limits.max_nodes} numbers, variables and operations "
-                "(the limit); simplify the formula"
+                "(the limit); simplify the formula",
+                "too_many_nodes",
+                limit=self.limits.max_nodes,
             )
 
     def checked(self, node: Expr, tok: Token) -> Expr:
@@ -68,7 +73,9 @@ class _Parser:
             if not math.isfinite(value):
                 raise fail(
                     f"the constant part ending at position {tok.pos} is not a finite number "
-                    "(division by zero, overflow or outside the function's domain)"
+                    "(division by zero, overflow or outside the function's domain)",
+                    "constant_not_finite",
+                    position=tok.pos,
                 )
         return node
 
@@ -76,17 +83,31 @@ class _Parser:
         if tok.kind in ("num", "var", "const", "func", "("):
             return fail(
                 f"missing operator before {show(tok.text)} at position {tok.pos} "
-                f"(implicit multiplication is not supported: write e.g. 2*x)"
+                f"(implicit multiplication is not supported: write e.g. 2*x)",
+                "missing_operator",
+                token=tok.text[:20],
+                position=tok.pos,
             )
         if tok.kind == "end":
-            return fail(f"unexpected end of expression at position {tok.pos}: expected {expected}")
+            return fail(
+                f"unexpected end of expression at position {tok.pos}: expected {expected}",
+                "unexpected_end",
+                position=tok.pos,
+            )
         if tok.kind == ",":
             return fail(
-                f"unexpected ',' at position {tok.pos}: commas only separate function arguments, as in max(x, y)"
+                f"unexpected ',' at position {tok.pos}: commas only separate function arguments, as in max(x, y)",
+                "unexpected_comma",
+                position=tok.pos,
             )
         if tok.kind == ")":
-            return fail(f"unexpected ')' at position {tok.pos}: no matching '('")
-        return fail(f"unexpected {show(tok.text)} at position {tok.pos}: expected {expected}")
+            return fail(f"unexpected ')' at position {tok.pos}: no matching '('", "unmatched_close", position=tok.pos)
+        return fail(
+            f"unexpected {show(tok.text)} at position {tok.pos}: expected {expected}",
+            "unexpected_token",
+            token=tok.text[:20],
+            position=tok.pos,
+        )
 
     # -- grammar -------------------------------------------------------------------------------
 
@@ -141,7 +162,11 @@ class _Parser:
             if not math.isfinite(value) or abs(value) > bound:
                 raise fail(
                     f"the exponent after {show(tok.text)} at position {tok.pos} is {value:.6g}; "
-                    f"a constant exponent must satisfy |exponent| <= {bound:g}"
+                    f"a constant exponent must satisfy |exponent| <= {bound:g}",
+                    "exponent_too_large",
+                    value=float(f"{value:.6g}") if math.isfinite(value) else str(value),
+                    limit=bound,
+                    position=tok.pos,
                 )
         self.count()
         return self.checked(power(base, exponent), tok)
@@ -165,7 +190,7 @@ class _Parser:
             close = self.next()
             if close.kind != ")":
                 if close.kind == "end":
-                    raise fail(f"missing ')' to close the '(' at position {tok.pos}")
+                    raise fail(f"missing ')' to close the '(' at position {tok.pos}", "missing_close", position=tok.pos)
                 raise self.unexpected(close, f"')' to close the '(' at position {tok.pos}")
             return inner
         raise self.unexpected(tok, "a number, x, y, pi, e, a function or '('")
@@ -174,11 +199,16 @@ class _Parser:
         arity = FUNCTIONS[tok.text]
         opening = self.next()
         if opening.kind != "(":
-            raise fail(f"function {tok.text!r} at position {tok.pos} must be followed by '(', as in {tok.text}(x)")
+            raise fail(
+                f"function {tok.text!r} at position {tok.pos} must be followed by '(', as in {tok.text}(x)",
+                "function_needs_parenthesis",
+                function=tok.text,
+                position=tok.pos,
+            )
         args: list[Expr] = []
         with self.nested(tok):
             if self.peek().kind == ")":
-                raise fail(f"function {tok.text!r} at position {tok.pos} needs {arity} argument(s)")
+                raise _arity_error(tok, arity, 0, f"needs {arity} argument(s)")
             args.append(self.expression())
             while self.peek().kind == ",":
                 self.next()
@@ -186,12 +216,22 @@ class _Parser:
         close = self.next()
         if close.kind != ")":
             if close.kind == "end":
-                raise fail(f"missing ')' to close {tok.text}( at position {opening.pos}")
+                raise fail(
+                    f"missing ')' to close {tok.text}( at position {opening.pos}",
+                    "missing_close",
+                    position=opening.pos,
+                )
             raise self.unexpected(close, f"',' or ')' in {tok.text}(…)")
         if len(args) != arity:
-            raise fail(f"function {tok.text!r} at position {tok.pos} takes {arity} argument(s), got {len(args)}")
+            raise _arity_error(tok, arity, len(args), f"takes {arity} argument(s), got {len(args)}")
         self.count()
         return self.checked(call(tok.text, *args), tok)
+
+
+def _arity_error(tok: Token, arity: int, count: int, what: str) -> InputError:
+    """A call of function ``tok`` with ``count`` arguments instead of ``arity``."""
+    message = f"function {tok.text!r} at position {tok.pos} {what}"
+    return fail(message, "function_arguments", function=tok.text, position=tok.pos, arity=arity, count=count)
 
 
 def parse(
@@ -217,18 +257,20 @@ def parse(
         On field ``expression``, with a message giving the position (1-based) and the limit.
     """
     if not isinstance(text, str):
-        raise fail("must be a string")
+        raise fail("must be a string", "not_text")
     if len(text) > max_length:
-        raise fail(f"is {len(text)} characters long; the limit is {max_length}")
+        raise fail(
+            f"is {len(text)} characters long; the limit is {max_length}", "too_long", limit=max_length, length=len(text)
+        )
     if not text.strip():
-        raise fail("is empty: type a formula in x and y, e.g. x^2 + y^2")
+        raise fail("is empty: type a formula in x and y, e.g. x^2 + y^2", "empty")
     limits = ExpressionLimits(max_length, max_depth, max_nodes, max_exponent)
     tokens = tokenize(text)
     try:
         return _Parser(tokens, limits).parse()
     except RecursionError:
         # Only reachable when max_depth is configured far above its default.
-        raise fail(f"nested too deeply (the limit is {max_depth} levels)") from None
+        raise fail(f"nested too deeply (the limit is {max_depth} levels)", "too_deep", limit=max_depth) from None
 
 
 def parse_with(text: str, limits: ExpressionLimits) -> Expr:

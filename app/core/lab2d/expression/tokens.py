@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.core.errors import InputError
+from app.core.errors import InputError, Param
 from app.core.lab2d.expression.vocabulary import CONSTANTS, FUNCTIONS, VARIABLES
 
 FIELD = "expression"
@@ -32,9 +32,9 @@ class Token:
     value: float = 0.0
 
 
-def fail(message: str) -> InputError:
-    """An ``InputError`` on the ``expression`` field."""
-    return InputError(FIELD, message)
+def fail(message: str, code: str, **params: Param) -> InputError:
+    """An ``InputError`` on the ``expression`` field with code ``expression.<code>`` (docs/errors.md)."""
+    return InputError(FIELD, message, f"expression.{code}", params)
 
 
 def show(text: str, limit: int = 20) -> str:
@@ -61,7 +61,12 @@ def tokenize(text: str) -> list[Token]:
             literal = text[i:j]
             value = float(literal)
             if not math.isfinite(value):
-                raise fail(f"number {show(literal)} at position {pos} is too large")
+                raise fail(
+                    f"number {show(literal)} at position {pos} is too large",
+                    "number_too_large",
+                    number=literal[:20],
+                    position=pos,
+                )
             tokens.append(Token("num", literal, pos, value))
             i = j
         elif c in _LETTERS:
@@ -78,7 +83,8 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token(_SINGLE[c], c, pos))
             i += 1
         else:
-            raise fail(_bad_character(c, pos))
+            message, code = _bad_character(c, pos)
+            raise fail(message, code, character=c, position=pos)
     tokens.append(Token("end", "", n + 1))
     return tokens
 
@@ -108,30 +114,45 @@ def _number_end(text: str, i: int) -> int:
 def _name_token(name: str, pos: int) -> Token:
     """The token of a name: a variable, a named constant or a function; anything else is an error."""
     if "__" in name:
-        raise fail(f"names containing '__' are not allowed ({show(name)} at position {pos})")
+        raise fail(
+            f"names containing '__' are not allowed ({show(name)} at position {pos})",
+            "dunder_name",
+            name=name[:20],
+            position=pos,
+        )
     if name in VARIABLES:
         return Token("var", name, pos)
     if name in CONSTANTS:
         return Token("const", name, pos, CONSTANTS[name])
     if name in FUNCTIONS:
         return Token("func", name, pos)
-    raise fail(f"unknown name {show(name)} at position {pos}; allowed are {_allowed_names()}")
+    raise fail(
+        f"unknown name {show(name)} at position {pos}; allowed are {_allowed_names()}",
+        "unknown_name",
+        name=name[:20],
+        position=pos,
+    )
 
 
-def _bad_character(c: str, pos: int) -> str:
+def _bad_character(c: str, pos: int) -> tuple[str, str]:
+    """The message and code (without ``expression.``) for a character outside the grammar."""
     if c == ".":
-        return f"unexpected '.' at position {pos}: attribute access is not allowed (decimals need digits, e.g. 0.5)"
+        return (
+            f"unexpected '.' at position {pos}: attribute access is not allowed (decimals need digits, e.g. 0.5)",
+            "attribute_access",
+        )
     if c in "[]{}":
-        return f"unexpected {c!r} at position {pos}: only round parentheses ( ) are allowed"
+        return f"unexpected {c!r} at position {pos}: only round parentheses ( ) are allowed", "bracket"
     if c in "'\"`":
-        return f"unexpected quote {c!r} at position {pos}: strings are not allowed"
+        return f"unexpected quote {c!r} at position {pos}: strings are not allowed", "quote"
     if c == ";":
-        return f"unexpected ';' at position {pos}: only one expression is allowed"
+        return f"unexpected ';' at position {pos}: only one expression is allowed", "semicolon"
     if c == "=":
-        return f"unexpected '=' at position {pos}: type only the right-hand side of f(x, y) = …"
+        return f"unexpected '=' at position {pos}: type only the right-hand side of f(x, y) = …", "equals"
     if not c.isascii():
         return (
             f"unexpected character {c!r} (U+{ord(c):04X}) at position {pos}: "
-            "only ASCII letters, digits, spaces and + - * / ^ ( ) , are allowed"
+            "only ASCII letters, digits, spaces and + - * / ^ ( ) , are allowed",
+            "non_ascii",
         )
-    return f"unexpected character {c!r} at position {pos}"
+    return f"unexpected character {c!r} at position {pos}", "bad_character"

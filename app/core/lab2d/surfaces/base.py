@@ -89,12 +89,26 @@ class Surface(ABC):
             value = float(values.pop(spec.name, spec.default))
             if not (math.isfinite(value) and spec.min <= value <= spec.max):
                 raise InputError(
-                    f"surface_params.{spec.name}", f"must be between {spec.min:g} and {spec.max:g}, got {value:g}"
+                    f"surface_params.{spec.name}",
+                    f"must be between {spec.min:g} and {spec.max:g}, got {value:g}",
+                    "surface.param_range",
+                    {
+                        "name": spec.name,
+                        "min": spec.min,
+                        "max": spec.max,
+                        "value": value if math.isfinite(value) else str(value),
+                    },
                 )
             self.param_values[spec.name] = value
         if values:
             name = next(iter(values))
-            raise InputError(f"surface_params.{name}", _unknown_param_message(self, name))
+            known = [s.name for s in self.param_specs]
+            raise InputError(
+                f"surface_params.{name}",
+                _unknown_param_message(self, name),
+                "surface.unknown_param",
+                {"name": name[:40], "surface": self.id, "known": ", ".join(known)},
+            )
         self._points: tuple[list[Point], list[Point], list[Point]] | None = None
 
     # -- metadata --------------------------------------------------------------------------------
@@ -144,7 +158,19 @@ class Surface(ABC):
             "start": list(self.start),
             "params": self.params,
             "param_values": dict(self.param_values),
+            **self.loss_scale(),
         }
+
+    def loss_scale(self) -> dict[str, Any]:
+        """``f_min`` (the lowest known minimum value, ``None`` without minima) and the loss axis
+        that reads best (docs/surfaces.md): ``log`` when f ≥ f_min ≥ 0, ``symlog`` without a known
+        minimum (the saddles: f unbounded below), ``linear`` when the minimum is negative."""
+        if not self.minima:
+            return {"f_min": None, "loss_scale": "symlog"}
+        values = self.value(np.asarray(self.minima, dtype=float))
+        f_min = float(values.min()) if np.isfinite(values).all() else None
+        scale = "symlog" if f_min is None else "log" if f_min >= 0 else "linear"
+        return {"f_min": f_min, "loss_scale": scale}
 
     # -- numerics ----------------------------------------------------------------------------------
 

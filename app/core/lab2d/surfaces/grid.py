@@ -33,18 +33,23 @@ def _bounds(surface: Surface, bounds: Sequence[float | None] | None) -> tuple[fl
     names = ("x_min", "x_max", "y_min", "y_max")
     given = list(bounds) if bounds is not None else [None] * 4
     if len(given) != 4:
-        raise InputError("bounds", "give x_min, x_max, y_min, y_max")
+        raise InputError("bounds", "give x_min, x_max, y_min, y_max", "grid.bounds_incomplete")
     out = []
     for name, value, default in zip(names, given, defaults, strict=True):
         v = default if value is None else float(value)
         if not math.isfinite(v) or abs(v) > MAX_BOUND:
-            raise InputError(name, f"must be a finite number with |{name}| <= {MAX_BOUND:g}")
+            raise InputError(
+                name,
+                f"must be a finite number with |{name}| <= {MAX_BOUND:g}",
+                "grid.bound_range",
+                {"limit": MAX_BOUND},
+            )
         out.append(v)
     x0, x1, y0, y1 = out
     if not x0 < x1:
-        raise InputError("x_max", f"must be greater than x_min ({x0:g})")
+        raise InputError("x_max", f"must be greater than x_min ({x0:g})", "grid.bounds_order", {"min": x0})
     if not y0 < y1:
-        raise InputError("y_max", f"must be greater than y_min ({y0:g})")
+        raise InputError("y_max", f"must be greater than y_min ({y0:g})", "grid.bounds_order", {"min": y0})
     return x0, x1, y0, y1
 
 
@@ -108,9 +113,9 @@ def grid(
     SurfaceGrid with x (n,), y (n,), z (n, n) where ``z[i, j] = f(x[j], y[i])``.
     """
     if n < 2:
-        raise InputError("n", "must be at least 2")
+        raise InputError("n", "must be at least 2", "grid.too_few_points", {"min": 2})
     if scale not in ("log", "linear"):
-        raise InputError("scale", f"must be 'log' or 'linear', got {scale!r}")
+        raise InputError("scale", f"must be 'log' or 'linear', got {scale!r}", "grid.scale", {"value": str(scale)[:20]})
     x0, x1, y0, y1 = _bounds(surface, bounds)
     xs = np.linspace(x0, x1, n)
     ys = np.linspace(y0, y1, n)

@@ -58,18 +58,35 @@ def get_surface(
     params = dict(params or {})
     for name, value in params.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InputError(f"surface_params.{name}", f"must be a number, got {type(value).__name__}")
+            raise InputError(
+                f"surface_params.{name}", f"must be a number, got {type(value).__name__}", "surface.param_not_a_number"
+            )
     if id is None or id == CUSTOM_ID:
         if expression is None or (isinstance(expression, str) and not expression.strip()):
-            raise InputError("expression", "is required for a custom surface: type a formula in x and y")
+            raise InputError(
+                "expression", "is required for a custom surface: type a formula in x and y", "expression.required"
+            )
         if params:
             name = next(iter(params))
-            raise InputError(f"surface_params.{name}", "a custom surface has no parameters")
+            raise InputError(
+                f"surface_params.{name}", "a custom surface has no parameters", "surface.custom_has_no_params"
+            )
         return ExpressionSurface(expression, domain=domain, limits=limits)
     cls = SURFACES.get(id)
     if cls is None:
         known = ", ".join([*SURFACES, CUSTOM_ID])
-        raise InputError("surface", f"unknown surface {id!r}; known surfaces are {known}")
+        raise InputError(
+            "surface",
+            f"unknown surface {id!r}; known surfaces are {known}",
+            "surface.unknown",
+            {"surface": str(id)[:40], "known": known},
+        )
     if expression is not None:
-        raise InputError("expression", f"only used with the custom surface, not with {id!r}: set surface to null")
+        raise InputError(
+            "expression",
+            f"only used with the custom surface, not with surface {id!r}: set surface to null (or 'custom') "
+            "or leave expression out",
+            "surface.expression_with_builtin",
+            {"surface": id},
+        )
     return cls(**params)
