@@ -16,7 +16,7 @@ import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
 import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
 import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
-import { drawLoss, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
+import { drawLoss, drawLr, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
 import { renderInspector } from "./inspector.js";
 import { renderResults } from "./results_table.js";
 
@@ -26,6 +26,9 @@ const $ = (id) => document.getElementById(id);
 export function textBundle() {
   return {
     minimum: t("plot.minimum"),
+    global_minimum: t("plot.global_minimum"),
+    local_minimum: t("plot.local_minimum"),
+    exit: t("plot.exit"),
     saddle: t("plot.saddle"),
     start: t("plot.start"),
     step: t("common.step"),
@@ -33,6 +36,9 @@ export function textBundle() {
     whole_path: t("view.ghost"),
     loss: t("chart.loss_axis"),
     linear: t("chart.linear"),
+    symlog: t("chart.scale_symlog"),
+    log_gap: t("chart.log_gap"),
+    no_lr: t("chart.no_lr"),
     distance: t("chart.distance_axis"),
     no_minima: t("chart.no_minima"),
     lr: t("sweep.lr_axis"),
@@ -80,18 +86,20 @@ export function createFigures() {
     else if (state.grid && stepChanged) drawMainPlotStep($("main-plot"), mainModel(state));
 
     // loss and distance charts: full draw, or only their step cursor
-    if (runsChanged || specChanged || langChanged) {
+    const scale = state.config.view.lossScale;
+    const scaleChanged = changed(state, prev, (s) => s.config.view.lossScale);
+    if (scaleChanged) $("loss-scale").value = scale;
+    if (runsChanged || specChanged || langChanged || scaleChanged) {
       const text = textBundle();
       if (runs.length) {
-        drawLoss($("loss-plot"), runs, state.step, text);
+        drawLoss($("loss-plot"), runs, state.step, text, { scale, fMin: spec?.f_min ?? null });
+        drawLr($("lr-plot"), runs, state.step, text);
         drawDistance($("distance-plot"), runs, surfaceMinima(spec), state.step, text);
       } else {
-        drawPlaceholder($("loss-plot"), t("chart.empty"));
-        drawPlaceholder($("distance-plot"), t("chart.empty"));
+        for (const id of ["loss-plot", "lr-plot", "distance-plot"]) drawPlaceholder($(id), t("chart.empty"));
       }
     } else if (stepChanged) {
-      moveCursor($("loss-plot"), state.step);
-      moveCursor($("distance-plot"), state.step);
+      for (const id of ["loss-plot", "lr-plot", "distance-plot"]) moveCursor($(id), state.step);
     }
 
     if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step);

@@ -151,7 +151,8 @@ function cardContent(run, k) {
   const n = run.path.length - 1;
   const i = Math.min(k, n);
   let stepText = i < n ? t("insp.step_to", { k: i, k1: i + 1 }) : t("insp.step_final", { k: i });
-  if (run.diverged && i === n) stepText += ` · ${t("common.diverged_at", { k: run.diverged_at ?? n })}`;
+  const status = run.outcome?.status ?? (run.diverged ? "diverged" : null);
+  if ((status === "diverged" || status === "escaped") && i === n) stepText += ` · ${t(`outcome.${status}_at`, { k: run.outcome?.step ?? run.diverged_at ?? n })}`;
   return { stepText, rows: inspectorRows(run, k) };
 }
 

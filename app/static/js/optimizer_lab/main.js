@@ -32,7 +32,7 @@ import labDict from "./dictionary.js";
 import { mountShell, toast, el } from "../shared/shell.js";
 import { downloadText } from "../shared/format.js";
 import { createStore, changed } from "../shared/store.js";
-import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, displayRuns, surfaceDomain, surfaceSpec } from "./model.js";
+import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, suggestedLossScale, displayRuns, surfaceDomain, surfaceSpec } from "./model.js";
 import { configFromUrl, configToUrl } from "./url_fields.js";
 import { RunCards } from "./run_cards.js";
 import { linkSurfacePlot } from "./contour_layer.js";
@@ -132,7 +132,7 @@ function selectSurface(id) {
       surface: id,
       surfaceParams: defaultSurfaceParams(surface),
       domain: null,
-      view: { ...s.config.view, logLevels: prefersLogLevels(surface) },
+      view: { ...s.config.view, logLevels: prefersLogLevels(surface), lossScale: suggestedLossScale(surface) },
       start: surface?.start ? [...surface.start] : s.config.start,
     },
     sweep: null,
@@ -252,6 +252,7 @@ function wire() {
     }
     cards.addRun();
   });
+  $("loss-scale").addEventListener("change", (e) => setConfig({ view: { ...store.get().config.view, lossScale: e.target.value } }));
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 

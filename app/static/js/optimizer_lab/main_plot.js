@@ -30,24 +30,76 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, minimaTrace, startTrace, withAlpha } from "../shared/plots.js";
+import { Plotly, draw, startTrace, withAlpha } from "../shared/plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
 import { figure3d } from "./main_plot_3d.js";
 import { pathSlice, pathCustom, hoverPath } from "./run_paths.js";
 
 
-function markerTraces2d(surface, start, text) {
-  const traces = [];
+/** Is point p one of the listed global minima (to rounding)? */
+function isGlobal(p, globals) {
+  return globals.some((g) => Math.hypot(p[0] - g[0], p[1] - g[1]) <= 1e-9 * (1 + Math.hypot(g[0], g[1])));
+}
+
+/**
+ * Minima split by kind: global ones as filled gold stars, the others (local) as hollow circles,
+ * each with its own legend entry (docs/surfaces.md lists both `minima` and `global_minima`).
+ */
+export function minimaTraces(surface, text, size = 20) {
   const minima = surface?.minima ?? [];
+  const globals = surface?.global_minima ?? minima;
+  const global = minima.filter((p) => isGlobal(p, globals));
+  const local = minima.filter((p) => !isGlobal(p, globals));
+  const trace = (points, kind, name, marker) => ({
+    type: "scatter",
+    mode: "markers",
+    x: points.map((p) => p[0]),
+    y: points.map((p) => p[1]),
+    name,
+    meta: { kind },
+    marker,
+    hovertemplate: `${name} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+    showlegend: points.length > 0,
+  });
+  return [
+    trace(global, "minima", text.global_minimum, { symbol: "star", size, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } }),
+    trace(local, "local_minima", text.local_minimum, { symbol: "circle-open", size: Math.round(size * 0.7), color: "#111", line: { color: "#111", width: 2.5 } }),
+  ];
+}
+
+/**
+ * Where paths leave the plotting domain (outcome.exit): an arrow head on the edge, pointing the
+ * way the run went, in the run's colour.
+ */
+function exitTrace(runs, text) {
+  const exits = runs.map((r) => r.outcome?.exit).map((e, i) => (e ? { ...e, run: runs[i] } : null)).filter(Boolean);
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: exits.map((e) => e.point[0]),
+    y: exits.map((e) => e.point[1]),
+    name: text.exit,
+    meta: { kind: "exits" },
+    cliponaxis: false,
+    marker: {
+      symbol: "arrow",
+      size: 24,
+      // Plotly's angle is clockwise from up: atan2(dx, dy)
+      angle: exits.map((e) => (Math.atan2(e.direction[0], e.direction[1]) * 180) / Math.PI),
+      color: exits.map((e) => e.run.colour),
+      line: { color: "#000", width: 1.5 },
+    },
+    text: exits.map((e) => e.run.label),
+    hovertemplate: `%{text}: ${text.exit} (%{x:.3g}, %{y:.3g})<extra></extra>`,
+    showlegend: false,
+  };
+}
+
+function markerTraces2d(surface, start, text, runs) {
+  const traces = [];
   const saddles = surface?.saddles ?? [];
-  traces.push(
-    minimaTrace(minima, text.minimum, {
-      size: 20,
-      hovertemplate: `${text.minimum} (%{x:.4g}, %{y:.4g})<extra></extra>`,
-      showlegend: minima.length > 0,
-    }),
-  );
+  traces.push(...minimaTraces(surface, text), exitTrace(runs, text));
   traces.push({
     type: "scatter",
     mode: "markers",
@@ -100,7 +152,7 @@ function stepTraces(run, i, step, view, text, fixed) {
   const atEnd = last === run.path.length - 1;
   const long = run.path.length > 400;
   const cur = run.path[last];
-  const diverged = run.diverged && atEnd;
+  const diverged = (run.outcome ? run.outcome.status === "diverged" : run.diverged) && atEnd;
   const traces = [
     {
       type: "scatter",
@@ -194,8 +246,8 @@ async function drawFull(div, model) {
   }
   setSurfaceTrace(div, model.grid, model.view);
   const fixed = fixedArrowLength(model.domain);
-  const data = [...markerTraces2d(model.surface, model.start, model.text), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
-  div._stepLayout = { runs: model.runs.length, base: 3, threeD: false };
+  const data = [...markerTraces2d(model.surface, model.start, model.text, model.runs), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
+  div._stepLayout = { runs: model.runs.length, base: 5, threeD: false };
   await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
   await syncSurface(div);
 }

@@ -10,8 +10,9 @@
  *     start: [x, y],  steps: 30,
  *     runs: [{key, optimizer, params: {lr, …}, schedule: null | {type, …}, clip: null | {mode, max},
  *             noise: null | {std, seed}, label: "", colour: "#rrggbb"}],
- *     view: {filled, threeD, equal, logLevels, grad, update, velocity, ghost, autoRun},
- *     step: null | k,                                  // race position; null = last step
+ *     view: {filled, threeD, equal, logLevels, grad, update, velocity, ghost, autoRun,
+ *            lossScale: "log" | "symlog" | "linear"},
+ *     step: null | k,                                  // race position; null = last step (presets open at 0)
  *     sweep: {lrMin, lrMax, n},  map: {run, n, steps},
  *   }
  * A catalogue ("cat") holds what the API lists: {surfaces, optimizers, schedules} plus
@@ -35,7 +36,14 @@ export const DEFAULT_VIEW = Object.freeze({
   velocity: true,
   ghost: true,
   autoRun: true,
+  lossScale: "log",
 });
+export const LOSS_SCALES = Object.freeze(["log", "symlog", "linear"]);
+
+/** The loss axis a surface suggests (GET /api/surfaces `loss_scale`: symlog where f is unbounded below). */
+export function suggestedLossScale(surface) {
+  return LOSS_SCALES.includes(surface?.loss_scale) ? surface.loss_scale : "log";
+}
 export const DEFAULT_SWEEP = Object.freeze({ lrMin: 1e-4, lrMax: 10, n: 40 });
 export const DEFAULT_MAP = Object.freeze({ run: 0, n: 40, steps: 200 });
 /** Steps of each learning rate in a sweep, at most (a page choice that keeps sweeps quick). */
@@ -149,7 +157,7 @@ export function defaultSurfaceParams(surface) {
 // ---------------------------------------------------------------------------------------------
 // Presets (docs/experiments.md §1 and the course's worked example)
 
-function preset(cat, { surface, start, steps, runs, step = null }) {
+function preset(cat, { surface, start, steps, runs, step = 0 }) {
   const config = {
     surface,
     surfaceParams: defaultSurfaceParams(cat.surfaceById.get(surface)),
@@ -158,7 +166,7 @@ function preset(cat, { surface, start, steps, runs, step = null }) {
     start,
     steps,
     runs: [],
-    view: { ...DEFAULT_VIEW, logLevels: prefersLogLevels(cat.surfaceById.get(surface)) },
+    view: { ...DEFAULT_VIEW, logLevels: prefersLogLevels(cat.surfaceById.get(surface)), lossScale: suggestedLossScale(cat.surfaceById.get(surface)) },
     step,
     sweep: { ...DEFAULT_SWEEP },
     map: { ...DEFAULT_MAP },

@@ -3,7 +3,8 @@
  * step, the learning-rate sweep and the start-point map. Each function draws into a div with the
  * shared theme (plots.js) and only needs plain data.
  *
- *   drawLoss(div, runs, k, text)                   runs: [{label, colour, loss}]
+ *   drawLoss(div, runs, k, text, {scale, fMin})    runs: [{label, colour, loss}]; scale log | symlog | linear
+ *   drawLr(div, runs, k, text)                     η_t per step
  *   drawDistance(div, runs, minima, k, text)       distance from path to the closest known minimum
  *   drawSweep(div, sweep, colours, threshold, text)
  *   drawStartMap(div, map, surface, start, text)
@@ -33,23 +34,92 @@ export function distanceSeries(path, minima) {
   return path.map((p) => Math.min(...minima.map((m) => Math.hypot(p[0] - m[0], p[1] - m[1]))));
 }
 
-/** Loss vs step, log y when all losses are positive. */
-export function drawLoss(div, runs, k, text) {
+/** symlog: y ↦ sign(y)·log10(1 + |y|/c), linear within ±c and logarithmic beyond. */
+const symlog = (v, c) => Math.sign(v) * Math.log10(1 + Math.abs(v) / c);
+
+/** Ticks of a symlog axis at 0 and ±10^e over the values' span. */
+function symlogAxis(values, c, title) {
+  const top = Math.max(c, ...values.map((v) => Math.abs(v)));
+  const lo = Math.floor(Math.log10(c));
+  const hi = Math.ceil(Math.log10(top));
+  const every = Math.max(1, Math.ceil((hi - lo) / 5));
+  const tickvals = [0];
+  const ticktext = ["0"];
+  const hasNeg = values.some((v) => v < 0);
+  const hasPos = values.some((v) => v > 0);
+  for (let e = lo; e <= hi; e += every) {
+    if (hasPos) tickvals.push(symlog(10 ** e, c)), ticktext.push(`10${sup(String(e))}`);
+    if (hasNeg) tickvals.push(symlog(-(10 ** e), c)), ticktext.push(`−10${sup(String(e))}`);
+  }
+  return { title: { text: title }, tickvals, ticktext, zeroline: true };
+}
+
+const SUP = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
+const sup = (digits) => [...String(digits)].map((ch) => SUP[ch] ?? ch).join("");
+
+/**
+ * The loss series transformed for an axis scale ("log": f − f_min on a log axis, f_min = the
+ * surface's lowest known value or 0; "symlog": sign-preserving log for surfaces unbounded below;
+ * "linear") and the y-axis to draw it on.
+ */
+export function lossAxis(runs, scale, fMin, text) {
   const values = finite(runs.flatMap((r) => r.loss ?? []));
-  const log = allPositive(values);
+  const shift = Number.isFinite(fMin) ? fMin : 0;
+  if (scale === "log" && values.some((v) => v - shift > 0)) {
+    const gaps = values.map((v) => v - shift).filter((v) => v > 0);
+    const title = shift === 0 ? text.loss : text.log_gap;
+    return { series: (loss) => loss.map((v) => (v - shift > 0 ? v - shift : null)), axis: logAxis(title, {}, gaps), scale: "log" };
+  }
+  if (scale === "symlog" || scale === "log") {
+    const c = 1;
+    return { series: (loss) => loss.map((v) => (Number.isFinite(v) ? symlog(v, c) : null)), axis: { ...symlogAxis(values, c, `${text.loss} (${text.symlog})`), type: "linear" }, scale: "symlog" };
+  }
+  return { series: (loss) => loss, axis: { type: "linear", title: { text: `${text.loss} (${text.linear})` } }, scale: "linear" };
+}
+
+/** Loss vs step on the chosen scale (see lossAxis); the hover shows the true f. */
+export function drawLoss(div, runs, k, text, { scale = "log", fMin = null } = {}) {
+  const ax = lossAxis(runs, scale, fMin, text);
   const data = runs.map((r, i) => ({
     type: "scatter",
     mode: "lines",
     x: (r.loss ?? []).map((_, j) => j),
-    y: r.loss ?? [],
+    y: ax.series(r.loss ?? []),
+    customdata: r.loss ?? [],
     name: r.label,
     meta: { kind: "loss", run: i },
     line: { color: r.colour, width: 2.5 },
-    hovertemplate: `${r.label.replace(/</g, "&lt;")}<br>${text.step} %{x}<br>f = %{y:.4g}<extra></extra>`,
+    hovertemplate: `${r.label.replace(/</g, "&lt;")}<br>${text.step} %{x}<br>f = %{customdata:.4g}<extra></extra>`,
   }));
+  div.dataset.scale = ax.scale;
   return draw(div, data, {
     xaxis: { title: { text: text.step } },
-    yaxis: log ? logAxis(text.loss, {}, values) : { title: { text: `${text.loss} (${text.linear})` } },
+    yaxis: ax.axis,
+    shapes: runs.length ? [cursor(k)] : [],
+    showlegend: false,
+    margin: { t: 16 },
+  });
+}
+
+/** Learning rate η_t vs step (the trajectory's per-step lr: schedules made visible). */
+export function drawLr(div, runs, k, text) {
+  const data = runs.map((r, i) => ({
+    type: "scatter",
+    mode: "lines",
+    x: (r.lr ?? []).map((_, j) => j),
+    y: r.lr ?? [],
+    name: r.label,
+    meta: { kind: "lr", run: i },
+    line: { color: r.colour, width: 2.5, shape: "hv" },
+    hovertemplate: `${r.label.replace(/</g, "&lt;")}<br>${text.step} %{x}<br>η = %{y:.4g}<extra></extra>`,
+  }));
+  const values = finite(runs.flatMap((r) => r.lr ?? []));
+  if (!values.length) return drawPlaceholder(div, text.no_lr);
+  const positive = values.every((v) => v > 0);
+  const spread = positive ? Math.max(...values) / Math.min(...values) : 1;
+  return draw(div, data, {
+    xaxis: { title: { text: text.step } },
+    yaxis: spread > 20 ? logAxis("η", {}, values) : { title: { text: "η" }, rangemode: "tozero" },
     shapes: runs.length ? [cursor(k)] : [],
     showlegend: false,
     margin: { t: 16 },

@@ -11,7 +11,7 @@
  */
 
 import { readFields, writeFields, integer, flag } from "../shared/url_fields.js";
-import { CUSTOM, DEFAULT_EXPRESSION, DEFAULT_VIEW, defaultConfig, makeRun } from "./model.js";
+import { CUSTOM, DEFAULT_EXPRESSION, DEFAULT_VIEW, LOSS_SCALES, defaultConfig, suggestedLossScale, makeRun } from "./model.js";
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -119,6 +119,7 @@ export const FIELDS = [
   { key: "n", path: "steps", ...integer({ min: 1, max: ({ limits }) => limits.max_steps, clamp: true }) },
   { key: "r", path: "runs", encode: (runs) => runs.map(encodeRun), decode: decodeRuns },
   ...VIEW_FLAGS.map(([short, name]) => ({ key: `v.${short}`, path: `view.${name}`, ...flag() })),
+  { key: "v.ls", path: "view.lossScale", decode: (v) => (LOSS_SCALES.includes(v) ? v : undefined) },
   { key: "k", path: "step", omit: (v) => v === null, ...integer({ min: 0 }) },
   {
     key: "sw",
@@ -153,7 +154,10 @@ export function configFromUrl(url, ctx) {
   const base = defaultConfig(ctx.cat);
   if (!url || typeof url !== "object") return base;
   const start = { ...base, domain: null, step: null, view: { ...DEFAULT_VIEW } };
-  return readFields(FIELDS, url, start, ctx);
+  const config = readFields(FIELDS, url, start, ctx);
+  // no loss axis in the URL: the one the restored surface suggests
+  if (!LOSS_SCALES.includes(url.v?.ls)) config.view = { ...config.view, lossScale: suggestedLossScale(ctx.cat.surfaceById.get(config.surface)) };
+  return config;
 }
 
 /** The compact object stored in the URL. */
