@@ -110,6 +110,10 @@ export default {
 
     "results.minimum": "minimum reached",
     "outcome.converged": "converged",
+    "lrsrc.curvature_at_start": "η from curvature at start: λ_max = {lambda} (η < 2/λ_max, {steps} steps)",
+    "lrsrc.distance_over_steps": "η from distance to the minimum over the steps: {distance} / {steps}",
+    "lrsrc.unit_step": "η = 1: a full (quasi-)Newton step",
+    "lrsrc.default": "η = the optimizer's own default",
     "outcome.moving": "still moving",
     "outcome.diverged_at": "diverged at step {k}",
     "outcome.escaped_at": "escaped at step {k}",
@@ -276,6 +280,10 @@ export default {
 
     "results.minimum": "도달한 최소점",
     "outcome.converged": "수렴",
+    "lrsrc.curvature_at_start": "시작점 곡률로 정한 η: λ_max = {lambda} (η < 2/λ_max, {steps} 스텝)",
+    "lrsrc.distance_over_steps": "최소점까지 거리 ÷ 스텝 수로 정한 η: {distance} / {steps}",
+    "lrsrc.unit_step": "η = 1: (준)뉴턴 전체 스텝",
+    "lrsrc.default": "η = 옵티마이저 기본값",
     "outcome.moving": "아직 이동 중",
     "outcome.diverged_at": "{k} 스텝에서 발산",
     "outcome.escaped_at": "{k} 스텝에서 탈출",
