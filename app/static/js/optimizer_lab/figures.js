@@ -46,6 +46,7 @@ export function textBundle() {
     final_loss_log: t("map.final_loss_log"),
     diverged: t("common.diverged"),
     diverged_fraction: t("map.diverged_fraction"),
+    basin: t("map.basin"),
   };
 }
 

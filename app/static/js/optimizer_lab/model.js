@@ -13,7 +13,7 @@
  *     view: {filled, threeD, equal, logLevels, grad, update, velocity, ghost, autoRun,
  *            lossScale: "log" | "symlog" | "linear"},
  *     step: null | k,                                  // race position; null = last step (presets open at 0)
- *     sweep: {lrMin, lrMax, n},  map: {run, n, steps},
+ *     sweep: {lrMin, lrMax, n},  map: {run, n, steps, mode: "loss" | "basin"},
  *   }
  * A catalogue ("cat") holds what the API lists: {surfaces, optimizers, schedules} plus
  * id → item maps built by `makeCatalogue`.
@@ -45,7 +45,7 @@ export function suggestedLossScale(surface) {
   return LOSS_SCALES.includes(surface?.loss_scale) ? surface.loss_scale : "log";
 }
 export const DEFAULT_SWEEP = Object.freeze({ lrMin: 1e-4, lrMax: 10, n: 40 });
-export const DEFAULT_MAP = Object.freeze({ run: 0, n: 40, steps: 200 });
+export const DEFAULT_MAP = Object.freeze({ run: 0, n: 40, steps: 200, mode: "loss" });
 /** Steps of each learning rate in a sweep, at most (a page choice that keeps sweeps quick). */
 export const SWEEP_MAX_STEPS = 2000;
 
@@ -393,4 +393,26 @@ export function displayRuns(state) {
     Object.assign(m, { results, rev: results.rev, runs: config.runs, labels });
   }
   return m.out;
+}
+
+/**
+ * The runs of an LR sweep: runs that differ only in η sweep the same curve, so they are merged
+ * into one group (the first run's colour; a label without η when more than one run merged).
+ * @returns {{run: object, label: string, members: number[]}[]}
+ */
+export function sweepGroups(state) {
+  const labels = runLabels(state);
+  const groups = new Map();
+  state.config.runs.forEach((r, i) => {
+    const { lr, ...rest } = r.params ?? {};
+    const key = JSON.stringify([r.optimizer, rest, r.schedule, r.clip, r.noise]);
+    if (groups.has(key)) groups.get(key).members.push(i);
+    else groups.set(key, { run: r, label: labels[i], members: [i] });
+  });
+  return [...groups.values()].map((g) => {
+    if (g.members.length === 1) return g;
+    const { lr, ...params } = g.run.params;
+    const name = optimizerName(state.cat.optimizerById.get(g.run.optimizer));
+    return { ...g, label: runLabel({ ...g.run, params, label: "" }, name, labelTags(t)) };
+  });
 }

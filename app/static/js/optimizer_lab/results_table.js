@@ -36,13 +36,16 @@ export function outcomeBadge(run) {
 
 /** Which known minimum the run ended near, and whether it is a global one (null: none). */
 function minimumNote(outcome) {
+  if (!outcome) return null;
   const m = outcome?.minimum;
   if (!m) return null;
   const note = document.createElement("span");
   note.className = m.global ? "stable-note" : "stable-note local-min";
   note.dataset.global = String(Boolean(m.global));
   note.setAttribute("data-testid", "minimum-reached");
-  note.textContent = t(m.global ? "outcome.at_global" : "outcome.at_local", { p: fmtPoint(m.point) });
+  // converged: it is there; still moving: the minimum it is heading for
+  const where = outcome.status === "converged" ? "at" : "toward";
+  note.textContent = t(`outcome.${where}_${m.global ? "global" : "local"}`, { p: fmtPoint(m.point) });
   return note;
 }
 

@@ -164,7 +164,7 @@ export function moveCursor(div, k) {
  * with × along the top edge; a stability threshold (if known) is a vertical line.
  * @param {object} sweep answer of POST /api/sweeps/lr
  * @param {string[]} colours per result
- * @param {{lr: number, label: string}|null} threshold
+ * @param {{lr: number, label: string, colour?: string}[]|object|null} threshold stability limits
  */
 export function drawSweep(div, sweep, colours, threshold, text) {
   const data = [];
@@ -201,21 +201,24 @@ export function drawSweep(div, sweep, colours, threshold, text) {
   });
   const shapes = [];
   const annotations = [];
-  if (threshold && Number.isFinite(threshold.lr)) {
-    shapes.push(vline(threshold.lr, { color: "#b00020", dash: "dash", width: 2 }));
+  // stability limits (one vertical line each, labelled, staggered so two labels do not overlap)
+  (Array.isArray(threshold) ? threshold : threshold ? [threshold] : []).forEach((th, j) => {
+    if (!Number.isFinite(th.lr)) return;
+    const colour = th.colour ?? "#b00020";
+    shapes.push({ ...vline(th.lr, { color: colour, dash: "dash", width: 2.5 }), name: "threshold" });
     annotations.push({
-      x: Math.log10(threshold.lr),
+      x: Math.log10(th.lr),
       xref: "x",
-      y: 0.02,
+      y: 0.02 + 0.12 * j,
       yref: "paper",
       yanchor: "bottom",
       xanchor: "right",
-      text: threshold.label,
+      text: th.label,
       showarrow: false,
-      font: { size: 14, color: "#b00020" },
-      bgcolor: "rgba(255,255,255,0.8)",
+      font: { size: 16, color: colour },
+      bgcolor: "rgba(255,255,255,0.85)",
     });
-  }
+  });
   return draw(div, data, {
     xaxis: logAxis(text.lr, { dtick: 1 }),
     yaxis: log ? logAxis(text.final_loss, {}, values) : { title: { text: text.final_loss } },
@@ -224,6 +227,59 @@ export function drawSweep(div, sweep, colours, threshold, text) {
     annotations,
     legend: { orientation: "h", y: 1.02, yanchor: "bottom" },
     margin: { t: 40 },
+  });
+}
+
+const BASIN_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"];
+
+/**
+ * Basin map: the colour of each start is the known minimum it converged to (the start map's
+ * `basin` indices into `minima`); −1 (none, diverged or still far) stays grey. Each reached
+ * minimum is marked in its colour with a legend entry (the first ten; further ones repeat colours).
+ */
+export function drawBasinMap(div, map, start, text) {
+  const minima = map.minima ?? [];
+  const k = Math.max(1, minima.length);
+  const colour = (i) => BASIN_COLOURS[i % BASIN_COLOURS.length];
+  const colorscale = [];
+  for (let i = 0; i < k; i += 1) colorscale.push([i / k, colour(i)], [(i + 1) / k, colour(i)]);
+  const z = map.basin.map((row) => row.map((b) => (Number.isInteger(b) && b >= 0 ? b : null)));
+  const reached = [...new Set(z.flat().filter((b) => b !== null))].sort((a, b) => a - b);
+  const data = [
+    {
+      type: "heatmap",
+      x: map.x,
+      y: map.y,
+      z,
+      zmin: -0.5,
+      zmax: k - 0.5,
+      colorscale,
+      showscale: false,
+      meta: { kind: "basin_map", basins: reached.length },
+      hoverongaps: false,
+      hovertemplate: `${text.start} (%{x:.3g}, %{y:.3g})<br>${text.basin} #%{z}<extra></extra>`,
+    },
+    ...reached.map((b, j) => ({
+      type: "scatter",
+      mode: "markers",
+      x: [minima[b][0]],
+      y: [minima[b][1]],
+      name: `${text.basin} #${b} (${fmt(minima[b][0], 3)}, ${fmt(minima[b][1], 3)})`,
+      meta: { kind: "basin_minimum", basin: b },
+      marker: { symbol: "star", size: 16, color: colour(b), line: { color: "#000", width: 1.5 } },
+      showlegend: j < 10,
+      hoverinfo: "name",
+    })),
+    startTrace(start, text.start, { size: 14, color: "#fff", hoverinfo: "skip", showlegend: false }),
+  ];
+  div.dataset.basins = String(reached.length);
+  return draw(div, data, {
+    xaxis: { title: { text: "x₀" }, range: [map.x[0], map.x[map.x.length - 1]], showgrid: false, zeroline: false },
+    yaxis: { title: { text: "y₀" }, range: [map.y[0], map.y[map.y.length - 1]], showgrid: false, zeroline: false },
+    plot_bgcolor: "#c9ccd1",
+    showlegend: true,
+    legend: { orientation: "h", y: -0.22, yanchor: "top", font: { size: 14 } },
+    margin: { t: 16, b: 20 },
   });
 }
 

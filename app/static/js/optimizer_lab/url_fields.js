@@ -133,13 +133,14 @@ export const FIELDS = [
   {
     key: "mp",
     path: "map",
-    encode: (m) => [m.run, m.n, m.steps],
+    encode: (m) => [m.run, m.n, m.steps, m.mode === "basin" ? 1 : 0],
     decode: (v, { limits }, draft) =>
-      Array.isArray(v) && v.length === 3 && v.every(isNum)
+      Array.isArray(v) && (v.length === 3 || v.length === 4) && v.every(isNum)
         ? {
             run: clamp(Math.round(v[0]), 0, Math.max(0, draft.runs.length - 1)),
             n: clamp(Math.round(v[1]), 5, maxMapSide(limits)),
             steps: clamp(Math.round(v[2]), 1, limits.max_map_steps),
+            mode: v[3] === 1 ? "basin" : "loss",
           }
         : undefined,
   },
