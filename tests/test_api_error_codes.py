@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -189,14 +190,8 @@ def test_no_server_folder_in_the_mnist_errors(client: TestClient, tmp_path: Path
     assert str(tmp_path) not in r.text and "PLAYGROUND_MNIST_DIR" in item["msg"]
 
 
-def _documented() -> dict[str, tuple[str, str]]:
-    """docs/errors.md's tables: code → (en, ko)."""
-    rows = re.findall(r"^\| `([^`]+)` \| [^|]* \| ([^|]*) \| ([^|]*) \|$", DOC.read_text(encoding="utf-8"), re.M)
-    return {code: (en.strip(), ko.strip()) for code, en, ko in rows}
-
-
 def test_the_server_korean_texts_are_the_documented_ones() -> None:
-    documented = _documented()
+    documented = runpy.run_path(str(ROOT / "scripts" / "error_texts.py"))["documented_codes"](DOC.read_text("utf-8"))
     generic = {code: ko for code, (_, ko) in documented.items() if code in KO}
     assert generic == KO
     assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing"} <= set(KO)

@@ -27,6 +27,8 @@
 import { getJSON, postJSON, postSSE } from "../shared/api.js";
 import { readUrlState, writeUrlState } from "../shared/url_state.js";
 import { addDictionary, initI18n, t, onLanguageChange, getLang } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import common from "../shared/dictionary.js";
 import labDict from "./dictionary.js";
 import { mountShell, toast, el } from "../shared/shell.js";
@@ -153,7 +155,7 @@ async function loadScaledSchedules(steps) {
 store.subscribe((st, prev) => {
   if (st.config && st.config.steps !== prev.config?.steps) loadScaledSchedules(st.config.steps);
 });
-const surfaceData = createSurfaceData({ store, api, onError: (err) => store.update({ runError: err.message }) });
+const surfaceData = createSurfaceData({ store, api, onError: (err) => store.update({ runError: err }) });
 const runner = createRunner({ store, api, race, checkInputs, toast });
 const surfacePanel = createSurfacePanel({
   store,
@@ -239,10 +241,10 @@ function renderStatus(state, prev) {
   const status = $("run-status");
   status.dataset.stale = String(state.stale);
   if (changed(state, prev, (s) => s.lastRun, (s) => s.lang)) status.textContent = state.lastRun ? t("lab.run_done", state.lastRun) : "";
-  if (changed(state, prev, (s) => s.runError)) {
+  if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     const box = $("run-error");
     box.hidden = !state.runError;
-    box.textContent = state.runError ?? "";
+    box.textContent = state.runError ? formatApiError(state.runError, { fieldLabel: labFieldLabel }) : "";
   }
   if (changed(state, prev, (s) => s.lang)) race.refreshLabel();
   root.dataset.busy = String(state.busy);

@@ -17,6 +17,8 @@
 
 import { ApiError } from "../shared/api.js";
 import { t } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import { changed } from "../shared/store.js";
 import { CUSTOM, STREAM_THRESHOLD, runKey, runLabels, trajectoryBody } from "./model.js";
 
@@ -141,8 +143,8 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
       });
     } catch (err) {
       if (err.name === "AbortError" || !mine()) return;
-      store.update({ runError: err.message ?? String(err) });
-      if (!auto) toast(err.message, "error");
+      store.update({ runError: err }); // shown by main.js in the current language
+      if (!auto) toast(formatApiError(err, { fieldLabel: labFieldLabel }), "error");
     } finally {
       if (mine()) store.update({ busy: false });
     }

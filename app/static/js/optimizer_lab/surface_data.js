@@ -18,6 +18,8 @@
 
 import { exprToTex } from "../shared/math.js";
 import { changed } from "../shared/store.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import { CUSTOM, surfaceKey } from "./model.js";
 import { prepareGrid } from "./contour_grid.js";
 
@@ -104,7 +106,8 @@ export function createSurfaceData({ store, api, onError }) {
         });
       } catch (err) {
         if (err.name === "AbortError" || seq !== exprSeq) return;
-        store.update({ exprCheck: { text, status: "error", message: err.message ?? String(err), gradient: null, tex: null } });
+        const message = formatApiError(err, { fieldLabel: labFieldLabel }); // re-rendered per language: `error`
+        store.update({ exprCheck: { text, status: "error", message, error: err, gradient: null, tex: null } });
       }
     };
     if (immediate) return run();

@@ -14,6 +14,8 @@
  */
 
 import { t, tr } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import { renderMath } from "../shared/math.js";
 import { fmt, parseNumber } from "../shared/format.js";
 import { changed } from "../shared/store.js";
@@ -97,11 +99,11 @@ export function createSurfacePanel({ store, setConfig, selectSurface, checkExpre
     const input = $("expression-input");
     if (changed(state, prev, (s) => s.config.expression, (s) => s.epoch) && document.activeElement !== input) input.value = state.config.expression;
     const check = state.exprCheck;
-    if (!changed(state, prev, (s) => s.exprCheck)) return;
+    if (!changed(state, prev, (s) => s.exprCheck, (s) => s.lang)) return;
     const box = $("expression-error");
     if (check.status === "error") {
       box.hidden = false;
-      box.textContent = check.message;
+      box.textContent = check.error ? formatApiError(check.error, { fieldLabel: labFieldLabel }) : check.message;
       input.setAttribute("aria-invalid", "true");
       $("expression-gradient").replaceChildren();
     } else if (check.status === "ok") {

@@ -14,6 +14,8 @@
  */
 
 import { t, hasKey } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { labFieldLabel } from "./field_labels.js";
 import { fmt, parseNumber } from "../shared/format.js";
 import { changed } from "../shared/store.js";
 import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec, sweepGroups } from "./model.js";
@@ -128,7 +130,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
       store.update({ sweep: { data, colours, threshold, rules: groups.map((g) => g.run.optimizer) } });
     } catch (err) {
-      if (err.name !== "AbortError") toast(err.message, "error");
+      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("sweep") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
@@ -175,7 +177,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     try {
       store.update({ map: await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") }) });
     } catch (err) {
-      if (err.name !== "AbortError") toast(err.message, "error");
+      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("map") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");

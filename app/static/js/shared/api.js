@@ -27,7 +27,12 @@
  * FastAPI `detail` (e.g. "steps: Input should be less than or equal to 20000"), with `status`,
  * `detail` (the raw value) and `fields` (the offending field paths, "body"/"query" stripped).
  * Network failures become an `ApiError` with status 0. Aborted requests re-throw the AbortError.
+ * Pages show an error with `formatApiError(err, {fieldLabel})` (shared/errors.js), which renders
+ * each item's `code` + `params` in the page's language. Requests send the page's language as
+ * `Accept-Language`, so the server's own `msg` is Korean too where it has a Korean text.
  */
+
+import { getLang } from "./i18n.js";
 
 /** An HTTP error from the API, with a human-readable message built from FastAPI's `detail`. */
 export class ApiError extends Error {
@@ -103,8 +108,9 @@ async function raiseFor(response) {
 
 async function request(path, init) {
   let response;
+  const headers = { "Accept-Language": getLang(), ...(init.headers || {}) };
   try {
-    response = await fetch(path, init);
+    response = await fetch(path, { ...init, headers });
   } catch (err) {
     if (err && err.name === "AbortError") throw err;
     throw new ApiError(`network error: ${err && err.message ? err.message : err}`, 0);

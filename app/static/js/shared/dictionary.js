@@ -3,9 +3,13 @@
  * names). Page-specific strings live next to their page (optimizer_lab/dictionary.js,
  * training_lab/dictionary.js).
  * Usage: `import common from "/static/js/shared/dictionary.js"; addDictionary(common);`
+ * It includes the API error texts `err.<code>` (shared/error_texts.js, from docs/errors.md).
  */
+import errorTexts from "./error_texts.js";
+
 export default {
   en: {
+    ...errorTexts.en,
     "shell.app_name": "Optimizer Playground",
     "shell.nav_label": "Labs",
     "shell.nav_optimizer": "Optimizer Lab",
@@ -80,6 +84,7 @@ export default {
     "clip.norm": "clip by norm",
   },
   ko: {
+    ...errorTexts.ko,
     "shell.app_name": "옵티마이저 놀이터",
     "shell.nav_label": "실험실",
     "shell.nav_optimizer": "옵티마이저 실험실",

@@ -1,6 +1,7 @@
 /**
  * plots.js — Plotly helpers shared by both labs: one theme readable on a projector (large
- * fonts, strong lines, light background), one colour palette, one config (PNG export kept).
+ * fonts, strong lines, light background), one colour palette, one config (PNG export kept, no
+ * button that uploads or shares a chart: see PLOT_CONFIG).
  *
  * Plotly itself is loaded as a classic script before the page's modules:
  *   <script defer src="/vendor/plotly.min.js"></script>    (served by the app; never a CDN)
@@ -68,13 +69,47 @@ export const CONTOUR_LINE_SCALE = [
 /** Sequential scale for heat maps (start-point map): dark = low loss. */
 export const HEATMAP_SCALE = "Viridis";
 
-export const PLOT_CONFIG = {
-  responsive: true,
+/**
+ * What no chart may offer: uploading or sharing it off the machine (the app works offline, in
+ * classrooms). Plotly 4 shows a "Share chart…" (Plotly Cloud) button unless `showSendToCloud` is
+ * false; the other keys cover older Plotly versions' Chart Studio button and "Edit chart" link.
+ * `plotConfig()` applies these after any chart's own config, so no chart can turn them back on.
+ */
+const OFFLINE_CONFIG = {
+  showSendToCloud: false,
+  showEditInChartStudio: false,
+  showLink: false,
   displaylogo: false,
-  scrollZoom: false,
-  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
-  toImageButtonOptions: { format: "png", scale: 2, filename: "optimizer-playground" },
+  plotlyServerURL: "",
 };
+const CLOUD_BUTTONS = ["sendChartToCloud", "sendDataToCloud", "editInChartStudio"];
+
+/** The one Plotly config of every chart in both labs (PNG export kept, no cloud buttons). */
+export const PLOT_CONFIG = Object.freeze({
+  responsive: true,
+  scrollZoom: false,
+  toImageButtonOptions: { format: "png", scale: 2, filename: "optimizer-playground" },
+  ...OFFLINE_CONFIG,
+  modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d", ...CLOUD_BUTTONS],
+});
+
+const mergedConfigs = new WeakMap();
+const NO_CONFIG = Object.freeze({});
+
+/**
+ * PLOT_CONFIG with a chart's own additions (`config`), the offline keys and cloud buttons
+ * enforced. The same `config` object gives the same result object (charts pass constants, so
+ * Plotly.react sees an unchanged config).
+ */
+export function plotConfig(config = NO_CONFIG) {
+  let merged = mergedConfigs.get(config);
+  if (!merged) {
+    const remove = [...PLOT_CONFIG.modeBarButtonsToRemove, ...(config.modeBarButtonsToRemove ?? [])];
+    merged = { ...PLOT_CONFIG, ...config, ...OFFLINE_CONFIG, modeBarButtonsToRemove: [...new Set(remove)] };
+    mergedConfigs.set(config, merged);
+  }
+  return merged;
+}
 
 function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
@@ -136,10 +171,10 @@ export function logAxis(title, extra = {}, values = null) {
  * @param {HTMLElement} div
  * @param {object[]} data traces
  * @param {object} [layout] deep-merged over baseLayout()
- * @param {object} [config] merged over PLOT_CONFIG
+ * @param {object} [config] merged over PLOT_CONFIG (see plotConfig: the offline keys always win)
  */
-export function draw(div, data, layout = {}, config = {}) {
-  return Plotly.react(div, data, baseLayout(layout), { ...PLOT_CONFIG, ...config });
+export function draw(div, data, layout = {}, config = NO_CONFIG) {
+  return Plotly.react(div, data, baseLayout(layout), plotConfig(config));
 }
 
 /** A vertical line shape at x (data coordinates) spanning the plot height. */

@@ -144,6 +144,7 @@ export class TrainingSession {
       run.status = name;
       run.summary = data.summary || null;
       run.message = data.message || null;
+      run.error = data.code ? data : null; // {code, params, field}: shown with formatApiError
       this.onChange();
     }
     this.onEvent(run, name, data);

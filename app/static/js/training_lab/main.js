@@ -23,6 +23,8 @@
 
 import { getJSON } from "../shared/api.js";
 import { addDictionary, initI18n, onLanguageChange, t, getLang } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { trainingFieldLabel } from "./field_labels.js";
 import common from "../shared/dictionary.js";
 import labDict from "./dictionary.js";
 import { mountShell, toast } from "../shared/shell.js";
@@ -67,7 +69,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
-const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(err.message || String(err), "error", 8000) });
+const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
 
@@ -173,8 +175,8 @@ function render(state, before) {
   renderInitChoices(state, prev);
   runInitExperiment(state);
   charts.render(state, prev);
-  if (changed(state, prev, (s) => s.runError)) {
-    $("run-error").textContent = state.runError;
+  if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
+    $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";
     $("run-error").hidden = !state.runError;
   }
   if (changed(state, prev, (s) => s.config)) writeUrlState(stateToUrl(state.config, state), { now: !prev });

@@ -18,6 +18,8 @@
 
 import { ApiError } from "../shared/api.js";
 import { t } from "../shared/i18n.js";
+import { formatApiError } from "../shared/errors.js";
+import { trainingFieldLabel } from "./field_labels.js";
 import { buildConfig, clone, formKeyOfField } from "./model.js";
 import { TrainingSession, TERMINAL } from "./job_stream.js";
 import { runLabels } from "./run_list.js";
@@ -102,7 +104,8 @@ export function createSessionControl({ store, hasInvalid, toast }) {
           bump("metrics");
         } else if (name === "epoch") bump("epoch");
         else if (TERMINAL.includes(name)) {
-          if (name === "error") toast(`${run.label}: ${run.message || t("status.error")}`, "error", 8000);
+          const why = run.error ? formatApiError(run.error, { fieldLabel: trainingFieldLabel(store.get) }) : run.message;
+          if (name === "error") toast(`${run.label}: ${why || t("status.error")}`, "error", 8000);
           bump("metrics", "epoch", "status");
         }
       },
@@ -115,11 +118,10 @@ export function createSessionControl({ store, hasInvalid, toast }) {
     try {
       await next.start();
     } catch (err) {
-      const message = err instanceof ApiError ? err.message : String(err && err.message ? err.message : err);
       const errorKeys = err instanceof ApiError ? [...new Set(err.fields.map(formKeyOfField).filter(Boolean))] : [];
       store.update((s) => ({
         session: null,
-        runError: err instanceof ApiError && err.status === 429 ? t("train.too_many_jobs", { message }) : message,
+        runError: err instanceof ApiError ? err : String(err && err.message ? err.message : err), // main.js localises it
         errorKeys,
         telemetry: { ...s.telemetry, status: s.telemetry.status + 1 },
       }));
@@ -133,7 +135,7 @@ export function createSessionControl({ store, hasInvalid, toast }) {
     try {
       await session.stop();
     } catch (err) {
-      toast(String(err && err.message ? err.message : err), "error");
+      toast(formatApiError(err), "error");
     }
     bump("status");
   }
