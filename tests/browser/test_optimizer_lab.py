@@ -68,13 +68,29 @@ def wait_path_lengths(page, lengths: list[int]) -> None:
     )
 
 
-def lab_at_preset(page, preset: str = "textbook"):
-    """The shared page, reset to a preset (opening the lab first if needed)."""
+def to_last_step(page) -> None:
+    """Move the race to its last step (a preset opens at step 0, issue 7), as dragging the slider does."""
+    page.evaluate(
+        """() => { const s = document.getElementById('race-slider');
+                   s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    page.wait_for_function(
+        """() => { const s = document.getElementById('race-slider');
+                   return document.getElementById('race-label').textContent.startsWith(`step ${s.max} `)
+                       || document.getElementById('race-label').textContent.includes(s.max); }"""
+    )
+
+
+def lab_at_preset(page, preset: str = "textbook", at_end: bool = True):
+    """The shared page, reset to a preset (opening the lab first if needed); at its last step
+    unless ``at_end`` is false (a preset opens at step 0)."""
     if not page.url.startswith("http") or page.query_selector(READY) is None:
         open_lab(page)
     before = runs_done(page)
     page.click(f"[data-testid=preset-{preset}]")
     wait_new_run(page, before)
+    if at_end:
+        to_last_step(page)
     page.evaluate("window.scrollTo(0, 0)")
     return page
 

@@ -19,6 +19,8 @@ import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.
 import { drawLoss, drawLr, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
 import { renderInspector } from "./inspector.js";
 import { renderResults } from "./results_table.js";
+import { currentCurvature } from "./curvature.js";
+import { drawTextbookLayout } from "./textbook_layout.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,6 +31,7 @@ export function textBundle() {
     global_minimum: t("plot.global_minimum"),
     local_minimum: t("plot.local_minimum"),
     exit: t("plot.exit"),
+    curvature: t("insp.curvature"),
     saddle: t("plot.saddle"),
     start: t("plot.start"),
     step: t("common.step"),
@@ -61,6 +64,7 @@ export function mainModel(state) {
     view: state.config.view,
     runs: displayRuns(state),
     step: state.step,
+    curvature: state.config.view.threeD ? null : currentCurvature(state),
     text: textBundle(),
     revision: `${state.grid?.key ?? ""}|${state.config.view.threeD}`,
   };
@@ -77,13 +81,20 @@ export function createFigures() {
     const runsChanged = runs !== last.runs;
     const specChanged = spec !== last.spec;
     const langChanged = changed(state, prev, (s) => s.lang);
-    const stepChanged = changed(state, prev, (s) => s.step);
+    const curvChanged = changed(state, prev, (s) => s.curv);
+    const stepChanged = changed(state, prev, (s) => s.step) || curvChanged;
     last = { runs, spec };
 
     // main plot: a full draw when what it shows changed, else (race frames) only the moving traces
     if (runsChanged) invalidateMainPlot($("main-plot"));
     const full = runsChanged || specChanged || langChanged || changed(state, prev, (s) => s.grid, (s) => s.config.view, (s) => s.config.start, (s) => s.config.domain);
-    if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
+    // textbook layout (one small panel per run) instead of the main plot; the hidden main plot
+    // is not drawn (it is drawn in full when the layout is switched off: the view changed)
+    const textbook = Boolean(state.config.view.textbook) && !state.config.view.threeD;
+    $("plot-panel").classList.toggle("textbook", textbook);
+    if (textbook) {
+      if (state.grid && full) drawTextbookLayout($("textbook-panels"), mainModel(state));
+    } else if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
     else if (state.grid && stepChanged) drawMainPlotStep($("main-plot"), mainModel(state));
 
     // loss and distance charts: full draw, or only their step cursor
@@ -103,7 +114,7 @@ export function createFigures() {
       for (const id of ["loss-plot", "lr-plot", "distance-plot"]) moveCursor($(id), state.step);
     }
 
-    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step);
+    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step, currentCurvature(state));
     if (runsChanged || langChanged) renderResults($("results-body"), runs, (id) => optimizerName(state.cat.optimizerById.get(id)));
   }
 

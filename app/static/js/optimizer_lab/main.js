@@ -48,6 +48,7 @@ import { createViewToggles } from "./view_toggles.js";
 import { createFigures } from "./figures.js";
 import { createSweepPanels } from "./sweep_panels.js";
 import { createRunner } from "./runner.js";
+import { createCurvature } from "./curvature.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -79,6 +80,7 @@ const store = createStore({
   lastRun: null,
   finished: 0,
   ready: false,
+  curv: null, // the Hessian at the selected run's point (curvature.js)
 });
 
 /** Replace parts of the configuration (a shallow patch: changed parts are new objects). */
@@ -163,8 +165,12 @@ const surfacePanel = createSurfacePanel({
   selectSurface,
   checkExpression: (text) => surfaceData.checkExpression(text),
 });
-const toggles = createViewToggles({ onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }) });
+const toggles = createViewToggles({
+  onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }),
+  onArrowRun: (i) => setConfig({ view: { ...store.get().config.view, arrowRun: i } }),
+});
 const figures = createFigures();
+createCurvature({ store, api });
 const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
 
 function selectSurface(id) {

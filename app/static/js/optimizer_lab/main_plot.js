@@ -183,9 +183,51 @@ function stepTraces(run, i, step, view, text, fixed) {
       hovertemplate: hoverPath(run.label, text),
     },
   ];
-  for (const seg of arrowSegments(run, step, view, fixed)) traces.push(arrowTrace(seg, run, i));
+  // arrows for the selected run only (view.arrowRun; −1 = every run): one run's arrows read on a projector
+  const shown = view.arrowRun === -1 || view.arrowRun === i || view.arrowRun === undefined ? view : { grad: false, update: false, velocity: false };
+  for (const seg of arrowSegments(run, step, shown, fixed)) traces.push(arrowTrace(seg, run, i));
   return traces;
 }
+
+/**
+ * The Hessian's eigen-directions at the selected run's point (model.curvature): two segments
+ * through the point, the longer for the larger |λ| (length ∝ |λ|), dashed where λ < 0. Always two
+ * traces (null points when no curvature is known), so per-step updates keep the trace count.
+ */
+function curvatureTraces(curv, fixed, text, domain) {
+  const out = [];
+  const centre = domain ? [(domain.x[0] + domain.x[1]) / 2, (domain.y[0] + domain.y[1]) / 2] : null;
+  const lam = curv?.eigenvalues ?? [];
+  const top = Math.max(...lam.map((v) => Math.abs(v)), 0);
+  ["min", "max"].forEach((which, j) => {
+    const l = lam[j];
+    let v = curv?.eigenvectors?.[j];
+    // an eigenvector has no sign: label the end that points into the plot (labels stay visible)
+    if (v && centre && curv?.point && v[0] * (centre[0] - curv.point[0]) + v[1] * (centre[1] - curv.point[1]) < 0) v = [-v[0], -v[1]];
+    const has = Boolean(curv && v && Number.isFinite(l) && top > 0);
+    const len = has ? fixed * Math.max(0.12, Math.abs(l) / top) : 0;
+    const p = curv?.point;
+    const colour = which === "max" ? "#8b0000" : "#0b3d91";
+    out.push({
+      type: "scatter",
+      mode: "lines+text",
+      x: has ? [p[0] - len * v[0], p[0] + len * v[0]] : [null, null],
+      y: has ? [p[1] - len * v[1], p[1] + len * v[1]] : [null, null],
+      text: has ? ["", `λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`] : ["", ""],
+      textposition: "top center",
+      textfont: { size: 16, color: colour },
+      line: { color: colour, width: 3, dash: has && l < 0 ? "dash" : "solid" },
+      meta: { kind: `curv_${which}`, eigenvalue: has ? l : null },
+      cliponaxis: false,
+      name: text.curvature,
+      hoverinfo: "skip",
+      showlegend: false,
+    });
+  });
+  return out;
+}
+
+const fmtShort = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Number(v.toPrecision(3))));
 
 const STEP_TRACES = 5; // path, current, 3 arrows (per run, after the ghost)
 
@@ -246,7 +288,11 @@ async function drawFull(div, model) {
   }
   setSurfaceTrace(div, model.grid, model.view);
   const fixed = fixedArrowLength(model.domain);
-  const data = [...markerTraces2d(model.surface, model.start, model.text, model.runs), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
+  const data = [
+    ...markerTraces2d(model.surface, model.start, model.text, model.runs),
+    ...runTraces2d(model.runs, model.step, model.view, model.text, fixed),
+    ...curvatureTraces(model.curvature, fixed, model.text, model.domain),
+  ];
   div._stepLayout = { runs: model.runs.length, base: 5, threeD: false };
   await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
   await syncSurface(div);
@@ -270,6 +316,11 @@ function drawStep(div, model) {
       data.push(trace);
       traces.push(first + j);
     });
+  });
+  const after = shape.base + model.runs.length * (STEP_TRACES + 1);
+  curvatureTraces(model.curvature, fixed, model.text, model.domain).forEach((trace, j) => {
+    data.push(trace);
+    traces.push(after + j);
   });
   const options = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   // an interrupted animation rejects without a reason: nothing to report, the next draw follows

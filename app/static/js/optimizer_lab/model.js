@@ -37,6 +37,8 @@ export const DEFAULT_VIEW = Object.freeze({
   ghost: true,
   autoRun: true,
   lossScale: "log",
+  textbook: false, // one small panel per run (textbook_layout.js) instead of the main plot
+  arrowRun: 0, // the run whose arrows (and curvature) are drawn; −1 = every run
 });
 export const LOSS_SCALES = Object.freeze(["log", "symlog", "linear"]);
 

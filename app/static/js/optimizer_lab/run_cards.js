@@ -21,6 +21,7 @@
 
 import { t, tr, hasKey } from "../shared/i18n.js";
 import { renderMath } from "../shared/math.js";
+import { fitMath } from "./fit_math.js";
 import { parseNumber, fmt } from "../shared/format.js";
 import { switchOptimizer, duplicateRun, makeRun, defaultSchedule, runLabel, labelTags, optimizerName } from "./model.js";
 import { changed } from "../shared/store.js";
@@ -190,6 +191,7 @@ export class RunCards {
         else this.container.append(card);
       });
       for (const extra of cards.slice(this.runs.length)) extra.remove();
+      fitMath(this.container);
     }
     if (changed(state, prev, (s) => s.results, (s) => s.lang, (s) => s.config?.runs)) this.setStatus(state.results?.runs);
   }
@@ -298,6 +300,7 @@ export class RunCards {
     const more = el("details", { class: "more", "data-testid": "run-more" });
     if (run.schedule || run.clip || run.noise || this.openMore.has(run.key)) more.open = true;
     more.addEventListener("toggle", () => {
+      if (more.open) fitMath(more); // measured only once visible
       if (more.open) this.openMore.add(run.key);
       else this.openMore.delete(run.key);
     });

@@ -84,6 +84,7 @@ const VIEW_FLAGS = [
   ["m", "velocity"],
   ["gh", "ghost"],
   ["a", "autoRun"],
+  ["tb", "textbook"],
 ];
 
 /** The table: key in the URL, path in the config, codec (see shared/url_fields.js). */
@@ -119,6 +120,7 @@ export const FIELDS = [
   { key: "n", path: "steps", ...integer({ min: 1, max: ({ limits }) => limits.max_steps, clamp: true }) },
   { key: "r", path: "runs", encode: (runs) => runs.map(encodeRun), decode: decodeRuns },
   ...VIEW_FLAGS.map(([short, name]) => ({ key: `v.${short}`, path: `view.${name}`, ...flag() })),
+  { key: "v.ar", path: "view.arrowRun", ...integer({ min: -1, max: ({ limits }) => limits.max_runs - 1, clamp: true }) },
   { key: "v.ls", path: "view.lossScale", decode: (v) => (LOSS_SCALES.includes(v) ? v : undefined) },
   { key: "k", path: "step", omit: (v) => v === null, ...integer({ min: 0 }) },
   {

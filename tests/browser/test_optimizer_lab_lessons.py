@@ -1,0 +1,111 @@
+"""Issue 7: each Optimizer Lab preset shows its lesson — driven as a teacher would, asserting what a
+student reads. Independent truths: the course's J = x² + xy + 2y² … has Hessian [[2, 1], [1, 3]]·…
+with λ_max = 3 + √2 (docs/surfaces.md), so GD is stable for η < 2/(3 + √2) = 0.4531; Himmelblau has
+four minima, all global (docs/surfaces.md); Rastrigin's only global minimum is the origin.
+"""
+
+from __future__ import annotations
+
+import math
+
+from test_optimizer_lab import lab_at_preset, open_lab, runs_done, wait_new_run
+
+GD_LIMIT_J = 2 / (3 + math.sqrt(2))
+
+
+def badges(page) -> list[dict]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=result-row] [data-testid=outcome-badge]')]
+             .map(b => ({status: b.dataset.status, text: b.textContent, colour: getComputedStyle(b).color}))"""
+    )
+
+
+def test_course_preset_opens_at_step_0_and_eta_half_diverges(module_page):
+    page = lab_at_preset(module_page, "course", at_end=False)
+    assert page.inner_text("#race-label") == "step 0 / 30"
+    got = badges(page)
+    assert [b["status"] for b in got[:2]] == ["converged", "moving"]
+    assert got[2]["status"] == "diverged"
+    k = int(got[2]["text"].split()[-1])
+    assert 1 <= k <= 30 and got[2]["text"] == f"diverged at step {k}"
+    # only diverged is alarming: its colour differs from the converged badge's
+    assert got[2]["colour"] != got[0]["colour"]
+    # its path leaves the plot: an arrow marks the exit on the edge
+    exits = page.evaluate("document.getElementById('main-plot').data.find(d => d.meta.kind === 'exits').x.length")
+    assert exits == 1
+    # stability note per run, against 2/(3+√2)
+    rows = page.locator("[data-testid=result-row]")
+    assert f"{GD_LIMIT_J:.3g}" in rows.nth(0).inner_text() and "stable" in rows.nth(0).inner_text()
+    assert "unstable" in rows.nth(2).inner_text()
+
+
+def test_saddle_momentum_escapes_and_loss_axis_is_symlog(module_page):
+    page = lab_at_preset(module_page, "saddle")
+    got = badges(page)
+    assert got[1]["status"] == "escaped", got
+    assert not any(b["status"] == "diverged" for b in got)
+    assert page.get_attribute("#loss-plot", "data-scale") == "symlog"
+    page.select_option("[data-testid=loss-scale]", "linear")
+    page.wait_for_function("document.getElementById('loss-plot').dataset.scale === 'linear'")
+    assert "v.ls" in page.url or "ls" in page.url
+
+
+def test_lr_sweep_merges_runs_and_draws_the_gd_threshold(module_page):
+    page = lab_at_preset(module_page, "course")
+    page.click("[data-testid=sweep-button]")
+    page.wait_for_function("(document.getElementById('sweep-plot').layout?.annotations || []).some(a => /0\\.453/.test(a.text))")
+    names = page.evaluate("document.getElementById('sweep-plot').data.filter(d => d.meta.kind === 'sweep').map(d => d.name)")
+    assert len(names) == 1  # three GD runs that differ only in η: one curve
+    x = page.evaluate("document.getElementById('sweep-plot').layout.shapes.map(s => s.x0)")
+    assert any(abs(v - GD_LIMIT_J) < 1e-9 for v in x)
+
+
+def test_rastrigin_has_exactly_one_global_minimum_marker(module_page):
+    page = lab_at_preset(module_page, "textbook")
+    before = runs_done(page)
+    page.select_option("[data-testid=surface-select]", "rastrigin")
+    wait_new_run(page, before)
+    page.wait_for_function("document.getElementById('main-plot').data.some(d => d.meta.kind === 'local_minima' && d.x.length > 0)")
+    glob = page.evaluate("(() => { const d = document.getElementById('main-plot').data.find(t => t.meta.kind === 'minima'); return [d.x, d.y, d.marker.symbol]; })()")
+    local = page.evaluate("(() => { const d = document.getElementById('main-plot').data.find(t => t.meta.kind === 'local_minima'); return [d.x.length, d.marker.symbol]; })()")
+    assert list(glob[0]) == [0] and list(glob[1]) == [0] and glob[2] == "star"
+    assert local[0] == 120 and local[1] != "star"
+
+
+def test_himmelblau_basin_map_has_one_colour_per_minimum(module_page):
+    page = lab_at_preset(module_page, "textbook")
+    before = runs_done(page)
+    page.select_option("[data-testid=surface-select]", "himmelblau")
+    wait_new_run(page, before)
+    first = page.locator('[data-testid=run-card][data-index="0"]')
+    first.locator("[data-testid=param-lr]").fill("0.01")
+    page.select_option("[data-testid=map-mode]", "basin")
+    page.fill("[data-testid=map-n]", "20")
+    page.click("[data-testid=map-button]")
+    page.wait_for_function("document.getElementById('map-plot').dataset.basins")
+    assert page.get_attribute("#map-plot", "data-basins") == "4"
+    legend = page.evaluate("document.getElementById('map-plot').data.filter(d => d.meta.kind === 'basin_minimum').length")
+    assert legend == 4
+
+
+def test_add_optimizer_gets_a_suggested_eta_and_says_why(module_page):
+    page = lab_at_preset(module_page, "course")
+    page.click("[data-testid=add-run]")
+    note = page.locator('[data-testid=run-card][data-index="3"] [data-testid=lr-source]')
+    note.wait_for()
+    assert "distance" in note.inner_text()
+    page.locator('[data-testid=run-card][data-index="3"] [data-testid=run-optimizer]').select_option("momentum")
+    page.wait_for_function(
+        """() => { const n = document.querySelector('[data-testid=run-card][data-index="3"] [data-testid=lr-source]');
+                   return n && n.textContent.includes('λ_max'); }"""
+    )
+    assert "λ_max = 4.41" in note.inner_text()
+
+
+def test_korean_outcomes_and_labels(new_page, live_server):
+    page = new_page(locale="ko-KR")
+    open_lab(page, f"{live_server}/?lang=ko")
+    lab_at_preset(page, "course", at_end=False)
+    got = badges(page)
+    assert got[2]["text"].endswith("스텝에서 발산")
+    assert page.inner_text("#race-label").startswith("스텝 0") or "0" in page.inner_text("#race-label")
