@@ -10,6 +10,18 @@ import math
 
 from test_optimizer_lab import lab_at_preset, open_lab, runs_done, wait_new_run
 
+PLOT_DATA = "document.getElementById('{div}').data"
+
+
+def plot_eval(page, div: str, expr: str):
+    """Evaluate `expr` with `d` = the Plotly traces of `div` (its `data`)."""
+    return page.evaluate(f"(() => {{ const d = {PLOT_DATA.format(div=div)}; return {expr}; }})()")
+
+
+def trace_of(page, div: str, kind: str, expr: str):
+    """Evaluate `expr` with `t` = the first trace of `div` whose meta.kind is `kind`."""
+    return plot_eval(page, div, f"(t => {expr})(d.find(x => x.meta && x.meta.kind === '{kind}'))")
+
 GD_LIMIT_J = 2 / (3 + math.sqrt(2))
 
 
@@ -44,7 +56,7 @@ def test_saddle_momentum_escapes_and_loss_axis_is_symlog(module_page):
     got = badges(page)
     assert got[1]["status"] == "escaped", got
     assert not any(b["status"] == "diverged" for b in got)
-    assert page.get_attribute("#loss-plot", "data-scale") == "symlog"
+    assert page.get_attribute("#loss-plot", "data-scale") == "symlog"  # the saddle suggests symlog (f unbounded below)
     page.select_option("[data-testid=loss-scale]", "linear")
     page.wait_for_function("document.getElementById('loss-plot').dataset.scale === 'linear'")
     assert "v.ls" in page.url or "ls" in page.url
@@ -53,8 +65,10 @@ def test_saddle_momentum_escapes_and_loss_axis_is_symlog(module_page):
 def test_lr_sweep_merges_runs_and_draws_the_gd_threshold(module_page):
     page = lab_at_preset(module_page, "course")
     page.click("[data-testid=sweep-button]")
-    page.wait_for_function("(document.getElementById('sweep-plot').layout?.annotations || []).some(a => /0\\.453/.test(a.text))")
-    names = page.evaluate("document.getElementById('sweep-plot').data.filter(d => d.meta.kind === 'sweep').map(d => d.name)")
+    page.wait_for_function(
+        "(document.getElementById('sweep-plot').layout?.annotations || []).some(a => /0\\.453/.test(a.text))"
+    )
+    names = plot_eval(page, "sweep-plot", "d.filter(t => t.meta.kind === 'sweep').map(t => t.name)")
     assert len(names) == 1  # three GD runs that differ only in η: one curve
     x = page.evaluate("document.getElementById('sweep-plot').layout.shapes.map(s => s.x0)")
     assert any(abs(v - GD_LIMIT_J) < 1e-9 for v in x)
@@ -65,9 +79,11 @@ def test_rastrigin_has_exactly_one_global_minimum_marker(module_page):
     before = runs_done(page)
     page.select_option("[data-testid=surface-select]", "rastrigin")
     wait_new_run(page, before)
-    page.wait_for_function("document.getElementById('main-plot').data.some(d => d.meta.kind === 'local_minima' && d.x.length > 0)")
-    glob = page.evaluate("(() => { const d = document.getElementById('main-plot').data.find(t => t.meta.kind === 'minima'); return [d.x, d.y, d.marker.symbol]; })()")
-    local = page.evaluate("(() => { const d = document.getElementById('main-plot').data.find(t => t.meta.kind === 'local_minima'); return [d.x.length, d.marker.symbol]; })()")
+    page.wait_for_function(
+        "document.getElementById('main-plot').data.some(d => d.meta.kind === 'local_minima' && d.x.length > 0)"
+    )
+    glob = trace_of(page, "main-plot", "minima", "[t.x, t.y, t.marker.symbol]")
+    local = trace_of(page, "main-plot", "local_minima", "[t.x.length, t.marker.symbol]")
     assert list(glob[0]) == [0] and list(glob[1]) == [0] and glob[2] == "star"
     assert local[0] == 120 and local[1] != "star"
 
@@ -84,7 +100,7 @@ def test_himmelblau_basin_map_has_one_colour_per_minimum(module_page):
     page.click("[data-testid=map-button]")
     page.wait_for_function("document.getElementById('map-plot').dataset.basins")
     assert page.get_attribute("#map-plot", "data-basins") == "4"
-    legend = page.evaluate("document.getElementById('map-plot').data.filter(d => d.meta.kind === 'basin_minimum').length")
+    legend = plot_eval(page, "map-plot", "d.filter(t => t.meta.kind === 'basin_minimum').length")
     assert legend == 4
 
 
@@ -109,3 +125,45 @@ def test_korean_outcomes_and_labels(new_page, live_server):
     got = badges(page)
     assert got[2]["text"].endswith("스텝에서 발산")
     assert page.inner_text("#race-label").startswith("스텝 0") or "0" in page.inner_text("#race-label")
+
+
+def test_loss_axis_toggle_changes_the_axis_type(module_page):
+    page = lab_at_preset(module_page, "textbook")
+    assert page.evaluate("document.getElementById('loss-plot').layout.yaxis.type") == "log"
+    page.select_option("[data-testid=loss-scale]", "symlog")
+    page.wait_for_function("document.getElementById('loss-plot').dataset.scale === 'symlog'")
+    axis = page.evaluate("(a => [a.type, a.ticktext])(document.getElementById('loss-plot').layout.yaxis)")
+    assert axis[0] == "linear" and "0" in axis[1] and any(t.startswith("10") for t in axis[1])
+    # the true f is kept for the hover: y = log10(1 + f) on the symlog axis
+    y, f = plot_eval(page, "loss-plot", "[d[0].y[0], d[0].customdata[0]]")
+    assert math.isclose(y, math.log10(1 + f), rel_tol=1e-12)
+
+
+def test_opening_step_shows_one_runs_arrows_and_its_internals(module_page):
+    page = lab_at_preset(module_page, "textbook", at_end=False)
+    assert page.inner_text("#race-label") == "step 0 / 30"
+    drawn = page.evaluate(
+        """document.getElementById('main-plot').data
+             .filter(d => d.meta.kind === 'arrow_update' && d.x[0] !== null).map(d => d.meta.run)"""
+    )
+    assert drawn == [0]
+    # the inspector shows the update from θ0 = (−7, 2) with SGD η = 0.95: Δθ = −0.95·(−0.7, 4)
+    text = page.locator("[data-testid=inspector-card]").first.inner_text()
+    assert "0.665" in text and "−3.8" in text
+    # and the Hessian of x²/20 + y² there: eigenvalues 0.1 and 2 (GD limit η < 1)
+    page.wait_for_function("document.querySelector('[data-testid=inspector-card]').textContent.includes('λ₂')")
+    text = page.locator("[data-testid=inspector-card]").first.inner_text()
+    assert "λ₁ = 0.1" in text and "λ₂ = 2" in text and "η < 1" in text
+
+
+def test_textbook_layout_draws_one_panel_per_optimizer(module_page):
+    page = lab_at_preset(module_page, "textbook")
+    page.check("[data-testid=view-textbook]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=textbook-panel]').length === 4")
+    lengths = page.evaluate(
+        """[...document.querySelectorAll('[data-testid=textbook-panel]')]
+             .map(d => d.data.find(t => t.meta && t.meta.kind === 'textbook_path').x.length)"""
+    )
+    assert lengths == [31, 31, 31, 31]
+    page.uncheck("[data-testid=view-textbook]")
+    assert page.is_visible("#main-plot")

@@ -48,7 +48,7 @@ export default {
     "view.update": "update Δθ",
     "view.velocity": "v / m",
     "view.ghost": "whole path",
-    "view.arrows_legend": "Arrows at the current step: −∇f = steepest-descent direction (fixed length), Δθ = the step actually taken, v = velocity carried in (momentum), −m = first-moment direction (Adam family). Click the plot to move the start; in 3-D click the surface.",
+    "view.arrows_legend": "Arrows at the current step: −∇f = steepest-descent direction (fixed length), Δθ = the step actually taken, v = velocity carried in (momentum), −m = first-moment direction (Adam family). Dark red / dark blue segments: the Hessian's eigen-directions for λ₂ / λ₁ (length ∝ |λ|, dashed when λ < 0). Click the plot to move the start; in 3-D click the surface.",
 
     "race.back": "One step back",
     "race.play": "Play / pause",
@@ -65,6 +65,7 @@ export default {
     "chart.loss": "Loss vs step",
     "chart.lr": "Learning rate η vs step",
     "view.arrows_all": "all runs",
+    "view.chip_tip": "Show this run's arrows and curvature",
     "view.textbook": "textbook layout (one panel per run)",
     "insp.curvature": "Hessian eigenvalues",
     "insp.curvature_tip": "Curvature of f here: the eigenvalues of the Hessian (drawn on the plot as two segments, length ∝ |λ|; dashed where λ < 0).",
@@ -233,7 +234,7 @@ export default {
     "view.update": "갱신량 Δθ",
     "view.velocity": "v / m",
     "view.ghost": "전체 경로",
-    "view.arrows_legend": "현재 스텝의 화살표: −∇f = 가장 가파르게 내려가는 방향(길이 고정), Δθ = 실제로 움직인 양, v = 이전에서 이어받은 속도(모멘텀), −m = 1차 모멘트 방향(Adam 계열). 그림을 클릭하면 시작점이 바뀝니다. 3차원에서는 곡면을 클릭하세요.",
+    "view.arrows_legend": "현재 스텝의 화살표: −∇f = 가장 가파르게 내려가는 방향(길이 고정), Δθ = 실제로 움직인 양, v = 이전에서 이어받은 속도(모멘텀), −m = 1차 모멘트 방향(Adam 계열). 진한 빨강 / 파랑 선분: 헤시안 고유 방향 λ₂ / λ₁ (길이 ∝ |λ|, λ < 0이면 점선). 그림을 클릭하면 시작점이 바뀝니다. 3차원에서는 곡면을 클릭하세요.",
 
     "race.back": "한 스텝 뒤로",
     "race.play": "재생 / 일시정지",
@@ -250,6 +251,7 @@ export default {
     "chart.loss": "스텝별 손실",
     "chart.lr": "스텝별 학습률 η",
     "view.arrows_all": "모든 실행",
+    "view.chip_tip": "이 실행의 화살표와 곡률 보기",
     "view.textbook": "교과서 배치 (실행마다 한 칸)",
     "insp.curvature": "헤시안 고윳값",
     "insp.curvature_tip": "이 점에서 f의 곡률: 헤시안의 고윳값 (그림에 두 선분으로 표시, 길이 ∝ |λ|, λ < 0이면 점선).",

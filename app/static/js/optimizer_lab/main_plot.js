@@ -135,7 +135,7 @@ function arrowTrace(seg, run, i) {
     y: has ? [seg.from[1], seg.to[1]] : [null, null],
     text: has ? ["", seg.label] : ["", ""],
     textposition: "top right",
-    textfont: { size: 14, color: colour },
+    textfont: { size: 16, color: colour },
     line: { color: colour, width },
     marker: { symbol: "arrow", angleref: "previous", size: has ? [0, 10 + 2 * width] : [0, 0], color: colour },
     meta: { kind: `arrow_${seg.kind}`, run: i },
@@ -162,6 +162,7 @@ function stepTraces(run, i, step, view, text, fixed) {
       customdata: custom.slice(0, last + 1),
       name: run.label,
       legendgroup: `run${i}`,
+      showlegend: false, // runs are named in the run key under the plot (view_toggles.js)
       meta: { kind: "path", run: i },
       line: { color: run.colour, width: 3 },
       marker: { color: run.colour, size: 6 },
@@ -210,17 +211,16 @@ function curvatureTraces(curv, fixed, text, domain) {
     const colour = which === "max" ? "#8b0000" : "#0b3d91";
     out.push({
       type: "scatter",
-      mode: "lines+text",
+      // no text on the plot (it would collide with the arrows' labels): values in the inspector and the hover
+      mode: "lines",
       x: has ? [p[0] - len * v[0], p[0] + len * v[0]] : [null, null],
       y: has ? [p[1] - len * v[1], p[1] + len * v[1]] : [null, null],
-      text: has ? ["", `λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`] : ["", ""],
-      textposition: "top center",
-      textfont: { size: 16, color: colour },
+      text: has ? [`λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`, `λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`] : ["", ""],
       line: { color: colour, width: 3, dash: has && l < 0 ? "dash" : "solid" },
       meta: { kind: `curv_${which}`, eigenvalue: has ? l : null },
       cliponaxis: false,
       name: text.curvature,
-      hoverinfo: "skip",
+      hovertemplate: `${text.curvature}: %{text}<extra></extra>`,
       showlegend: false,
     });
   });
