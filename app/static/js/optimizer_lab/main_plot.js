@@ -269,7 +269,7 @@ function layout2d(domain, view, revision) {
       scaleratio: 1,
       constrain: "domain",
     },
-    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, bgcolor: "rgba(255,255,255,0.8)" },
+    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, traceorder: "normal", bgcolor: "rgba(255,255,255,0.8)", font: { size: 16 } },
     hovermode: "closest",
     dragmode: "zoom",
     uirevision: revision,

@@ -55,7 +55,7 @@ export function stableText(stable) {
   return t(stable.inside ? "outcome.stable_in" : "outcome.stable_out", { th: fmt(stable.threshold, 3) });
 }
 
-/** Fill the results table body: label, optimizer, final point, final loss, distance, status (+ minimum reached, stable range). */
+/** Fill the results table body: label, status (+ minimum reached, stable range: the student's first read), optimizer, final point, final loss, distance. */
 export function renderResults(tbody, runs, optimizerName) {
   tbody.replaceChildren();
   for (const [i, run] of runs.entries()) {
@@ -68,10 +68,6 @@ export function renderResults(tbody, runs, optimizerName) {
     swatch.style.background = run.colour;
     name.append(swatch, document.createTextNode(run.label));
     tr.append(name);
-    tr.append(td(optimizerName(run.optimizer)));
-    tr.append(td(fmtPoint(run.final_point), "num"));
-    tr.append(td(fmt(run.final_loss), "num"));
-    tr.append(td(run.distance_to_min === null || run.distance_to_min === undefined ? "—" : fmt(run.distance_to_min), "num"));
     const status = document.createElement("td");
     status.append(outcomeBadge(run));
     const reached = minimumNote(run.outcome);
@@ -79,6 +75,10 @@ export function renderResults(tbody, runs, optimizerName) {
     const stable = stableText(run.outcome?.stable);
     if (stable) status.append(document.createElement("br"), Object.assign(document.createElement("span"), { className: "stable-note", textContent: stable }));
     tr.append(status);
+    tr.append(td(optimizerName(run.optimizer)));
+    tr.append(td(fmtPoint(run.final_point), "num"));
+    tr.append(td(fmt(run.final_loss), "num"));
+    tr.append(td(run.distance_to_min === null || run.distance_to_min === undefined ? "—" : fmt(run.distance_to_min), "num"));
     tbody.append(tr);
   }
 }

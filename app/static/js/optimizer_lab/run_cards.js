@@ -21,7 +21,7 @@
 
 import { t, tr, hasKey } from "../shared/i18n.js";
 import { renderMath } from "../shared/math.js";
-import { fitMath } from "./fit_math.js";
+import { refitDeferred } from "./fit_math.js";
 import { parseNumber, fmt } from "../shared/format.js";
 import { switchOptimizer, duplicateRun, makeRun, defaultSchedule, runLabel, labelTags, optimizerName } from "./model.js";
 import { changed } from "../shared/store.js";
@@ -191,7 +191,7 @@ export class RunCards {
         else this.container.append(card);
       });
       for (const extra of cards.slice(this.runs.length)) extra.remove();
-      fitMath(this.container);
+      refitDeferred(this.container);
     }
     if (changed(state, prev, (s) => s.results, (s) => s.lang, (s) => s.config?.runs)) this.setStatus(state.results?.runs);
   }
@@ -288,6 +288,7 @@ export class RunCards {
     card.append(el("label", { class: "field field-wide" }, [el("span", { class: "field-label", text: t("card.optimizer") }), select]));
     const eq = el("div", { class: "equation", "data-testid": "run-equation" });
     renderMath(eq, spec?.equation ?? []);
+    eq.dataset.tex = JSON.stringify(spec?.equation ?? []); // wrapped and fitted once in the document
     card.append(eq);
     if (run.lrSource) card.append(el("p", { class: "hint lr-note", "data-testid": "lr-source", text: lrSourceText(run.lrSource) }));
 
@@ -300,7 +301,7 @@ export class RunCards {
     const more = el("details", { class: "more", "data-testid": "run-more" });
     if (run.schedule || run.clip || run.noise || this.openMore.has(run.key)) more.open = true;
     more.addEventListener("toggle", () => {
-      if (more.open) fitMath(more); // measured only once visible
+      if (more.open) refitDeferred(more); // measured only once visible
       if (more.open) this.openMore.add(run.key);
       else this.openMore.delete(run.key);
     });
@@ -322,7 +323,11 @@ export class RunCards {
       const sspec = cat.scheduleById.get(run.schedule.type);
       // the equation that matches the options: staircase floors the exponent (⌊t/T⌋)
       const equation = run.schedule.staircase && sspec?.equation_variants?.staircase ? sspec.equation_variants.staircase : sspec?.equation;
-      if (equation) more.append(renderMath(el("div", { class: "equation small", "data-testid": "schedule-equation" }), equation));
+      if (equation) {
+        const box = renderMath(el("div", { class: "equation small", "data-testid": "schedule-equation" }), equation);
+        box.dataset.tex = JSON.stringify(Array.isArray(equation) ? equation : [equation]);
+        more.append(box);
+      }
       const sgrid = el("div", { class: "hp-grid" });
       for (const p of sspec?.params ?? []) sgrid.append(paramInput(p, run.schedule, `sched-${p.name}`, (v) => edit((r) => (r.schedule[p.name] = v)), "sched.param"));
       more.append(sgrid);
