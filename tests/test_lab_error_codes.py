@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +96,23 @@ def test_sweep_curvature_and_schedule_errors_are_coded(client: TestClient) -> No
     }
     grid = client.get("/api/surfaces/book_bowl/grid", params={"x_min": 2, "x_max": 1})
     assert grid.json()["detail"][0]["code"] == "grid.bounds_order"
+
+
+def test_every_lab_code_raised_in_the_engine_is_documented() -> None:
+    # Codes are string literals at the raise sites (expression codes: the second argument of fail()).
+    root = Path(__file__).resolve().parents[1]
+    documented = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", (root / "docs" / "errors.md").read_text("utf-8"), re.M))
+    raised = set()
+    families = "expression|surface|grid|domain|start|sweep|budget|optimizer|clip|noise|schedule"
+    lab = [root / "app" / "core" / "lab2d", root / "app" / "core" / "optim", root / "app" / "api" / "routers"]
+    files = [*(p for d in lab for p in d.rglob("*.py")), root / "app" / "api" / "lab.py"]
+    files += [root / "app" / "api" / "schemas" / f"{name}.py" for name in ("trajectories", "curvature", "surfaces")]
+    for path in files:
+        text = path.read_text("utf-8")
+        raised |= set(re.findall(rf'"((?:{families})\.[a-z_]+)"', text))
+        if path.parent.name == "expression":
+            raised |= {f"expression.{c}" for c in re.findall(r'^\s*"([a-z_]+)",$', text, re.M)}
+            raised |= {f"expression.{c}" for c in re.findall(r'\), "([a-z_]+)"\)?$', text, re.M)}
+            raised |= {f"expression.{c}" for c in re.findall(r'fail\(message, "([a-z_]+)"', text)}
+    assert "expression.unexpected_token" in raised and "schedule.values_count" in raised
+    assert raised - documented == set()

@@ -115,6 +115,8 @@ def test_exit_point_lies_on_the_edge_in_the_direction_of_travel() -> None:
     out = exit_point(path, domain)
     assert out == {"point": [1.0, pytest.approx(0.5)], "direction": pytest.approx([2 / math.sqrt(5), 1 / math.sqrt(5)])}
     assert exit_point(path[:2], domain) is None
+    huge = exit_point(np.array([[0.0, 0.0], [1e308, -1e308]]), domain)
+    assert huge == {"point": pytest.approx([1.0, -1.0]), "direction": pytest.approx([2**-0.5, -(2**-0.5)])}
 
 
 def test_the_api_and_the_stream_report_the_same_outcome(client: TestClient) -> None:

@@ -9,6 +9,7 @@ plain GD multiplies it by 1 − ηλ each step, stable while η < 2/λ; heavy-ba
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -47,10 +48,13 @@ def eigen(surface: Surface, points: Array) -> tuple[Array, Array]:
 
 
 def lambda_max(surface: Surface, point: Array) -> float | None:
-    """λ_max of the Hessian at ``point`` (2,); ``None`` when not finite or not positive."""
-    w, _ = eigen(surface, np.asarray(point, dtype=float).reshape(1, 2))
-    lam = float(w[0, 1])
-    return lam if np.isfinite(lam) and lam > 0 else None
+    """λ_max of the Hessian at ``point`` (2,); ``None`` when not finite or not positive.
+
+    For H = [[a, b], [b, c]]: λ_max = (a + c)/2 + √(((a − c)/2)² + b²) (no eigen-solver needed).
+    """
+    (a, b), (_, c) = surface.hessian(np.asarray(point, dtype=float).reshape(2)).tolist()
+    lam = 0.5 * (a + c) + math.hypot(0.5 * (a - c), b)
+    return lam if math.isfinite(lam) and lam > 0 else None
 
 
 def threshold_for(rule: str, lam: float, params: Mapping[str, float]) -> float:

@@ -139,7 +139,8 @@ def exit_point(path: Array, domain: Domain) -> dict[str, list[float]] | None:
         elif d[coord] < 0:
             t = min(t, (lo - a[coord]) / d[coord])
     point = a + t * d
-    direction = d / np.linalg.norm(d)
+    unit = d / np.abs(d).max()  # scaled first, so a step of 1e300 does not overflow the norm
+    direction = unit / np.linalg.norm(unit)
     return {"point": [float(point[0]), float(point[1])], "direction": [float(direction[0]), float(direction[1])]}
 
 
@@ -180,10 +181,9 @@ def minimum_entry(surface: Surface, index: int) -> dict[str, object]:
     return {"point": [point[0], point[1]], "value": value, "global": index < len(surface.global_minima)}
 
 
-def stability(surface: Surface, optimizer: str, params: Mapping[str, float], near: Array) -> dict[str, object]:
-    """The run's stable-range check at the known minimum nearest ``near`` (2,) (docs/stability.md)."""
+def stability(surface: Surface, optimizer: str, params: Mapping[str, float], index: int | None) -> dict[str, object]:
+    """The run's stable-range check at ``surface.minima[index]`` (docs/stability.md)."""
     rule = stable_rule(optimizer)
-    index = nearest_minimum_index(surface, near)
     threshold = None
     if rule is not None and index is not None:
         threshold = stability_threshold(surface, rule, params, np.asarray(surface.minima[index], dtype=float))
@@ -227,5 +227,7 @@ def run_outcome(
     index = nearest_minimum_index(surface, path[-1])
     if status in ("converged", "moving") and index is not None:
         minimum = minimum_entry(surface, index)
-    stable = stability(surface, optimizer, params or {}, path[-1] if index is not None else path[0])
+    if index is None:  # a non-finite end: the minimum nearest the start
+        index = nearest_minimum_index(surface, path[0])
+    stable = stability(surface, optimizer, params or {}, index)
     return Outcome(status, step, exit_point(full_path, domain), minimum, stable)
