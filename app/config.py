@@ -91,7 +91,17 @@ class Settings(BaseSettings):
     max_event_bytes_per_job: int = Field(
         16 * 2**20, ge=2**16, description="Bytes of event JSON kept per job (older metrics are thinned)."
     )
-    max_comparison_runs: int = Field(16, ge=1, description="Most configurations in one comparison.")
+    max_comparison_runs: int = Field(
+        32, ge=1, description="Most configurations in one comparison (32: the textbook's 16 BN scales × 2)."
+    )
+    max_comparison_event_bytes: int = Field(
+        128 * 2**20,
+        ge=2**16,
+        description="Bytes of event JSON kept for all runs of one comparison together (split evenly per run).",
+    )
+    max_pause_seconds: float = Field(1800.0, gt=0, description="A job paused longer than this is cancelled.")
+    max_unit_view_inputs: int = Field(32, ge=1, description="Most input rows in a frame's per-unit weight view.")
+    max_unit_view_units: int = Field(32, ge=1, description="Most units (columns) in a frame's per-unit view.")
     max_activation_samples: int = Field(10_000, ge=1, description="Most inputs in the activation experiment.")
     max_activation_values: int = Field(
         20_000_000,

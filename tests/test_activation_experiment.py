@@ -78,3 +78,41 @@ def test_unknown_ids_name_their_field() -> None:
     with pytest.raises(InputError) as err:
         run_activation_experiment(init="magic")
     assert err.value.field == "init"
+
+
+def test_shared_axis_shows_the_relu_std_001_collapse() -> None:
+    """Issue 8 point 2: on one axis, ReLU with std 0.01 piles into the first bin while He spreads."""
+    he = run_activation_experiment(activation="relu", init="he_normal")
+    top = max(layer["max"] for layer in he["layers"])
+    shared = (0.0, top)
+    he = run_activation_experiment(activation="relu", init="he_normal", hist_range=shared)
+    tiny = run_activation_experiment(activation="relu", init="normal", init_std=0.01, hist_range=shared)
+    deep_he, deep_tiny = he["layers"][-1], tiny["layers"][-1]
+    assert deep_he["edges"] == deep_tiny["edges"] and deep_he["edges"][-1] == pytest.approx(top)
+    total = sum(deep_tiny["counts"])
+    assert deep_tiny["counts"][0] == total  # every value of layer 5 is < top/30: one spike at 0
+    assert deep_he["counts"][0] < 0.7 * total  # He: half are exact zeros, the rest spread out
+    assert deep_tiny["max"] < 1e-3 * deep_he["max"]
+
+
+@pytest.mark.parametrize(
+    ("activation", "init", "bad"),
+    [("sigmoid", "normal", True), ("tanh", "xavier_normal", False), ("sigmoid", "xavier_normal", False)],
+)
+def test_saturation_follows_each_activation(activation: str, init: str, bad: bool) -> None:
+    result = run_activation_experiment(activation=activation, init=init, init_std=1.0)
+    assert result["saturation_rule"]["code"] == {"sigmoid": "outside", "tanh": "abs_above"}[activation]
+    deep = result["layers"][-1]["saturated"]
+    assert (deep > 0.5) if bad else (deep < 0.05)
+
+
+def test_relu_saturation_is_the_share_of_zero_outputs() -> None:
+    for layer in run_activation_experiment(activation="relu", init="he_normal")["layers"]:
+        assert layer["saturated"] == layer["frac_zero"]
+        assert layer["saturated"] == pytest.approx(0.5, abs=0.1)  # half the inputs of a ReLU are < 0
+
+
+def test_bad_hist_range_names_the_field() -> None:
+    with pytest.raises(InputError) as info:
+        run_activation_experiment(hist_range=(1.0, 1.0))
+    assert info.value.field == "hist_range"

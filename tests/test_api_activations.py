@@ -72,3 +72,14 @@ def test_openapi_lists_what_the_route_sends(client: TestClient) -> None:
     assert op["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     too_big = client.post("/api/activations", json={"n_samples": 10**9})
     assert too_big.status_code == 422 and too_big.json()["detail"][0]["loc"] == ["body", "n_samples"]
+
+
+def test_hist_range_gives_panels_one_axis(client: TestClient) -> None:
+    body = {"activation": "relu", "init": "normal", "init_std": 0.01, "hist_range": [0, 4], "bins": 4}
+    r = client.post("/api/activations", json=body)
+    assert r.status_code == 200
+    result = r.json()
+    assert result["saturation_rule"] == {"code": "zero", "params": {}}
+    assert result["layers"][0]["edges"] == [0, 1, 2, 3, 4]
+    bad = client.post("/api/activations", json={**body, "hist_range": [2, 1]})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "hist_range"

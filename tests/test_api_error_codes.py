@@ -191,10 +191,15 @@ def test_no_server_folder_in_the_mnist_errors(client: TestClient, tmp_path: Path
 
 
 def test_the_server_korean_texts_are_the_documented_ones() -> None:
-    documented = runpy.run_path(str(ROOT / "scripts" / "error_texts.py"))["documented_codes"](DOC.read_text("utf-8"))
-    generic = {code: ko for code, (_, ko) in documented.items() if code in KO}
-    assert generic == KO
-    assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing"} <= set(KO)
+    script = runpy.run_path(str(ROOT / "scripts" / "error_texts.py"))
+    documented = script["documented_codes"](DOC.read_text("utf-8"))
+    assert {code: ko for code, (_, ko) in documented.items()} == KO
+    assert (ROOT / "app" / "api" / "error_texts.py").read_text("utf-8") == script["render_server"](), (
+        "run scripts/error_texts.py"
+    )
+    assert {"invalid", "limit.exceeded", "http.404", "http.413", "pydantic.missing", "expression.unknown_name"} <= set(
+        KO
+    )
 
 
 def test_an_unexpected_failure_is_http_500_without_a_traceback() -> None:

@@ -196,7 +196,8 @@ def test_bug_activation_experiment_size_is_bounded(client: TestClient, settings_
     r = client.post("/api/activations", json={"n_samples": 10_000, "n_features": 512, "width": 512, "layers": 10})
     assert r.status_code == 422
     d = _detail(r)
-    assert d["loc"] == ["body", "n_samples"] and "max_activation_values" in d["msg"] and "51200000" in d["msg"]
+    assert d["loc"] == ["body", "n_samples"] and "51200000" in d["msg"]
+    assert d["params"]["setting"] == "max_activation_values"  # issue 8 point 10: in params, not msg
     settings_override(max_activation_values=1_000)
     r = client.post("/api/activations", json={"n_samples": 100, "width": 5, "layers": 3})  # 1,500 values
     assert r.status_code == 422 and "1000" in _detail(r)["msg"]

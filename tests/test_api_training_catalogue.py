@@ -150,7 +150,7 @@ def test_list_length_bound(jobs: TestClient) -> None:
     n = cat["bounds"]["model.hidden"]["max_items"]
     assert jobs.post("/api/jobs", json={"model": {"hidden": [2] * n}}).status_code == 202
     response = jobs.post("/api/jobs", json={"model": {"hidden": [2] * (n + 1)}})
-    assert response.status_code == 422 and "max_layers" in response.json()["detail"][0]["msg"]
+    assert response.status_code == 422 and response.json()["detail"][0]["params"]["setting"] == "max_layers"
 
 
 def test_docs_show_the_real_defaults(client: TestClient) -> None:

@@ -262,7 +262,7 @@ def test_running_jobs_are_limited_and_a_comparison_takes_one_slot(gate: Gate) ->
     gate.wait_started()
     with pytest.raises(TooManyJobsError) as err:
         manager.submit(CONFIG)
-    assert err.value.limit == 2 and "max_concurrent_jobs=2" in str(err.value)
+    assert err.value.limit == 2 and "the most at once (2)" in str(err.value)  # issue 8 pt 10: plain words
     with pytest.raises(TooManyJobsError):
         manager.submit_comparison([CONFIG])
     assert manager.running_units == 2
@@ -339,7 +339,14 @@ def test_input_error_becomes_an_error_event_with_the_users_message() -> None:
     assert events(job)[-1] == (
         2,
         "error",
-        {"status": "error", "message": "mnist files not found in /nowhere", "field": "dataset.name", "summary": None},
+        {
+            "status": "error",
+            "message": "mnist files not found in /nowhere",
+            "field": "dataset.name",
+            "code": "invalid",  # issue 8: the error event carries the InputError's code and params
+            "params": {},
+            "summary": None,
+        },
     )
 
 

@@ -339,7 +339,8 @@ def test_saturation_and_dead_fractions_by_hand() -> None:
     act = np.array([[0.005, 0.5], [0.995, 0.2]])
     assert fraction_saturated("sigmoid", act) == 0.5
     assert fraction_saturated("tanh", np.array([[-0.995, 0.5, 0.999, 0.0]])) == 0.5
-    assert fraction_saturated("relu", act) is None
+    # Issue 8 point 2 changed this: ReLU is saturated where its output is exactly 0 (was None).
+    assert fraction_saturated("relu", np.array([[0.0, 0.5], [0.0, 0.0]])) == 0.75
     pre = np.array([[-1.0, 2.0, 0.0, -3.0], [-0.5, -1.0, 0.0, 1.0]])  # units 0 and 2 never positive
     assert fraction_dead("relu", pre) == 0.5
     assert fraction_dead("elu", pre) == 0.5
@@ -386,7 +387,7 @@ def test_inconsistent_config_raises_input_error(patch: dict, field: str) -> None
 def test_server_limits_are_enforced() -> None:
     with pytest.raises(InputError) as err:
         run({**DIGITS_SMALL, "model": {"hidden": [8, 8, 8]}}, limits={"max_layers": 2})
-    assert err.value.field == "model.hidden" and "max_layers" in err.value.message
+    assert err.value.field == "model.hidden" and err.value.params["setting"] == "max_layers"  # issue 8 pt 10
     with pytest.raises(InputError) as err:
         run({**DIGITS_SMALL, "model": {"hidden": [64]}}, limits={"max_width": 32})
     assert err.value.field == "model.hidden.0"

@@ -23,8 +23,9 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from app.api.error_texts import KO
 from app.api.schemas.common import LIMIT_EXCEEDED
-from app.core.errors import GENERIC_CODE, InputError, Param
+from app.core.errors import InputError, Param
 
 MAX_ECHO = 200
 """Longest user-derived text (a loc segment, a param, a message) echoed back in an error."""
@@ -116,52 +117,7 @@ def too_many_errors(count: int) -> dict[str, Any]:
     }
 
 
-# --- Korean messages ---------------------------------------------------------------------------
-
-KO: dict[str, str] = {
-    GENERIC_CODE: "값이 올바르지 않습니다",
-    "too_many_errors": "오류 {count}개가 더 있습니다",
-    LIMIT_CODE: "최대 {limit}까지입니다 (입력값 {value})",
-    "pydantic.missing": "필수 항목입니다",
-    "pydantic.extra_forbidden": "알 수 없는 항목입니다",
-    "pydantic.greater_than": "{gt}보다 커야 합니다",
-    "pydantic.greater_than_equal": "{ge} 이상이어야 합니다",
-    "pydantic.less_than": "{lt}보다 작아야 합니다",
-    "pydantic.less_than_equal": "{le} 이하여야 합니다",
-    "pydantic.too_long": "최대 {max_length}개까지입니다 (입력 {actual_length}개)",
-    "pydantic.too_short": "최소 {min_length}개가 필요합니다",
-    "pydantic.string_too_long": "최대 {max_length}자까지입니다",
-    "pydantic.string_too_short": "최소 {min_length}자가 필요합니다",
-    "pydantic.int_parsing": "정수를 입력하세요",
-    "pydantic.int_from_float": "정수를 입력하세요",
-    "pydantic.int_type": "정수를 입력하세요",
-    "pydantic.float_parsing": "숫자를 입력하세요",
-    "pydantic.float_type": "숫자를 입력하세요",
-    "pydantic.finite_number": "유한한 숫자여야 합니다",
-    "pydantic.bool_parsing": "참 또는 거짓이어야 합니다",
-    "pydantic.bool_type": "참 또는 거짓이어야 합니다",
-    "pydantic.string_type": "문자열이어야 합니다",
-    "pydantic.list_type": "목록이어야 합니다",
-    "pydantic.tuple_type": "목록이어야 합니다",
-    "pydantic.dict_type": "객체여야 합니다",
-    "pydantic.model_type": "객체여야 합니다",
-    "pydantic.model_attributes_type": "객체여야 합니다",
-    "pydantic.literal_error": "다음 중 하나여야 합니다: {expected}",
-    "pydantic.json_invalid": "요청 본문이 올바른 JSON이 아닙니다",
-    "pydantic.value_error": "값이 올바르지 않습니다",
-    "pydantic.optimizer_not_for_mlp": "{value}은(는) 2차원 곡면에서만 쓸 수 있습니다. 다음 중에서 고르세요: {choices}",
-    "pydantic.dataset_unavailable": "이 서버에서는 MNIST를 쓸 수 없습니다",
-    "http.400": "요청 본문을 JSON으로 읽을 수 없습니다",
-    "http.404": "찾을 수 없습니다",
-    "http.405": "허용되지 않는 요청 방식입니다",
-    "http.409": "지금 상태에서는 할 수 없는 작업입니다",
-    "http.413": "요청이 너무 큽니다 (한도 {limit}바이트)",
-    "http.422": "값이 올바르지 않습니다",
-    "http.429": "서버가 바쁩니다 (동시 실행 한도 {limit}). 잠시 후 다시 시도하세요",
-    "http.500": "서버 내부 오류입니다",
-    "http.503": "서버가 바쁩니다. 잠시 후 다시 시도하세요",
-}
-"""Korean ``msg`` templates by code (``str.format`` over ``params``); docs/errors.md lists them."""
+# --- Korean messages: KO (app/api/error_texts.py, generated from docs/errors.md) -----------------
 
 
 def wants_korean(accept_language: str | None) -> bool:

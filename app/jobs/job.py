@@ -12,10 +12,11 @@ from app.jobs.events import EventLog
 
 
 class JobStatus(StrEnum):
-    """Life cycle of a job: queued → running → done | cancelled | error."""
+    """Life cycle of a job: queued → running (⇄ paused) → done | cancelled | error."""
 
     QUEUED = "queued"
     RUNNING = "running"
+    PAUSED = "paused"
     DONE = "done"
     CANCELLED = "cancelled"
     ERROR = "error"
@@ -31,8 +32,8 @@ class TooManyJobsError(Exception):
 
     def __init__(self, running: int, limit: int) -> None:
         super().__init__(
-            f"{running} training job(s) already running and max_concurrent_jobs={limit}; "
-            "wait for one to finish or cancel one (DELETE /api/jobs/{id})."
+            f"{running} training job(s) are already running, the most at once ({limit}); "
+            "wait for one to finish or stop one."
         )
         self.running = running
         self.limit = limit
@@ -51,6 +52,15 @@ class JobNotFoundError(KeyError):
 
 class ManagerClosedError(RuntimeError):
     """The server is shutting down and accepts no new jobs."""
+
+
+class JobStateError(RuntimeError):
+    """The job is not in a state where this control applies (pause a running job, resume or step
+    a paused one)."""
+
+    def __init__(self, job_id: str, status: str, action: str, needed: str) -> None:
+        super().__init__(f"job {job_id} is {status}; {action} needs a {needed} job")
+        self.job_id, self.status, self.action, self.needed = job_id, status, action, needed
 
 
 @dataclass(eq=False)
@@ -86,6 +96,10 @@ class Job:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    # Pause state, read by the worker's gate (``control.JobGate``); lock order: _lock, then _control.
+    _control: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _paused: bool = field(default=False, repr=False)
+    _step_budget: int = field(default=0, repr=False)
 
     @property
     def cancel_requested(self) -> bool:

@@ -10,7 +10,8 @@ The trainer is injected (``JobManager(trainer=...)``); by default it is
     trainer(config, emit, should_stop, mnist_dir=None, limits=None) -> summary dict
 
 where ``emit(name, payload)`` publishes a ``metrics`` / ``epoch`` event and ``should_stop()``
-turns true once the job is cancelled (the trainer polls it and returns early).
+turns true once the job is cancelled (the trainer polls it and returns early). ``should_stop`` is a
+:class:`~app.jobs.control.JobGate`: it blocks while the job is paused (``pause``/``resume``/``step``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, Protocol
 
 from app.config import Settings, get_settings
 from app.core.errors import InputError
+from app.jobs.control import JobGate, pause_job, resume_job, step_job
 from app.jobs.events import TERMINAL_EVENTS, EventLog, json_safe
 from app.jobs.job import (
     Comparison,
@@ -72,8 +74,16 @@ def default_trainer(
     from app.core.nn.config import parse_config
     from app.core.nn.training import train
 
-    max_samples = (limits or {}).get("max_samples")
-    return train(parse_config(config), emit, should_stop, mnist_dir=mnist_dir, max_samples=max_samples)
+    limits = limits or {}
+    unit_view = (int(limits.get("max_unit_view_inputs", 32)), int(limits.get("max_unit_view_units", 32)))
+    return train(
+        parse_config(config),
+        emit,
+        should_stop,
+        mnist_dir=mnist_dir,
+        max_samples=limits.get("max_samples"),
+        unit_view_size=unit_view,
+    )
 
 
 class JobManager:
@@ -127,7 +137,10 @@ class JobManager:
         with self._lock:
             self._admit()
             comparison_id = _new_id("c")
-            jobs = [self._new_job("j", config, comparison_id) for config in configs]
+            # The comparison's event logs share one byte budget, so 32 runs keep what ~8 single jobs do.
+            settings = self.settings
+            per_run = min(settings.max_event_bytes_per_job, settings.max_comparison_event_bytes // len(configs))
+            jobs = [self._new_job("j", config, comparison_id, max(per_run, 2**16)) for config in configs]
             comparison = Comparison(comparison_id, tuple(job.id for job in jobs))
             self._comparisons[comparison_id] = comparison
             self._start_unit(comparison_id, jobs)
@@ -143,13 +156,16 @@ class JobManager:
         if running >= limit:
             raise TooManyJobsError(running, limit)
 
-    def _new_job(self, prefix: str, config: dict[str, Any], comparison_id: str | None) -> Job:
+    def _new_job(
+        self, prefix: str, config: dict[str, Any], comparison_id: str | None, max_bytes: int | None = None
+    ) -> Job:
+        settings = self.settings
         job = Job(
             id=_new_id(prefix),
             label=config.get("label") or default_label(config),
             config=config,
             created=datetime.now(UTC),
-            log=EventLog(self.settings.max_events_per_job, self.settings.max_event_bytes_per_job),
+            log=EventLog(settings.max_events_per_job, max_bytes or settings.max_event_bytes_per_job),
             comparison_id=comparison_id,
         )
         self._jobs[job.id] = job
@@ -197,10 +213,27 @@ class JobManager:
         """
         job = self.get(job_id)
         job._cancel.set()
+        with job._control:  # wake a paused worker so it sees the flag at once
+            job._control.notify_all()
         with job._lock:
             if job.status is JobStatus.QUEUED:
                 self._finish(job, JobStatus.CANCELLED, {"status": "cancelled", "summary": None})
         return job
+
+    # --- pause, resume, single steps ----------------------------------------------------------
+
+    def pause(self, job_id: str) -> Job:
+        """Pause a running job (:func:`~app.jobs.control.pause_job`); raises :class:`JobNotFoundError`
+        or :class:`JobStateError`."""
+        return pause_job(self.get(job_id))
+
+    def resume(self, job_id: str) -> Job:
+        """Let a paused job run on (:func:`~app.jobs.control.resume_job`)."""
+        return resume_job(self.get(job_id))
+
+    def step(self, job_id: str, steps: int = 1) -> Job:
+        """Let a paused job take ``steps`` steps, then a frame (:func:`~app.jobs.control.step_job`)."""
+        return step_job(self.get(job_id), steps)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Refuse new jobs, cancel every unfinished one and wait up to ``timeout`` s for workers."""
@@ -282,12 +315,19 @@ class JobManager:
             summary = self._trainer(
                 job.config,
                 emit,
-                job._cancel.is_set,
+                JobGate(job, settings.max_pause_seconds),
                 mnist_dir=settings.mnist_dir,
                 limits=limits,
             )
         except InputError as exc:
-            payload = {"status": "error", "message": exc.message, "field": exc.field, "summary": None}
+            payload = {
+                "status": "error",
+                "message": exc.message,
+                "field": exc.field,
+                "code": exc.code,
+                "params": json_safe(exc.params),
+                "summary": None,
+            }
             with job._lock:
                 self._finish(job, JobStatus.ERROR, payload)
             return

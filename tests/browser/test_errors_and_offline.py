@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -23,8 +24,8 @@ TRAIN_READY = "#training-lab[data-ready=true]"
 MODEBARS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => ({
   id: gd.id || gd.className,
   shown: Boolean(gd._context && gd._context.displayModeBar !== false && gd.data),
-  buttons: Array.from(gd.querySelectorAll('.modebar-btn'))
-    .map(b => [b.getAttribute('data-title') || '', b.getAttribute('title') || '', b.getAttribute('href') || ''].join(' ')),
+  buttons: Array.from(gd.querySelectorAll('.modebar-btn')).map(b =>
+    ['data-title', 'title', 'href'].map(a => b.getAttribute(a) || '').join(' ')),
 }))"""
 
 
@@ -115,3 +116,26 @@ def test_no_chart_of_the_training_lab_offers_to_share(page) -> None:
     page.get_by_test_id("tab-init").click()
     page.wait_for_function("() => document.querySelectorAll('#init-panels .js-plotly-plot').length > 0", timeout=30_000)
     assert_no_cloud_buttons(page, at_least=7)
+
+
+def test_a_run_cards_field_is_named_with_its_run(new_page) -> None:
+    # a learning rate the server refuses (the card's own input would not send it: the request is
+    # altered on its way) comes back naming the card's field and the run, in Korean
+    page = new_page(locale="ko-KR")
+    page.goto("/")
+    page.wait_for_selector(LAB_READY, timeout=20_000)
+
+    def too_large_lr(route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        body["runs"][1]["params"]["lr"] = 1e9
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/trajectories", too_large_lr)
+    page.click("#run-button")
+    page.wait_for_selector("#run-error:not([hidden])", timeout=20_000)
+    card = page.locator("[data-testid=run-card][data-index='1']")
+    field = card.locator("label:has([data-testid=param-lr]) .field-label").inner_text().strip()
+    run = card.get_by_test_id("run-label").get_attribute("placeholder")
+    text = page.inner_text("#run-error")
+    assert text.startswith(f"{field} ({run}): ") and HANGUL.search(text), text
+    assert "must be" not in text, text

@@ -25,14 +25,13 @@ def _check_bounds(req: ActivationRequest, settings: Settings) -> None:
     )
     for field, value, limit, name in limits:
         if value > limit:
-            message = f"{field} must be ≤ {limit} (server limit {name}), got {value}"
+            message = f"{value} is above the limit of {limit}"
             raise InputError(field, message, "limit.exceeded", {"limit": limit, "setting": name, "value": value})
     values = req.n_samples * req.width * req.layers  # activations computed and histogrammed
     if values > settings.max_activation_values:
         raise InputError(
             "n_samples",
-            f"n_samples × width × layers must be ≤ {settings.max_activation_values} "
-            f"(server limit max_activation_values), got {values}",
+            f"n_samples × width × layers = {values} activations, above the limit of {settings.max_activation_values}",
             "limit.exceeded",
             {"limit": settings.max_activation_values, "setting": "max_activation_values", "value": values},
         )

@@ -18,17 +18,20 @@ from app.api.routers.training import router as catalogue_router
 from app.api.schemas.job_events import sse_openapi
 from app.api.schemas.jobs import (
     ComparisonCreated,
+    ComparisonDetail,
     ComparisonRequest,
     JobCancelled,
+    JobControlled,
     JobCreated,
     JobDetail,
     JobInfo,
+    StepRequest,
     engine_config,
 )
 from app.api.schemas.training import TrainingConfigModel
 from app.core.nn.options import to_dict
 from app.jobs.events import TERMINAL_EVENTS, to_json_text
-from app.jobs.job import Job, JobNotFoundError, ManagerClosedError, TooManyJobsError
+from app.jobs.job import Job, JobNotFoundError, JobStateError, ManagerClosedError, TooManyJobsError
 
 router = APIRouter(tags=["jobs"])
 router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
@@ -75,6 +78,8 @@ def _admit(submit: Callable[[], T]) -> T:
                 "loc": ["body"],
                 "msg": str(exc),
                 "type": "too_many_jobs",
+                "code": "http.429",
+                "params": {"limit": exc.limit, "setting": "max_concurrent_jobs", "running": exc.running},
                 "ctx": {
                     "setting": "max_concurrent_jobs",
                     "limit": str(exc.limit),
@@ -142,6 +147,30 @@ def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> Compar
 
 
 @router.get(
+    "/comparisons/{comparison_id}",
+    response_model=ComparisonDetail,
+    responses={
+        404: {"model": ErrorResponse, "description": "No comparison with this id (or all its jobs were evicted)."}
+    },
+)
+def comparison_detail(comparison_id: str, manager: JobManagerDep) -> ComparisonDetail:
+    """A comparison's runs in order, each with its status (full telemetry: GET /api/jobs/{id} per run)."""
+    comparison = manager.comparison(comparison_id)
+    if comparison is None:
+        detail = [
+            {"loc": ["path", "comparison_id"], "msg": f"no comparison with id {comparison_id!r}", "type": "not_found"}
+        ]
+        raise HTTPException(status_code=404, detail=detail)
+    jobs = []
+    for job_id in comparison.job_ids:
+        try:
+            jobs.append(JobInfo(**manager.get(job_id).info()))
+        except JobNotFoundError:
+            continue  # evicted: the others are still listed
+    return ComparisonDetail(id=comparison.id, job_ids=list(comparison.job_ids), jobs=jobs)
+
+
+@router.get(
     "/jobs/{job_id}/events",
     response_class=EventSourceResponse,
     responses={
@@ -194,3 +223,54 @@ def cancel_job(job_id: str, manager: JobManagerDep) -> JobCancelled:
         raise _not_found(exc) from exc
     job.wait_finished(CANCEL_WAIT_SECONDS)
     return JobCancelled(id=job.id, status=job.status.value)
+
+
+# --- pause, resume, single step ----------------------------------------------------------------
+
+_CONTROL_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_NOT_FOUND,
+    409: {
+        "model": ErrorResponse,
+        "description": "The job is not in a state for this control (pause: running; resume, step: paused).",
+    },
+}
+
+
+def _control(action: Callable[[], Job]) -> JobControlled:
+    """Run a manager control, turning a wrong state into 409 (code ``job.not_running`` / ``job.not_paused``)."""
+    try:
+        job = action()
+    except JobNotFoundError as exc:
+        raise _not_found(exc) from exc
+    except JobStateError as exc:
+        code = "job.not_running" if exc.needed == "running" else "job.not_paused"
+        detail = [
+            {
+                "loc": ["path", "job_id"],
+                "msg": str(exc),
+                "type": "conflict",
+                "code": code,
+                "params": {"status": exc.status, "action": exc.action},
+            }
+        ]
+        raise HTTPException(status_code=409, detail=detail) from exc
+    return JobControlled(id=job.id, status=job.status.value)
+
+
+@router.post("/jobs/{job_id}/pause", response_model=JobControlled, responses=_CONTROL_ERRORS)
+def pause_job(job_id: str, manager: JobManagerDep) -> JobControlled:
+    """Pause a running job before its next optimizer step (the stream gets `event: status`)."""
+    return _control(lambda: manager.pause(job_id))
+
+
+@router.post("/jobs/{job_id}/resume", response_model=JobControlled, responses=_CONTROL_ERRORS)
+def resume_job(job_id: str, manager: JobManagerDep) -> JobControlled:
+    """Let a paused job train on (the stream gets `event: status` with `running`)."""
+    return _control(lambda: manager.resume(job_id))
+
+
+@router.post("/jobs/{job_id}/step", response_model=JobControlled, responses={**_BODY_ERRORS, **_CONTROL_ERRORS})
+def step_job(job_id: str, manager: JobManagerDep, body: StepRequest | None = None) -> JobControlled:
+    """While paused: take `steps` optimizer steps (default 1), emit a metrics frame, stay paused."""
+    steps = body.steps if body is not None else 1
+    return _control(lambda: manager.step(job_id, steps))

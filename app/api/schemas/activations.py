@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.schemas.job_events import SaturationRule
 from app.core.nn.initializers import INIT_IDS
 from app.core.nn.layers import ACTIVATIONS
 
@@ -56,6 +57,11 @@ class ActivationRequest(BaseModel):
     bins: int = Field(30, ge=2, le=200, description="Histogram bins.")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of inputs and weights.")
     bias: bool = Field(False, description="Add a bias drawn like the weights (the textbook uses none).")
+    hist_range: tuple[float, float] | None = Field(
+        None,
+        description="Fixed histogram edges [lo, hi] for every layer (lo < hi), so panels of one activation "
+        "share an axis; values outside go to the end bins. Null: (0, 1) sigmoid, (−1, 1) tanh, else [min, max].",
+    )
 
 
 class ActivationLayer(BaseModel):
@@ -83,6 +89,9 @@ class ActivationLayer(BaseModel):
     counts: list[int] = Field(description="bins counts (values outside the edges are clamped into the end bins).")
     mean: float | None
     std: float | None
+    min: float | None = Field(None, description="Smallest finite activation (for a shared axis across panels).")
+    max: float | None = Field(None, description="Largest finite activation.")
+    saturated: float | None = Field(None, description="Share saturated by the activation's own rule.")
     frac_low: float = Field(description="Fraction of activations < 0.1.")
     frac_high: float = Field(description="Fraction of activations > 0.9.")
     frac_zero: float = Field(description="Fraction of activations exactly 0.")
@@ -118,4 +127,5 @@ class ActivationResponse(BaseModel):
 
     activation: str
     init: str
+    saturation_rule: SaturationRule | None = Field(None, description="How `saturated` is counted.")
     layers: list[ActivationLayer]

@@ -21,9 +21,40 @@ class Histogram(BaseModel):
     counts: list[int] = Field(description="bins counts; values beyond the edges are clamped into the end bins.")
     mean: float | None
     std: float | None
+    min: float | None = Field(None, description="Smallest finite value (for an axis shared by runs or layers).")
+    max: float | None = Field(None, description="Largest finite value.")
     percentiles: dict[str, float | None] = Field(description='Keys "5", "25", "50", "75", "95".')
+    nonfinite: int = Field(0, description="NaN/±∞ values, left out of the counts and statistics.")
     saturated: float | None = Field(None, description="act only: share of sigmoid/tanh outputs near their limits.")
     dead: float | None = Field(None, description="act only: share of ReLU/ELU units never positive on the sample.")
+
+
+class SaturationRule(BaseModel):
+    """How ``saturated`` is counted for this activation (docs/telemetry.md), for the column's label."""
+
+    code: Literal["outside", "abs_above", "zero", "negative", "below", "none"] = Field(
+        description="outside: a < low or a > high (sigmoid); abs_above: |a| > threshold (tanh); zero: a = 0 "
+        "(ReLU); negative: a < 0 (Leaky ReLU, slope α); below: a < threshold (ELU)."
+    )
+    params: dict[str, float] = Field(description="The thresholds: low/high, threshold or slope.")
+
+
+class InferenceView(BaseModel):
+    """The same sample in inference mode (BN on running statistics); BN networks only."""
+
+    pre: Histogram
+    act: Histogram
+    saturated: float | None
+
+
+class UnitView(BaseModel):
+    """The first hidden layer per unit: a heatmap shows whether units differ (zero init: they never do)."""
+
+    layer: int = Field(description="0-based hidden layer (the first).")
+    inputs: list[int] = Field(description="Row indices of W₁ shown (evenly subsampled, ≤ max_unit_view_inputs).")
+    units_index: list[int] = Field(description="Column (unit) indices shown (≤ max_unit_view_units).")
+    weights: list[list[float | None]] = Field(description="W₁[inputs][:, units_index], shape (inputs, units).")
+    activations_mean: list[float | None] = Field(description="Mean activation of each shown unit on the sample.")
 
 
 class LayerTelemetry(BaseModel):
@@ -33,6 +64,10 @@ class LayerTelemetry(BaseModel):
     name: str
     pre: Histogram = Field(description="Pre-activations z = xW + b (after batch norm when enabled).")
     act: Histogram = Field(description="Activations.")
+    saturated: float | None = Field(None, description="Share of activations saturated by saturation_rule.")
+    saturation_rule: SaturationRule | None = None
+    weights: Histogram | None = Field(None, description="Histogram of the layer's incoming weight matrix W.")
+    inference: InferenceView | None = Field(None, description="BN networks only: inference-mode view.")
     grad_norm: float | None = Field(description="‖∂L/∂W‖ of the latest step, before clipping (null at step 0).")
     weight_norm: float | None = Field(description="‖W‖.")
     update_ratio: float | None = Field(description="‖ΔW‖ / ‖W‖ of the latest update (null at step 0).")
@@ -80,7 +115,13 @@ class EpochEvent(BaseModel):
     elapsed: float = Field(description="Seconds since the job started.")
     eta: float | None = Field(description="Estimated seconds left (null at step 0).")
     train_loss: float | None = Field(description="Mean cross-entropy (no penalty) over this epoch's batches so far.")
-    train_acc: float | None
+    train_acc: float | None = Field(
+        description="Running accuracy over this epoch's batches (training mode: dropout on)."
+    )
+    train_loss_eval: float | None = Field(
+        None, description="Training split (fixed subset) in inference mode, like the results table."
+    )
+    train_accuracy_eval: float | None = Field(None, description="Accuracy of train_loss_eval's measurement.")
     val_loss: float | None = Field(description="On the validation split (≤ 2000 samples in metrics events).")
     val_acc: float | None
     lr: float | None = Field(description="Learning rate of the latest step.")
@@ -115,7 +156,9 @@ class MetricsEvent(EpochEvent):
         }
     )  # fmt: skip
 
+    mode: Literal["batch"] = Field("batch", description="BN uses the telemetry sample's batch statistics.")
     layers: list[LayerTelemetry]
+    units: UnitView | None = Field(None, description="Per-unit view of the first hidden layer.")
     boundary: DecisionBoundary | None = Field(
         None, description="2-D data sets only, on every third metrics event (the first included)."
     )
@@ -169,12 +212,23 @@ class ErrorEvent(BaseModel):
     status: Literal["error"]
     message: str
     field: str | None = Field(None, description="The configuration field at fault, when there is one.")
+    code: str | None = Field(None, description="Stable error code (docs/errors.md), when the field is at fault.")
+    params: dict[str, Any] | None = Field(None, description="The values the message mentions.")
     summary: None = None
+
+
+class StatusEvent(BaseModel):
+    """``event: status`` — the job was paused or resumed (``POST /api/jobs/{id}/pause`` / ``resume``)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "paused"}]})
+
+    status: Literal["paused", "running"]
 
 
 EVENT_MODELS: dict[str, type[BaseModel]] = {
     "metrics": MetricsEvent,
     "epoch": EpochEvent,
+    "status": StatusEvent,
     "done": FinishedEvent,
     "cancelled": FinishedEvent,
     "error": ErrorEvent,

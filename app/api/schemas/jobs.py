@@ -14,7 +14,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas.common import StrictModel
-from app.api.schemas.job_events import EpochEvent, ErrorEvent, FinishedEvent, MetricsEvent, TrainingSummary
+from app.api.schemas.job_events import (
+    EpochEvent,
+    ErrorEvent,
+    FinishedEvent,
+    MetricsEvent,
+    StatusEvent,
+    TrainingSummary,
+)
 from app.api.schemas.training import TrainingConfigModel, TrainingDefaultsModel, check_at_most, to_engine
 from app.core.errors import InputError
 from app.core.nn.config import EarlyStoppingConfig, TrainingConfig, check_config
@@ -80,13 +87,33 @@ class ComparisonRequest(StrictModel):
     @classmethod
     def _run_count(cls, value: Any) -> Any:
         if isinstance(value, list):
-            check_at_most(len(value), "max_comparison_runs", "the number of configurations")
+            check_at_most(len(value), "max_comparison_runs", "configurations")
         return value
 
 
 # --- responses -------------------------------------------------------------------------------
 
-JobStatusName = Literal["queued", "running", "done", "cancelled", "error"]
+JobStatusName = Literal["queued", "running", "paused", "done", "cancelled", "error"]
+
+#: Most optimizer steps one ``POST /api/jobs/{id}/step`` grants (the job's epochs bound it anyway).
+MAX_SINGLE_STEPS = 10_000
+
+
+class StepRequest(StrictModel):
+    """Body of ``POST /api/jobs/{id}/step`` (optional: one step)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"steps": 1}, {"steps": 10}]})
+
+    steps: int = Field(1, ge=1, le=MAX_SINGLE_STEPS, description="Optimizer steps to take before pausing again.")
+
+
+class JobControlled(BaseModel):
+    """Result of pause / resume / step: the job's status now."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id": "j-3f2a9c1d0b7e", "status": "paused"}]})
+
+    id: str
+    status: JobStatusName
 
 
 class JobCreated(BaseModel):
@@ -133,6 +160,12 @@ class JobInfo(BaseModel):
     progress: float = Field(description="Fraction of the planned optimizer steps done, 0–1.")
 
 
+class ComparisonDetail(ComparisonCreated):
+    """``GET /api/comparisons/{id}``: the runs in order with their status (kept ones only in ``jobs``)."""
+
+    jobs: list[JobInfo] = Field(description="Each kept run's listing line, in the comparison's order.")
+
+
 class JobEventRecord(BaseModel):
     """One stored event, as in the SSE stream."""
 
@@ -143,8 +176,10 @@ class JobEventRecord(BaseModel):
     )
 
     id: int
-    event: Literal["metrics", "epoch", "done", "cancelled", "error"]
-    data: MetricsEvent | EpochEvent | FinishedEvent | ErrorEvent = Field(description="As in the SSE stream.")
+    event: Literal["metrics", "epoch", "status", "done", "cancelled", "error"]
+    data: MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent = Field(
+        description="As in the SSE stream."
+    )
 
 
 class JobDetail(JobInfo):

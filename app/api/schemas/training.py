@@ -33,20 +33,30 @@ def current_settings() -> Settings:
 
 
 def limit_error(setting: str, limit: int, message: str, **values: Any) -> PydanticCustomError:
-    """A 422 item that names the limit, its setting and the environment variable behind it."""
-    return limit_exceeded(
-        setting, limit, values.pop("value"), message + " (limit {setting}={limit}, env {env})", **values
-    )
+    """A 422 item for a value above a settings limit (code ``limit.exceeded``).
+
+    ``msg`` is plain English about the value and the limit ("600 is above the limit of 500"): the
+    field is in ``loc`` (the page shows its form label) and the setting and its environment
+    variable are in ``params``/``ctx``, not in the sentence a student reads (issue 8 point 10).
+    """
+    return limit_exceeded(setting, limit, values.pop("value"), message, **values)
 
 
-def check_at_most(value: int | None, setting: str, what: str) -> None:
-    """Raise a ``limit_exceeded`` error when ``value > Settings.<setting>`` (``None`` passes)."""
+def check_at_most(value: int | None, setting: str, what: str | None = None) -> None:
+    """Raise a ``limit_exceeded`` error when ``value > Settings.<setting>`` (``None`` passes).
+
+    ``what`` names counted things ("configurations": "40 configurations, above the limit of 32");
+    None for a plain value ("600 is above the limit of 500").
+    """
     limit = getattr(current_settings(), setting)
     if value is not None and value > limit:
-        raise limit_error(setting, limit, "{what} is {value}, above the limit", what=what, value=value)
+        message = (
+            "{value} is above the limit of {limit}" if what is None else "{value} {what}, above the limit of {limit}"
+        )
+        raise limit_error(setting, limit, message, what=what or "", value=value)
 
 
-def _at_most(setting: str, what: str) -> Callable[[Any], Any]:
+def _at_most(setting: str, what: str | None = None) -> Callable[[Any], Any]:
     """An after-validator: ``value ≤ Settings.<setting>``."""
 
     def check(value: Any) -> Any:
@@ -69,7 +79,7 @@ def _count_at_most(setting: str, what: str) -> Callable[[Any], Any]:
 
 def _items_within(spec: Spec) -> Callable[[list[int]], list[int]]:
     """An after-validator for the items of a list of integers (static minimum, settings maximum)."""
-    name = spec.item_name or "item {index} is {value}"
+    name = spec.item_name or "item {number} is {value}"  # {number}: 1-based, as a student counts
 
     def check(values: list[int]) -> list[int]:
         limit = getattr(current_settings(), spec.limit) if spec.limit else None
@@ -78,10 +88,11 @@ def _items_within(spec: Spec) -> Callable[[list[int]], list[int]]:
                 raise PydanticCustomError(
                     "greater_than_equal",
                     name + "; each needs at least {minimum}",
-                    {"index": i, "value": value, "minimum": spec.minimum, "ge": spec.minimum},
+                    {"index": i, "number": i + 1, "value": value, "minimum": spec.minimum, "ge": spec.minimum},
                 )
             if limit is not None and spec.limit is not None and value > limit:
-                raise limit_error(spec.limit, limit, name + ", above the limit", index=i, value=value)
+                message = name + ", above the limit of {limit}"
+                raise limit_error(spec.limit, limit, message, index=i, number=i + 1, value=value)
         return values
 
     return check
@@ -139,7 +150,8 @@ def _annotation(tp: Any, spec: Spec, path: str, models: Models) -> Any:
     elif get_origin(inner) is tuple:
         base = list[get_args(inner)[0]]  # type: ignore[misc]  # a runtime-built generic alias
         if spec.count_limit and models.server:
-            metadata.append(BeforeValidator(_count_at_most(spec.count_limit, f"the number of {path.split('.')[-1]}")))
+            counted = "layers" if spec.count_limit == "max_layers" else "items"
+            metadata.append(BeforeValidator(_count_at_most(spec.count_limit, counted)))
         if models.server:
             metadata.append(AfterValidator(_items_within(spec)))
     elif get_origin(inner) is Mapping:
@@ -160,7 +172,7 @@ def _annotation(tp: Any, spec: Spec, path: str, models: Models) -> Any:
             )
         )
         if spec.limit and models.server:
-            metadata.append(AfterValidator(_at_most(spec.limit, path)))
+            metadata.append(AfterValidator(_at_most(spec.limit)))
     if models.server:
         metadata.extend(EXTRA_VALIDATORS.get(path, ()))
     annotated = Annotated[(base, *metadata)] if metadata else base

@@ -9,12 +9,15 @@ ReLU, He init (σ = √(2/fan_in)) keeps the scale of the activations constant a
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from app.core.errors import InputError
 from app.core.nn.initializers import init_std as resolved_std
 from app.core.nn.initializers import initialize
 from app.core.nn.layers import make_activation
+from app.core.nn.saturation import fraction_saturated, saturation_rule
 from app.core.nn.telemetry import activation_range, finite_or_none
 
 
@@ -29,6 +32,7 @@ def run_activation_experiment(
     bins: int = 30,
     seed: int = 0,
     bias: bool = False,
+    hist_range: tuple[float, float] | None = None,
 ) -> dict[str, object]:
     """Push standard-normal inputs through freshly initialised layers and histogram each layer.
 
@@ -51,22 +55,37 @@ def run_activation_experiment(
         Seed of the inputs and weights.
     bias : bool
         Add a bias vector drawn from the same distribution as the weights (the textbook uses none).
+    hist_range : (lo, hi) or None
+        Fixed histogram edges for every layer (values outside are counted in the end bins), so
+        several panels of one activation can share an axis: e.g. ReLU with std 0.01 against He on
+        [0, max of both]. None: the defaults above.
 
     Returns
     -------
     dict
-        ``{"activation", "init", "layers": [{"index", "edges" (bins + 1), "counts" (bins), "mean",
-        "std", "frac_low" (< 0.1), "frac_high" (> 0.9), "frac_zero" (== 0), "weight_std"}]}``.
+        ``{"activation", "init", "saturation_rule", "layers": [{"index", "edges" (bins + 1),
+        "counts" (bins), "mean", "std", "min", "max", "saturated", "frac_low" (< 0.1),
+        "frac_high" (> 0.9), "frac_zero" (== 0), "weight_std"}]}``; ``saturated`` follows the
+        activation's own rule (``saturation.py``), ``min``/``max`` are the finite data range.
     """
     for name, value in (("n_samples", n_samples), ("n_features", n_features), ("layers", layers), ("width", width)):
         if int(value) < 1:
-            raise InputError(name, f"must be ≥ 1, got {value}")
+            raise InputError(name, f"must be ≥ 1, got {value}", "pydantic.greater_than_equal", {"ge": 1})
     if int(bins) < 1:
-        raise InputError("bins", f"must be ≥ 1, got {bins}")
+        raise InputError("bins", f"must be ≥ 1, got {bins}", "pydantic.greater_than_equal", {"ge": 1})
+    if hist_range is not None and not (
+        math.isfinite(hist_range[0]) and math.isfinite(hist_range[1]) and hist_range[0] < hist_range[1]
+    ):
+        raise InputError(
+            "hist_range",
+            f"must be two finite numbers lo < hi, got {list(hist_range)}",
+            "range.invalid",
+            {"lo": finite_or_none(hist_range[0]), "hi": finite_or_none(hist_range[1])},
+        )
     act = make_activation(activation, dtype=np.float64, field="activation")
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((n_samples, n_features))
-    fixed = activation_range(activation)
+    fixed = (float(hist_range[0]), float(hist_range[1])) if hist_range is not None else activation_range(activation)
     out_layers = []
     for i in range(layers):
         fan_in = z.shape[1]
@@ -77,9 +96,11 @@ def run_activation_experiment(
         with np.errstate(over="ignore", invalid="ignore"):
             z = act.forward(a, training=False)
         layer = {"index": i + 1, **layer_histogram(z, bins, fixed)}
+        layer["saturated"] = fraction_saturated(activation, z)
         layer["weight_std"] = finite_or_none(resolved_std(init, fan_in, width, init_std))
         out_layers.append(layer)
-    return {"activation": activation, "init": init, "layers": out_layers}
+    rule = saturation_rule(activation)
+    return {"activation": activation, "init": init, "saturation_rule": rule, "layers": out_layers}
 
 
 def layer_histogram(z: np.ndarray, bins: int, fixed: tuple[float, float] | None) -> dict[str, object]:
@@ -105,6 +126,8 @@ def layer_histogram(z: np.ndarray, bins: int, fixed: tuple[float, float] | None)
         "counts": [int(c) for c in counts],
         "mean": finite_or_none(finite.mean()) if finite.size else None,
         "std": finite_or_none(finite.std()) if finite.size else None,
+        "min": finite_or_none(finite.min()) if finite.size else None,
+        "max": finite_or_none(finite.max()) if finite.size else None,
         "frac_low": float(np.mean(z < 0.1)),
         "frac_high": float(np.mean(z > 0.9)),
         "frac_zero": float(np.mean(z == 0.0)),

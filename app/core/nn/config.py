@@ -77,7 +77,7 @@ class NetworkConfig:
         minimum=1,
         limit="max_width",
         count_limit="max_layers",
-        item_name="hidden layer {index} has {value} units",
+        item_name="hidden layer {number} has {value} units",
     )
     activation: str = option("relu", "Hidden-layer activation.", choices=tuple(ACTIVATIONS))
     init: str = option("he_normal", "Weight initialiser (init_std is used by 'normal').", choices=INIT_IDS)
@@ -200,7 +200,12 @@ def make_mlp_optimizer(config: OptimizerConfig) -> Optimizer:
         field = exc.field if exc.field.startswith("optimizer") else f"optimizer.{exc.field}"
         raise InputError(field, exc.message, exc.code, exc.params) from exc
     if not optimizer.mlp:
-        raise InputError("optimizer.optimizer", f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP")
+        raise InputError(
+            "optimizer.optimizer",
+            f"{optimizer.id} works on 2-D surfaces only; it cannot train an MLP",
+            "pydantic.optimizer_not_for_mlp",
+            {"value": optimizer.id, "choices": ", ".join(MLP_OPTIMIZER_IDS)},
+        )
     return optimizer
 
 
@@ -223,6 +228,8 @@ def check_config(config: TrainingConfig) -> None:
     if config.early_stopping is not None and config.dataset.val_fraction == 0:
         raise InputError(
             "early_stopping",
-            f"early_stopping.monitor={config.early_stopping.monitor} needs a validation split: set "
-            "dataset.val_fraction > 0 or early_stopping to null",
+            f"early stopping on {config.early_stopping.monitor} needs a validation split: set the validation "
+            "share above 0 or turn early stopping off",
+            "early_stopping.needs_validation",
+            {"monitor": config.early_stopping.monitor},
         )

@@ -50,13 +50,25 @@ class EarlyStopping:
         restore_best_weights: bool = False,
     ) -> None:
         if monitor not in MONITORS:
-            raise InputError("early_stopping.monitor", f"must be one of {list(MONITORS)}, got {monitor!r}")
+            raise InputError(
+                "early_stopping.monitor",
+                f"must be one of {list(MONITORS)}, got {monitor!r}"[:200],
+                "pydantic.literal_error",
+                {"expected": ", ".join(MONITORS)},
+            )
         if mode not in ("auto", "min", "max"):
-            raise InputError("early_stopping.mode", f"must be 'auto', 'min' or 'max', got {mode!r}")
+            raise InputError(
+                "early_stopping.mode",
+                f"must be 'auto', 'min' or 'max', got {mode!r}"[:200],
+                "pydantic.literal_error",
+                {"expected": "auto, min, max"},
+            )
         if patience < 0:
-            raise InputError("early_stopping.patience", f"must be ≥ 0, got {patience}")
+            raise InputError(
+                "early_stopping.patience", f"must be ≥ 0, got {patience}", "pydantic.greater_than_equal", {"ge": 0}
+            )
         if not math.isfinite(min_delta):
-            raise InputError("early_stopping.min_delta", "must be finite")
+            raise InputError("early_stopping.min_delta", "must be finite", "pydantic.finite_number")
         self.monitor = monitor
         self.mode = ("max" if "acc" in monitor else "min") if mode == "auto" else mode
         self.min_delta = abs(float(min_delta))

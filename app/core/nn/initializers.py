@@ -50,7 +50,13 @@ def init_std(name: str, fan_in: int, fan_out: int, std: float = 0.01, field: str
         return math.sqrt(2.0 / fan_in)
     if name == "lecun_normal":
         return math.sqrt(1.0 / fan_in)
-    raise InputError(field, f"unknown initialiser {name!r}; choose one of {list(INIT_IDS)}")
+    choices = ", ".join(INIT_IDS)
+    raise InputError(
+        field,
+        f"unknown initialiser {name[:40]!r}; choose one of {choices}",
+        "pydantic.literal_error",
+        {"expected": choices},
+    )
 
 
 def initialize(
@@ -88,9 +94,16 @@ def initialize(
         Shape ``shape`` (default ``(fan_in, fan_out)``).
     """
     if fan_in < 1 or fan_out < 1:
-        raise InputError("model.hidden", f"layer sizes must be ≥ 1, got fan_in={fan_in}, fan_out={fan_out}")
+        raise InputError(
+            "model.hidden",
+            f"layer sizes must be ≥ 1, got fan_in={fan_in}, fan_out={fan_out}",
+            "pydantic.greater_than_equal",
+            {"ge": 1},
+        )
     if name == "normal" and not (math.isfinite(std) and std >= 0):
-        raise InputError("model.init_std", f"must be a finite number ≥ 0, got {std}")
+        raise InputError(
+            "model.init_std", f"must be a finite number ≥ 0, got {std}", "pydantic.greater_than_equal", {"ge": 0}
+        )
     size = shape if shape is not None else (fan_in, fan_out)
     sigma = init_std(name, fan_in, fan_out, std, field)
     if name == "zeros":

@@ -21,6 +21,15 @@ from app.core.errors import InputError
 DTypeLike = type[np.floating] | np.dtype
 
 
+def check_unit_interval(value: float, field: str) -> None:
+    """Raise ``InputError`` (the request model's codes ``pydantic.greater_than_equal`` /
+    ``pydantic.less_than``) unless 0 ≤ ``value`` < 1 — a probability or momentum."""
+    if not value >= 0.0:
+        raise InputError(field, f"must be in [0, 1), got {value}", "pydantic.greater_than_equal", {"ge": 0})
+    if not value < 1.0:
+        raise InputError(field, f"must be in [0, 1), got {value}", "pydantic.less_than", {"lt": 1})
+
+
 class Layer:
     """Base class: a layer without parameters."""
 
@@ -61,7 +70,12 @@ class Affine(Layer):
         super().__init__(dtype)
         self.W = np.array(W, dtype=self.dtype)
         if self.W.ndim != 2:
-            raise InputError("model.hidden", f"weight matrix must be 2-D, got shape {self.W.shape}")
+            raise InputError(
+                "model.hidden",
+                f"weight matrix must be 2-D, got shape {self.W.shape}",
+                "network.weights_not_2d",
+                {"shape": list(self.W.shape)},
+            )
         fan_out = self.W.shape[1]
         self.b = np.zeros(fan_out, dtype=self.dtype) if b is None else np.array(b, dtype=self.dtype)
         self.dW = np.zeros_like(self.W)
@@ -195,7 +209,13 @@ def make_activation(name: str, dtype: DTypeLike = np.float32, field: str = "mode
     """
     cls = ACTIVATIONS.get(name)
     if cls is None:
-        raise InputError(field, f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+        choices = ", ".join(sorted(ACTIVATIONS))
+        raise InputError(
+            field,
+            f"unknown activation {name[:40]!r}; choose one of {choices}",
+            "pydantic.literal_error",
+            {"expected": choices},
+        )
     return cls(dtype=dtype)
 
 
@@ -228,8 +248,7 @@ class BatchNorm(Layer):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__(dtype)
-        if not 0.0 <= momentum < 1.0:
-            raise InputError("model.bn_momentum", f"must be in [0, 1), got {momentum}")
+        check_unit_interval(momentum, "model.bn_momentum")
         self.momentum = float(momentum)
         self.eps = float(eps)
         self.gamma = np.ones(n_features, dtype=self.dtype)
@@ -253,6 +272,16 @@ class BatchNorm(Layer):
         x_hat = (x - mu) * inv_std
         self.cache = (x_hat, inv_std)
         self.cached_training = training
+        out: np.ndarray = self.gamma * x_hat + self.beta
+        return out
+
+    def forward_batch_stats(self, x: np.ndarray) -> np.ndarray:
+        """Normalise ``x`` ``(N, D)`` with its own batch mean and biased variance — what training
+        computes — without updating the running statistics (telemetry's view, docs/telemetry.md)."""
+        inv_std = 1.0 / np.sqrt(x.var(axis=0) + self.eps)
+        x_hat = (x - x.mean(axis=0)) * inv_std
+        self.cache = (x_hat, inv_std)
+        self.cached_training = True
         out: np.ndarray = self.gamma * x_hat + self.beta
         return out
 
@@ -306,8 +335,7 @@ class Dropout(Layer):
         dtype: DTypeLike = np.float32,
     ) -> None:
         super().__init__(dtype)
-        if not 0.0 <= p < 1.0:
-            raise InputError("model.dropout", f"must be in [0, 1), got {p}")
+        check_unit_interval(p, "model.dropout")
         self.p = float(p)
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.fixed_mask: np.ndarray | None = None

@@ -22,7 +22,7 @@ import numpy as np
 
 from app.core.errors import InputError
 from app.core.nn.initializers import initialize
-from app.core.nn.layers import Affine, BatchNorm, Dropout, Layer, make_activation
+from app.core.nn.layers import Affine, BatchNorm, Dropout, Layer, check_unit_interval, make_activation
 from app.core.nn.losses import SoftmaxCrossEntropy
 
 #: Largest batch pushed through the network at once by ``predict``/``logits`` (bounds memory).
@@ -109,14 +109,20 @@ class MLP:
         dropout_rng: np.random.Generator | None = None,
     ) -> None:
         if n_in < 1:
-            raise InputError("dataset", f"the data set has no input features (n_in={n_in})")
+            raise InputError("dataset", f"the data set has no input features (n_in={n_in})", "dataset.no_features")
         if n_out < 2:
-            raise InputError("dataset.classes", f"need at least 2 classes, got {n_out}")
+            raise InputError(
+                "dataset.classes",
+                f"need at least 2 classes, got {n_out}",
+                "dataset.too_few_classes",
+                {"classes": n_out},
+            )
         for i, width in enumerate(hidden):
             if int(width) < 1:
-                raise InputError(f"model.hidden.{i}", f"width must be ≥ 1, got {width}")
-        if not 0.0 <= dropout < 1.0:
-            raise InputError("model.dropout", f"must be in [0, 1), got {dropout}")
+                raise InputError(
+                    f"model.hidden.{i}", f"width must be ≥ 1, got {width}", "pydantic.greater_than_equal", {"ge": 1}
+                )
+        check_unit_interval(dropout, "model.dropout")
         rng = rng if rng is not None else np.random.default_rng(0)
         dropout_rng = dropout_rng if dropout_rng is not None else np.random.default_rng(rng.integers(2**63))
         self.dtype = np.dtype(dtype)
@@ -209,7 +215,7 @@ class MLP:
 
     # ------------------------------------------------------------------ passes
 
-    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+    def forward(self, x: np.ndarray, training: bool = False, batch_stats: bool = False) -> np.ndarray:
         """Logits of a batch, recording each hidden layer's pre-activations and activations.
 
         Parameters
@@ -219,6 +225,10 @@ class MLP:
         training : bool
             Batch statistics in BN and random dropout when True; running statistics and no
             dropout when False.
+        batch_stats : bool
+            With ``training=False``: BN normalises with the batch's own statistics (as in
+            training) but leaves its running statistics alone, and there is no dropout — the
+            telemetry view of the network as it trains (docs/telemetry.md).
 
         Returns
         -------
@@ -230,7 +240,7 @@ class MLP:
         for block in self.blocks:
             h = block.affine.forward(h, training)
             if block.bn is not None:
-                h = block.bn.forward(h, training)
+                h = block.bn.forward_batch_stats(h) if batch_stats and not training else block.bn.forward(h, training)
             self.pre_activations.append(h)
             h = block.act.forward(h, training)
             self.activations.append(h)

@@ -56,7 +56,8 @@ class Spec:
     max_length : int or None
         Longest string.
     item_name : str or None
-        How an item of a list is called in errors, e.g. ``"hidden layer {index} has {value} units"``.
+        How an item of a list is called in errors, e.g. ``"hidden layer {number} has {value} units"``
+        (``{number}`` is 1-based).
     """
 
     doc: str
@@ -143,11 +144,16 @@ def parse(cls: type[T], data: Mapping[str, Any] | None, prefix: str = "") -> T:
     """
     data = {} if data is None else data
     if not isinstance(data, Mapping):
-        raise InputError(prefix.rstrip(".") or "body", "must be an object")
+        raise InputError(prefix.rstrip(".") or "body", "must be an object", "pydantic.dict_type")
     known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     for key in data:
         if key not in known:
-            raise InputError(f"{prefix}{key}", f"unknown field; expected one of {sorted(known)}")
+            raise InputError(
+                f"{prefix}{key}",
+                f"unknown field; expected one of {sorted(known)}",
+                "pydantic.extra_forbidden",
+                {"expected": ", ".join(sorted(known))},
+            )
     values: dict[str, Any] = {}
     for f, tp in fields_of(cls):
         if f.name not in data:
@@ -167,16 +173,18 @@ def _value(tp: Any, value: Any, spec: Spec, path: str) -> Any:
     origin = get_origin(tp)
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
-            raise InputError(path, f"must be a list, got {value!r}")
+            raise InputError(path, f"must be a list, got {value!r}"[:200], "pydantic.list_type")
         if spec.max_items is not None and len(value) > spec.max_items:
-            raise InputError(path, f"at most {spec.max_items} items, got {len(value)}")
+            params = {"max_length": spec.max_items, "actual_length": len(value)}
+            raise InputError(path, f"at most {spec.max_items} items, got {len(value)}", "pydantic.too_long", params)
         item_tp = get_args(tp)[0]
         return tuple(_scalar(item_tp, v, spec, f"{path}.{i}") for i, v in enumerate(value))
     if origin in (dict, Mapping) or tp is typing.Any:
         if not isinstance(value, Mapping):
-            raise InputError(path, f"must be an object, got {value!r}")
+            raise InputError(path, f"must be an object, got {value!r}"[:200], "pydantic.dict_type")
         if spec.max_items is not None and len(value) > spec.max_items:
-            raise InputError(path, f"at most {spec.max_items} entries, got {len(value)}")
+            params = {"max_length": spec.max_items, "actual_length": len(value)}
+            raise InputError(path, f"at most {spec.max_items} entries, got {len(value)}", "pydantic.too_long", params)
         return dict(value)
     return _scalar(tp, value, spec, path)
 
@@ -185,21 +193,31 @@ def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
     """A bool, int, float or str checked against ``spec``."""
     if tp is bool:
         if not isinstance(value, bool):
-            raise InputError(path, f"must be true or false, got {value!r}")
+            raise InputError(path, f"must be true or false, got {value!r}"[:200], "pydantic.bool_type")
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise InputError(path, f"must be a string, got {value!r}")
+            raise InputError(path, f"must be a string, got {value!r}"[:200], "pydantic.string_type")
         if spec.choices is not None and value not in spec.choices:
-            raise InputError(path, f"unknown value {value!r}; choose one of {', '.join(spec.choices)}")
+            raise InputError(
+                path,
+                f"unknown value {value[:40]!r}; choose one of {', '.join(spec.choices)}",
+                "pydantic.literal_error",
+                {"expected": ", ".join(spec.choices)},
+            )
         if spec.max_length is not None and len(value) > spec.max_length:
-            raise InputError(path, f"at most {spec.max_length} characters")
+            raise InputError(
+                path,
+                f"at most {spec.max_length} characters",
+                "pydantic.string_too_long",
+                {"max_length": spec.max_length},
+            )
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InputError(path, f"must be a finite number, got {value!r}")
+        raise InputError(path, f"must be a finite number, got {value!r}"[:200], "pydantic.finite_number")
     if tp is int:
         if isinstance(value, float) and not value.is_integer():
-            raise InputError(path, f"must be an integer, got {value!r}")
+            raise InputError(path, f"must be an integer, got {value!r}", "pydantic.int_from_float")
         value = int(value)
     else:
         value = float(value)
@@ -209,19 +227,21 @@ def _scalar(tp: Any, value: Any, spec: Spec, path: str) -> Any:
 
 def _check_bounds(value: float, spec: Spec, path: str) -> None:
     """Raise ``InputError`` when ``value`` breaks one of the static bounds of ``spec``."""
+    # The same codes and params as the request model's own validation (pydantic's ge/le/gt/lt).
     broken = [
-        (bound, sign)
-        for bound, sign, ok in (
-            (spec.minimum, "≥", spec.minimum is None or value >= spec.minimum),
-            (spec.maximum, "≤", spec.maximum is None or value <= spec.maximum),
-            (spec.exclusive_minimum, ">", spec.exclusive_minimum is None or value > spec.exclusive_minimum),
-            (spec.exclusive_maximum, "<", spec.exclusive_maximum is None or value < spec.exclusive_maximum),
+        (bound, sign, key)
+        for bound, sign, key, ok in (
+            (spec.minimum, "≥", "ge", spec.minimum is None or value >= spec.minimum),
+            (spec.maximum, "≤", "le", spec.maximum is None or value <= spec.maximum),
+            (spec.exclusive_minimum, ">", "gt", spec.exclusive_minimum is None or value > spec.exclusive_minimum),
+            (spec.exclusive_maximum, "<", "lt", spec.exclusive_maximum is None or value < spec.exclusive_maximum),
         )
         if not ok
     ]
     if broken:
-        bound, sign = broken[0]
-        raise InputError(path, f"must be {sign} {bound:g}, got {value:g}")
+        bound, sign, key = broken[0]
+        code = {"ge": "greater_than_equal", "le": "less_than_equal", "gt": "greater_than", "lt": "less_than"}[key]
+        raise InputError(path, f"must be {sign} {bound:g}, got {value:g}", f"pydantic.{code}", {key: bound})
 
 
 def construct(cls: type[T], data: Mapping[str, Any]) -> T:
@@ -265,7 +285,7 @@ def check_limits(config: Any, limits: Mapping[str, Any], prefix: str = "") -> No
         spec = spec_of(f)
         count = limits.get(spec.count_limit) if spec.count_limit else None
         if count is not None and len(value) > count:
-            message = f"at most {count} items (server limit {spec.count_limit}), got {len(value)}"
+            message = f"at most {count} items (got {len(value)})"
             params = {"limit": count, "setting": spec.count_limit, "value": len(value)}
             raise InputError(path, message, "limit.exceeded", params)
         top = limits.get(spec.limit) if spec.limit else None
@@ -273,7 +293,7 @@ def check_limits(config: Any, limits: Mapping[str, Any], prefix: str = "") -> No
             continue
         for item_path, item in _items(path, value):
             if item > top:
-                message = f"must be ≤ {top} (server limit {spec.limit}), got {item}"
+                message = f"must be at most {top} (got {item})"
                 params = {"limit": top, "setting": spec.limit, "value": item}
                 raise InputError(item_path, message, "limit.exceeded", params)
 

@@ -20,10 +20,17 @@ Decisions worth knowing:
 * **Losses reported** (``train_loss``, ``val_loss``, ``test_loss``) are the mean cross-entropy
   *without* the L1/L2 penalty, so training and validation numbers are comparable; the optimizer
   minimises cross-entropy + penalty, and divergence is judged on that total.
-* **Telemetry** (:meth:`TrainingRun.metrics`) uses a fixed sample of ``telemetry.sample_size``
-  training inputs (drawn once from the seed) pushed through the network in *inference mode*, the
-  same inputs in every frame so the histograms are comparable. ``grad_norm`` is ‖∂L/∂W‖ of the
-  latest step before clipping; ``update_ratio`` uses the latest update ΔW.
+* **Telemetry** (:meth:`TrainingRun.metrics`, ``frames.py``) uses a fixed sample of
+  ``telemetry.sample_size`` training inputs (drawn once from the seed), the same inputs in every
+  frame so the histograms are comparable, pushed through the network as training computes it:
+  batch norm on the sample's batch statistics, no dropout (``"mode": "batch"``); networks with
+  batch norm also get an inference-mode view per layer. ``grad_norm`` is ‖∂L/∂W‖ of the latest
+  step before clipping; ``update_ratio`` uses the latest update ΔW.
+* **Training accuracy in inference mode** (``train_loss_eval``, ``train_accuracy_eval``): the
+  running ``train_loss``/``train_acc`` are measured in training mode (dropout on) as the batches
+  go by; the ``_eval`` pair measures a fixed, evenly strided subset of the training split in
+  inference mode, as the results table does — at most ``VAL_EVENT_SAMPLES`` samples in metrics
+  frames, ``TRAIN_EVAL_SAMPLES`` in epoch records.
 * **Validation in metrics frames** uses at most ``VAL_EVENT_SAMPLES`` validation samples (a fixed
   subset); epoch records and the summary use the full split.
 * **Reproducibility**: the seed feeds independent streams (``SeedSequence.spawn``) for the initial
@@ -47,14 +54,15 @@ from app.core.errors import InputError
 from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES, FrameSource
 from app.core.nn.network import MLP
 from app.core.nn.options import to_dict
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
 from app.core.optim.gradients import clip_gradients
 from app.core.optim.schedules import make_schedule
 
-#: Most validation samples evaluated for a metrics frame (epoch records use all of them).
-VAL_EVENT_SAMPLES = 2000
+#: Most training samples measured in inference mode for an epoch record (``train_accuracy_eval``).
+TRAIN_EVAL_SAMPLES = 10_000
 #: A decision boundary is attached to every this-many-th metrics frame (the first one included).
 BOUNDARY_EVERY = 3
 #: NumPy floating-point warnings are silenced: overflow is detected and reported as divergence.
@@ -85,6 +93,8 @@ class TrainingRun:
         Largest data set to load (``Settings.max_samples``).
     clock : callable
         Seconds, for ``elapsed``/``eta`` (``time.perf_counter``).
+    unit_view_size : (int, int)
+        Most inputs and units of the per-unit view (``Settings.max_unit_view_inputs``/``_units``).
 
     Attributes
     ----------
@@ -118,8 +128,10 @@ class TrainingRun:
         mnist_dir: Path | str | None = None,
         max_samples: int | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS),
     ) -> None:
         self.clock = clock
+        self.unit_view_size = unit_view_size
         self.started = clock()
         self.config = cfg = parse_config(config)
         # The optimizer and schedule first: their registries vet the hyperparameters before any data loads.
@@ -153,7 +165,7 @@ class TrainingRun:
         self.x_val, self.y_val = data.x_val, np.asarray(data.y_val, dtype=np.intp)
         self.n_train = len(self.y_train)
         if self.n_train == 0:
-            raise InputError("dataset", "the training split is empty")
+            raise InputError("dataset", "the training split is empty", "dataset.empty_training_split")
         self.is_2d = bool(getattr(data, "is_2d", False)) and self.x_train.shape[1] == 2
 
     def _build_network(self, init_rng: np.random.Generator, dropout_rng: np.random.Generator) -> MLP:
@@ -179,7 +191,12 @@ class TrainingRun:
         self.stopper: EarlyStopping | None = None
         if cfg.early_stopping is not None:
             if len(self.y_val) == 0:
-                raise InputError("early_stopping", "early stopping needs a validation split (dataset.val_fraction > 0)")
+                raise InputError(
+                    "early_stopping",
+                    "early stopping needs a validation split (a validation share above 0)",
+                    "early_stopping.needs_validation",
+                    {"monitor": cfg.early_stopping.monitor},
+                )
             es = cfg.early_stopping
             self.stopper = EarlyStopping(es.monitor, es.min_delta, es.patience, es.mode, es.restore_best_weights)
         batch_size = cfg.batch_size
@@ -192,19 +209,24 @@ class TrainingRun:
 
     def _set_up_telemetry(self, rng: np.random.Generator) -> None:
         tel, net = self.config.telemetry, self.network
-        self._x_tel = self.x_train[
-            np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))
-        ]
-        self._x_val_ev, self._y_val_ev = self.x_val[:VAL_EVENT_SAMPLES], self.y_val[:VAL_EVENT_SAMPLES]
+        x_tel = self.x_train[np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))]
         self.boundary_idx = (
             np.sort(rng.choice(self.n_train, size=min(BOUNDARY_POINTS, self.n_train), replace=False))
             if self.is_2d
             else None
         )
-        self.recorder = TelemetryRecorder(self.config.model.activation, len(net.blocks), tel.bins)
-        self._hidden_w = [
-            i for i, info in enumerate(net.param_info) if info.is_weight and info.layer <= len(net.blocks)
-        ]
+        # An evenly strided training subset (no random draw, so the other streams are unchanged).
+        train_ev = np.unique(np.linspace(0, self.n_train - 1, min(self.n_train, TRAIN_EVAL_SAMPLES)).astype(np.intp))
+        self.frames = FrameSource(
+            x_tel=x_tel,
+            x_val=self.x_val[:VAL_EVENT_SAMPLES],
+            y_val=self.y_val[:VAL_EVENT_SAMPLES],
+            x_train=self.x_train[train_ev],
+            y_train=self.y_train[train_ev],
+            recorder=TelemetryRecorder(self.config.model.activation, len(net.blocks), tel.bins),
+            hidden_w=[i for i, info in enumerate(net.param_info) if info.is_weight and info.layer <= len(net.blocks)],
+            unit_view_size=self.unit_view_size,
+        )
 
     # ------------------------------------------------------------------------ state
 
@@ -283,14 +305,16 @@ class TrainingRun:
         """Validate on the full split, apply early stopping and return the epoch record.
 
         The record is ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc",
-        "val_loss", "val_acc", "lr"}``; it is also appended to ``history``. The run is ``done``
-        after its last epoch or when early stopping fires.
+        "train_loss_eval", "train_accuracy_eval", "val_loss", "val_acc", "lr"}``; it is also
+        appended to ``history``. The run is ``done`` after its last epoch or when early stopping
+        fires.
         """
         if not self.epoch_complete:
             raise RuntimeError("the epoch is not complete")
         self.epochs_run = self.epoch
         with np.errstate(**QUIET):  # type: ignore[arg-type]
             val_loss, val_acc = evaluate(self.network, self.x_val, self.y_val)
+            train_eval = evaluate(self.network, self.frames.x_train, self.frames.y_train)
         train_loss, train_acc = self.running_train_metrics()
         record = {
             "step": self.step_count,
@@ -298,6 +322,8 @@ class TrainingRun:
             **self.timing(),
             "train_loss": train_loss,
             "train_acc": train_acc,
+            "train_loss_eval": train_eval[0],
+            "train_accuracy_eval": train_eval[1],
             "val_loss": val_loss,
             "val_acc": val_acc,
             "lr": finite_or_none(self.lr),
@@ -325,24 +351,14 @@ class TrainingRun:
     def metrics(self) -> dict[str, Any]:
         """A metrics frame: running training metrics, validation on a fixed subset, per-layer telemetry.
 
-        ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc", "val_loss",
-        "val_acc", "lr", "layers"}`` plus, for 2-D data, a ``boundary`` every ``BOUNDARY_EVERY``-th
-        frame. The time spent here is counted in ``telemetry_seconds`` (the cost of watching).
+        ``{"step", "epoch", "progress", "elapsed", "eta", "train_loss", "train_acc",
+        "train_loss_eval", "train_accuracy_eval", "val_loss", "val_acc", "lr", "mode": "batch",
+        "layers", "units"}`` plus, for 2-D data, a ``boundary`` every ``BOUNDARY_EVERY``-th frame.
+        The time spent here is counted in ``telemetry_seconds`` (the cost of watching).
         """
         t_frame = time.perf_counter()
-        net, w = self.network, self._hidden_w
+        net = self.network
         with np.errstate(**QUIET):  # type: ignore[arg-type]
-            val_loss, val_acc = evaluate(net, self._x_val_ev, self._y_val_ev)
-            net.forward(self._x_tel, training=False)
-            fresh = self._last_deltas is not None
-            updates = self._last_deltas if self._last_deltas is not None else [None] * len(self.params)
-            layers = self.recorder.frame(
-                net.pre_activations,
-                net.activations,
-                [self.params[i] for i in w],
-                [self.grads[i] for i in w] if fresh else [None] * len(w),
-                [updates[i] for i in w],
-            )
             train_loss, train_acc = self.running_train_metrics()
             payload: dict[str, Any] = {
                 "step": self.step_count,
@@ -350,10 +366,8 @@ class TrainingRun:
                 **self.timing(),
                 "train_loss": train_loss,
                 "train_acc": train_acc,
-                "val_loss": val_loss,
-                "val_acc": val_acc,
                 "lr": finite_or_none(self.lr),
-                "layers": layers,
+                **self.frames.network_frame(net, self.params, self.grads, self._last_deltas),
             }
             if self.is_2d and self._n_metrics % BOUNDARY_EVERY == 0:
                 payload["boundary"] = decision_boundary(net, self.data, points=self.boundary_idx)

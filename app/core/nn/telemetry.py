@@ -4,13 +4,18 @@ For every hidden layer a frame holds
 
 * histograms (plus mean, std and the 5/25/50/75/95th percentiles) of the *pre-activations*
   (input of the activation) and of the *activations*, over a fixed telemetry sample;
-* ``saturated``: for sigmoid the fraction of activations outside [0.01, 0.99], for tanh the
-  fraction with |a| > 0.99 (None for ReLU-like activations);
+* ``saturated``: the share of activations in the activation's own saturated region
+  (``saturation.py``: sigmoid outside [0.01, 0.99], tanh |a| > 0.99, ReLU exactly 0, …) with the
+  rule as ``saturation_rule``; ``act.saturated`` keeps the sigmoid/tanh-only share;
 * ``dead``: for ReLU-like activations (relu, leaky_relu, elu) the fraction of the layer's units
   whose pre-activation is ≤ 0 for *every* sample of the telemetry batch — for ReLU exactly the
   units whose activation is 0 everywhere (None for sigmoid/tanh);
 * ``grad_norm`` ‖∂L/∂W‖, ``weight_norm`` ‖W‖ and ``update_ratio`` ‖ΔW‖/‖W‖ (Frobenius norms of
-  the layer's incoming weight matrix; CS231n's rule of thumb is a ratio near 1e-3).
+  the layer's incoming weight matrix; CS231n's rule of thumb is a ratio near 1e-3);
+* ``weights``: a histogram of that weight matrix (symmetric edges, widened like the others), so
+  L1's pile of near-zero weights shows;
+* ``inference`` (networks with batch norm only): ``pre``, ``act`` and ``saturated`` of the same
+  sample in inference mode (running statistics), beside the main view's batch statistics.
 
 Histogram edges are fixed per layer and quantity for the whole job, so frames are comparable:
 
@@ -24,7 +29,8 @@ Histogram edges are fixed per layer and quantity for the whole job, so frames ar
   the few outliers are clamped into the end bins, so counts always add up to the number of
   finite values.
 
-Every float in a frame is finite or None (non-finite values are left out of the statistics).
+Every float in a frame is finite or None: non-finite values are left out of the statistics and
+counted in each histogram's ``nonfinite``; edges stay within ±MAX_EDGE so binning never overflows.
 """
 
 from __future__ import annotations
@@ -34,12 +40,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from app.core.nn.saturation import fraction_saturated, saturation_rule
+
 PERCENTILES = (5, 25, 50, 75, 95)
 #: Fraction of out-of-range values above which a histogram range is widened.
 WIDEN_FRACTION = 0.01
 #: Most values used for the percentiles of one frame (an evenly strided subsample).
 PERCENTILE_SAMPLE = 4096
 RELU_LIKE = ("relu", "leaky_relu", "elu")
+#: Histogram edges never go beyond ±MAX_EDGE, so an edge width hi − lo stays a finite float64.
+MAX_EDGE = 1e300
 
 
 def finite_or_none(value: float | np.floating | None) -> float | None:
@@ -79,9 +89,10 @@ def describe(values: np.ndarray) -> dict[str, object]:
 
 def _describe_finite(v: np.ndarray) -> dict[str, object]:
     if v.size == 0:
-        return {"mean": None, "std": None, "percentiles": {str(p): None for p in PERCENTILES}}
+        return {"mean": None, "std": None, "min": None, "max": None, "percentiles": {str(p): None for p in PERCENTILES}}
     mean = float(np.mean(v, dtype=np.float64))
-    var = float(np.var(v))  # NumPy sums pairwise: accurate in float32 even for tiny spreads
+    # float64 (pairwise sums): accurate for tiny spreads, and no overflow for a diverging run's 1e38s.
+    var = float(np.var(v, dtype=np.float64))
     # Percentiles from an evenly strided subsample of at most PERCENTILE_SAMPLE values: the
     # 5/25/50/75/95 % points of 4,096 values are within about ±1 % rank of the full sample's,
     # at a fraction of the cost of partitioning tens of thousands of values every frame.
@@ -90,6 +101,9 @@ def _describe_finite(v: np.ndarray) -> dict[str, object]:
     return {
         "mean": finite_or_none(mean),
         "std": finite_or_none(math.sqrt(var)),
+        # The exact finite range, so several runs' or layers' histograms can share one axis.
+        "min": finite_or_none(v.min()),
+        "max": finite_or_none(v.max()),
         "percentiles": {str(p): finite_or_none(q) for p, q in zip(PERCENTILES, pct, strict=True)},
     }
 
@@ -116,10 +130,10 @@ class FixedHistogram:
 
     def _initial_range(self, v: np.ndarray) -> tuple[float, float]:
         if self.kind == "symmetric":
-            a = float(np.abs(v).max()) if v.size else 0.0
+            a = min(float(np.abs(v).max()), MAX_EDGE) if v.size else 0.0
             return (-a, a) if a > 0 else (-1.0, 1.0)
-        lo = 0.0 if self.kind == "nonnegative" else (float(v.min()) if v.size else 0.0)
-        hi = float(v.max()) if v.size else lo
+        lo = 0.0 if self.kind == "nonnegative" else (max(float(v.min()), -MAX_EDGE) if v.size else 0.0)
+        hi = min(float(v.max()), MAX_EDGE) if v.size else lo
         return (lo, hi) if hi > lo else (lo, lo + 1.0)
 
     def _widen(self, v: np.ndarray) -> None:
@@ -129,7 +143,7 @@ class FixedHistogram:
             return
         centre = 0.5 * (self.lo + self.hi)
         symmetric = self.kind == "symmetric"
-        # Doubling from any positive width reaches the largest float well within 2,100 steps.
+        # Doubling from any positive width passes MAX_EDGE well within 2,100 steps.
         for _ in range(2100):
             grow_lo = vmin < self.lo or (symmetric and vmax > self.hi)
             grow_hi = vmax > self.hi or (symmetric and vmin < self.lo)
@@ -137,8 +151,8 @@ class FixedHistogram:
                 break
             lo = centre - 2 * (centre - self.lo) if grow_lo else self.lo
             hi = centre + 2 * (self.hi - centre) if grow_hi else self.hi
-            if not (math.isfinite(lo) and math.isfinite(hi)):
-                break  # keep the last finite edges; the rest is clamped into the end bins
+            if max(abs(lo), abs(hi)) > MAX_EDGE:
+                break  # keep the last edges within ±MAX_EDGE; the rest is clamped into the end bins
             self.lo, self.hi = lo, hi
 
     def edges(self) -> np.ndarray:
@@ -146,7 +160,11 @@ class FixedHistogram:
         return np.linspace(self.lo, self.hi, self.bins + 1)
 
     def summarize(self, values: np.ndarray) -> dict[str, object]:
-        """Histogram and statistics of ``values`` (any shape) on this layer's edges."""
+        """Histogram and statistics of ``values`` (any shape) on this layer's edges.
+
+        ``nonfinite`` counts the NaN/±∞ entries, which are left out of the histogram and the
+        statistics.
+        """
         v = _finite(values)
         if not self.fixed:
             if math.isnan(self.lo):
@@ -154,19 +172,26 @@ class FixedHistogram:
             elif v.size:
                 self._widen(v)
         edges = self.edges()
-        # Equal-width bins: bin index ⌊(v − lo)·bins/(hi − lo)⌋, with outliers clamped into the
-        # end bins and the right edge belonging to the last bin (as in np.histogram).
-        scaled = np.clip(v, self.lo, self.hi)
-        scaled -= self.lo
-        scaled *= self.bins / (self.hi - self.lo)
-        idx = scaled.astype(np.intp)
-        np.minimum(idx, self.bins - 1, out=idx)
-        counts = np.bincount(idx, minlength=self.bins)
         return {
             "edges": [finite_or_none(e) for e in edges],
-            "counts": [int(c) for c in counts],
+            "counts": [int(c) for c in self.bin_counts(v)],
+            "nonfinite": int(np.size(values) - v.size),
             **_describe_finite(v),
         }
+
+    def bin_counts(self, v: np.ndarray) -> np.ndarray:
+        """Counts of the finite values ``v`` in the current equal-width bins, shape ``(bins,)``.
+
+        Bin index ⌊(v − lo)·bins/(hi − lo)⌋, outliers clamped into the end bins and the right edge
+        belonging to the last bin (as in np.histogram). The arithmetic is in float64 with the
+        edges bounded by ``MAX_EDGE``, so hi − lo is finite and no index can overflow whatever
+        the (finite) values are — a diverging run's 1e38 activations included.
+        """
+        scaled = np.clip(v.astype(np.float64), self.lo, self.hi)
+        scaled -= self.lo
+        scaled *= self.bins / (self.hi - self.lo)
+        np.clip(scaled, 0, self.bins - 1, out=scaled)
+        return np.bincount(scaled.astype(np.intp), minlength=self.bins)
 
 
 def activation_range(activation: str) -> tuple[float, float] | None:
@@ -174,15 +199,12 @@ def activation_range(activation: str) -> tuple[float, float] | None:
     return {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}.get(activation)
 
 
-def fraction_saturated(activation: str, act: np.ndarray) -> float | None:
-    """Share of activation values near the bounds of sigmoid/tanh; None for other activations."""
-    if act.size == 0:
+def squashing_saturated(activation: str, act: np.ndarray) -> float | None:
+    """``act.saturated`` (kept as before the per-activation rule): the saturated share for sigmoid
+    and tanh, None for ReLU-like activations (their ``dead`` field says more)."""
+    if activation not in ("sigmoid", "tanh"):
         return None
-    if activation == "sigmoid":
-        return float(np.mean((act < 0.01) | (act > 0.99)))
-    if activation == "tanh":
-        return float(np.mean(np.abs(act) > 0.99))
-    return None
+    return fraction_saturated(activation, act)
 
 
 def fraction_dead(activation: str, pre: np.ndarray) -> float | None:
@@ -214,9 +236,31 @@ class TelemetryRecorder:
 
     def __init__(self, activation: str, n_layers: int, bins: int = 30) -> None:
         self.activation = activation
+        self.rule = saturation_rule(activation)
         relu_kind = "nonnegative" if activation == "relu" else "minmax"
-        self.pre_hist = [FixedHistogram(bins, None, "symmetric") for _ in range(n_layers)]
-        self.act_hist = [FixedHistogram(bins, activation_range(activation), relu_kind) for _ in range(n_layers)]
+
+        def histograms() -> tuple[list[FixedHistogram], list[FixedHistogram]]:
+            pre = [FixedHistogram(bins, None, "symmetric") for _ in range(n_layers)]
+            act = [FixedHistogram(bins, activation_range(activation), relu_kind) for _ in range(n_layers)]
+            return pre, act
+
+        self.pre_hist, self.act_hist = histograms()
+        # The inference-mode view has its own edges: at step 0 its BN output is un-normalised.
+        self.inference_pre_hist, self.inference_act_hist = histograms()
+        self.weight_hist = [FixedHistogram(bins, None, "symmetric") for _ in range(n_layers)]
+
+    def _distributions(self, i: int, p: np.ndarray, a: np.ndarray, inference: bool = False) -> dict[str, object]:
+        """``{"pre", "act"}`` summaries of layer ``i`` (0-based) on the batch or inference edges."""
+        pre_hist = self.inference_pre_hist if inference else self.pre_hist
+        act_hist = self.inference_act_hist if inference else self.act_hist
+        act_summary = act_hist[i].summarize(a)
+        act_summary["saturated"] = squashing_saturated(self.activation, a)
+        act_summary["dead"] = fraction_dead(self.activation, p)
+        return {
+            "pre": pre_hist[i].summarize(p),
+            "act": act_summary,
+            "saturated": fraction_saturated(self.activation, a),
+        }
 
     def frame(
         self,
@@ -225,6 +269,7 @@ class TelemetryRecorder:
         weights: Sequence[np.ndarray],
         grads: Sequence[np.ndarray | None],
         updates: Sequence[np.ndarray | None],
+        inference: tuple[Sequence[np.ndarray], Sequence[np.ndarray]] | None = None,
     ) -> list[dict[str, object]]:
         """One telemetry frame.
 
@@ -232,36 +277,40 @@ class TelemetryRecorder:
         ----------
         pre, act : sequence of np.ndarray
             Per hidden layer, pre-activations and activations of the telemetry sample, each
-            ``(N, units)``.
+            ``(N, units)``, as the network computes them in training (BN on batch statistics).
         weights : sequence of np.ndarray
-            Per hidden layer, its incoming weight matrix W.
+            Per hidden layer, its incoming weight matrix W ``(fan_in, units)``.
         grads : sequence of np.ndarray or None
             ∂L/∂W of the latest step (None before the first).
         updates : sequence of np.ndarray or None
             ΔW of the latest update (None before the first).
+        inference : (pre, act) or None
+            The same sample's pre-activations and activations in inference mode (BN on running
+            statistics); given only when they differ (networks with batch norm).
 
         Returns
         -------
         list of dict
-            ``{"index", "name", "pre", "act", "grad_norm", "weight_norm", "update_ratio"}`` per layer.
+            ``{"index", "name", "pre", "act", "saturated", "saturation_rule", "weights",
+            "grad_norm", "weight_norm", "update_ratio"}`` per layer, plus ``"inference": {"pre",
+            "act", "saturated"}`` when ``inference`` is given.
         """
         layers = []
         for i, (p, a, W, g, d) in enumerate(zip(pre, act, weights, grads, updates, strict=True)):
             w_norm = _norm(W)
             d_norm = _norm(d)
             ratio = d_norm / w_norm if d_norm is not None and w_norm else None
-            act_summary = self.act_hist[i].summarize(a)
-            act_summary["saturated"] = fraction_saturated(self.activation, a)
-            act_summary["dead"] = fraction_dead(self.activation, p)
-            layers.append(
-                {
-                    "index": i + 1,
-                    "name": f"hidden {i + 1}",
-                    "pre": self.pre_hist[i].summarize(p),
-                    "act": act_summary,
-                    "grad_norm": _norm(g),
-                    "weight_norm": w_norm,
-                    "update_ratio": finite_or_none(ratio),
-                }
-            )
+            layer: dict[str, object] = {
+                "index": i + 1,
+                "name": f"hidden {i + 1}",
+                **self._distributions(i, p, a),
+                "saturation_rule": self.rule,
+                "weights": self.weight_hist[i].summarize(W),
+                "grad_norm": _norm(g),
+                "weight_norm": w_norm,
+                "update_ratio": finite_or_none(ratio),
+            }
+            if inference is not None:
+                layer["inference"] = self._distributions(i, inference[0][i], inference[1][i], inference=True)
+            layers.append(layer)
         return layers

@@ -12,26 +12,39 @@
   "diverged"`` and ``diverged_at`` (the step). This is a result, not an error.
 * **Cancellation**: ``should_stop()`` is polled before every step; a cancelled run returns at once
   with ``status: "cancelled"`` and no test evaluation.
+* **Pause and single steps**: ``should_stop`` may block (the job manager's gate does while a job
+  is paused) and may have a ``frame_due()`` method (:class:`StepGate`): True right after the last
+  of a granted number of single steps, so a metrics frame follows that step whatever the interval.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from app.core.nn.config import TrainingConfig, parse_config
 from app.core.nn.evaluation import BOUNDARY_GRID, BOUNDARY_POINTS, confusion_matrix, decision_boundary, evaluate
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
-from app.core.nn.run import BOUNDARY_EVERY, VAL_EVENT_SAMPLES, TrainingRun
+from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
 
 __all__ = [
-    "BOUNDARY_EVERY", "BOUNDARY_GRID", "BOUNDARY_POINTS", "VAL_EVENT_SAMPLES", "Emit", "ShouldStop",
+    "BOUNDARY_EVERY", "BOUNDARY_GRID", "BOUNDARY_POINTS", "VAL_EVENT_SAMPLES", "Emit", "ShouldStop", "StepGate",
     "TrainingRun", "confusion_matrix", "decision_boundary", "evaluate", "train",
 ]  # fmt: skip
 
 Emit = Callable[[str, dict[str, Any]], None]
 ShouldStop = Callable[[], bool]
+
+
+@runtime_checkable
+class StepGate(Protocol):
+    """A ``should_stop`` that can also ask for a metrics frame after the step it lets through."""
+
+    def __call__(self) -> bool: ...
+
+    def frame_due(self) -> bool: ...
 
 
 def train(
@@ -43,6 +56,7 @@ def train(
     *,
     max_samples: int | None = None,
     data: Any = None,
+    unit_view_size: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
 
@@ -64,6 +78,9 @@ def train(
         Largest data set to load (``Settings.max_samples``; ``limits["max_samples"]`` when None).
     data : object or None
         A ready :class:`~app.core.datasets.Split`; loaded from ``config.dataset`` when None.
+    unit_view_size : (int, int) or None
+        Most inputs and units of the per-unit view (``limits["max_unit_view_inputs"]`` and
+        ``["max_unit_view_units"]``, or the engine's defaults, when None).
 
     Returns
     -------
@@ -82,8 +99,14 @@ def train(
     limits = dict(limits or {})
     check_limits(cfg, limits)
     max_samples = max_samples if max_samples is not None else limits.get("max_samples")
-    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples)
+    if unit_view_size is None:
+        unit_view_size = (
+            int(limits.get("max_unit_view_inputs", UNIT_VIEW_INPUTS)),
+            int(limits.get("max_unit_view_units", UNIT_VIEW_UNITS)),
+        )
+    run = TrainingRun(cfg, data=data, mnist_dir=mnist_dir, max_samples=max_samples, unit_view_size=unit_view_size)
     interval = cfg.telemetry.interval
+    frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
     emit("metrics", run.metrics())  # step 0: the network at initialisation
     while not run.finished:
         if should_stop():
@@ -91,7 +114,8 @@ def train(
             break
         if not run.step():
             break  # diverged
-        if run.step_count % interval == 0:
+        requested = frame_due() if frame_due is not None else False
+        if run.step_count % interval == 0 or requested:
             emit("metrics", run.metrics())
         if run.epoch_complete:
             emit("epoch", run.end_epoch())

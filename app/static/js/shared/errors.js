@@ -16,6 +16,7 @@
  * path. `item` is the whole error item, for params such as `index` (a layer of a list).
  */
 
+import { fmt } from "./format.js";
 import { getLang, hasKey, t } from "./i18n.js";
 
 const LOCATION_ROOTS = new Set(["body", "query", "path", "header"]);
@@ -27,9 +28,9 @@ export function fieldPath(loc) {
   return loc.filter((p, i) => !(i === 0 && LOCATION_ROOTS.has(p))).join(".");
 }
 
-/** A param as text: integers as they are, other numbers to 4 significant digits, lists joined. */
+/** A param as text: integers below 10⁷ exactly, other numbers as fmt() (4 digits), lists joined. */
 function paramText(value, lang) {
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  if (typeof value === "number") return Number.isInteger(value) && Math.abs(value) < 1e7 ? String(value) : fmt(value);
   if (Array.isArray(value)) return value.map((v) => paramText(v, lang)).join(", ");
   if (value === null || value === undefined) return "";
   // pydantic's literal choices read "'a', 'b' or 'c'": the "or" is English

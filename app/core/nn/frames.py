@@ -1,0 +1,175 @@
+"""The network views of a metrics frame (docs/telemetry.md): per-layer telemetry and the per-unit view.
+
+:meth:`~app.core.nn.run.TrainingRun.metrics` calls these on the fixed telemetry sample:
+
+* :func:`layer_telemetry` pushes the sample through the network as training computes it — batch
+  norm on the sample's own batch statistics, no dropout (``MLP.forward(batch_stats=True)``) — and,
+  for networks with batch norm, a second time in inference mode (running statistics) for the
+  labelled ``inference`` view beside it. Without batch norm both passes are the same function, so
+  the second one is skipped.
+* :func:`unit_view` reports the first hidden layer's weight matrix and its units' mean activation,
+  bounded by two settings, so a heatmap shows whether units differ: with zero initialisation
+  every column is identical at every step (each unit gets the same gradient — the symmetry
+  problem), with random initialisation they are not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.core.nn.evaluation import evaluate
+from app.core.nn.network import MLP
+from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
+
+#: Defaults of the per-unit view's bounds (``Settings.max_unit_view_inputs`` / ``_units``): 32 × 32
+#: weights at 4 significant digits are about 9 kB of JSON per frame, like the layer histograms.
+UNIT_VIEW_INPUTS = 32
+UNIT_VIEW_UNITS = 32
+#: Significant digits of the per-unit view's numbers (a heatmap needs no more; equal stays equal).
+UNIT_VIEW_DIGITS = 4
+
+
+def has_batch_norm(net: MLP) -> bool:
+    """True when any hidden layer has batch normalisation."""
+    return any(block.bn is not None for block in net.blocks)
+
+
+def layer_telemetry(
+    net: MLP,
+    x_tel: np.ndarray,
+    recorder: TelemetryRecorder,
+    weights: Sequence[np.ndarray],
+    grads: Sequence[np.ndarray | None],
+    updates: Sequence[np.ndarray | None],
+) -> list[dict[str, object]]:
+    """The ``layers`` of a frame for the telemetry sample ``x_tel`` ``(N, n_in)``.
+
+    The main view uses batch statistics; ``inference`` (BN networks only) uses running ones.
+    Leaves ``net.pre_activations`` / ``net.activations`` of the batch-statistics pass.
+    """
+    inference: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+    if has_batch_norm(net):
+        net.forward(x_tel, training=False)
+        inference = (net.pre_activations, net.activations)
+    net.forward(x_tel, training=False, batch_stats=True)
+    return recorder.frame(net.pre_activations, net.activations, weights, grads, updates, inference=inference)
+
+
+def _strided(n: int, limit: int) -> np.ndarray:
+    """At most ``limit`` evenly spread indices of ``range(n)`` (all of them when n ≤ limit)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, limit).round().astype(np.intp))
+
+
+def _rounded(value: float) -> float | None:
+    """``value`` to ``UNIT_VIEW_DIGITS`` significant digits (None when not finite)."""
+    v = finite_or_none(value)
+    return None if v is None else float(f"{v:.{UNIT_VIEW_DIGITS}g}")
+
+
+def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNIT_VIEW_UNITS) -> dict[str, Any] | None:
+    """The per-unit view of the first hidden layer, after a forward pass of the telemetry sample.
+
+    Parameters
+    ----------
+    net : MLP
+        The network; ``net.activations`` must hold the last telemetry pass.
+    max_inputs, max_units : int
+        Most rows (inputs) and columns (units) reported; larger layers are subsampled evenly
+        (e.g. every 25th of MNIST's 784 pixels), so the corners of an image are not all one sees.
+        Numbers are rounded to ``UNIT_VIEW_DIGITS`` significant digits to keep frames small.
+
+    Returns
+    -------
+    dict or None
+        ``{"layer": 0, "inputs": [row indices], "units_index": [column indices],
+        "weights": [[...]] (len(inputs) × len(units_index), W₁[inputs][:, units]),
+        "activations_mean": [...] (len(units_index), mean activation per unit over the sample)}``;
+        None for a network without hidden layers.
+    """
+    if not net.blocks:
+        return None
+    W = net.blocks[0].affine.W
+    rows, cols = _strided(W.shape[0], max_inputs), _strided(W.shape[1], max_units)
+    sub = W[np.ix_(rows, cols)].astype(np.float64)
+    act = net.activations[0][:, cols] if net.activations else None
+    mean = act.astype(np.float64).mean(axis=0) if act is not None and len(act) else np.full(len(cols), np.nan)
+    return {
+        "layer": 0,
+        "inputs": rows.tolist(),
+        "units_index": cols.tolist(),
+        "weights": [[_rounded(w) for w in row] for row in sub],
+        "activations_mean": [_rounded(m) for m in mean],
+    }
+
+
+#: Most validation (and training) samples evaluated for a metrics frame.
+VAL_EVENT_SAMPLES = 2000
+
+
+@dataclass
+class FrameSource:
+    """What every metrics frame measures, fixed for the whole run so frames are comparable.
+
+    Attributes
+    ----------
+    x_tel : np.ndarray
+        The telemetry sample ``(n_tel, n_in)``.
+    x_val, y_val : np.ndarray
+        At most ``VAL_EVENT_SAMPLES`` validation samples ``(n, n_in)``, ``(n,)``.
+    x_train, y_train : np.ndarray
+        The fixed training subset measured in inference mode (``train_accuracy_eval``); frames use
+        its first ``VAL_EVENT_SAMPLES``, epoch records all of it.
+    recorder : TelemetryRecorder
+        Histogram edges per layer.
+    hidden_w : list of int
+        Indices into ``MLP.params()`` of the hidden layers' weight matrices.
+    unit_view_size : (int, int)
+        Most inputs and units of the per-unit view.
+    """
+
+    x_tel: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    recorder: TelemetryRecorder
+    hidden_w: list[int]
+    unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS)
+
+    def network_frame(
+        self,
+        net: MLP,
+        params: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray],
+        last_deltas: Sequence[np.ndarray] | None,
+    ) -> dict[str, Any]:
+        """The network's part of a metrics frame: ``{"val_loss", "val_acc", "train_loss_eval",
+        "train_accuracy_eval", "mode", "layers", "units"}`` (grad and update norms null before the
+        first step, when ``last_deltas`` is None)."""
+        w, n = self.hidden_w, VAL_EVENT_SAMPLES
+        val_loss, val_acc = evaluate(net, self.x_val, self.y_val)
+        train_loss_eval, train_accuracy_eval = evaluate(net, self.x_train[:n], self.y_train[:n])
+        none: list[np.ndarray | None] = [None] * len(w)
+        layers = layer_telemetry(
+            net,
+            self.x_tel,
+            self.recorder,
+            [params[i] for i in w],
+            [grads[i] for i in w] if last_deltas is not None else none,
+            [last_deltas[i] for i in w] if last_deltas is not None else none,
+        )
+        return {
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "train_loss_eval": train_loss_eval,
+            "train_accuracy_eval": train_accuracy_eval,
+            "mode": "batch",
+            "layers": layers,
+            "units": unit_view(net, *self.unit_view_size),
+        }
