@@ -22,6 +22,7 @@ def trace_of(page, div: str, kind: str, expr: str):
     """Evaluate `expr` with `t` = the first trace of `div` whose meta.kind is `kind`."""
     return plot_eval(page, div, f"(t => {expr})(d.find(x => x.meta && x.meta.kind === '{kind}'))")
 
+
 GD_LIMIT_J = 2 / (3 + math.sqrt(2))
 
 
@@ -165,5 +166,11 @@ def test_textbook_layout_draws_one_panel_per_optimizer(module_page):
              .map(d => d.data.find(t => t.meta && t.meta.kind === 'textbook_path').x.length)"""
     )
     assert lengths == [31, 31, 31, 31]
+    # offline: the small panels use the one Plotly config without share / cloud buttons
+    cloud = page.evaluate(
+        """[...document.querySelectorAll('[data-testid=textbook-panel]')]
+             .map(d => [d._context.showSendToCloud, d._context.showEditInChartStudio, d._context.showLink])"""
+    )
+    assert cloud == [[False, False, False]] * 4
     page.uncheck("[data-testid=view-textbook]")
     assert page.is_visible("#main-plot")
