@@ -168,9 +168,30 @@ def test_textbook_layout_draws_one_panel_per_optimizer(module_page):
     assert lengths == [31, 31, 31, 31]
     # offline: the small panels use the one Plotly config without share / cloud buttons
     cloud = page.evaluate(
-        """[...document.querySelectorAll('[data-testid=textbook-panel]')]
-             .map(d => [d._context.showSendToCloud, d._context.showEditInChartStudio, d._context.showLink])"""
+        """[...document.querySelectorAll('[data-testid=textbook-panel]')].map(d => [d._context.showSendToCloud,
+             [...d.querySelectorAll('.modebar-btn')].some(b => /cloud|share|studio/i.test(b.dataset.title || ''))])"""
     )
-    assert cloud == [[False, False, False]] * 4
+    assert cloud == [[False, False]] * 4
     page.uncheck("[data-testid=view-textbook]")
     assert page.is_visible("#main-plot")
+
+
+def test_schedule_defaults_scale_with_steps_and_staircase_shows_the_floor(module_page):
+    page = lab_at_preset(module_page, "course")  # 30 steps
+    first = page.locator('[data-testid=run-card][data-index="0"]')
+    first.locator("[data-testid=run-more] summary").click()
+    before = runs_done(page)
+    first.locator("[data-testid=run-schedule]").select_option("exponential")
+    # GET /api/schedules?steps=30: the decay length is the run's 30 steps (docs/schedules.md)
+    first.locator("[data-testid=sched-decay_steps]").wait_for()
+    assert first.locator("[data-testid=sched-decay_steps]").input_value() == "30"
+    wait_new_run(page, before)
+    # η_t = 0.1 · 0.1^(t/30) drawn per step on the η chart
+    lr = plot_eval(page, "lr-plot", "Array.from(d[0].y)")
+    assert math.isclose(lr[0], 0.1) and math.isclose(lr[15], 0.1 * 0.1 ** (15 / 30), rel_tol=1e-9)
+    assert "⌊" not in first.locator("[data-testid=schedule-equation]").inner_text()
+    first.locator("[data-testid=sched-staircase]").check()
+    page.wait_for_function(
+        """() => document.querySelector('[data-testid=run-card][data-index="0"] [data-testid=schedule-equation]')
+                   ?.textContent.includes('⌊')"""
+    )
