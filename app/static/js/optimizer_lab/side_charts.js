@@ -47,7 +47,10 @@ function symlogAxis(values, c, title) {
   const ticktext = ["0"];
   const hasNeg = values.some((v) => v < 0);
   const hasPos = values.some((v) => v > 0);
-  for (let e = lo; e <= hi; e += every) {
+  // ticks too close to 0 (less than 8 % of the axis span) would print on top of the 0 tick
+  const span = symlog(top, c);
+  for (let e = hi; e >= lo; e -= every) {
+    if (symlog(10 ** e, c) < 0.08 * span) continue;
     if (hasPos) tickvals.push(symlog(10 ** e, c)), ticktext.push(`10${sup(String(e))}`);
     if (hasNeg) tickvals.push(symlog(-(10 ** e), c)), ticktext.push(`−10${sup(String(e))}`);
   }
