@@ -117,7 +117,7 @@ export default {
 
     "results.minimum": "minimum reached",
     "outcome.converged": "converged",
-    "lrsrc.curvature_at_start": "η from curvature at start: λ_max = {lambda} (η < 2/λ_max, {steps} steps)",
+    "lrsrc.curvature_at_start": "η from curvature at start: λ_max = {lambda} ({steps} steps)",
     "lrsrc.distance_over_steps": "η from distance to the minimum over the steps: {distance} / {steps}",
     "lrsrc.unit_step": "η = 1: a full (quasi-)Newton step",
     "lrsrc.default": "η = the optimizer's own default",
@@ -161,9 +161,9 @@ export default {
     "sweep.empty": "Press “Run sweep”",
     "sweep.bad_range": "Use 0 < η min < η max and at least 2 points.",
     "sweep.threshold": "GD stable for η < 2/λ<sub>max</sub> ≈ {lr}",
-    "sweep.threshold_sgd": "GD: η < 2/λ<sub>max</sub> = {lr}",
-    "sweep.threshold_momentum": "momentum: η < 2(1+μ)/λ<sub>max</sub> = {lr}",
-    "sweep.threshold_nesterov": "Nesterov: η < 2(1+μ)/((1+2μ)λ<sub>max</sub>) = {lr}",
+    "sweep.threshold_sgd": "GD<br>η < 2/λ<sub>max</sub> = {lr}",
+    "sweep.threshold_momentum": "momentum<br>η < 2(1+μ)/λ<sub>max</sub> = {lr}",
+    "sweep.threshold_nesterov": "Nesterov<br>η < 2(1+μ)/((1+2μ)λ<sub>max</sub>)<br>= {lr}",
 
     "map.title": "Start-point map",
     "map.run": "Compute map",
@@ -177,6 +177,7 @@ export default {
     "map.mode": "colour",
     "map.mode_loss": "final loss",
     "map.mode_basin": "which minimum (basins)",
+    "map.hint_basin": "Colour = the known minimum each start point converged to (its basin); grey = none (diverged or still far). Click the map to start there.",
     "map.empty": "Press “Compute map”",
     "map.bad_input": "Grid 5–200 and steps 1–2,000.",
 
@@ -303,7 +304,7 @@ export default {
 
     "results.minimum": "도달한 최소점",
     "outcome.converged": "수렴",
-    "lrsrc.curvature_at_start": "시작점 곡률로 정한 η: λ_max = {lambda} (η < 2/λ_max, {steps} 스텝)",
+    "lrsrc.curvature_at_start": "시작점 곡률로 정한 η: λ_max = {lambda} ({steps} 스텝)",
     "lrsrc.distance_over_steps": "최소점까지 거리 ÷ 스텝 수로 정한 η: {distance} / {steps}",
     "lrsrc.unit_step": "η = 1: (준)뉴턴 전체 스텝",
     "lrsrc.default": "η = 옵티마이저 기본값",
@@ -347,9 +348,9 @@ export default {
     "sweep.empty": "“훑어보기 실행”을 누르세요",
     "sweep.bad_range": "0 < η 최솟값 < η 최댓값, 점은 2개 이상이어야 합니다.",
     "sweep.threshold": "경사 하강법 안정 조건 η < 2/λ<sub>max</sub> ≈ {lr}",
-    "sweep.threshold_sgd": "경사 하강법: η < 2/λ<sub>max</sub> = {lr}",
-    "sweep.threshold_momentum": "모멘텀: η < 2(1+μ)/λ<sub>max</sub> = {lr}",
-    "sweep.threshold_nesterov": "네스테로프: η < 2(1+μ)/((1+2μ)λ<sub>max</sub>) = {lr}",
+    "sweep.threshold_sgd": "경사 하강법<br>η < 2/λ<sub>max</sub> = {lr}",
+    "sweep.threshold_momentum": "모멘텀<br>η < 2(1+μ)/λ<sub>max</sub> = {lr}",
+    "sweep.threshold_nesterov": "네스테로프<br>η < 2(1+μ)/((1+2μ)λ<sub>max</sub>)<br>= {lr}",
 
     "map.title": "시작점 지도",
     "map.run": "지도 계산",
@@ -363,6 +364,7 @@ export default {
     "map.mode": "색",
     "map.mode_loss": "최종 손실",
     "map.mode_basin": "도달한 최소점 (분지)",
+    "map.hint_basin": "색 = 각 시작점에서 수렴한 최소점(분지), 회색 = 없음(발산 또는 아직 멂). 지도를 클릭하면 그 점에서 시작합니다.",
     "map.empty": "“지도 계산”을 누르세요",
     "map.bad_input": "격자는 5–200, 스텝은 1–2,000이어야 합니다.",
 

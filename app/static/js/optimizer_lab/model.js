@@ -111,14 +111,18 @@ export function makeRun(cat, optimizer, overrides = {}, existing = []) {
   };
 }
 
-/** When the optimizer of a run changes: keep lr (and any shared names), default the rest. */
+/**
+ * When the optimizer of a run changes: keep lr (and any shared names), default the rest. The label
+ * goes back to the automatic one: a label naming the old optimizer (a preset's "GD η=0.01") would
+ * now be wrong.
+ */
 export function switchOptimizer(cat, run, optimizer) {
   const spec = cat.optimizerById.get(optimizer);
   const params = defaultParams(spec);
   for (const name of Object.keys(params)) {
     if (name in run.params && typeof run.params[name] === typeof params[name]) params[name] = run.params[name];
   }
-  return { ...run, optimizer, params };
+  return { ...run, optimizer, params, label: "" };
 }
 
 /** A deep copy of a run with a new key and an unused colour. */
@@ -399,7 +403,7 @@ export function displayRuns(state) {
 
 /**
  * The runs of an LR sweep: runs that differ only in η sweep the same curve, so they are merged
- * into one group (the first run's colour; a label without η when more than one run merged).
+ * into one group (the first run's colour; the automatic label without η, as the sweep varies it).
  * @returns {{run: object, label: string, members: number[]}[]}
  */
 export function sweepGroups(state) {
@@ -412,7 +416,8 @@ export function sweepGroups(state) {
     else groups.set(key, { run: r, label: labels[i], members: [i] });
   });
   return [...groups.values()].map((g) => {
-    if (g.members.length === 1) return g;
+    // the sweep varies η: an automatic label leaves it out; a typed one is kept for a lone run
+    if (g.members.length === 1 && g.run.label?.trim()) return g;
     const { lr, ...params } = g.run.params;
     const name = optimizerName(state.cat.optimizerById.get(g.run.optimizer));
     return { ...g, label: runLabel({ ...g.run, params, label: "" }, name, labelTags(t)) };

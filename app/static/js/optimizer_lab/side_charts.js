@@ -205,6 +205,8 @@ export function drawSweep(div, sweep, colours, threshold, text) {
   const shapes = [];
   const annotations = [];
   // stability limits (one vertical line each, labelled, staggered so two labels do not overlap)
+  const logLrs = sweep.lrs.map((v) => Math.log10(v));
+  const where = (lr) => (Math.log10(lr) - logLrs[0]) / Math.max(1e-12, logLrs[logLrs.length - 1] - logLrs[0]);
   (Array.isArray(threshold) ? threshold : threshold ? [threshold] : []).forEach((th, j) => {
     if (!Number.isFinite(th.lr)) return;
     const colour = th.colour ?? "#b00020";
@@ -212,10 +214,11 @@ export function drawSweep(div, sweep, colours, threshold, text) {
     annotations.push({
       x: Math.log10(th.lr),
       xref: "x",
-      y: 0.02 + 0.12 * j,
+      y: 0.02 + 0.34 * j,
       yref: "paper",
       yanchor: "bottom",
-      xanchor: "right",
+      xanchor: where(th.lr) > 0.5 ? "right" : "left",
+      align: where(th.lr) > 0.5 ? "right" : "left",
       text: th.label,
       showarrow: false,
       font: { size: 16, color: colour },
@@ -281,7 +284,7 @@ export function drawBasinMap(div, map, start, text) {
     yaxis: { title: { text: "y₀" }, range: [map.y[0], map.y[map.y.length - 1]], showgrid: false, zeroline: false },
     plot_bgcolor: "#c9ccd1",
     showlegend: true,
-    legend: { orientation: "h", y: -0.22, yanchor: "top", font: { size: 14 } },
+    legend: { orientation: "h", y: -0.42, yanchor: "top", font: { size: 15 } },
     margin: { t: 16, b: 20 },
   });
 }

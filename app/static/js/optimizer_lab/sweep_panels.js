@@ -204,6 +204,8 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     }
     if (changed(state, prev, c((x) => x.map))) {
       $("map-mode").value = state.config.map.mode ?? "loss";
+      $("map-hint").dataset.i18n = state.config.map.mode === "basin" ? "map.hint_basin" : "map.hint";
+      $("map-hint").textContent = t($("map-hint").dataset.i18n);
       show("map-n", state.config.map.n);
       show("map-steps", state.config.map.steps);
     }
