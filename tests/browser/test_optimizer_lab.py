@@ -74,10 +74,13 @@ def to_last_step(page) -> None:
         """() => { const s = document.getElementById('race-slider');
                    s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true})); }"""
     )
+    # drawn: every run's path as long as its whole (ghost) path
     page.wait_for_function(
-        """() => { const s = document.getElementById('race-slider');
-                   return document.getElementById('race-label').textContent.startsWith(`step ${s.max} `)
-                       || document.getElementById('race-label').textContent.includes(s.max); }"""
+        """() => { const d = document.getElementById('main-plot').data || [];
+                   const len = (kind) => d.filter(t => t.meta && t.meta.kind === kind).map(t => t.x.length);
+                   const paths = len('path'), ghosts = len('ghost');
+                   return paths.length > 0 && JSON.stringify(paths) === JSON.stringify(ghosts); }""",
+        timeout=20_000,
     )
 
 
