@@ -68,13 +68,32 @@ def wait_path_lengths(page, lengths: list[int]) -> None:
     )
 
 
-def lab_at_preset(page, preset: str = "textbook"):
-    """The shared page, reset to a preset (opening the lab first if needed)."""
+def to_last_step(page) -> None:
+    """Move the race to its last step (a preset opens at step 0, issue 7), as dragging the slider does."""
+    page.evaluate(
+        """() => { const s = document.getElementById('race-slider');
+                   s.value = s.max; s.dispatchEvent(new Event('input', {bubbles: true})); }"""
+    )
+    # drawn: every run's path as long as its whole (ghost) path
+    page.wait_for_function(
+        """() => { const d = document.getElementById('main-plot').data || [];
+                   const len = (kind) => d.filter(t => t.meta && t.meta.kind === kind).map(t => t.x.length);
+                   const paths = len('path'), ghosts = len('ghost');
+                   return paths.length > 0 && JSON.stringify(paths) === JSON.stringify(ghosts); }""",
+        timeout=20_000,
+    )
+
+
+def lab_at_preset(page, preset: str = "textbook", at_end: bool = True):
+    """The shared page, reset to a preset (opening the lab first if needed); at its last step
+    unless ``at_end`` is false (a preset opens at step 0)."""
     if not page.url.startswith("http") or page.query_selector(READY) is None:
         open_lab(page)
     before = runs_done(page)
     page.click(f"[data-testid=preset-{preset}]")
     wait_new_run(page, before)
+    if at_end:
+        to_last_step(page)
     page.evaluate("window.scrollTo(0, 0)")
     return page
 
@@ -171,11 +190,23 @@ def test_course_preset_worked_numbers_threshold_and_divergence(module_page):
     match = re.search(r"diverged at step (\d+)", row.inner_text())
     assert match, row.inner_text()
     diverged_at = int(match.group(1))
-    # independent: iterate GD with η = 0.5 until |θ| or |J| leaves the divergence bound (1e8)
+    # independent (issue 7, docs/stability.md "Run outcomes"): the first step where J grew past
+    # 10³ × J(θ0) while rising (J's minimum is 0), iterating GD with η = 0.5 by hand
+    x, y, k = -5.0, 4.0, 0
+    j0 = x * x + 2 * y * y - x * y
+    j_prev = j0
+    while True:
+        x, y, k = x - 0.5 * (2 * x - y), y - 0.5 * (4 * y - x), k + 1
+        j = x * x + 2 * y * y - x * y
+        if j > 1e3 * j0 and j > j_prev:
+            break
+        j_prev = j
+    assert diverged_at == k
+    # the engine keeps iterating to its 1e8 bound: the path ends at the first iterate beyond it
     x, y, k = -5.0, 4.0, 0
     while max(abs(x), abs(y), abs(x * x + 2 * y * y - x * y)) <= 1e8:
         x, y, k = x - 0.5 * (2 * x - y), y - 0.5 * (4 * y - x), k + 1
-    assert diverged_at == k
+    to_last_step(page)
     # the drawn path holds exactly the in-bound iterates θ0 … θ(k−1) (docs/API.md)
     assert len(traces(page, "path")[2]["x"]) == k
     assert card(page, 2).get_by_test_id("run-status").is_visible()
@@ -267,6 +298,7 @@ def test_language_switch_reload_and_shared_link(page, new_page, live_server):
 
 def test_animation_slider_moves_marker_and_inspector(lab):
     page = lab  # textbook figure, 30 steps
+    page.select_option("[data-testid=arrow-run]", "-1")  # arrows for every run (default: one run)
     page.locator("#race-slider").fill("5")
     wait_path_lengths(page, [6, 6, 6, 6])
     assert page.inner_text("#race-label") == "step 5 / 30"
@@ -382,7 +414,10 @@ def assert_arrow_labels_of_step(page, k: int) -> None:
 def test_arrow_labels_belong_to_the_current_step(page):
     # a fresh page: the first run arrives while the grid and the first draw are in flight
     open_lab(page)
-    page.wait_for_function("() => document.getElementById('race-slider').value === '30'", timeout=10_000)
+    # the page opens at step 0 (issue 7); every run's arrows, then the last step
+    page.wait_for_function("() => document.getElementById('race-slider').value === '0'", timeout=10_000)
+    page.select_option("[data-testid=arrow-run]", "-1")
+    to_last_step(page)
     assert_arrow_labels_of_step(page, 30)
     for k in (5, 29, 30, 0, 30):
         page.locator("#race-slider").fill(str(k))
@@ -411,7 +446,8 @@ def test_custom_expression_is_validated_inline(lab):
     dist = page.evaluate("document.getElementById('distance-plot').data[0].y[0]")
     assert close(dist, math.hypot(x0, y0), 1e-9)
     check_shell_modules(page)
-    assert "∇" in page.inner_text("#expression-gradient") or page.locator("#expression-gradient math").count() == 1
+    # issue 7 (formulas fit their box): ∇f is shown one component per line, ∂f/∂x then ∂f/∂y
+    assert page.locator("#expression-gradient math").count() == 2
 
 
 def check_shell_modules(page) -> None:
@@ -466,6 +502,8 @@ def test_presets_load_and_run(module_page):
     before = runs_done(page)
     page.click("[data-testid=preset-textbook]")
     wait_new_run(page, before)
+    wait_path_lengths(page, [1, 1, 1, 1])  # a preset opens at step 0 (issue 7)
+    to_last_step(page)
     wait_path_lengths(page, [31, 31, 31, 31])
     assert page.input_value("#surface-select") == "book_bowl"
 

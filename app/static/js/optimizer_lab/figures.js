@@ -16,9 +16,11 @@ import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
 import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
 import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
-import { drawLoss, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
+import { drawLoss, drawLr, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
 import { renderInspector } from "./inspector.js";
 import { renderResults } from "./results_table.js";
+import { currentCurvature } from "./curvature.js";
+import { drawTextbookLayout } from "./textbook_layout.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,6 +28,10 @@ const $ = (id) => document.getElementById(id);
 export function textBundle() {
   return {
     minimum: t("plot.minimum"),
+    global_minimum: t("plot.global_minimum"),
+    local_minimum: t("plot.local_minimum"),
+    exit: t("plot.exit"),
+    curvature: t("insp.curvature"),
     saddle: t("plot.saddle"),
     start: t("plot.start"),
     step: t("common.step"),
@@ -33,6 +39,9 @@ export function textBundle() {
     whole_path: t("view.ghost"),
     loss: t("chart.loss_axis"),
     linear: t("chart.linear"),
+    symlog: t("chart.scale_symlog"),
+    log_gap: t("chart.log_gap"),
+    no_lr: t("chart.no_lr"),
     distance: t("chart.distance_axis"),
     no_minima: t("chart.no_minima"),
     lr: t("sweep.lr_axis"),
@@ -40,6 +49,7 @@ export function textBundle() {
     final_loss_log: t("map.final_loss_log"),
     diverged: t("common.diverged"),
     diverged_fraction: t("map.diverged_fraction"),
+    basin: t("map.basin"),
   };
 }
 
@@ -54,6 +64,7 @@ export function mainModel(state) {
     view: state.config.view,
     runs: displayRuns(state),
     step: state.step,
+    curvature: state.config.view.threeD ? null : currentCurvature(state),
     text: textBundle(),
     revision: `${state.grid?.key ?? ""}|${state.config.view.threeD}`,
   };
@@ -70,31 +81,40 @@ export function createFigures() {
     const runsChanged = runs !== last.runs;
     const specChanged = spec !== last.spec;
     const langChanged = changed(state, prev, (s) => s.lang);
-    const stepChanged = changed(state, prev, (s) => s.step);
+    const curvChanged = changed(state, prev, (s) => s.curv);
+    const stepChanged = changed(state, prev, (s) => s.step) || curvChanged;
     last = { runs, spec };
 
     // main plot: a full draw when what it shows changed, else (race frames) only the moving traces
     if (runsChanged) invalidateMainPlot($("main-plot"));
     const full = runsChanged || specChanged || langChanged || changed(state, prev, (s) => s.grid, (s) => s.config.view, (s) => s.config.start, (s) => s.config.domain);
-    if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
+    // textbook layout (one small panel per run) instead of the main plot; the hidden main plot
+    // is not drawn (it is drawn in full when the layout is switched off: the view changed)
+    const textbook = Boolean(state.config.view.textbook) && !state.config.view.threeD;
+    $("plot-panel").classList.toggle("textbook", textbook);
+    if (textbook) {
+      if (state.grid && full) drawTextbookLayout($("textbook-panels"), mainModel(state));
+    } else if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
     else if (state.grid && stepChanged) drawMainPlotStep($("main-plot"), mainModel(state));
 
     // loss and distance charts: full draw, or only their step cursor
-    if (runsChanged || specChanged || langChanged) {
+    const scale = state.config.view.lossScale;
+    const scaleChanged = changed(state, prev, (s) => s.config.view.lossScale);
+    if (scaleChanged) $("loss-scale").value = scale;
+    if (runsChanged || specChanged || langChanged || scaleChanged) {
       const text = textBundle();
       if (runs.length) {
-        drawLoss($("loss-plot"), runs, state.step, text);
+        drawLoss($("loss-plot"), runs, state.step, text, { scale, fMin: spec?.f_min ?? null });
+        drawLr($("lr-plot"), runs, state.step, text);
         drawDistance($("distance-plot"), runs, surfaceMinima(spec), state.step, text);
       } else {
-        drawPlaceholder($("loss-plot"), t("chart.empty"));
-        drawPlaceholder($("distance-plot"), t("chart.empty"));
+        for (const id of ["loss-plot", "lr-plot", "distance-plot"]) drawPlaceholder($(id), t("chart.empty"));
       }
     } else if (stepChanged) {
-      moveCursor($("loss-plot"), state.step);
-      moveCursor($("distance-plot"), state.step);
+      for (const id of ["loss-plot", "lr-plot", "distance-plot"]) moveCursor($(id), state.step);
     }
 
-    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step);
+    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step, currentCurvature(state));
     if (runsChanged || langChanged) renderResults($("results-body"), runs, (id) => optimizerName(state.cat.optimizerById.get(id)));
   }
 

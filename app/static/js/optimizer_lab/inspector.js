@@ -4,7 +4,7 @@
  *
  *   import { arrowSegments, fixedArrowLength, renderInspector } from "./inspector.js";
  *   const segs = arrowSegments(run, k, view, fixedArrowLength(domain));  // main_plot.js draws them
- *   renderInspector(container, runs, k);
+ *   renderInspector(container, runs, k, curv);   // curv: curvature.js, on the selected run's card
  *
  * A run (from POST /api/trajectories, plus `label`, `colour`) has path[0..n], loss[0..n],
  * grad[0..n] (gradient used at path[i]), update[0..n-1] (path[i] → path[i+1]), lr[0..n-1] and
@@ -146,13 +146,22 @@ export function inspectorRows(run, k) {
   return rows;
 }
 
+/** The Hessian rows of the selected run's card (curvature.js): eigenvalues and GD's local limit. */
+function curvatureRows(curv) {
+  const [lmin, lmax] = curv.eigenvalues;
+  const rows = [[t("insp.curvature"), `λ₁ = ${fmt(lmin, 4)}, λ₂ = ${fmt(lmax, 4)}`, t("insp.curvature_tip")]];
+  rows.push([t("insp.gd_limit"), lmax > 0 ? `η < ${fmt(2 / lmax, 4)}` : "—", t("insp.gd_limit_tip")]);
+  return rows;
+}
+
 /** What one run's card shows at step k: the heading's step text and the table rows. */
-function cardContent(run, k) {
+function cardContent(run, k, curv) {
   const n = run.path.length - 1;
   const i = Math.min(k, n);
   let stepText = i < n ? t("insp.step_to", { k: i, k1: i + 1 }) : t("insp.step_final", { k: i });
-  if (run.diverged && i === n) stepText += ` · ${t("common.diverged_at", { k: run.diverged_at ?? n })}`;
-  return { stepText, rows: inspectorRows(run, k) };
+  const status = run.outcome?.status ?? (run.diverged ? "diverged" : null);
+  if ((status === "diverged" || status === "escaped") && i === n) stepText += ` · ${t(`outcome.${status}_at`, { k: run.outcome?.step ?? run.diverged_at ?? n })}`;
+  return { stepText, rows: curv ? [...inspectorRows(run, k), ...curvatureRows(curv)] : inspectorRows(run, k) };
 }
 
 /**
@@ -162,9 +171,10 @@ function cardContent(run, k) {
  * @param {HTMLElement} container
  * @param {object[]} runs runs with label/colour and the per-step arrays
  * @param {number} k current step
+ * @param {object|null} curv the Hessian at the selected run's point (curvature.js), shown on its card
  */
-export function renderInspector(container, runs, k) {
-  const contents = runs.map((run) => cardContent(run, k));
+export function renderInspector(container, runs, k, curv = null) {
+  const contents = runs.map((run, i) => cardContent(run, k, curv && curv.run === i ? curv : null));
   const shape = JSON.stringify([
     runs.map((run) => [run.label, run.colour, Boolean(run.grad)]),
     contents.map((c) => c.rows.map(([name, value, title]) => [name, title ?? "", cellTexts(value).length])),

@@ -34,7 +34,7 @@ import labDict from "./dictionary.js";
 import { mountShell, toast, el } from "../shared/shell.js";
 import { downloadText } from "../shared/format.js";
 import { createStore, changed } from "../shared/store.js";
-import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, displayRuns, surfaceDomain, surfaceSpec } from "./model.js";
+import { CUSTOM, PRESETS, makeCatalogue, defaultSurfaceParams, prefersLogLevels, suggestedLossScale, displayRuns, surfaceDomain, surfaceSpec, surfaceBody } from "./model.js";
 import { configFromUrl, configToUrl } from "./url_fields.js";
 import { RunCards } from "./run_cards.js";
 import { linkSurfacePlot } from "./contour_layer.js";
@@ -48,6 +48,7 @@ import { createViewToggles } from "./view_toggles.js";
 import { createFigures } from "./figures.js";
 import { createSweepPanels } from "./sweep_panels.js";
 import { createRunner } from "./runner.js";
+import { createCurvature } from "./curvature.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -79,6 +80,7 @@ const store = createStore({
   lastRun: null,
   finished: 0,
   ready: false,
+  curv: null, // the Hessian at the selected run's point (curvature.js)
 });
 
 /** Replace parts of the configuration (a shallow patch: changed parts are new objects). */
@@ -111,6 +113,49 @@ const race = new Race({
 });
 const cards = new RunCards($("run-cards"), {
   onRunsChange: (runs) => setConfig({ runs, map: { ...store.get().config.map, run: Math.min(store.get().config.map.run, Math.max(0, runs.length - 1)) } }),
+  onOptimizerPicked: (key) => suggestLr(key),
+  scheduleSpec: (type) => scaledSchedules.get(type) ?? null,
+});
+
+/**
+ * A new or switched card gets its optimizer's defaults with an η that moves visibly on this
+ * surface from this start within these steps (POST /api/lr-suggestion, docs/stability.md), and
+ * the card says where it came from. An answer for a card that changed meanwhile is dropped.
+ */
+async function suggestLr(key) {
+  const s = store.get();
+  const run = s.config.runs.find((r) => r.key === key);
+  if (!run || (s.config.surface === CUSTOM && s.exprCheck.status !== "ok")) return;
+  const body = { ...surfaceBody(s.cat, s.config), start: [...s.config.start], steps: s.config.steps, optimizer: run.optimizer };
+  let answer;
+  try {
+    answer = await postJSON("/api/lr-suggestion", body);
+  } catch {
+    return; // the defaults stay; the run itself reports any problem with the surface
+  }
+  const now = store.get().config.runs;
+  const i = now.findIndex((r) => r.key === key);
+  if (i < 0 || now[i].optimizer !== answer.optimizer) return;
+  const runs = [...now];
+  runs[i] = { ...now[i], params: { ...now[i].params, ...answer.params }, lrSource: { ...answer.source, lr: answer.lr } };
+  setConfig({ runs });
+}
+
+/** Schedule specs whose defaults scale with the run's steps (GET /api/schedules?steps=N). */
+let scaledSchedules = new Map();
+let scaledFor = null;
+async function loadScaledSchedules(steps) {
+  if (steps === scaledFor) return;
+  scaledFor = steps;
+  try {
+    const list = await getJSON(`/api/schedules?steps=${encodeURIComponent(steps)}`);
+    if (scaledFor === steps) scaledSchedules = new Map(list.map((x) => [x.id, x]));
+  } catch {
+    scaledSchedules = new Map(); // the catalogue's defaults
+  }
+}
+store.subscribe((st, prev) => {
+  if (st.config && st.config.steps !== prev.config?.steps) loadScaledSchedules(st.config.steps);
 });
 const surfaceData = createSurfaceData({ store, api, onError: (err) => store.update({ runError: err }) });
 const runner = createRunner({ store, api, race, checkInputs, toast });
@@ -120,8 +165,12 @@ const surfacePanel = createSurfacePanel({
   selectSurface,
   checkExpression: (text) => surfaceData.checkExpression(text),
 });
-const toggles = createViewToggles({ onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }) });
+const toggles = createViewToggles({
+  onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }),
+  onArrowRun: (i) => setConfig({ view: { ...store.get().config.view, arrowRun: i } }),
+});
 const figures = createFigures();
+createCurvature({ store, api });
 const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
 
 function selectSurface(id) {
@@ -134,7 +183,7 @@ function selectSurface(id) {
       surface: id,
       surfaceParams: defaultSurfaceParams(surface),
       domain: null,
-      view: { ...s.config.view, logLevels: prefersLogLevels(surface) },
+      view: { ...s.config.view, logLevels: prefersLogLevels(surface), lossScale: suggestedLossScale(surface) },
       start: surface?.start ? [...surface.start] : s.config.start,
     },
     sweep: null,
@@ -254,6 +303,7 @@ function wire() {
     }
     cards.addRun();
   });
+  $("loss-scale").addEventListener("change", (e) => setConfig({ view: { ...store.get().config.view, lossScale: e.target.value } }));
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 

@@ -30,24 +30,76 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, minimaTrace, startTrace, withAlpha } from "../shared/plots.js";
+import { Plotly, draw, startTrace, withAlpha } from "../shared/plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
 import { figure3d } from "./main_plot_3d.js";
 import { pathSlice, pathCustom, hoverPath } from "./run_paths.js";
 
 
-function markerTraces2d(surface, start, text) {
-  const traces = [];
+/** Is point p one of the listed global minima (to rounding)? */
+function isGlobal(p, globals) {
+  return globals.some((g) => Math.hypot(p[0] - g[0], p[1] - g[1]) <= 1e-9 * (1 + Math.hypot(g[0], g[1])));
+}
+
+/**
+ * Minima split by kind: global ones as filled gold stars, the others (local) as hollow circles,
+ * each with its own legend entry (docs/surfaces.md lists both `minima` and `global_minima`).
+ */
+export function minimaTraces(surface, text, size = 20) {
   const minima = surface?.minima ?? [];
+  const globals = surface?.global_minima ?? minima;
+  const global = minima.filter((p) => isGlobal(p, globals));
+  const local = minima.filter((p) => !isGlobal(p, globals));
+  const trace = (points, kind, name, marker) => ({
+    type: "scatter",
+    mode: "markers",
+    x: points.map((p) => p[0]),
+    y: points.map((p) => p[1]),
+    name,
+    meta: { kind },
+    marker,
+    hovertemplate: `${name} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+    showlegend: points.length > 0,
+  });
+  return [
+    trace(global, "minima", text.global_minimum, { symbol: "star", size, color: "#ffd21f", line: { color: "#5a4500", width: 1.5 } }),
+    trace(local, "local_minima", text.local_minimum, { symbol: "circle-open", size: Math.round(size * 0.7), color: "#111", line: { color: "#111", width: 2.5 } }),
+  ];
+}
+
+/**
+ * Where paths leave the plotting domain (outcome.exit): an arrow head on the edge, pointing the
+ * way the run went, in the run's colour.
+ */
+function exitTrace(runs, text) {
+  const exits = runs.map((r) => r.outcome?.exit).map((e, i) => (e ? { ...e, run: runs[i] } : null)).filter(Boolean);
+  return {
+    type: "scatter",
+    mode: "markers",
+    x: exits.map((e) => e.point[0]),
+    y: exits.map((e) => e.point[1]),
+    name: text.exit,
+    meta: { kind: "exits" },
+    cliponaxis: false,
+    marker: {
+      symbol: "arrow",
+      size: 24,
+      // Plotly's angle is clockwise from up: atan2(dx, dy)
+      angle: exits.map((e) => (Math.atan2(e.direction[0], e.direction[1]) * 180) / Math.PI),
+      color: exits.map((e) => e.run.colour),
+      line: { color: "#000", width: 1.5 },
+    },
+    text: exits.map((e) => e.run.label),
+    hovertemplate: `%{text}: ${text.exit} (%{x:.3g}, %{y:.3g})<extra></extra>`,
+    showlegend: false,
+  };
+}
+
+function markerTraces2d(surface, start, text, runs) {
+  const traces = [];
   const saddles = surface?.saddles ?? [];
-  traces.push(
-    minimaTrace(minima, text.minimum, {
-      size: 20,
-      hovertemplate: `${text.minimum} (%{x:.4g}, %{y:.4g})<extra></extra>`,
-      showlegend: minima.length > 0,
-    }),
-  );
+  traces.push(...minimaTraces(surface, text), exitTrace(runs, text));
   traces.push({
     type: "scatter",
     mode: "markers",
@@ -83,7 +135,7 @@ function arrowTrace(seg, run, i) {
     y: has ? [seg.from[1], seg.to[1]] : [null, null],
     text: has ? ["", seg.label] : ["", ""],
     textposition: "top right",
-    textfont: { size: 14, color: colour },
+    textfont: { size: 16, color: colour },
     line: { color: colour, width },
     marker: { symbol: "arrow", angleref: "previous", size: has ? [0, 10 + 2 * width] : [0, 0], color: colour },
     meta: { kind: `arrow_${seg.kind}`, run: i },
@@ -100,7 +152,7 @@ function stepTraces(run, i, step, view, text, fixed) {
   const atEnd = last === run.path.length - 1;
   const long = run.path.length > 400;
   const cur = run.path[last];
-  const diverged = run.diverged && atEnd;
+  const diverged = (run.outcome ? run.outcome.status === "diverged" : run.diverged) && atEnd;
   const traces = [
     {
       type: "scatter",
@@ -110,6 +162,7 @@ function stepTraces(run, i, step, view, text, fixed) {
       customdata: custom.slice(0, last + 1),
       name: run.label,
       legendgroup: `run${i}`,
+      showlegend: false, // runs are named in the run key under the plot (view_toggles.js)
       meta: { kind: "path", run: i },
       line: { color: run.colour, width: 3 },
       marker: { color: run.colour, size: 6 },
@@ -131,9 +184,50 @@ function stepTraces(run, i, step, view, text, fixed) {
       hovertemplate: hoverPath(run.label, text),
     },
   ];
-  for (const seg of arrowSegments(run, step, view, fixed)) traces.push(arrowTrace(seg, run, i));
+  // arrows for the selected run only (view.arrowRun; −1 = every run): one run's arrows read on a projector
+  const shown = view.arrowRun === -1 || view.arrowRun === i || view.arrowRun === undefined ? view : { grad: false, update: false, velocity: false };
+  for (const seg of arrowSegments(run, step, shown, fixed)) traces.push(arrowTrace(seg, run, i));
   return traces;
 }
+
+/**
+ * The Hessian's eigen-directions at the selected run's point (model.curvature): two segments
+ * through the point, the longer for the larger |λ| (length ∝ |λ|), dashed where λ < 0. Always two
+ * traces (null points when no curvature is known), so per-step updates keep the trace count.
+ */
+function curvatureTraces(curv, fixed, text, domain) {
+  const out = [];
+  const centre = domain ? [(domain.x[0] + domain.x[1]) / 2, (domain.y[0] + domain.y[1]) / 2] : null;
+  const lam = curv?.eigenvalues ?? [];
+  const top = Math.max(...lam.map((v) => Math.abs(v)), 0);
+  ["min", "max"].forEach((which, j) => {
+    const l = lam[j];
+    let v = curv?.eigenvectors?.[j];
+    // an eigenvector has no sign: label the end that points into the plot (labels stay visible)
+    if (v && centre && curv?.point && v[0] * (centre[0] - curv.point[0]) + v[1] * (centre[1] - curv.point[1]) < 0) v = [-v[0], -v[1]];
+    const has = Boolean(curv && v && Number.isFinite(l) && top > 0);
+    const len = has ? fixed * Math.max(0.12, Math.abs(l) / top) : 0;
+    const p = curv?.point;
+    const colour = which === "max" ? "#8b0000" : "#0b3d91";
+    out.push({
+      type: "scatter",
+      // no text on the plot (it would collide with the arrows' labels): values in the inspector and the hover
+      mode: "lines",
+      x: has ? [p[0] - len * v[0], p[0] + len * v[0]] : [null, null],
+      y: has ? [p[1] - len * v[1], p[1] + len * v[1]] : [null, null],
+      text: has ? [`λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`, `λ${which === "max" ? "₂" : "₁"} = ${fmtShort(l)}`] : ["", ""],
+      line: { color: colour, width: 3, dash: has && l < 0 ? "dash" : "solid" },
+      meta: { kind: `curv_${which}`, eigenvalue: has ? l : null },
+      cliponaxis: false,
+      name: text.curvature,
+      hovertemplate: `${text.curvature}: %{text}<extra></extra>`,
+      showlegend: false,
+    });
+  });
+  return out;
+}
+
+const fmtShort = (v) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(2) : String(Number(v.toPrecision(3))));
 
 const STEP_TRACES = 5; // path, current, 3 arrows (per run, after the ghost)
 
@@ -175,7 +269,7 @@ function layout2d(domain, view, revision) {
       scaleratio: 1,
       constrain: "domain",
     },
-    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, bgcolor: "rgba(255,255,255,0.8)" },
+    legend: { orientation: "h", y: 1.0, yanchor: "bottom", x: 0, traceorder: "normal", bgcolor: "rgba(255,255,255,0.8)", font: { size: 16 } },
     hovermode: "closest",
     dragmode: "zoom",
     uirevision: revision,
@@ -194,8 +288,12 @@ async function drawFull(div, model) {
   }
   setSurfaceTrace(div, model.grid, model.view);
   const fixed = fixedArrowLength(model.domain);
-  const data = [...markerTraces2d(model.surface, model.start, model.text), ...runTraces2d(model.runs, model.step, model.view, model.text, fixed)];
-  div._stepLayout = { runs: model.runs.length, base: 3, threeD: false };
+  const data = [
+    ...markerTraces2d(model.surface, model.start, model.text, model.runs),
+    ...runTraces2d(model.runs, model.step, model.view, model.text, fixed),
+    ...curvatureTraces(model.curvature, fixed, model.text, model.domain),
+  ];
+  div._stepLayout = { runs: model.runs.length, base: 5, threeD: false };
   await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
   await syncSurface(div);
 }
@@ -218,6 +316,11 @@ function drawStep(div, model) {
       data.push(trace);
       traces.push(first + j);
     });
+  });
+  const after = shape.base + model.runs.length * (STEP_TRACES + 1);
+  curvatureTraces(model.curvature, fixed, model.text, model.domain).forEach((trace, j) => {
+    data.push(trace);
+    traces.push(after + j);
   });
   const options = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   // an interrupted animation rejects without a reason: nothing to report, the next draw follows

@@ -10,9 +10,10 @@
  *     start: [x, y],  steps: 30,
  *     runs: [{key, optimizer, params: {lr, …}, schedule: null | {type, …}, clip: null | {mode, max},
  *             noise: null | {std, seed}, label: "", colour: "#rrggbb"}],
- *     view: {filled, threeD, equal, logLevels, grad, update, velocity, ghost, autoRun},
- *     step: null | k,                                  // race position; null = last step
- *     sweep: {lrMin, lrMax, n},  map: {run, n, steps},
+ *     view: {filled, threeD, equal, logLevels, grad, update, velocity, ghost, autoRun,
+ *            lossScale: "log" | "symlog" | "linear"},
+ *     step: null | k,                                  // race position; null = last step (presets open at 0)
+ *     sweep: {lrMin, lrMax, n},  map: {run, n, steps, mode: "loss" | "basin"},
  *   }
  * A catalogue ("cat") holds what the API lists: {surfaces, optimizers, schedules} plus
  * id → item maps built by `makeCatalogue`.
@@ -35,9 +36,18 @@ export const DEFAULT_VIEW = Object.freeze({
   velocity: true,
   ghost: true,
   autoRun: true,
+  lossScale: "log",
+  textbook: false, // one small panel per run (textbook_layout.js) instead of the main plot
+  arrowRun: 0, // the run whose arrows (and curvature) are drawn; −1 = every run
 });
+export const LOSS_SCALES = Object.freeze(["log", "symlog", "linear"]);
+
+/** The loss axis a surface suggests (GET /api/surfaces `loss_scale`: symlog where f is unbounded below). */
+export function suggestedLossScale(surface) {
+  return LOSS_SCALES.includes(surface?.loss_scale) ? surface.loss_scale : "log";
+}
 export const DEFAULT_SWEEP = Object.freeze({ lrMin: 1e-4, lrMax: 10, n: 40 });
-export const DEFAULT_MAP = Object.freeze({ run: 0, n: 40, steps: 200 });
+export const DEFAULT_MAP = Object.freeze({ run: 0, n: 40, steps: 200, mode: "loss" });
 /** Steps of each learning rate in a sweep, at most (a page choice that keeps sweeps quick). */
 export const SWEEP_MAX_STEPS = 2000;
 
@@ -101,14 +111,18 @@ export function makeRun(cat, optimizer, overrides = {}, existing = []) {
   };
 }
 
-/** When the optimizer of a run changes: keep lr (and any shared names), default the rest. */
+/**
+ * When the optimizer of a run changes: keep lr (and any shared names), default the rest. The label
+ * goes back to the automatic one: a label naming the old optimizer (a preset's "GD η=0.01") would
+ * now be wrong.
+ */
 export function switchOptimizer(cat, run, optimizer) {
   const spec = cat.optimizerById.get(optimizer);
   const params = defaultParams(spec);
   for (const name of Object.keys(params)) {
     if (name in run.params && typeof run.params[name] === typeof params[name]) params[name] = run.params[name];
   }
-  return { ...run, optimizer, params };
+  return { ...run, optimizer, params, label: "" };
 }
 
 /** A deep copy of a run with a new key and an unused colour. */
@@ -149,7 +163,7 @@ export function defaultSurfaceParams(surface) {
 // ---------------------------------------------------------------------------------------------
 // Presets (docs/experiments.md §1 and the course's worked example)
 
-function preset(cat, { surface, start, steps, runs, step = null }) {
+function preset(cat, { surface, start, steps, runs, step = 0 }) {
   const config = {
     surface,
     surfaceParams: defaultSurfaceParams(cat.surfaceById.get(surface)),
@@ -158,7 +172,7 @@ function preset(cat, { surface, start, steps, runs, step = null }) {
     start,
     steps,
     runs: [],
-    view: { ...DEFAULT_VIEW, logLevels: prefersLogLevels(cat.surfaceById.get(surface)) },
+    view: { ...DEFAULT_VIEW, logLevels: prefersLogLevels(cat.surfaceById.get(surface)), lossScale: suggestedLossScale(cat.surfaceById.get(surface)) },
     step,
     sweep: { ...DEFAULT_SWEEP },
     map: { ...DEFAULT_MAP },
@@ -385,4 +399,27 @@ export function displayRuns(state) {
     Object.assign(m, { results, rev: results.rev, runs: config.runs, labels });
   }
   return m.out;
+}
+
+/**
+ * The runs of an LR sweep: runs that differ only in η sweep the same curve, so they are merged
+ * into one group (the first run's colour; the automatic label without η, as the sweep varies it).
+ * @returns {{run: object, label: string, members: number[]}[]}
+ */
+export function sweepGroups(state) {
+  const labels = runLabels(state);
+  const groups = new Map();
+  state.config.runs.forEach((r, i) => {
+    const { lr, ...rest } = r.params ?? {};
+    const key = JSON.stringify([r.optimizer, rest, r.schedule, r.clip, r.noise]);
+    if (groups.has(key)) groups.get(key).members.push(i);
+    else groups.set(key, { run: r, label: labels[i], members: [i] });
+  });
+  return [...groups.values()].map((g) => {
+    // the sweep varies η: an automatic label leaves it out; a typed one is kept for a lone run
+    if (g.members.length === 1 && g.run.label?.trim()) return g;
+    const { lr, ...params } = g.run.params;
+    const name = optimizerName(state.cat.optimizerById.get(g.run.optimizer));
+    return { ...g, label: runLabel({ ...g.run, params, label: "" }, name, labelTags(t)) };
+  });
 }

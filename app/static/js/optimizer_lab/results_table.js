@@ -16,7 +16,46 @@ function td(text, cls) {
   return cell;
 }
 
-/** Fill the results table body: label, optimizer, final point, final loss, distance, status. */
+/**
+ * The badge of a run's outcome (docs/stability.md "Run outcomes"): converged, still moving,
+ * diverged at step k (the only alarming colour) or escaped at step k (left the domain while f kept
+ * falling: a success on saddles and surfaces unbounded below). Runs without an outcome (an older
+ * server) fall back to the diverged flag.
+ */
+export function outcomeBadge(run) {
+  const badge = document.createElement("span");
+  const o = run.outcome;
+  const status = o?.status ?? (run.diverged ? "diverged" : "moving");
+  const k = o?.step ?? run.diverged_at ?? "?";
+  badge.className = `badge badge-${status}`;
+  badge.dataset.status = status;
+  badge.setAttribute("data-testid", "outcome-badge");
+  badge.textContent = status === "diverged" || status === "escaped" ? t(`outcome.${status}_at`, { k }) : t(`outcome.${status}`);
+  return badge;
+}
+
+/** Which known minimum the run ended near, and whether it is a global one (null: none). */
+function minimumNote(outcome) {
+  if (!outcome) return null;
+  const m = outcome?.minimum;
+  if (!m) return null;
+  const note = document.createElement("span");
+  note.className = m.global ? "stable-note" : "stable-note local-min";
+  note.dataset.global = String(Boolean(m.global));
+  note.setAttribute("data-testid", "minimum-reached");
+  // converged: it is there; still moving: the minimum it is heading for
+  const where = outcome.status === "converged" ? "at" : "toward";
+  note.textContent = t(`outcome.${where}_${m.global ? "global" : "local"}`, { p: fmtPoint(m.point) });
+  return note;
+}
+
+/** Is the run's η inside the stable range at the minimum (GD / heavy ball / Nesterov)? */
+export function stableText(stable) {
+  if (!stable || stable.inside === null || stable.inside === undefined || !Number.isFinite(stable.threshold)) return "";
+  return t(stable.inside ? "outcome.stable_in" : "outcome.stable_out", { th: fmt(stable.threshold, 3) });
+}
+
+/** Fill the results table body: label, status (+ minimum reached, stable range: the student's first read), optimizer, final point, final loss, distance. */
 export function renderResults(tbody, runs, optimizerName) {
   tbody.replaceChildren();
   for (const [i, run] of runs.entries()) {
@@ -29,21 +68,17 @@ export function renderResults(tbody, runs, optimizerName) {
     swatch.style.background = run.colour;
     name.append(swatch, document.createTextNode(run.label));
     tr.append(name);
+    const status = document.createElement("td");
+    status.append(outcomeBadge(run));
+    const reached = minimumNote(run.outcome);
+    if (reached) status.append(document.createElement("br"), reached);
+    const stable = stableText(run.outcome?.stable);
+    if (stable) status.append(document.createElement("br"), Object.assign(document.createElement("span"), { className: "stable-note", textContent: stable }));
+    tr.append(status);
     tr.append(td(optimizerName(run.optimizer)));
     tr.append(td(fmtPoint(run.final_point), "num"));
     tr.append(td(fmt(run.final_loss), "num"));
     tr.append(td(run.distance_to_min === null || run.distance_to_min === undefined ? "—" : fmt(run.distance_to_min), "num"));
-    const status = document.createElement("td");
-    const badge = document.createElement("span");
-    if (run.diverged) {
-      badge.className = "badge badge-diverged";
-      badge.textContent = t("common.diverged_at", { k: run.diverged_at ?? "?" });
-    } else {
-      badge.className = "badge badge-ok";
-      badge.textContent = t("results.finished", { k: Math.max(0, (run.path?.length ?? 1) - 1) });
-    }
-    status.append(badge);
-    tr.append(status);
     tbody.append(tr);
   }
 }

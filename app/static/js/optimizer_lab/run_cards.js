@@ -21,6 +21,7 @@
 
 import { t, tr, hasKey } from "../shared/i18n.js";
 import { renderMath } from "../shared/math.js";
+import { refitDeferred } from "./fit_math.js";
 import { parseNumber, fmt } from "../shared/format.js";
 import { switchOptimizer, duplicateRun, makeRun, defaultSchedule, runLabel, labelTags, optimizerName } from "./model.js";
 import { changed } from "../shared/store.js";
@@ -46,6 +47,13 @@ const ICONS = {
   copy: "M8 8h11v11H8zM5 5h11v2H7v9H5z",
   close: "M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z",
 };
+
+/** Where a suggested η came from (POST /api/lr-suggestion `source`), in the page's language. */
+export function lrSourceText(source) {
+  const p = source.params ?? {};
+  const key = `lrsrc.${source.code}`;
+  return hasKey(key) ? t(key, { lambda: fmt(p.lambda_max, 3), steps: p.steps ?? "?", distance: fmt(p.distance, 3), lr: fmt(source.lr, 3) }) : "";
+}
 
 /** A small inline SVG icon (no icon font needed: works offline on any machine). */
 function icon(name) {
@@ -157,11 +165,14 @@ const clone = (value) => JSON.parse(JSON.stringify(value));
 export class RunCards {
   /**
    * @param {HTMLElement} container
-   * @param {{onRunsChange: (runs: object[], info: {cosmetic: boolean, index: number}) => void}} hooks
+   * @param {{onRunsChange: (runs: object[], info: {cosmetic: boolean, index: number}) => void,
+   *          onOptimizerPicked?: (key: string) => void, scheduleSpec?: (type: string) => object}} hooks
    */
-  constructor(container, { onRunsChange }) {
+  constructor(container, { onRunsChange, onOptimizerPicked = () => {}, scheduleSpec = null }) {
     this.container = container;
     this.onRunsChange = onRunsChange;
+    this.onOptimizerPicked = onOptimizerPicked; // (run key) → the page asks for a suggested η
+    this.scheduleSpec = scheduleSpec; // (type) → schedule spec with defaults scaled to the steps
     this.cat = null;
     this.runs = [];
     this.maxRuns = Infinity;
@@ -188,12 +199,13 @@ export class RunCards {
         else this.container.append(card);
       });
       for (const extra of cards.slice(this.runs.length)) extra.remove();
+      refitDeferred(this.container);
     }
     if (changed(state, prev, (s) => s.results, (s) => s.lang, (s) => s.config?.runs)) this.setStatus(state.results?.runs);
   }
 
   cardKey(run, index, lang) {
-    return JSON.stringify([lang, index, run.key, run.optimizer, run.schedule?.type ?? null, run.clip?.mode ?? null, Boolean(run.noise), this.runs.length >= this.maxRuns]);
+    return JSON.stringify([lang, index, run.key, run.optimizer, run.lrSource ?? null, run.schedule?.type ?? null, Boolean(run.schedule?.staircase), run.clip?.mode ?? null, Boolean(run.noise), this.runs.length >= this.maxRuns]);
   }
 
   /** What a kept card shows that a typed value can change: colour, label placeholder. */
@@ -221,9 +233,12 @@ export class RunCards {
     for (const card of this.container.querySelectorAll("[data-testid=run-card]")) {
       const badge = card.querySelector("[data-testid=run-status]");
       const res = results?.[Number(card.dataset.index)];
-      if (res && res.diverged) {
+      const status = res?.outcome?.status ?? (res?.diverged ? "diverged" : null);
+      if (status === "diverged" || status === "escaped") {
         badge.hidden = false;
-        badge.textContent = t("common.diverged_at", { k: res.diverged_at ?? "?" });
+        badge.className = `badge badge-${status}`;
+        badge.dataset.status = status;
+        badge.textContent = t(`outcome.${status}_at`, { k: res.outcome?.step ?? res.diverged_at ?? "?" });
       } else {
         badge.hidden = true;
         badge.textContent = "";
@@ -274,21 +289,27 @@ export class RunCards {
     const select = el("select", { "data-testid": "run-optimizer", "aria-label": t("card.optimizer") });
     for (const o of cat.optimizers) select.append(el("option", { value: o.id, text: optimizerName(o) }));
     select.value = run.optimizer;
-    select.addEventListener("change", () => edit((r) => Object.assign(r, switchOptimizer(cat, r, select.value))));
+    select.addEventListener("change", () => {
+      edit((r) => Object.assign(r, switchOptimizer(cat, r, select.value), { lrSource: null }));
+      this.onOptimizerPicked(run.key);
+    });
     card.append(el("label", { class: "field field-wide" }, [el("span", { class: "field-label", text: t("card.optimizer") }), select]));
     const eq = el("div", { class: "equation", "data-testid": "run-equation" });
     renderMath(eq, spec?.equation ?? []);
+    eq.dataset.tex = JSON.stringify(spec?.equation ?? []); // wrapped and fitted once in the document
     card.append(eq);
+    if (run.lrSource) card.append(el("p", { class: "hint lr-note", "data-testid": "lr-source", text: lrSourceText(run.lrSource) }));
 
     // --- hyperparameters
     const grid = el("div", { class: "hp-grid" });
-    for (const hp of spec?.hyperparams ?? []) grid.append(paramInput(hp, run.params, `param-${hp.name}`, (v) => edit((r) => (r.params[hp.name] = v)), "hp"));
+    for (const hp of spec?.hyperparams ?? []) grid.append(paramInput(hp, run.params, `param-${hp.name}`, (v) => edit((r) => Object.assign(r, { params: { ...r.params, [hp.name]: v }, lrSource: hp.name === "lr" ? null : r.lrSource })), "hp"));
     card.append(grid);
 
     // --- schedule, clipping, noise
     const more = el("details", { class: "more", "data-testid": "run-more" });
     if (run.schedule || run.clip || run.noise || this.openMore.has(run.key)) more.open = true;
     more.addEventListener("toggle", () => {
+      if (more.open) refitDeferred(more); // measured only once visible
       if (more.open) this.openMore.add(run.key);
       else this.openMore.delete(run.key);
     });
@@ -303,11 +324,18 @@ export class RunCards {
     const schedSelect = el("select", { "data-testid": "run-schedule" });
     for (const s of cat.schedules) schedSelect.append(el("option", { value: s.id, text: tr(s.name) || s.id }));
     schedSelect.value = run.schedule?.type ?? "constant";
-    schedSelect.addEventListener("change", () => edit((r) => (r.schedule = defaultSchedule(cat.scheduleById.get(schedSelect.value)))));
+    const scheduleSpec = (type) => this.scheduleSpec?.(type) ?? cat.scheduleById.get(type);
+    schedSelect.addEventListener("change", () => edit((r) => (r.schedule = defaultSchedule(scheduleSpec(schedSelect.value)))));
     more.append(el("label", { class: "field field-wide" }, [el("span", { class: "field-label", text: t("card.schedule") }), schedSelect]));
     if (run.schedule) {
       const sspec = cat.scheduleById.get(run.schedule.type);
-      if (sspec?.equation) more.append(renderMath(el("div", { class: "equation small" }), sspec.equation));
+      // the equation that matches the options: staircase floors the exponent (⌊t/T⌋)
+      const equation = run.schedule.staircase && sspec?.equation_variants?.staircase ? sspec.equation_variants.staircase : sspec?.equation;
+      if (equation) {
+        const box = renderMath(el("div", { class: "equation small", "data-testid": "schedule-equation" }), equation);
+        box.dataset.tex = JSON.stringify(Array.isArray(equation) ? equation : [equation]);
+        more.append(box);
+      }
       const sgrid = el("div", { class: "hp-grid" });
       for (const p of sspec?.params ?? []) sgrid.append(paramInput(p, run.schedule, `sched-${p.name}`, (v) => edit((r) => (r.schedule[p.name] = v)), "sched.param"));
       more.append(sgrid);
@@ -343,6 +371,8 @@ export class RunCards {
   addRun() {
     if (this.runs.length >= this.maxRuns) return;
     const id = this.cat.optimizerById.has("adam") ? "adam" : this.cat.optimizers[0].id;
-    this.onRunsChange([...this.runs, makeRun(this.cat, id, {}, this.runs)], { cosmetic: false, index: this.runs.length });
+    const run = makeRun(this.cat, id, {}, this.runs);
+    this.onRunsChange([...this.runs, run], { cosmetic: false, index: this.runs.length });
+    this.onOptimizerPicked(run.key);
   }
 }

@@ -98,7 +98,8 @@ export function createSurfaceData({ store, api, onError }) {
         const res = await api.postJSON("/api/expressions/validate", { expression: text }, { signal: fresh("expr") });
         if (seq !== exprSeq) return;
         const grad = res.gradient_tex ?? (res.gradient ?? []).map(exprToTex);
-        const gradient = grad.length === 2 ? `\\nabla f = \\left( ${grad[0]}, \\; ${grad[1]} \\right)` : null;
+        // one line per component: a long gradient stays readable (fit_math.js wraps each further)
+        const gradient = grad.length === 2 ? [`\\nabla f:\\; \\frac{\\partial f}{\\partial x} = ${grad[0]}`, `\\frac{\\partial f}{\\partial y} = ${grad[1]}`] : null;
         store.update((s) => {
           const config = { ...s.config, expression: text };
           if (adoptStart && Array.isArray(res.start) && res.start.length === 2) config.start = [...res.start];

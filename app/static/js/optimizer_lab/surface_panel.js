@@ -16,7 +16,7 @@
 import { t, tr } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { labFieldLabel } from "./field_labels.js";
-import { renderMath } from "../shared/math.js";
+import { renderFitted } from "./fit_math.js";
 import { fmt, parseNumber } from "../shared/format.js";
 import { changed } from "../shared/store.js";
 import { CUSTOM, surfaceDomain, surfaceSpec } from "./model.js";
@@ -88,7 +88,7 @@ export function createSurfacePanel({ store, setConfig, selectSurface, checkExpre
     const check = state.exprCheck;
     const checkedTex = custom && check.status === "ok" && check.text === state.config.expression ? check.tex : null;
     const formula = state.info?.spec === spec ? spec?.formula : checkedTex ?? spec?.formula;
-    renderMath($("surface-formula"), formula ?? "");
+    renderFitted($("surface-formula"), formula ?? "");
     const description = tr(spec?.description);
     $("surface-description").textContent = description || (custom ? t("lab.custom_description") : "");
   }
@@ -110,7 +110,7 @@ export function createSurfacePanel({ store, setConfig, selectSurface, checkExpre
       box.hidden = true;
       box.textContent = "";
       input.setAttribute("aria-invalid", "false");
-      if (check.gradient) renderMath($("expression-gradient"), check.gradient);
+      if (check.gradient) renderFitted($("expression-gradient"), check.gradient);
       else $("expression-gradient").replaceChildren();
     }
   }

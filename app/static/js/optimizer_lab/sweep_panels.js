@@ -13,14 +13,14 @@
  * clears them when the problem changes. Input bounds follow the server's limits (`state.limits`).
  */
 
-import { t } from "../shared/i18n.js";
+import { t, hasKey } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { labFieldLabel } from "./field_labels.js";
 import { fmt, parseNumber } from "../shared/format.js";
 import { changed } from "../shared/store.js";
-import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec } from "./model.js";
+import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec, sweepGroups } from "./model.js";
 import { maxMapSide } from "./url_fields.js";
-import { drawSweep, drawStartMap, drawPlaceholder } from "./side_charts.js";
+import { drawSweep, drawStartMap, drawBasinMap, drawPlaceholder } from "./side_charts.js";
 import { textBundle } from "./figures.js";
 
 const $ = (id) => document.getElementById(id);
@@ -73,10 +73,22 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     return { lr: 2 / lmax };
   }
 
-  /** The threshold of the current sweep with its label in the current language. */
-  function stabilityThreshold(sweep) {
+  /**
+   * The stability limits to draw on the sweep, labelled in the current language: each result's
+   * own threshold at the minimum (GD 2/λ_max, heavy ball 2(1+μ)/λ_max, Nesterov; docs/stability.md),
+   * one line per distinct value; else plain GD's limit.
+   */
+  function stabilityThresholds(sweep) {
+    const out = [];
+    sweep?.data?.results?.forEach((r, i) => {
+      if (!Number.isFinite(r.threshold) || out.some((o) => Math.abs(o.lr - r.threshold) <= 1e-12 * r.threshold)) return;
+      const rule = sweep.rules?.[i] ?? r.optimizer;
+      const key = hasKey(`sweep.threshold_${rule}`) ? `sweep.threshold_${rule}` : "sweep.threshold";
+      out.push({ lr: r.threshold, label: t(key, { lr: fmt(r.threshold, 3) }), colour: sweep.colours[i] });
+    });
     const th = sweep?.threshold;
-    return th ? { lr: th.lr, label: t("sweep.threshold", { lr: fmt(th.lr, 3) }) } : null;
+    if (!out.length && th) out.push({ lr: th.lr, label: t("sweep.threshold", { lr: fmt(th.lr, 3) }), colour: "#b00020" });
+    return out;
   }
 
   /** The configuration can be sent (else say what to fix). */
@@ -98,13 +110,13 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     }
     setConfig({ sweep: { lrMin, lrMax, n } });
     const { config, cat } = store.get();
-    const names = runLabels(store.get());
-    const colours = config.runs.map((r) => r.colour);
+    const groups = sweepGroups(store.get());
+    const colours = groups.map((g) => g.run.colour);
     const body = {
       ...surfaceBody(cat, config),
       start: [...config.start],
       steps: Math.min(config.steps, SWEEP_MAX_STEPS),
-      runs: config.runs.map((r, i) => runBody(r, names[i])),
+      runs: groups.map((g) => runBody(g.run, g.label)),
       lr_min: lrMin,
       lr_max: lrMax,
       n,
@@ -116,7 +128,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       const data = await api.postJSON("/api/sweeps/lr", body, { signal: fresh("sweep") });
       // the sweep answer may carry plain GD's limit itself; else derive it from the Hessian
       const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
-      store.update({ sweep: { data, colours, threshold } });
+      store.update({ sweep: { data, colours, threshold, rules: groups.map((g) => g.run.optimizer) } });
     } catch (err) {
       if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("sweep") }), "error");
     } finally {
@@ -150,7 +162,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       toast(t("map.bad_input"), "error");
       return;
     }
-    setConfig({ map: { run: idx, n, steps } });
+    setConfig({ map: { ...config.map, run: idx, n, steps } });
     const { label, ...run } = runBody(config.runs[idx], runLabels(state)[idx]);
     const body = {
       ...surfaceBody(cat, config),
@@ -191,23 +203,28 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       show("sweep-n", state.config.sweep.n);
     }
     if (changed(state, prev, c((x) => x.map))) {
+      $("map-mode").value = state.config.map.mode ?? "loss";
+      $("map-hint").dataset.i18n = state.config.map.mode === "basin" ? "map.hint_basin" : "map.hint";
+      $("map-hint").textContent = t($("map-hint").dataset.i18n);
       show("map-n", state.config.map.n);
       show("map-steps", state.config.map.steps);
     }
     if (changed(state, prev, c((x) => x.runs), c((x) => x.map), (s) => s.lang)) fillMapRunSelect(state);
     const lang = changed(state, prev, (s) => s.lang);
     if (lang || changed(state, prev, (s) => s.sweep)) {
-      if (state.sweep) drawSweep($("sweep-plot"), state.sweep.data, state.sweep.colours, stabilityThreshold(state.sweep), textBundle());
+      if (state.sweep) drawSweep($("sweep-plot"), state.sweep.data, state.sweep.colours, stabilityThresholds(state.sweep), textBundle());
       else drawPlaceholder($("sweep-plot"), t("sweep.empty"));
     }
-    if (lang || changed(state, prev, (s) => s.map, (s) => s.info, c((x) => x.start))) {
-      if (state.map) drawStartMap($("map-plot"), state.map, surfaceSpec(state), state.config.start, textBundle());
+    if (lang || changed(state, prev, (s) => s.map, (s) => s.info, c((x) => x.start), c((x) => x.map.mode))) {
+      if (state.map && state.config.map.mode === "basin" && Array.isArray(state.map.basin)) drawBasinMap($("map-plot"), state.map, state.config.start, textBundle());
+      else if (state.map) drawStartMap($("map-plot"), state.map, surfaceSpec(state), state.config.start, textBundle());
       else drawPlaceholder($("map-plot"), t("map.empty"));
     }
   }
 
   $("sweep-button").addEventListener("click", runSweep);
   $("map-button").addEventListener("click", runMap);
+  $("map-mode").addEventListener("change", () => setConfig({ map: { ...store.get().config.map, mode: $("map-mode").value } }));
   $("map-run").addEventListener("change", () => setConfig({ map: { ...store.get().config.map, run: Number($("map-run").value) } }));
 
   return { render };

@@ -11,7 +11,7 @@
  */
 
 import { readFields, writeFields, integer, flag } from "../shared/url_fields.js";
-import { CUSTOM, DEFAULT_EXPRESSION, DEFAULT_VIEW, defaultConfig, makeRun } from "./model.js";
+import { CUSTOM, DEFAULT_EXPRESSION, DEFAULT_VIEW, LOSS_SCALES, defaultConfig, suggestedLossScale, makeRun } from "./model.js";
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
@@ -84,6 +84,7 @@ const VIEW_FLAGS = [
   ["m", "velocity"],
   ["gh", "ghost"],
   ["a", "autoRun"],
+  ["tb", "textbook"],
 ];
 
 /** The table: key in the URL, path in the config, codec (see shared/url_fields.js). */
@@ -119,6 +120,8 @@ export const FIELDS = [
   { key: "n", path: "steps", ...integer({ min: 1, max: ({ limits }) => limits.max_steps, clamp: true }) },
   { key: "r", path: "runs", encode: (runs) => runs.map(encodeRun), decode: decodeRuns },
   ...VIEW_FLAGS.map(([short, name]) => ({ key: `v.${short}`, path: `view.${name}`, ...flag() })),
+  { key: "v.ar", path: "view.arrowRun", ...integer({ min: -1, max: ({ limits }) => limits.max_runs - 1, clamp: true }) },
+  { key: "v.ls", path: "view.lossScale", decode: (v) => (LOSS_SCALES.includes(v) ? v : undefined) },
   { key: "k", path: "step", omit: (v) => v === null, ...integer({ min: 0 }) },
   {
     key: "sw",
@@ -132,13 +135,14 @@ export const FIELDS = [
   {
     key: "mp",
     path: "map",
-    encode: (m) => [m.run, m.n, m.steps],
+    encode: (m) => [m.run, m.n, m.steps, m.mode === "basin" ? 1 : 0],
     decode: (v, { limits }, draft) =>
-      Array.isArray(v) && v.length === 3 && v.every(isNum)
+      Array.isArray(v) && (v.length === 3 || v.length === 4) && v.every(isNum)
         ? {
             run: clamp(Math.round(v[0]), 0, Math.max(0, draft.runs.length - 1)),
             n: clamp(Math.round(v[1]), 5, maxMapSide(limits)),
             steps: clamp(Math.round(v[2]), 1, limits.max_map_steps),
+            mode: v[3] === 1 ? "basin" : "loss",
           }
         : undefined,
   },
@@ -153,7 +157,10 @@ export function configFromUrl(url, ctx) {
   const base = defaultConfig(ctx.cat);
   if (!url || typeof url !== "object") return base;
   const start = { ...base, domain: null, step: null, view: { ...DEFAULT_VIEW } };
-  return readFields(FIELDS, url, start, ctx);
+  const config = readFields(FIELDS, url, start, ctx);
+  // no loss axis in the URL: the one the restored surface suggests
+  if (!LOSS_SCALES.includes(url.v?.ls)) config.view = { ...config.view, lossScale: suggestedLossScale(ctx.cat.surfaceById.get(config.surface)) };
+  return config;
 }
 
 /** The compact object stored in the URL. */
