@@ -371,6 +371,7 @@ def test_mnist_entry_explains_how_to_enable_it(client: TestClient) -> None:
 
 def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting() -> None:
     import asyncio
+    import threading
 
     from app.api import body_limit
 
@@ -391,7 +392,10 @@ def test_declared_body_limit_applies_a_paths_own_limit_and_names_its_setting() -
             sent.append(message)
 
         limiter = body_limit.DeclaredBodyLimit(inner, max_bytes=100, own_limits={"/big": (1000, "PLAYGROUND_BIG")})
-        asyncio.run(limiter(scope, receive, send))
+        # In a thread of its own: a browser test module may already own this thread's event loop.
+        worker = threading.Thread(target=asyncio.run, args=(limiter(scope, receive, send),))
+        worker.start()
+        worker.join()
         return sent
 
     assert call("/big", 900) == [] and call("/small", 90) == [] and reached == ["/big", "/small"]

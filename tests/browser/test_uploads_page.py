@@ -12,9 +12,12 @@ What is checked against independent truth:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
+import pytest
 
 from app.core.datasets.idx import write_idx
 
@@ -22,6 +25,16 @@ READY = "#training-lab[data-ready=true]"
 FINISHED = "document.getElementById('training-lab').dataset.session === 'finished'"
 HAS_BOUNDARY = "() => (document.getElementById('boundary-plot').data || []).some(t => t.type === 'heatmap')"
 UPLOADED = "() => document.getElementById('ds-select').value.startsWith('upload:')"
+
+
+@pytest.fixture(autouse=True)
+def _delete_uploads_afterwards(live_server: str) -> Iterator[None]:
+    """Each test starts and ends with no uploaded set, so other modules see only the built-in ones."""
+    yield
+    with httpx.Client(base_url=live_server) as client:
+        for entry in client.get("/api/datasets").json():
+            if entry.get("uploaded"):
+                client.delete(f"/api/datasets/uploads/{entry['id']}").raise_for_status()
 
 
 def moons_csv(path: Path, n: int = 300) -> Path:
