@@ -87,10 +87,30 @@ def test_momentum_leaving_the_saddle_is_escaped_not_diverged() -> None:
     surface = get_surface("saddle")
     sim = simulate(surface, [-4, 0.001], 80, RunSpec("momentum", {"lr": 0.05, "momentum": 0.9}))
     y = sim.path[:, 0, 1]
-    # escaped at the first position beyond the widened domain |y| > 5 + 0.1·10 = 6.
-    assert outcome["step"] == int(np.argmax(np.abs(y) > 6))
+    # escaped at the first position outside the plotting domain |y| ≤ 5.
+    assert outcome["step"] == int(np.argmax(np.abs(y) > 5))
     # It left through the top or bottom edge, going mostly along ±y.
     assert abs(outcome["exit"]["point"][1]) == 5.0 and abs(outcome["exit"]["direction"][1]) > 0.9
+
+
+def test_adam_leaving_the_saddle_plot_falling_is_escaped() -> None:
+    # Adam in the saddle preset ends just outside the plot (|y| a little above 5) with f falling:
+    # a student sees it leave the plot, so it must not read "still moving".
+    surface = get_surface("saddle")
+    y = simulate(surface, [-4, 0.001], 80, RunSpec("adam", {"lr": 0.05})).path[:, 0, 1]
+    assert 5 < abs(y[-1]) < 6  # outside the plot, inside the old 10 % margin
+    outcome = _outcome("saddle", [-4, 0.001], 80, "adam", {"lr": 0.05})["outcome"]
+    assert outcome["status"] == "escaped" and outcome["step"] == int(np.argmax(np.abs(y) > 5))
+
+
+def test_a_slow_crawl_along_the_rosenbrock_valley_is_moving_not_converged() -> None:
+    # The Rosenbrock preset's Momentum (η = 0.0002) creeps along the flat valley floor: small
+    # gradient, tiny steps, yet 0.27 from the minimum (1, 1) — more than 1 % of the 4-wide domain.
+    summary = _outcome("rosenbrock", [-1.5, 2], 2000, "momentum", {"lr": 0.0002, "momentum": 0.9})
+    assert math.dist(summary["final_point"], (1.0, 1.0)) > 0.04
+    assert summary["outcome"]["status"] == "moving"
+    adam = _outcome("rosenbrock", [-1.5, 2], 2000, "adam", {"lr": 0.02})
+    assert math.dist(adam["final_point"], (1.0, 1.0)) < 0.04 and adam["outcome"]["status"] == "converged"
 
 
 def test_a_run_trapped_in_the_shallow_basin_reports_the_local_minimum() -> None:

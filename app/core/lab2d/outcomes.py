@@ -7,11 +7,13 @@ it is. The rules, with f_ref = the surface's lowest known minimum value (f₀ wh
   beyond the divergence bound, or at some step
   f − f_ref > ``DIVERGENCE_GROWTH`` · max(f₀ − f_ref, tiny) while f was rising; ``step`` is the
   first step where that happened.
-- **escaped**: the run ends outside the plotting domain widened by ``ESCAPE_MARGIN`` of its
-  width on every side, below f₀ and not rising (a saddle or a surface unbounded below); ``step``
-  is the first position outside that widened domain.
-- **converged**: ‖∇f‖ at the end ≤ ``CONVERGED_GRADIENT`` · ‖∇f(start)‖ (at least 1e-8) and the
-  last step ≤ ``CONVERGED_STEP`` · the domain's width.
+- **escaped**: the run ends outside the plotting domain (widened by ``ESCAPE_MARGIN`` of its
+  width on every side), below f₀ and not rising (a saddle or a surface unbounded below); ``step``
+  is the first position outside it.
+- **converged**: ‖∇f‖ at the end ≤ ``CONVERGED_GRADIENT`` · ‖∇f(start)‖ (at least 1e-8), the
+  last step ≤ ``CONVERGED_STEP`` · the domain's width and, on a surface with known minima, the end
+  within ``CONVERGED_DISTANCE`` · the domain's width of one (a slow crawl along Rosenbrock's flat
+  valley floor has a tiny gradient and tiny steps but is still moving).
 - **moving**: anything else.
 
 ``exit`` is where the path first crosses the plotting domain's edge and the unit direction it was
@@ -37,14 +39,18 @@ Array = npt.NDArray[np.float64]
 DIVERGENCE_GROWTH = 1e3
 """A run diverges once f − f_ref exceeds this factor times f₀ − f_ref while rising."""
 
-ESCAPE_MARGIN = 0.1
-"""Escaping means ending outside the domain widened by this fraction of its width on each side."""
+ESCAPE_MARGIN = 0.0
+"""Escaping means ending outside the domain widened by this fraction of its width on each side
+(0: the plotting domain itself, so every path that leaves the plot falling is called escaped)."""
 
 CONVERGED_GRADIENT = 1e-2
 """Converged: final ‖∇f‖ at most this fraction of the starting ‖∇f‖ …"""
 
 CONVERGED_STEP = 1e-3
-"""… and the last step at most this fraction of the domain's width."""
+"""… and the last step at most this fraction of the domain's width …"""
+
+CONVERGED_DISTANCE = 1e-2
+"""… and, where the surface lists minima, the end this fraction of the domain's width from one."""
 
 
 @dataclass(frozen=True)
@@ -156,14 +162,20 @@ def _escape_step(path: Array, loss: Array, domain: Domain, fell_past_bound: bool
 
 
 def _converged(surface: Surface, path: Array, domain: Domain) -> bool:
-    """‖∇f‖ at the end small against ‖∇f(start)‖ and the last step small against the domain."""
+    """‖∇f‖ at the end small against ‖∇f(start)‖, the last step small, and near a known minimum."""
     if len(path) < 2:
         return False
     g = surface.gradient(path[[0, -1]])
     g0, g_end = (float(v) for v in np.linalg.norm(g, axis=1))
     width = max(domain[0][1] - domain[0][0], domain[1][1] - domain[1][0])
     last_step = float(np.linalg.norm(path[-1] - path[-2]))
-    return g_end <= max(CONVERGED_GRADIENT * g0, 1e-8) and last_step <= CONVERGED_STEP * width
+    if not (g_end <= max(CONVERGED_GRADIENT * g0, 1e-8) and last_step <= CONVERGED_STEP * width):
+        return False
+    index = nearest_minimum_index(surface, path[-1])
+    if index is None:
+        return True
+    distance = float(np.linalg.norm(path[-1] - np.asarray(surface.minima[index], dtype=float)))
+    return distance <= CONVERGED_DISTANCE * width
 
 
 def nearest_minimum_index(surface: Surface, point: Array) -> int | None:
