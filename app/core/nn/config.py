@@ -31,11 +31,11 @@ from app.core.nn.early_stopping import MONITORS
 from app.core.nn.initializers import INIT_IDS
 from app.core.nn.layers import ACTIVATIONS
 from app.core.nn.options import described, option, parse
-from app.core.optim.optimizers import OPTIMIZERS, Optimizer, make_optimizer
+from app.core.optim.optimizers import Optimizer, make_optimizer, mlp_optimizer_ids
 from app.core.optim.schedules import make_schedule
 
 #: Optimizers that can train an MLP (Newton and L-BFGS need exact Hessians / full-batch line searches).
-MLP_OPTIMIZER_IDS: tuple[str, ...] = tuple(key for key, cls in OPTIMIZERS.items() if cls.mlp)
+MLP_OPTIMIZER_IDS: tuple[str, ...] = mlp_optimizer_ids()
 DATASET_IDS: tuple[str, ...] = tuple(CATALOGUE)
 MAX_SEED = 2**32 - 1
 DROPOUT_MAX = 0.95
