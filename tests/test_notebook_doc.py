@@ -8,17 +8,15 @@ against values computed here independently of the server.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
 
 from app.config import Settings
+from live_server import serve_app
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "notebook.md"
 DOC_URL = "http://127.0.0.1:8000"
@@ -33,21 +31,8 @@ def python_blocks(markdown: str) -> list[str]:
 @pytest.fixture(scope="module")
 def live_url() -> Iterator[str]:
     """The real app under uvicorn in a daemon thread, bound to a free port; yields its base URL."""
-    from app.main import app
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-notebook-doc", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app("uvicorn-notebook-doc") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
