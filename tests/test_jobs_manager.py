@@ -471,3 +471,34 @@ def test_shutdown_manager_replaces_the_process_wide_manager(monkeypatch: pytest.
     with pytest.raises(ManagerClosedError):
         first.submit(CONFIG)
     manager_module.shutdown_manager()
+
+
+def test_observers_hear_start_every_event_and_the_end_in_order():
+    """A registered observer sees the job start, each emitted event with its log id, then the end."""
+    heard: list[tuple] = []
+
+    class Recorder:
+        def job_started(self, job):
+            heard.append(("started", job.id, job.status.value))
+
+        def job_event(self, job, event_id, name, payload):
+            heard.append(("event", event_id, name, payload["step"]))
+
+        def job_finished(self, job):
+            heard.append(("finished", job.status.value, job.summary))
+
+    def trainer(config, emit, should_stop, mnist_dir=None, limits=None):
+        for step in (1, 2):
+            emit("metrics", {"step": step})
+        return {"steps": 2}
+
+    manager = JobManager(trainer=trainer)
+    manager.add_observer(Recorder())
+    job = manager.submit({"label": "observed"})
+    assert job.wait_finished(10)
+    assert heard == [
+        ("started", job.id, "running"),
+        ("event", 1, "metrics", 1),
+        ("event", 2, "metrics", 2),
+        ("finished", "done", {"steps": 2}),
+    ]

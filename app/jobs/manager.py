@@ -37,6 +37,7 @@ from app.jobs.job import (
     TooManyJobsError,
     default_label,
 )
+from app.jobs.observer import JobObserver
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,20 @@ class JobManager:
         self._comparisons: dict[str, Comparison] = {}
         self._units: dict[str, threading.Thread] = {}  # unit id → its worker
         self._closed = False
+        self._observers: list[JobObserver] = []
+
+    def add_observer(self, observer: JobObserver) -> None:
+        """Register ``observer`` for every job started from now on (``app/jobs/observer.py``)."""
+        with self._lock:
+            self._observers.append(observer)
+
+    def _notify(self, method: str, job: Job, *args: Any) -> None:
+        """Call ``method`` on every observer; an observer's exception is logged, never raised."""
+        for observer in list(self._observers):
+            try:
+                getattr(observer, method)(job, *args)
+            except Exception:
+                logger.exception("job observer %r failed in %s for %s", observer, method, job.id)
 
     @property
     def settings(self) -> Settings:
@@ -297,6 +312,7 @@ class JobManager:
                 self._finish(job, JobStatus.CANCELLED, {"status": "cancelled", "summary": None})
                 return
             job.status = JobStatus.RUNNING
+        self._notify("job_started", job)
 
         def emit(name: str, payload: dict[str, Any]) -> None:
             # The terminal events belong to the manager; a trainer cannot end the stream early.
@@ -304,7 +320,8 @@ class JobManager:
                 logger.warning("job %s: trainer emitted reserved event %r; ignored", job.id, name)
                 return
             # Only this worker finishes a running job, so the log is still open here.
-            job.log.append(name, payload)
+            event_id = job.log.append(name, payload)
+            self._notify("job_event", job, event_id, name, payload)
             progress = payload.get("progress") if isinstance(payload, dict) else None
             if isinstance(progress, (int, float)) and 0.0 <= progress <= 1.0:
                 with job._lock:
@@ -352,6 +369,7 @@ class JobManager:
         job.log.append(status.value, payload)
         job.finished_at = self._clock()
         job._finished.set()
+        self._notify("job_finished", job)
 
 
 def _new_id(prefix: str) -> str:
