@@ -59,9 +59,32 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import uvicorn
 
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:app",
         host=args.host,
         port=args.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+    cancel_jobs_first_server()(config).run()
+
+
+def cancel_jobs_first_server() -> type:
+    """uvicorn's server, cancelling the training jobs first on shutdown (SIGTERM, Ctrl-C).
+
+    uvicorn waits (up to ``timeout_graceful_shutdown``) for open responses before the app's
+    lifespan shutdown runs; cancelling the jobs first lets every open job stream send its
+    ``cancelled`` event and end within that wait, then the lifespan stops the worker processes.
+    """
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from app.jobs.manager import cancel_all_jobs
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await asyncio.to_thread(cancel_all_jobs)
+            await super().shutdown(sockets)
+
+    return Server

@@ -32,6 +32,20 @@ def env_file() -> Path | None:
     return Path(name) if name else None
 
 
+MAX_DEFAULT_WORKERS = 8
+"""The default ``worker_processes`` is the CPU count, at most this."""
+
+
+def default_worker_processes() -> int:
+    """One training worker per CPU, at most :data:`MAX_DEFAULT_WORKERS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
+def worker_processes(settings: Settings) -> int:
+    """The number of training worker processes ``settings`` allow (``worker_processes`` or the default)."""
+    return settings.worker_processes or default_worker_processes()
+
+
 class Settings(BaseSettings):
     """Every size the server accepts is bounded here; each bound is an env var.
 
@@ -84,7 +98,9 @@ class Settings(BaseSettings):
     max_width: int = Field(512, ge=1, description="Most units in one hidden layer.")
     max_epochs: int = Field(500, ge=1, description="Most epochs per training job.")
     max_samples: int = Field(70_000, ge=10, description="Most samples in a generated or loaded data set.")
-    max_concurrent_jobs: int = Field(2, ge=1, description="Training jobs running at once; more get 429.")
+    max_concurrent_jobs: int = Field(
+        2, ge=1, description="Training jobs running at once (with worker_processes: the smaller of the two); more wait."
+    )
     max_kept_jobs: int = Field(50, ge=1, description="Finished jobs kept in memory (oldest dropped first).")
     job_ttl_seconds: float = Field(3600.0, gt=0, description="Seconds a finished job is kept.")
     max_events_per_job: int = Field(2_000, ge=10, description="Telemetry events kept per job (older are thinned).")
@@ -128,6 +144,21 @@ class Settings(BaseSettings):
 
     # --- HTTP ------------------------------------------------------------------
     max_body_bytes: int = Field(2**20, ge=2**10, description="Largest request body in bytes (more → 413).")
+
+    # --- Training workers and the job queue (workers) ------------------------------------------
+    worker_processes: int | None = Field(
+        None,
+        ge=1,
+        description="Training worker processes (unset: the CPU count, at most 8); running capacity is "
+        "the smaller of this and max_concurrent_jobs.",
+    )
+    worker_blas_threads: int = Field(1, ge=1, description="BLAS threads each training worker process may use.")
+    max_queued_jobs: int = Field(
+        64, ge=0, description="Runs (a comparison counts once) waiting for a worker, all clients together; more → 429."
+    )
+    max_queued_per_client: int = Field(
+        3, ge=1, description="Runs one client (request host) may have waiting for a worker; more → 429."
+    )
 
 
 @lru_cache

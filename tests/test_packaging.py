@@ -21,7 +21,6 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -90,10 +89,15 @@ def test_cli_defaults_come_from_the_settings_and_flags_override_them(monkeypatch
 def test_cli_runs_uvicorn_on_the_app_with_a_short_graceful_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
     import uvicorn
 
-    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
+    servers: list[uvicorn.Server] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *args, **kwargs: servers.append(self))
     cli.main(["--port", "8123"])
-    assert calls == [(("app.main:app",), {"host": "127.0.0.1", "port": 8123, "timeout_graceful_shutdown": 3})]
+    (server,) = servers
+    config = server.config
+    assert (config.app, config.host, config.port) == ("app.main:app", "127.0.0.1", 8123)
+    assert config.timeout_graceful_shutdown == 3
+    # On shutdown the server cancels the training jobs first, so open job streams end (issue 9 point 7).
+    assert isinstance(server, uvicorn.Server) and type(server).shutdown is not uvicorn.Server.shutdown
 
 
 def test_cli_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:

@@ -131,6 +131,11 @@ KO: dict[str, str] = {
     "schedule.staircase": "계단식은 켜거나 꺼야 합니다",
     "job.not_running": "실행이 {status} 상태입니다. 실행 중일 때만 일시 정지할 수 있습니다",
     "job.not_paused": "실행이 {status} 상태입니다. 먼저 일시 정지하세요",
+    "job.client_queue_full": (
+        "이미 서버를 기다리는 실행이 {queued}개입니다 (최대 {limit}개). 하나가 시작되거나 멈출 때까지 기다리세요"
+    ),
+    "job.queue_full": "서버의 대기열이 가득 찼습니다 (대기 {queued}개, 최대 {limit}개). 잠시 후 다시 시도하세요",
+    "job.worker_died": "학습 작업 프로세스가 예기치 않게 멈췄습니다 (종료 코드 {exitcode}). 실행이 끝났습니다",
     "early_stopping.needs_validation": (
         "조기 종료에는 검증 데이터가 필요합니다. 검증 비율을 0보다 크게 하거나 조기 종료를 끄세요"
     ),

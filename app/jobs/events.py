@@ -1,9 +1,9 @@
 """A bounded, thread-safe log of one job's events, readable while it grows.
 
-The worker thread appends events (``metrics``, ``epoch``, then one terminal ``done`` /
-``cancelled`` / ``error``); any number of SSE streams read them from the event loop. Each event
-gets the next integer id (from 1, never reused) so an ``EventSource`` can resume with
-``Last-Event-ID``.
+The web process appends events as they arrive from the job's worker process (``metrics``,
+``epoch``, then one terminal ``done`` / ``cancelled`` / ``error``); any number of SSE streams
+read them from the event loop. Each event gets the next integer id (from 1, never reused) so an
+``EventSource`` can resume with ``Last-Event-ID``.
 
 Memory is bounded by ``max_events`` and ``max_bytes``: when the log is full, every second
 ``metrics`` event is dropped (the first and the newest stay), so older telemetry gets coarser while
@@ -126,7 +126,10 @@ class EventLog:
         Appending a terminal event closes the log; appending to a closed log raises
         ``RuntimeError``.
         """
-        text = to_json_text(data)  # serialise outside the lock
+        return self.append_json(event, to_json_text(data))  # serialise outside the lock
+
+    def append_json(self, event: str, text: str) -> int:
+        """:meth:`append` for a payload already serialised by :func:`to_json_text` (in a worker)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("event log is closed")
@@ -203,6 +206,13 @@ class EventLog:
         """All kept events as a JSON array of ``{"id", "event", "data"}`` objects."""
         events = self.after(0)
         return "[" + ",".join(e.as_json() for e in events) + "]"
+
+    def page(self, after: int = 0, limit: int | None = None) -> tuple[list[JobEvent], bool]:
+        """Kept events with ``id > after``, at most ``limit`` of them, and whether more follow."""
+        events = self.after(after)
+        if limit is not None and len(events) > limit:
+            return events[:limit], True
+        return events, False
 
     async def wait_changed(self, version: int, timeout: float) -> None:
         """Wait (without blocking the event loop) until :attr:`version` differs from ``version``.

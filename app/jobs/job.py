@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from app.jobs.events import EventLog
+from app.jobs.events import EventLog, JobEvent
 
 
 class JobStatus(StrEnum):
@@ -27,16 +27,28 @@ class JobStatus(StrEnum):
         return self in (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.ERROR)
 
 
-class TooManyJobsError(Exception):
-    """All ``max_concurrent_jobs`` slots are busy."""
+class QueueFullError(Exception):
+    """The wait queue is full: for this client (``max_queued_per_client``) or for everyone (``max_queued_jobs``).
 
-    def __init__(self, running: int, limit: int) -> None:
+    Attributes
+    ----------
+    setting : str
+        ``"max_queued_per_client"`` or ``"max_queued_jobs"``.
+    limit : int
+        That setting's value.
+    queued : int
+        How many units wait now (this client's, or all).
+    """
+
+    def __init__(self, setting: str, limit: int, queued: int) -> None:
+        who = "you already have" if setting == "max_queued_per_client" else "there are already"
         super().__init__(
-            f"{running} training job(s) are already running, the most at once ({limit}); "
-            "wait for one to finish or stop one."
+            f"{who} {queued} run(s) waiting in the queue, the most allowed ({limit}); "
+            "wait for one to start or stop one."
         )
-        self.running = running
+        self.setting = setting
         self.limit = limit
+        self.queued = queued
 
 
 class JobNotFoundError(KeyError):
@@ -96,10 +108,11 @@ class Job:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     _finished: threading.Event = field(default_factory=threading.Event, repr=False)
-    # Pause state, read by the worker's gate (``control.JobGate``); lock order: _lock, then _control.
-    _control: threading.Condition = field(default_factory=threading.Condition, repr=False)
-    _paused: bool = field(default=False, repr=False)
-    _step_budget: int = field(default=0, repr=False)
+    # Notified (under _lock) whenever ``status`` changes, for the controls that wait for the worker.
+    _changed: threading.Condition = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self._lock)
 
     @property
     def cancel_requested(self) -> bool:
@@ -110,22 +123,36 @@ class Job:
         """Block until the job reaches a terminal state; False if ``timeout`` ran out first."""
         return self._finished.wait(timeout)
 
+    def wait_status(self, statuses: set[JobStatus], timeout: float) -> JobStatus:
+        """Wait up to ``timeout`` s until the status is one of ``statuses``; returns the status then."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.status in statuses or self.status.finished, timeout)
+            return self.status
+
+    def set_status(self, status: JobStatus) -> None:
+        """Change the status and wake :meth:`wait_status` (caller holds ``_lock``)."""
+        self.status = status
+        self._changed.notify_all()
+
     def info(self) -> dict[str, Any]:
         """The short listing ``{"id", "status", "label", "created", "progress"}``."""
         with self._lock:
             return self._fields()
 
-    def snapshot(self) -> tuple[dict[str, Any], str]:
-        """A consistent ``(fields, history JSON array)`` pair for ``GET /api/jobs/{id}``.
+    def snapshot(self, after: int = 0, limit: int | None = None) -> tuple[dict[str, Any], list[JobEvent], bool]:
+        """A consistent ``(fields, events, more)`` triple for ``GET /api/jobs/{id}``.
 
         ``fields`` has ``id``, ``status``, ``label``, ``config``, ``created``, ``progress``,
-        ``summary``; a terminal status always comes with its terminal event in the history.
+        ``summary``; ``events`` are the kept events after ``after`` (at most ``limit``), ``more``
+        says whether later ones were left out. A terminal status always comes with its terminal
+        event in the full history. The events are the log's own objects (nothing is copied).
         """
         with self._lock:
             fields = self._fields()
             fields["config"] = self.config
             fields["summary"] = self.summary
-            return fields, self.log.history_json()
+            events, more = self.log.page(after, limit)
+            return fields, events, more
 
     def _fields(self) -> dict[str, Any]:
         """The listing fields; the caller holds the job's lock."""
@@ -140,7 +167,7 @@ class Job:
 
 @dataclass(frozen=True)
 class Comparison:
-    """Several jobs sharing one worker slot, run one after another."""
+    """Several jobs sharing one worker, run one after another (one unit of the queue)."""
 
     id: str
     job_ids: tuple[str, ...]

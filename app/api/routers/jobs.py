@@ -1,15 +1,17 @@
 """Training jobs: start, stream (SSE), inspect, list and cancel (docs/API.md, "Training Lab").
 
-Training runs in worker threads owned by :class:`app.jobs.manager.JobManager`; these handlers only
-validate, hand over and read back, so the event loop stays free while jobs train.
+Training runs in worker processes owned by :class:`app.jobs.manager.JobManager` (runs beyond
+their number wait in a queue); these handlers only validate, hand over and read back, so the web
+process never trains.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import JobManagerDep
@@ -30,8 +32,8 @@ from app.api.schemas.jobs import (
 )
 from app.api.schemas.training import TrainingConfigModel
 from app.core.nn.options import to_dict
-from app.jobs.events import TERMINAL_EVENTS, to_json_text
-from app.jobs.job import Job, JobNotFoundError, JobStateError, ManagerClosedError, TooManyJobsError
+from app.jobs.events import TERMINAL_EVENTS, JobEvent, to_json_text
+from app.jobs.job import Job, JobNotFoundError, JobStateError, ManagerClosedError, QueueFullError
 
 router = APIRouter(tags=["jobs"])
 router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
@@ -52,7 +54,8 @@ _ADMISSION = {
     **error_responses(429, 503),
     429: {
         "model": ErrorResponse,
-        "description": "max_concurrent_jobs jobs are already running (`Retry-After: 5`); wait or cancel one.",
+        "description": "The wait queue is full, for this client (max_queued_per_client, code "
+        "`job.client_queue_full`) or for everyone (max_queued_jobs, `job.queue_full`); `Retry-After: 5`.",
     },
     503: {"model": ErrorResponse, "description": "The server is shutting down and accepts no new jobs."},
 }
@@ -68,23 +71,28 @@ _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Err
 T = TypeVar("T")
 
 
+HISTORY_CHUNK_BYTES = 256 * 2**10
+"""``GET /api/jobs/{id}`` sends its history in pieces of about this size (never the whole JSON at once)."""
+
+
+def client_of(request: Request) -> str:
+    """Who is asking, for the per-client queue bound: the connection's peer host."""
+    return request.client.host if request.client is not None else "unknown"
+
+
 def _admit(submit: Callable[[], T]) -> T:
-    """Run a manager submission, turning a full server into 429 and shutdown into 503."""
+    """Run a manager submission, turning a full queue into 429 and shutdown into 503."""
     try:
         return submit()
-    except TooManyJobsError as exc:
+    except QueueFullError as exc:
+        code = "job.client_queue_full" if exc.setting == "max_queued_per_client" else "job.queue_full"
         detail = [
             {
                 "loc": ["body"],
                 "msg": str(exc),
-                "type": "too_many_jobs",
-                "code": "http.429",
-                "params": {"limit": exc.limit, "setting": "max_concurrent_jobs", "running": exc.running},
-                "ctx": {
-                    "setting": "max_concurrent_jobs",
-                    "limit": str(exc.limit),
-                    "env": "PLAYGROUND_MAX_CONCURRENT_JOBS",
-                },
+                "type": "queue_full",
+                "code": code,
+                "params": {"limit": exc.limit, "setting": exc.setting, "queued": exc.queued},
             }
         ]
         raise HTTPException(status_code=429, detail=detail, headers={"Retry-After": "5"}) from exc
@@ -129,20 +137,20 @@ def resume_point(
 
 
 @router.post("/jobs", status_code=202, response_model=JobCreated, responses={**_BODY_ERRORS, **_ADMISSION})
-def create_job(body: TrainingConfigModel, manager: JobManagerDep) -> JobCreated:
-    """Start one training job in a worker thread (follow it at /api/jobs/{id}/events)."""
+def create_job(body: TrainingConfigModel, manager: JobManagerDep, request: Request) -> JobCreated:
+    """Start one training job in a worker process, or queue it (follow it at /api/jobs/{id}/events)."""
     config = to_dict(engine_config(body))
-    job = _admit(lambda: manager.submit(config))
+    job = _admit(lambda: manager.submit(config, client_of(request)))
     return JobCreated(id=job.id, status=job.status.value)
 
 
 @router.post(
     "/comparisons", status_code=202, response_model=ComparisonCreated, responses={**_BODY_ERRORS, **_ADMISSION}
 )
-def create_comparison(body: ComparisonRequest, manager: JobManagerDep) -> ComparisonCreated:
-    """Queue several training jobs that run one after another in a single worker slot."""
+def create_comparison(body: ComparisonRequest, manager: JobManagerDep, request: Request) -> ComparisonCreated:
+    """Queue several training jobs that run one after another in a single worker process."""
     configs = [to_dict(engine_config(config, prefix=f"configs.{i}.")) for i, config in enumerate(body.configs)]
-    comparison = _admit(lambda: manager.submit_comparison(configs))
+    comparison = _admit(lambda: manager.submit_comparison(configs, client_of(request)))
     return ComparisonCreated(id=comparison.id, job_ids=list(comparison.job_ids))
 
 
@@ -181,7 +189,7 @@ def comparison_detail(comparison_id: str, manager: JobManagerDep) -> ComparisonD
     },
 )
 async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) -> AsyncIterator[ServerSentEvent]:
-    """Stream a job's metrics/epoch events and its final done/cancelled/error event (SSE)."""
+    """Stream a job's queue/metrics/epoch/status events and its final done/cancelled/error event (SSE)."""
     log = job.log
     last = start
     # A comment-only block: carries the retry hint without dispatching an event.
@@ -200,12 +208,36 @@ async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) 
             await log.wait_changed(version, timeout=WAIT_SECONDS)
 
 
+def _history_body(head: str, events: list[JobEvent]) -> Iterator[str]:
+    """``head`` (a JSON object's text) with ``"history": [...]`` spliced in, in pieces of ~256 kB.
+
+    The events are the log's stored JSON texts, joined a piece at a time, so a large history is
+    never built whole per request (32 concurrent readers hold 32 pieces, not 32 histories).
+    """
+    piece: list[str] = [f'{head[:-1]},"history":[']
+    size = 0
+    for k, event in enumerate(events):
+        text = event.as_json()
+        piece.append("," + text if k else text)
+        size += len(text)
+        if size >= HISTORY_CHUNK_BYTES:
+            yield "".join(piece)
+            piece, size = [], 0
+    piece.append("]}")
+    yield "".join(piece)
+
+
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=_NOT_FOUND)
-def job_detail(job: JobDep) -> Any:
-    """A job's status, configuration, kept event history and summary."""
-    fields, history = job.snapshot()
+def job_detail(
+    job: JobDep,
+    after: Annotated[int, Query(ge=0, description="Only history events with a larger id (a page's next_after).")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="At most this many history events (default: all).")] = None,
+) -> Any:
+    """A job's status, configuration, kept event history (streamed; pages with after/limit) and summary."""
+    fields, events, more = job.snapshot(after, limit)
+    fields["next_after"] = events[-1].id if more and events else None
     head = to_json_text(fields)  # '{...}': splice the stored JSON history in without re-parsing it
-    return Response(content=f'{head[:-1]},"history":{history}}}', media_type="application/json")
+    return StreamingResponse(_history_body(head, events), media_type="application/json")
 
 
 @router.get("/jobs", response_model=list[JobInfo])
@@ -216,7 +248,7 @@ def list_jobs(manager: JobManagerDep) -> list[dict[str, Any]]:
 
 @router.delete("/jobs/{job_id}", response_model=JobCancelled, responses=_NOT_FOUND)
 def cancel_job(job_id: str, manager: JobManagerDep) -> JobCancelled:
-    """Cancel a queued or running job (it stops within a second; finished jobs are left as they are)."""
+    """Cancel a queued or running job (a queued one at once, a running one within a second)."""
     try:
         job = manager.cancel(job_id)
     except JobNotFoundError as exc:

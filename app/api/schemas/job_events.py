@@ -225,7 +225,16 @@ class StatusEvent(BaseModel):
     status: Literal["paused", "running"]
 
 
+class QueueEvent(BaseModel):
+    """``event: queue`` — the job waits for a worker; sent whenever its place in line changes."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"position": 3}]})
+
+    position: int = Field(ge=1, description="Place in line: 1 = the next to start.")
+
+
 EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "queue": QueueEvent,
     "metrics": MetricsEvent,
     "epoch": EpochEvent,
     "status": StatusEvent,

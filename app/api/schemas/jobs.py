@@ -19,6 +19,7 @@ from app.api.schemas.job_events import (
     ErrorEvent,
     FinishedEvent,
     MetricsEvent,
+    QueueEvent,
     StatusEvent,
     TrainingSummary,
 )
@@ -176,8 +177,8 @@ class JobEventRecord(BaseModel):
     )
 
     id: int
-    event: Literal["metrics", "epoch", "status", "done", "cancelled", "error"]
-    data: MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent = Field(
+    event: Literal["queue", "metrics", "epoch", "status", "done", "cancelled", "error"]
+    data: QueueEvent | MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent = Field(
         description="As in the SSE stream."
     )
 
@@ -200,13 +201,19 @@ class JobDetail(JobInfo):
                         {"id": 2, "event": "done", "data": {"status": "done", "summary": {"epochs_run": 20}}},
                     ],
                     "summary": {"epochs_run": 20, "test_acc": 0.95},
+                    "next_after": None,
                 }
             ]
         }
     )
 
     config: TrainingDefaultsModel = Field(description="The configuration the job runs, every field filled in.")
-    history: list[JobEventRecord] = Field(description="The kept events (older metrics thinned), oldest first.")
+    history: list[JobEventRecord] = Field(
+        description="The kept events (older metrics thinned), oldest first; with `after` / `limit` one page of them."
+    )
+    next_after: int | None = Field(
+        None, description="With `limit`: pass this as `after` for the next page; null when nothing follows."
+    )
     summary: TrainingSummary | None = Field(description="The result once finished (as in the terminal event).")
 
 

@@ -13,8 +13,10 @@
 * **Cancellation**: ``should_stop()`` is polled before every step; a cancelled run returns at once
   with ``status: "cancelled"`` and no test evaluation.
 * **Pause and single steps**: ``should_stop`` may block (the job manager's gate does while a job
-  is paused) and may have a ``frame_due()`` method (:class:`StepGate`): True right after the last
-  of a granted number of single steps, so a metrics frame follows that step whatever the interval.
+  is paused) and may be a :class:`StepGate`: ``frame_due()`` is True right after the last of a
+  granted number of single steps, so a metrics frame follows that step whatever the interval, and
+  ``stepping()`` is True while granted single steps run, when no interval frame is emitted (the
+  frames of two step requests of n steps are then exactly n steps apart).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class StepGate(Protocol):
     def __call__(self) -> bool: ...
 
     def frame_due(self) -> bool: ...
+
+    def stepping(self) -> bool: ...
 
 
 def train(
@@ -116,7 +120,7 @@ def train(
         data_dir=data_dir or limits.get("data_dir"),
     )
     interval = cfg.telemetry.interval
-    frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
+    gate = should_stop if isinstance(should_stop, StepGate) else None
     emit("metrics", run.metrics())  # step 0: the network at initialisation
     while not run.finished:
         if should_stop():
@@ -124,8 +128,9 @@ def train(
             break
         if not run.step():
             break  # diverged
-        requested = frame_due() if frame_due is not None else False
-        if run.step_count % interval == 0 or requested:
+        requested = gate.frame_due() if gate is not None else False
+        stepping = gate.stepping() if gate is not None else False
+        if requested or (run.step_count % interval == 0 and not stepping):
             emit("metrics", run.metrics())
         if run.epoch_complete:
             emit("epoch", run.end_epoch())
