@@ -30,7 +30,9 @@ def instant_trainer(config, emit, should_stop, mnist_dir=None, limits=None):
 @pytest.fixture
 def jobs(client: TestClient) -> Iterator[TestClient]:
     """The client with a job manager whose trainer returns at once."""
-    manager = JobManager(Settings(max_concurrent_jobs=64, max_kept_jobs=1000), trainer=instant_trainer)
+    # Submissions queue, never 429: the probes test validation, not admission.
+    limits = Settings(max_concurrent_jobs=64, max_queued_per_client=10_000, max_queued_jobs=10_000, max_kept_jobs=1000)
+    manager = JobManager(limits, trainer=instant_trainer)
     client.app.dependency_overrides[get_job_manager] = lambda: manager
     yield client
     client.app.dependency_overrides.pop(get_job_manager, None)

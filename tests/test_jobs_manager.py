@@ -258,6 +258,8 @@ def test_running_units_are_bounded_by_the_workers_and_the_rest_wait_in_order(mak
     assert waiting.status is JobStatus.QUEUED and manager.queued_units == 1
     assert [e[1:] for e in events(waiting)] == [("queue", {"position": 1})]
     assert manager.running_units == 2 and len(manager.worker_pids()) == 2
+    head = manager.get(comparison.job_ids[0])
+    wait_until(lambda: head.status is JobStatus.RUNNING)  # the worker's "started" has been read
     queued = [manager.get(job_id).status for job_id in comparison.job_ids]
     assert queued == [JobStatus.RUNNING, JobStatus.QUEUED, JobStatus.QUEUED]
     gate.release()

@@ -303,6 +303,12 @@ export default {
     "train.step_n": "Step",
     "train.step_count": "optimizer steps per click",
     "train.paused_at": "paused at step {step}",
+    "train.queue_next": "waiting for the server: next in line",
+    "train.queue_position": "waiting for the server: {ordinal} in line",
+    "train.ordinal_one": "{n}st",
+    "train.ordinal_two": "{n}nd",
+    "train.ordinal_few": "{n}rd",
+    "train.ordinal_other": "{n}th",
 
     // curves
     "train.loss_scale": "Loss axis",
@@ -659,6 +665,12 @@ export default {
     "train.step_n": "스텝 실행",
     "train.step_count": "한 번에 실행할 옵티마이저 스텝 수",
     "train.paused_at": "{step} 스텝에서 일시 정지",
+    "train.queue_next": "서버 대기 중: 다음 차례",
+    "train.queue_position": "서버 대기 중: {ordinal}",
+    "train.ordinal_one": "{n}번째",
+    "train.ordinal_two": "{n}번째",
+    "train.ordinal_few": "{n}번째",
+    "train.ordinal_other": "{n}번째",
 
     "train.loss_scale": "손실 축",
     "train.scale_auto": "자동",

@@ -11,13 +11,16 @@
  *   await session.stop();
  *   await session.pause(); await session.step(5); await session.resume();   // the current run
  *
- * `onEvent(run, name, data)` is called for every event; `onChange()` when a run's status changes.
+ * `onEvent(run, name, data)` is called for every event; `onChange()` when a run's status (or its
+ * place in the server's queue, `run.queuePosition` from `queue` events) changes. A run is shown
+ * paused only once the stream says so (`status` event): the server sends it when the worker has
+ * really stopped, after any frame of the step in flight, so no frame arrives after it.
  */
 
 import { deleteJSON, getJSON, listenSSE, postJSON } from "../shared/api.js";
 
 export const TERMINAL = ["done", "cancelled", "error"];
-const EVENT_NAMES = ["metrics", "epoch", "status", ...TERMINAL];
+const EVENT_NAMES = ["queue", "metrics", "epoch", "status", ...TERMINAL];
 
 /**
  * The client-side record of one job.
@@ -31,6 +34,7 @@ export function makeRun(index, config) {
     label: config.label || `run ${index + 1}`,
     jobId: null,
     status: "queued", // queued | running | paused | done | cancelled | error
+    queuePosition: null, // while queued: place in the server's line (1 = next), from `queue` events
     message: null,
     lastId: 0,
     events: [], // every event as received: {id, event, data}
@@ -132,13 +136,18 @@ export class TrainingSession {
   handle(run, name, data, id) {
     if (data === null || typeof data !== "object") data = {};
     run.events.push({ id, event: name, data });
-    if (name === "status") {
+    if (name === "queue") {
+      // waiting for a worker on the server (docs/API.md, "Workers and the queue")
+      run.queuePosition = Number.isInteger(data.position) ? data.position : null;
+      this.onChange();
+    } else if (name === "status") {
       // pause / resume of the job (docs/telemetry.md, "Pause and single steps")
       if (data.status === "paused" || data.status === "running") run.status = data.status;
       this.onChange();
     } else if (name === "metrics" || name === "epoch") {
       if (run.status === "queued") {
         run.status = "running";
+        run.queuePosition = null;
         this.onChange();
       }
       run.latest = data;
@@ -205,7 +214,9 @@ export class TrainingSession {
     if (!run || !run.jobId) return null;
     const body = action === "step" ? { steps } : {};
     const res = await postJSON(`/api/jobs/${encodeURIComponent(run.jobId)}/${action}`, body);
-    if (res && (res.status === "paused" || res.status === "running") && run.status !== res.status) {
+    // "paused" comes from the stream only: it follows every frame the worker sent before stopping,
+    // so a frame still on its way cannot land after the page has shown the run paused.
+    if (res && res.status === "running" && run.status === "paused") {
       run.status = res.status;
       this.onChange();
     }

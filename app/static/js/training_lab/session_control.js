@@ -3,7 +3,8 @@
  * right column): Start (one TrainingSession of job_stream.js for all runs: POST /api/jobs +
  * SSE per run), Stop, the progress bar and text ("run k of n · epoch e of N · about 12 s left"),
  * the error line (a 422 also marks the offending form fields) and stopping the jobs when the
- * page is left.
+ * page is left. While a run waits for a worker on the server the progress text says its place in
+ * line ("waiting for the server: 3rd in line", from the stream's `queue` events).
  *
  *   import { createSessionControl, renderProgress } from "./session_control.js";
  *   const control = createSessionControl({ store, hasInvalid, toast });   // Start / Stop, pagehide
@@ -17,7 +18,7 @@
  */
 
 import { ApiError } from "../shared/api.js";
-import { t } from "../shared/i18n.js";
+import { getLang, t } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { trainingFieldLabel } from "./field_labels.js";
 import { buildConfig, clone, formKeyOfField } from "./model.js";
@@ -30,6 +31,15 @@ function formatSeconds(s) {
   if (s === null || s === undefined || !Number.isFinite(s)) return "—";
   if (s < 60) return t("train.seconds", { s: Math.max(0, Math.round(s)) });
   return t("train.minutes", { m: Math.floor(s / 60), s: String(Math.round(s % 60)).padStart(2, "0") });
+}
+
+/** "waiting for the server: 3rd in line" (English ordinal rules; Korean "3번째"), or plain "waiting". */
+export function queueText(position) {
+  if (!Number.isInteger(position) || position < 1) return t("status.queued");
+  if (position === 1) return t("train.queue_next");
+  const form = new Intl.PluralRules(getLang(), { type: "ordinal" }).select(position);
+  const key = ["one", "two", "few"].includes(form) ? `train.ordinal_${form}` : "train.ordinal_other";
+  return t("train.queue_position", { ordinal: t(key, { n: position }) });
 }
 
 /** The progress bar and text, the Start / Stop buttons and `data-session` for a state. */
@@ -66,7 +76,7 @@ export function renderProgress(state) {
     const run = session.runs[p.run];
     const parts = [];
     if (p.runs > 1) parts.push(t("train.progress_run", { k: p.run + 1, n: p.runs, label: run?.label ?? "" }));
-    if (run?.status === "queued") parts.push(t("status.queued"));
+    if (run?.status === "queued") parts.push(queueText(run.queuePosition));
     else if (run?.status === "paused") parts.push(t("train.paused_at", { step: run.latest?.step ?? 0 }));
     else if (p.epoch !== null) parts.push(t("train.progress_epoch", { e: Number(p.epoch).toFixed(1), n: p.epochs }));
     if (p.eta !== null) parts.push(t("train.progress_eta", { time: formatSeconds(p.eta) }));
