@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -45,8 +46,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
 
 
 def events(manager: JobManager, job_id: str, name: str) -> list[dict[str, Any]]:
-    import json
-
     history = json.loads(manager.get(job_id).log.history_json())
     return [e["data"] for e in history if e["event"] == name]
 
@@ -106,3 +105,54 @@ def test_control_of_an_unknown_job_is_404_and_bad_steps_422(client: TestClient, 
     job_id = client.post("/api/jobs", json=SLOW).json()["id"]
     assert client.post(f"/api/jobs/{job_id}/step", json={"steps": 0}).status_code == 422
     client.delete(f"/api/jobs/{job_id}")
+
+
+#: A frame every optimizer step: any frame that slipped in after "paused" or between step frames shows.
+EVERY_STEP: dict[str, Any] = {**SLOW, "telemetry": {"interval": 1, "bins": 8, "sample_size": 16}}
+
+
+def test_paused_comes_after_the_last_frame_and_step_requests_give_one_frame_n_steps_later(
+    client: TestClient, manager: JobManager
+) -> None:
+    """Issue 9 point 2: the status event is logged when the worker has stopped, never before a frame."""
+    job_id = client.post("/api/jobs", json=EVERY_STEP).json()["id"]
+    job = manager.get(job_id)
+    wait_for(lambda: len(events(manager, job_id, "metrics")) >= 5)
+    assert client.post(f"/api/jobs/{job_id}/pause").json()["status"] == "paused"
+
+    def history() -> list[tuple[str, Any]]:
+        return [(e.event, json.loads(e.data_json)) for e in job.log.after(0)]
+
+    at_pause = history()
+    assert at_pause[-1] == ("status", {"status": "paused"})  # no frame of the in-flight step after it
+    last_step = next(data["step"] for name, data in reversed(at_pause) if name == "metrics")
+    for n in (7, 7, 3):
+        before = len(history())
+        assert client.post(f"/api/jobs/{job_id}/step", json={"steps": n}).status_code == 200
+        wait_for(lambda before=before: any(name == "metrics" for name, _ in history()[before:]))
+        new_frames = [data["step"] for name, data in history()[before:] if name == "metrics"]
+        assert new_frames == [last_step + n]  # exactly one frame, exactly n steps on
+        last_step = new_frames[0]
+    assert [data for name, data in history() if name == "status"] == [{"status": "paused"}]
+    client.delete(f"/api/jobs/{job_id}")
+
+
+def test_job_history_pages_with_after_and_limit(client: TestClient, manager: JobManager) -> None:
+    job_id = client.post("/api/jobs", json={**EVERY_STEP, "epochs": 1}).json()["id"]
+    full = wait_for(lambda: (body := client.get(f"/api/jobs/{job_id}").json())["status"] == "done" and body)
+    assert full["next_after"] is None and full["history"][-1]["event"] == "done"
+    pages, after = [], 0
+    while True:
+        page = client.get(f"/api/jobs/{job_id}", params={"after": after, "limit": 17}).json()
+        assert len(page["history"]) <= 17 and page["status"] == "done" and page["config"] == full["config"]
+        pages.extend(page["history"])
+        if page["next_after"] is None:
+            break
+        assert page["next_after"] == page["history"][-1]["id"]
+        after = page["next_after"]
+    assert pages == full["history"]
+    tail = client.get(f"/api/jobs/{job_id}", params={"after": full["history"][-2]["id"]}).json()["history"]
+    assert tail == full["history"][-1:]
+    for bad in ({"limit": 0}, {"after": -1}):
+        response = client.get(f"/api/jobs/{job_id}", params=bad)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"][0] == "query"
