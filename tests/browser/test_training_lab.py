@@ -220,3 +220,41 @@ def test_init_experiment_view(page):
     page.wait_for_function("document.getElementById('init-panels').dataset.state === 'ready'", timeout=20_000)
     assert page.get_by_test_id("init-panel").count() == 5
     assert page.get_by_test_id("tab-init").get_attribute("aria-selected") == "true"
+
+
+def test_a_run_waiting_for_a_worker_shows_its_place_in_line_and_can_be_stopped(page, live_server) -> None:
+    """Issue 9 point 3: beyond the server's workers a run waits in line and the page says where."""
+    import urllib.request
+
+    from app.jobs.manager import get_manager
+
+    def call(method: str, path: str, body: object = None) -> dict:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            live_server + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    other = {"dataset": {"name": "digits"}, "model": {"hidden": [32]}, "batch_size": 1, "epochs": 500}
+    # Fill every worker, and put two runs in line ahead of the page's (the per-client bound is 3).
+    ahead = get_manager().capacity + 2
+    ids = [call("POST", "/api/jobs", {**other, "label": "another student"})["id"] for _ in range(ahead)]
+    try:
+        open_lab(page)
+        page.get_by_test_id("start-button").click()
+        page.wait_for_function(
+            "document.getElementById('progress-text').textContent.includes('3rd in line')", timeout=30_000
+        )
+        assert page.get_by_test_id("progress-text").inner_text() == "waiting for the server: 3rd in line"
+        for job_id in ids[-2:]:  # the two ahead leave the line: the page's run moves up
+            call("DELETE", f"/api/jobs/{job_id}")
+        page.wait_for_function(
+            "document.getElementById('progress-text').textContent.includes('next in line')", timeout=30_000
+        )
+        page.get_by_test_id("stop-button").click()  # cancelling a waiting run works at once
+        page.wait_for_function(FINISHED, timeout=20_000)
+        assert page.get_by_test_id("progress-text").inner_text() == "Stopped."
+    finally:
+        for job_id in ids:
+            call("DELETE", f"/api/jobs/{job_id}")

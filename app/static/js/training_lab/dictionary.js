@@ -666,7 +666,7 @@ export default {
     "train.step_count": "한 번에 실행할 옵티마이저 스텝 수",
     "train.paused_at": "{step} 스텝에서 일시 정지",
     "train.queue_next": "서버 대기 중: 다음 차례",
-    "train.queue_position": "서버 대기 중: {ordinal}",
+    "train.queue_position": "서버 대기 중: {ordinal} 차례",
     "train.ordinal_one": "{n}번째",
     "train.ordinal_two": "{n}번째",
     "train.ordinal_few": "{n}번째",
