@@ -8,8 +8,13 @@ is in the job's own state and event log:
   ``epoch``, ``status``, …), with the id the event got in the job's log;
 * ``job_finished(job)`` once, after the terminal event (``job.status`` and ``job.summary`` are set).
 
-Observers must be quick and must not raise: a slow one delays the job's stream. One that needs to
-do I/O (a database) queues the work for a thread of its own. An exception is logged and dropped.
+Training runs in worker processes; their events reach the web process through a pipe and are
+relayed from one reader thread per worker, so the calls for one job come in order, but
+the ``status: running`` event of a resume comes from the request's thread: an observer
+must be thread-safe. A job's ``queue`` events (while it waits, before ``job_started``) are not
+relayed. Observers must be quick and must not raise: a slow one delays the job's stream. One
+that needs to do I/O (a database) queues the work for a thread of its own. An exception is
+logged and dropped.
 """
 
 from __future__ import annotations

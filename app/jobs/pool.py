@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable
 from multiprocessing.context import BaseContext
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 START_METHOD = "forkserver"
 """How worker processes are started (never ``fork``: the web process has threads)."""
+
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Read by the BLAS libraries when they load (as in ``app/cli.py``)."""
 
 PRELOAD = ["app.jobs.worker"]
 """Modules the fork server imports once, so each worker starts with them loaded."""
@@ -36,6 +40,11 @@ def context() -> BaseContext:
     global _context
     with _context_lock:
         if _context is None:
+            # The fork server imports NumPy and then forks every worker, so it must not start BLAS
+            # threads of its own: one thread unless the caller chose (each worker then sets its own
+            # bound with threadpoolctl).
+            for name in BLAS_THREAD_VARIABLES:
+                os.environ.setdefault(name, "1")
             ctx = multiprocessing.get_context(START_METHOD)
             ctx.set_forkserver_preload(PRELOAD)
             _context = ctx
