@@ -40,6 +40,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
 	$(BIN)/python bench/training_workers.py
+	$(BIN)/python bench/job_history.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

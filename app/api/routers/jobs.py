@@ -71,7 +71,7 @@ _JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Err
 T = TypeVar("T")
 
 
-HISTORY_CHUNK_BYTES = 256 * 2**10
+HISTORY_CHUNK_BYTES = 64 * 2**10
 """``GET /api/jobs/{id}`` sends its history in pieces of about this size (never the whole JSON at once)."""
 
 
@@ -209,7 +209,7 @@ async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) 
 
 
 def _history_body(head: str, events: list[JobEvent]) -> Iterator[str]:
-    """``head`` (a JSON object's text) with ``"history": [...]`` spliced in, in pieces of ~256 kB.
+    """``head`` (a JSON object's text) with ``"history": [...]`` spliced in, in pieces of ~64 kB.
 
     The events are the log's stored JSON texts, joined a piece at a time, so a large history is
     never built whole per request (32 concurrent readers hold 32 pieces, not 32 histories).
