@@ -82,6 +82,18 @@ def test_the_queue_is_bounded_per_client_and_in_all(gate: FileGate) -> None:
         manager.shutdown(timeout=3.0)
 
 
+def test_submissions_from_inside_the_server_are_bounded_only_in_all(gate: FileGate) -> None:
+    manager = JobManager(settings(max_queued_per_client=1, max_queued_jobs=3), trainer=gate)
+    try:
+        for k in range(4):  # one runs, three wait: no client bound without a client
+            manager.submit({"label": f"internal{k}"})
+        with pytest.raises(QueueFullError) as full:
+            manager.submit({"label": "one too many"})
+        assert full.value.setting == "max_queued_jobs"
+    finally:
+        manager.shutdown(timeout=3.0)
+
+
 @pytest.fixture
 def installed(client: TestClient, gate: FileGate) -> Iterator[JobManager]:
     manager = JobManager(settings(max_queued_per_client=2, max_queued_jobs=3), trainer=gate)

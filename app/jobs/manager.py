@@ -120,7 +120,7 @@ class _Unit:
 
     id: str
     jobs: list[Job]
-    client: str
+    client: str | None
     next: int = 0  # index of the next job to hand to the worker
     position: int = 0  # last queue position announced (0: none)
     worker: WorkerHandle | None = None
@@ -191,15 +191,19 @@ class JobManager:
 
     # --- admission ---------------------------------------------------------------------------
 
-    def submit(self, config: dict[str, Any], client: str = "local") -> Job:
-        """Run one job now, or queue it; raises :class:`QueueFullError` when the queue is full."""
+    def submit(self, config: dict[str, Any], client: str | None = None) -> Job:
+        """Run one job now, or queue it; raises :class:`QueueFullError` when the queue is full.
+
+        ``client`` (the request's host) is bounded by ``max_queued_per_client``; ``None`` (a
+        submission from inside the server) only by ``max_queued_jobs``.
+        """
         with self._lock:
             self._admit(client)
             job = self._new_job("j", config, None)
             self._enqueue(_Unit(job.id, [job], client))
             return job
 
-    def submit_comparison(self, configs: Iterable[dict[str, Any]], client: str = "local") -> Comparison:
+    def submit_comparison(self, configs: Iterable[dict[str, Any]], client: str | None = None) -> Comparison:
         """Queue several jobs that run one after another in a single worker (one unit of the queue)."""
         configs = list(configs)
         if not configs:
@@ -216,7 +220,7 @@ class JobManager:
             self._enqueue(_Unit(comparison_id, jobs, client))
             return comparison
 
-    def _admit(self, client: str) -> None:
+    def _admit(self, client: str | None) -> None:
         """Check that the unit may run or wait (caller holds the lock); evict expired jobs first."""
         if self._closed:
             raise ManagerClosedError("the server is shutting down; no new training jobs")
@@ -224,8 +228,8 @@ class JobManager:
         if len(self._running) < self.capacity and not self._queue:
             return  # it runs at once
         settings = self.settings
-        mine = sum(1 for unit in self._queue if unit.client == client)
-        if mine >= settings.max_queued_per_client:
+        mine = sum(1 for unit in self._queue if client is not None and unit.client == client)
+        if client is not None and mine >= settings.max_queued_per_client:
             raise QueueFullError("max_queued_per_client", settings.max_queued_per_client, mine)
         if len(self._queue) >= settings.max_queued_jobs:
             raise QueueFullError("max_queued_jobs", settings.max_queued_jobs, len(self._queue))
