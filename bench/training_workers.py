@@ -123,10 +123,14 @@ def main() -> None:
     finally:
         manager.shutdown(timeout=10)
     one, two, next_to = max(alone), max(together), max(beside)
+    # Paired ratios (each round's own measurements), robust to a load that drifts between rounds.
+    paired_two = statistics.median(t / a for a, t in zip(alone, together, strict=True))
+    paired_beside = statistics.median(a / b for a, b in zip(alone, beside, strict=True))
     print(f"training in worker processes ({cores} cores), MLP 64-100-100-100-100-10, batch 100, digits")
     print(f"  one job alone:              {one:10,.0f} samples/s (median {statistics.median(alone):,.0f})")
     print(f"  two jobs together (total):  {two:10,.0f} samples/s → {two / one:.2f}× one alone (target ≥ 1.8)")
     print(f"  one job beside a CPU burner:{next_to:10,.0f} samples/s → alone / beside = {one / next_to:.2f} (≤ 1.5)")
+    print(f"  paired per round (median of {ROUNDS}): two / one {paired_two:.2f}, alone / beside {paired_beside:.2f}")
 
     base, server, thread = serve()
     try:
