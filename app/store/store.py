@@ -23,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import uuid
@@ -266,14 +267,18 @@ class RunStore:
             )
         return run_id
 
-    def append_events(self, run_id: str, events: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        """Append events (``(name, payload)``, ids continue the run's) as one compressed batch.
+    def append_events(self, run_id: str, events: Sequence[tuple[str, Any]], ids: Sequence[int] | None = None) -> None:
+        """Append events (``(name, payload)``) as one compressed batch.
 
+        Their ids continue the run's (``last_event_id + 1, …``) unless ``ids`` gives them (an
+        import keeps the ids of a thinned export; they must increase past ``last_event_id``).
         When the run's batches would exceed ``max_saved_bytes``, its events are thinned and
-        rewritten (``codec.fit``). Raises :class:`RunNotFoundError`.
+        rewritten (``codec.fit``). Raises :class:`RunNotFoundError`, ``ValueError`` for bad ids.
         """
         if not events:
             return
+        if ids is not None and len(ids) != len(events):
+            raise ValueError("one id per event")
         with self._write() as conn:
             row = conn.execute(
                 select(runs.c.last_event_id, runs.c.stored_bytes, runs.c.n_events).where(runs.c.id == run_id)
@@ -281,9 +286,13 @@ class RunStore:
             if row is None:
                 raise RunNotFoundError(run_id)
             first = int(row.last_event_id) + 1
-            stored = [(first + k, name, payload) for k, (name, payload) in enumerate(events)]
+            numbers = list(ids) if ids is not None else list(range(first, first + len(events)))
+            if numbers[0] < first or any(b <= a for a, b in itertools.pairwise(numbers)):
+                raise ValueError(f"event ids must increase past {first - 1}")
+            stored = [(number, name, payload) for number, (name, payload) in zip(numbers, events, strict=True)]
+            first = numbers[0]
             blob = codec.encode(stored)
-            last_id = first + len(stored) - 1
+            last_id = numbers[-1]
             if int(row.stored_bytes) + len(blob) <= self.max_saved_bytes:
                 batch = conn.execute(
                     select(func.coalesce(func.max(run_events.c.batch), 0)).where(run_events.c.run_id == run_id)
