@@ -130,8 +130,12 @@ def test_a_comparison_is_one_run_with_its_jobs_in_order(env: Env) -> None:
     assert (saved["kind"], saved["status"], saved["config"]) == ("comparison", "done", {"job_ids": job_ids})
     assert [c["id"] for c in saved["children"]] == job_ids
     assert [r["label"] for r in saved["summary"]["runs"]] == ["a", "b"]
+    assert saved["label"] == "a · b"
     assert all(c["parent_id"] == comparison_id for c in saved["children"])
     assert env.client.get("/api/runs", params={"kind": "comparison"}).json()["total"] == 1
+    assert [r["id"] for r in env.client.get("/api/runs").json()["runs"]] == [comparison_id]  # its runs are inside
+    listed = env.client.get("/api/runs", params={"children": True}).json()["runs"]
+    assert {r["id"] for r in listed} == {comparison_id, *job_ids}
     assert env.client.delete(f"/api/runs/{comparison_id}").status_code == 204
     assert env.client.get("/api/runs").json()["total"] == 0  # its runs went with it
 

@@ -139,7 +139,7 @@ class RunRecorder:
                 job_ids = list(comparison.job_ids) if comparison else [job.id]
                 self._comparisons[comparison_id] = {"job_ids": job_ids, "finished": {}}
         if comparison_id is not None and job_ids is not None:
-            label = f"{len(job_ids)} runs: {job.label}"
+            label = " · ".join(self._label_of(jid, job) for jid in job_ids)[:200]
             config = {"job_ids": job_ids}
             self._put(_Op("create", comparison_id, {"kind": "comparison", "label": label, "config": config}))
         self._put(
@@ -149,6 +149,15 @@ class RunRecorder:
                 {"kind": "training", "label": job.label, "config": job.config, "parent_id": comparison_id},
             )
         )
+
+    def _label_of(self, job_id: str, fallback: Job) -> str:
+        """A comparison's label is its runs' labels (language-neutral: they are the user's)."""
+        if self._manager is None or job_id == fallback.id:
+            return fallback.label
+        try:
+            return self._manager.get(job_id).label
+        except KeyError:
+            return job_id
 
     def _put(self, op: _Op) -> None:
         with self._idle:

@@ -133,7 +133,19 @@ class SavedRun:
             "finished": self.finished,
             "n_events": self.n_events,
             "stored_bytes": self.stored_bytes,
+            "test_acc": self.test_acc(),
         }
+
+    def test_acc(self) -> float | None:
+        """The summary's test accuracy; for a comparison or search, the best of its runs'."""
+        summary = self.summary or {}
+        value = summary.get("test_acc")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        runs = summary.get("runs")
+        values = [r.get("test_acc") for r in runs if isinstance(r, dict)] if isinstance(runs, list) else []
+        numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        return max(numbers) if numbers else None
 
 
 def now_iso() -> str:
@@ -408,9 +420,15 @@ class RunStore:
         limit: int = 50,
         offset: int = 0,
         parent_id: str | None = None,
+        top_level: bool = False,
     ) -> SavedRuns:
-        """Runs newest first; ``query`` matches a label substring (case-insensitive), ``kind`` exactly."""
+        """Runs newest first; ``query`` matches a label substring (case-insensitive), ``kind`` exactly.
+
+        ``parent_id``: only that comparison's (search's) runs; ``top_level``: only runs without a parent.
+        """
         stmt = select(runs)
+        if top_level:
+            stmt = stmt.where(runs.c.parent_id.is_(None))
         if query:
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.lower(runs.c.label).like(f"%{escaped.lower()}%", escape="\\"))
@@ -422,9 +440,11 @@ class RunStore:
         with self._read() as conn:
             return [self._saved(row) for row in conn.execute(stmt)]
 
-    def count(self, query: str | None = None, kind: str | None = None) -> int:
+    def count(self, query: str | None = None, kind: str | None = None, top_level: bool = False) -> int:
         """How many runs :meth:`list` would page through."""
         stmt = select(func.count()).select_from(runs)
+        if top_level:
+            stmt = stmt.where(runs.c.parent_id.is_(None))
         if query:
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.lower(runs.c.label).like(f"%{escaped.lower()}%", escape="\\"))

@@ -76,11 +76,14 @@ def list_runs(
     kind: Annotated[RunKind | None, Query(description="Only runs of this kind.")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size, at most max_saved_runs_page.")] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    children: Annotated[bool, Query(description="Also list the runs inside comparisons (and searches).")] = False,
 ) -> RunList:
     """Saved runs, newest first: search by label, filter by kind, page with limit/offset."""
     _at_most(limit, settings.max_saved_runs_page, "max_saved_runs_page", ["query", "limit"])
-    runs = store.list(query=q, kind=kind, limit=limit, offset=offset)
-    return RunList(runs=[_info(r) for r in runs], total=store.count(query=q, kind=kind), limit=limit, offset=offset)
+    top = not children
+    runs = store.list(query=q, kind=kind, limit=limit, offset=offset, top_level=top)
+    total = store.count(query=q, kind=kind, top_level=top)
+    return RunList(runs=[_info(r) for r in runs], total=total, limit=limit, offset=offset)
 
 
 @router.post("/runs", status_code=201, response_model=RunInfo, responses=error_responses(400, 413, 422))

@@ -38,6 +38,7 @@ class RunInfo(BaseModel):
     finished: str | None = Field(description="ISO 8601 UTC; null while running or when interrupted.")
     n_events: int = Field(description="Telemetry events kept (older metrics frames thinned beyond the byte bound).")
     stored_bytes: int = Field(description="Compressed bytes of the kept events in the database.")
+    test_acc: float | None = Field(description="The summary's test accuracy (a comparison's: its best run's).")
 
 
 class RunList(BaseModel):
