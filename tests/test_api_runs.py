@@ -228,6 +228,9 @@ def test_import_the_training_labs_export_one_or_several(env: Env) -> None:
     several = env.client.post("/api/runs/import", json={"runs": [page_export(job), other]})
     assert several.status_code == 201, several.text
     assert [(r["label"], r["status"]) for r in several.json()["runs"]] == [("xor", "done"), ("second", "interrupted")]
+    diverged = {**page_export(job), "label": "too fast", "summary": {"status": "diverged", "diverged_at": 3}}
+    (info,) = env.client.post("/api/runs/import", json=diverged).json()["runs"]
+    assert info["status"] == "diverged"  # the page exports a diverged run as done + summary.status
     second = several.json()["runs"][1]["id"]
     assert env.client.get(f"/api/runs/{second}").json()["events"] == thinned
 
