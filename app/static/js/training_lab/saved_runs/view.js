@@ -394,6 +394,8 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
   async function openFromUrl() {
     const id = new URLSearchParams(window.location.search).get("run");
     if (!id) return;
+    // from now on the address carries the page's own state (the hash) again
+    window.history.replaceState(null, "", `${window.location.pathname}${window.location.hash}`);
     try {
       const { top, runs } = await loadTrainingRuns(id);
       openSession(sessionFromSaved(runs, top));
