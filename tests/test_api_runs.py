@@ -293,3 +293,19 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
     return value
+
+
+def test_a_cancelled_comparison_saves_every_run_even_one_that_never_started(env: Env) -> None:
+    long = {**XOR, "label": "long", "epochs": 500}
+    body = env.client.post("/api/comparisons", json={"configs": [long, {**XOR, "label": "never ran"}]}).json()
+    first, second = body["job_ids"]
+    assert env.client.delete(f"/api/jobs/{second}").status_code == 200  # still queued: cancelled at once
+    wait_for(lambda: env.client.get(f"/api/jobs/{first}").json()["status"] == "running")
+    assert env.client.delete(f"/api/jobs/{first}").status_code == 200
+    assert env.manager.get(first).wait_finished(10)
+    assert env.recorder.wait_idle(10)
+    saved = env.client.get(f"/api/runs/{body['id']}").json()
+    assert saved["status"] == "cancelled"
+    assert [(c["id"], c["status"]) for c in saved["children"]] == [(first, "cancelled"), (second, "cancelled")]
+    never = env.client.get(f"/api/runs/{second}").json()
+    assert [e["event"] for e in never["events"]] == ["cancelled"]

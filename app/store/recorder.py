@@ -24,7 +24,6 @@ job manager.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -32,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.store.codec import RawJson
 from app.store.store import RunNotFoundError, RunStore
 
 if TYPE_CHECKING:
@@ -91,8 +91,10 @@ class RunRecorder:
         self._create(job)
 
     def job_event(self, job: Job, event_id: int, name: str, payload: dict[str, Any]) -> None:
-        """Queue one event for the next batch."""
-        self._put(_Op("event", job.id, {"name": name, "payload": payload}))
+        """Queue one event for the next batch: the JSON text the job's log holds (serialised once)."""
+        stored = job.log.after(event_id - 1)
+        data: Any = RawJson(stored[0].data_json) if stored and stored[0].id == event_id else payload
+        self._put(_Op("event", job.id, {"name": name, "payload": data}))
 
     def job_finished(self, job: Job) -> None:
         """Queue the terminal event and the final status; finish the comparison after its last job."""
@@ -221,7 +223,7 @@ class RunRecorder:
             elif op.kind == "finish":
                 terminal = op.args.get("terminal")
                 if terminal is not None:
-                    self.store.append_events(op.run_id, [(terminal[0], json.loads(terminal[1]))])
+                    self.store.append_events(op.run_id, [(terminal[0], RawJson(terminal[1]))])
                 self.store.finish(op.run_id, op.args["status"], op.args["summary"])
         except RunNotFoundError:
             gone.add(op.run_id)

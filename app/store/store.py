@@ -148,6 +148,11 @@ class SavedRun:
         return max(numbers) if numbers else None
 
 
+def new_run_id() -> str:
+    """``"r-"`` + 12 hex digits: the id of a run saved or imported through the API."""
+    return f"r-{uuid.uuid4().hex[:12]}"
+
+
 def now_iso() -> str:
     """The current UTC time as ``2026-12-01T23:59:59.123Z``."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -259,7 +264,7 @@ class RunStore:
             raise ValueError(f"unknown run kind {kind!r} (one of {', '.join(KINDS)})")
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r} (one of {', '.join(STATUSES)})")
-        run_id = run_id or f"r-{uuid.uuid4().hex[:12]}"
+        run_id = run_id or new_run_id()
         stamp = now_iso()
         with self._write() as conn:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
