@@ -11,6 +11,9 @@
 import { colourAt, draw } from "../../shared/plots.js";
 import { drawCompareHistograms } from "../compare_charts.js";
 
+/** Characters of a run's label beside its row of histograms. */
+const ROW_LABEL = 16;
+
 function column(points, key) {
   const x = [];
   const y = [];
@@ -48,6 +51,9 @@ export function drawOverlay(divs, runs, t) {
   const xaxis = { title: { text: t("train.epoch") }, rangemode: "tozero" };
   draw(divs.loss, loss, { xaxis, yaxis: { title: { text: t("train.loss_axis") }, rangemode: "tozero" }, showlegend: true, legend, margin: { t: 40 } });
   draw(divs.acc, acc, { xaxis, yaxis: { title: { text: t("train.acc_axis") }, range: [0, 1.02] }, showlegend: true, legend, margin: { t: 40 } });
-  const hist = drawCompareHistograms(divs.hist, runs, null, { quantity: "act", inference: false }, t);
+  // the row titles are written sideways beside 130-px rows: long labels are cut (the legend above has them whole)
+  const short = (label) => (label.length > ROW_LABEL ? `${label.slice(0, ROW_LABEL - 1)}…` : label);
+  const rows = runs.map((run) => ({ ...run, label: short(run.label) }));
+  const hist = drawCompareHistograms(divs.hist, rows, null, { quantity: "act", inference: false }, t);
   return { traces: runs.length, runs: hist.runs, layers: hist.layers };
 }
