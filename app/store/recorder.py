@@ -11,8 +11,9 @@ writer thread takes the operations in order and commits them:
 * events — gathered per run and appended as one compressed batch every
   ``saved_runs_flush_seconds`` (or sooner when many are waiting);
 * ``finish`` — the run's pending events, the terminal event, then the final status and summary.
-  A job that ended ``done`` with a summary saying ``diverged`` is saved as ``diverged``. A
-  comparison finishes once all its jobs have: ``done`` when none was cancelled or failed.
+  A job that ended ``done`` with a summary saying ``diverged`` is saved as ``diverged``; one
+  cancelled by the server's shutdown (:func:`server_stopping`) as ``interrupted``. A comparison
+  finishes once all its jobs have: ``done`` when none failed, was interrupted or cancelled.
 
 There is one writer per database in the process, and SQLite runs in WAL mode, so readers (the
 API listing runs) never wait for it and it never meets another writer of this process.
@@ -81,6 +82,7 @@ class RunRecorder:
         self._started: set[str] = set()  # job ids whose create was queued
         self._idle = threading.Condition()
         self._busy = 0  # operations queued and not yet committed
+        self._stopping = threading.Event()  # set when the server shuts down: its cancels are interruptions
         self._thread = threading.Thread(target=self._run, name="saved-runs-writer", daemon=True)
         self._thread.start()
 
@@ -101,6 +103,8 @@ class RunRecorder:
         self._create(job)  # a job cancelled while queued never started
         terminal = job.log.after(job.log.last_id - 1)
         status = saved_status(job.status.value, job.summary)
+        if status == "cancelled" and self._stopping.is_set():
+            status = "interrupted"  # the server stopped it (shutdown), not the student
         args: dict[str, Any] = {"status": status, "summary": job.summary}
         if terminal and terminal[-1].event in ("done", "cancelled", "error"):
             args["terminal"] = (terminal[-1].event, terminal[-1].data_json)
@@ -126,7 +130,7 @@ class RunRecorder:
             del self._comparisons[comparison_id]
         runs = [entry["finished"][jid] for jid in entry["job_ids"]]
         statuses = {r["status"] for r in runs}
-        final = "error" if "error" in statuses else "cancelled" if "cancelled" in statuses else "done"
+        final = next((s for s in ("error", "interrupted", "cancelled") if s in statuses), "done")
         self._put(_Op("finish", comparison_id, {"status": final, "summary": {"runs": runs}}))
 
     def _create(self, job: Job) -> None:
@@ -243,6 +247,10 @@ class RunRecorder:
                 self._idle.wait(left)
         return True
 
+    def server_stopping(self) -> None:
+        """From now on a cancelled job was stopped by the server's shutdown: saved as ``interrupted``."""
+        self._stopping.set()
+
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued and stop the writer."""
         self._put(_Op("stop"))
@@ -273,6 +281,14 @@ def start_recording(manager: JobManager, store: RunStore, flush_seconds: float =
         manager.add_observer(recorder)
         _recorders[id(manager)] = (recorder, 1)
         return recorder
+
+
+def server_stopping(manager: JobManager) -> None:
+    """The server is shutting down: the jobs it cancels now are saved as ``interrupted``."""
+    with _recorders_lock:
+        entry = _recorders.get(id(manager))
+    if entry is not None:
+        entry[0].server_stopping()
 
 
 def stop_recording(manager: JobManager) -> None:

@@ -359,7 +359,11 @@ class RunStore:
             done = conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(status=status, summary=None if summary is None else to_json_text(summary), finished=now_iso())
+                .values(
+                    status=status,
+                    summary=None if summary is None else to_json_text(summary),
+                    finished=None if status == "interrupted" else now_iso(),  # it never finished
+                )
             )
             if done.rowcount == 0:
                 raise RunNotFoundError(run_id)
