@@ -41,6 +41,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/training_throughput.py
 	$(BIN)/python bench/training_workers.py
 	$(BIN)/python bench/job_history.py
+	$(BIN)/python bench/saved_runs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -153,6 +153,9 @@ export default {
     "err.upload.too_large": "The file is larger than {limit} bytes (server limit).",
     "err.upload.content_type": "Send a CSV/IDX file or drawn points.",
     "err.upload.not_found": "That uploaded data set no longer exists.",
+    "err.run.not_found": "there is no saved run {id} (it may have been deleted)",
+    "err.run.running": "run {id} is still running; stop it before deleting it",
+    "err.run.import_empty": "the file holds no run (expected a Training Lab export or a saved-run export)",
   },
   ko: {
     "err.more": "외 {n}건",
@@ -301,5 +304,8 @@ export default {
     "err.upload.too_large": "파일이 {limit}바이트보다 큽니다 (서버 한도).",
     "err.upload.content_type": "CSV/IDX 파일이나 그린 점을 보내세요.",
     "err.upload.not_found": "그 업로드한 데이터 세트는 더 이상 없습니다.",
+    "err.run.not_found": "저장된 실행 {id}이(가) 없습니다 (삭제되었을 수 있습니다)",
+    "err.run.running": "실행 {id}은(는) 아직 진행 중입니다. 먼저 멈춘 뒤 삭제하세요",
+    "err.run.import_empty": "파일에 실행이 없습니다 (학습 실험실에서 내보낸 파일이나 저장된 실행을 내보낸 파일이어야 합니다)",
   },
 };
