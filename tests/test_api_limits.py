@@ -46,6 +46,12 @@ EXPECTED = {
     "max_upload_classes",
     "max_uploads",
     "max_body_bytes",
+    "max_search_trials",
+    "max_search_epochs",
+    "max_search_parallelism",
+    "max_search_bytes",
+    "max_concurrent_searches",
+    "max_kept_searches",
 }
 
 
@@ -71,7 +77,7 @@ def test_every_max_setting_is_a_limit() -> None:
     # A new max_* setting must appear without editing the endpoint; host/port/mnist_dir/data_dir never do.
     fields = set(Settings.model_fields)
     assert {name for name in fields if name.startswith("max_")} <= EXPECTED
-    assert fields - {"host", "port", "mnist_dir", "data_dir"} == EXPECTED
+    assert fields - {"host", "port", "mnist_dir", "data_dir", "search_workers", "dask_scheduler_address"} == EXPECTED
 
 
 def test_limits_follow_an_environment_override(

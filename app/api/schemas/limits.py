@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.config import Settings
 
-NOT_LIMITS = frozenset({"host", "port", "mnist_dir", "data_dir"})
+NOT_LIMITS = frozenset({"host", "port", "mnist_dir", "data_dir", "search_workers", "dask_scheduler_address"})
 """Settings that configure the server rather than bound a request (never served)."""
 
 LIMIT_NAMES: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in NOT_LIMITS)
