@@ -39,6 +39,7 @@ from app.api.routers import (
     lab_catalogue,
     limits,
     optimizers,
+    searches,
     surfaces,
     sweeps,
     trajectories,
@@ -46,6 +47,7 @@ from app.api.routers import (
 from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import shutdown_manager
+from app.searches.manager import shutdown_search_manager
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
@@ -59,6 +61,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """On shutdown, cancel running training jobs and wait briefly for their workers."""
     yield
     await asyncio.to_thread(shutdown_manager)
+    await asyncio.to_thread(shutdown_search_manager)
 
 
 app = FastAPI(
@@ -82,6 +85,7 @@ for module in (
     jobs,
     activations,
     datasets,
+    searches,
 ):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:
