@@ -144,6 +144,27 @@ class Settings(BaseSettings):
     )
     max_concurrent_searches: int = Field(2, ge=1, description="Searches running at once; more get 429.")
     max_kept_searches: int = Field(20, ge=1, description="Finished searches kept in memory (all stay in the store).")
+    # --- Saved runs (runs; app/store) -------------------------------------------
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the saved-runs database (unset: SQLite file <data_dir>/runs.sqlite3).",
+    )
+    database_busy_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long a saved-runs write waits for another process's write lock (SQLite)."
+    )
+    max_saved_bytes_per_run: int = Field(
+        4 * 2**20,
+        ge=2**14,
+        description="Compressed telemetry bytes stored per saved run (over: metrics thinned, epochs kept).",
+    )
+    max_saved_runs_page: int = Field(200, ge=1, description="Most saved runs in one page of GET /api/runs.")
+    max_saved_events_page: int = Field(
+        5_000, ge=10, description="Most events of one saved run in one response (GET /api/runs/{id})."
+    )
+    max_import_runs: int = Field(32, ge=1, description="Most runs in one imported JSON file.")
+    saved_runs_flush_seconds: float = Field(
+        1.0, gt=0, description="How often the saved-runs writer commits the events it has queued."
+    )
 
 
 @lru_cache

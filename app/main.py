@@ -39,6 +39,7 @@ from app.api.routers import (
     lab_catalogue,
     limits,
     optimizers,
+    runs,
     searches,
     surfaces,
     sweeps,
@@ -46,8 +47,10 @@ from app.api.routers import (
 )
 from app.config import get_settings
 from app.core.errors import InputError
-from app.jobs.manager import shutdown_manager
+from app.jobs.manager import get_manager, shutdown_manager
 from app.searches.manager import shutdown_search_manager
+from app.store import get_run_store
+from app.store.recorder import start_recording, stop_recording
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
@@ -58,10 +61,15 @@ MAX_BODY_BYTES = get_settings().max_body_bytes
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """On shutdown, cancel running training jobs and wait briefly for their workers."""
+    """Save every job as a run (app/store/recorder.py); on shutdown, cancel running training jobs
+    and wait briefly for their workers, then commit what the saved-runs writer still holds."""
+    settings = get_settings()
+    manager = get_manager()
+    await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
     yield
     await asyncio.to_thread(shutdown_manager)
     await asyncio.to_thread(shutdown_search_manager)
+    await asyncio.to_thread(stop_recording, manager)
 
 
 app = FastAPI(
@@ -86,6 +94,7 @@ for module in (
     activations,
     datasets,
     searches,
+    runs,
 ):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:

@@ -13,7 +13,19 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.config import Settings
 
-NOT_LIMITS = frozenset({"host", "port", "mnist_dir", "data_dir", "search_workers", "dask_scheduler_address"})
+NOT_LIMITS = frozenset(
+    {
+        "host",
+        "port",
+        "mnist_dir",
+        "data_dir",
+        "database_url",
+        "database_busy_timeout_seconds",
+        "saved_runs_flush_seconds",
+        "search_workers",
+        "dask_scheduler_address",
+    }
+)
 """Settings that configure the server rather than bound a request (never served)."""
 
 LIMIT_NAMES: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in NOT_LIMITS)

@@ -158,6 +158,9 @@ export default {
     "err.search.duplicate_knob": "{value} appears twice",
     "err.search.subset_too_large": "{dataset} has only {available} samples (asked for {value})",
     "err.search.nothing_to_narrow": "no trial finished with a validation accuracy, so there is no best region yet",
+    "err.run.not_found": "there is no saved run {id} (it may have been deleted)",
+    "err.run.running": "run {id} is still running; stop it before deleting it",
+    "err.run.import_empty": "the file holds no run (expected a Training Lab export or a saved-run export)",
   },
   ko: {
     "err.more": "외 {n}건",
@@ -311,5 +314,8 @@ export default {
     "err.search.duplicate_knob": "{value}이(가) 두 번 나옵니다",
     "err.search.subset_too_large": "{dataset}에는 샘플이 {available}개뿐입니다 (요청 {value}개)",
     "err.search.nothing_to_narrow": "검증 정확도로 끝난 시행이 없어 아직 좁힐 영역이 없습니다",
+    "err.run.not_found": "저장된 실행 {id}이(가) 없습니다 (삭제되었을 수 있습니다)",
+    "err.run.running": "실행 {id}은(는) 아직 진행 중입니다. 먼저 멈춘 뒤 삭제하세요",
+    "err.run.import_empty": "파일에 실행이 없습니다 (학습 실험실에서 내보낸 파일이나 저장된 실행을 내보낸 파일이어야 합니다)",
   },
 };
