@@ -471,13 +471,12 @@ class SearchManager:
     def _record(self, search: Search, saver: SearchSaver, index: int, result: dict[str, Any]) -> None:
         seed = trial_seed(search.request.seed, index)
         trial = json_safe({"index": index, "values": search.designs[index], "seed": seed, **result})
+        saver.trial(trial)  # first in the store: every trial a client has seen survives a restart
         now = self._clock()
         with search._lock:
             search.trials.append(trial)
             timing = search.timing(now)
-        event = {**trial, **timing}
-        search.log.append("trial", event)
-        saver.trial(trial)
+        search.log.append("trial", {**trial, **timing})
 
 
 def _text(value: Any) -> str | None:

@@ -3,16 +3,16 @@
 The search's request is the run's config; every finished trial is appended as a ``trial`` event
 as it arrives (so a server restart keeps every finished trial), and the terminal summary holds the
 ranked trials. Store failures are logged and never stop a search. Without a run store (``app.store``
-missing or failing to open) searches still run, in memory only.
+failing to open) searches still run, in memory only.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any, Protocol
 
 from app.config import Settings
+from app.store import get_run_store
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,9 @@ class RunStoreLike(Protocol):
 
 
 def default_store(settings: Settings) -> RunStoreLike | None:
-    """The process-wide run store for ``settings``, or None when there is none."""
+    """The process-wide run store for ``settings`` (``app.store.get_run_store``), None when it cannot open."""
     try:
-        module: Any = importlib.import_module("app.store")
-        store: RunStoreLike = module.get_run_store(settings)
+        store: RunStoreLike = get_run_store(settings)
     except Exception:
         logger.warning("no run store: searches are kept in memory only", exc_info=True)
         return None

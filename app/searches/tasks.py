@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 #: Data sets kept per worker process (a search's trials share one; a few searches may interleave).
 DATA_CACHE_SIZE = 4
+
+#: How often a pool worker checks that the web process that started it is still alive.
+ORPHAN_CHECK_SECONDS = 1.0
 
 _cache: OrderedDict[str, Any] = OrderedDict()
 _cache_lock = threading.Lock()
@@ -33,10 +37,21 @@ def threadpool_limits() -> Any:
 
 
 def init_worker() -> None:
-    """Process-pool initializer: one BLAS thread for the whole worker process (threadpoolctl)."""
+    """Process-pool initializer: one BLAS thread for the whole worker process (threadpoolctl), and a
+    watchdog that ends the worker when the web process is gone (killed with SIGKILL, its pool's
+    processes would otherwise linger, each holding a core's worth of a trial)."""
     global _blas_limited
     threadpool_limits()(limits=1)
     _blas_limited = True
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(ORPHAN_CHECK_SECONDS)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="orphan-watchdog", daemon=True).start()
 
 
 def _data(config: Any, limits: dict[str, Any]) -> Any:
