@@ -42,9 +42,13 @@ import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
 import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: "Your own data"
+import searchDict from "./search/dictionary.js"; // search: "Hyperparameter search"
+import { createSearchView } from "./search/view.js";
+import { searchDefaults } from "./search/model.js";
 
 addDictionary(common);
 addDictionary(labDict);
+addDictionary(searchDict);
 initI18n();
 mountShell({ active: "training", titleKey: "train.page_title" });
 
@@ -74,6 +78,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
+const searchView = createSearchView({ store, setConfig }); // search
 const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
@@ -88,7 +93,8 @@ function renderView(state, prev) {
   }
   $("view-train").hidden = view !== "train";
   $("view-init").hidden = view !== "init";
-  $("training-controls").classList.toggle("dimmed", view === "init");
+  $("view-search").hidden = view !== "search"; // search
+  $("training-controls").classList.toggle("dimmed", view === "init" || view === "search");
   if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
 
@@ -180,6 +186,7 @@ function render(state, before) {
   renderInitChoices(state, prev);
   uploads.render(state, prev); // uploads: "Your own data"
   runInitExperiment(state);
+  searchView.render(state, prev); // search
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";
@@ -198,11 +205,12 @@ onLanguageChange((lang) => store.update({ lang }));
 // ---------------------------------------------------------------- boot
 
 async function loadCatalogue() {
-  const [datasets, optimizers, schedules, catalogue] = await Promise.all([
+  const [datasets, optimizers, schedules, catalogue, searchCatalogue] = await Promise.all([
     getJSON("/api/datasets"),
     getJSON("/api/optimizers"),
     getJSON("/api/schedules"),
     getJSON("/api/training/catalogue"),
+    getJSON("/api/searches/catalogue"), // search
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
@@ -210,6 +218,7 @@ async function loadCatalogue() {
   return {
     ...usable,
     catalogue,
+    searchCatalogue, // search
     datasetById: new Map(usable.datasets.map((d) => [d.id, d])),
     optimizerById: new Map(usable.optimizers.map((o) => [o.id, o])),
     scheduleById: new Map(usable.schedules.map((s) => [s.id, s])),
@@ -248,8 +257,9 @@ async function boot() {
     $(`ie-${key}`).min = String(b.minimum);
     if (b.maximum !== undefined) $(`ie-${key}`).max = String(b.maximum);
   }
-  const ctx = { catalogue: cat.catalogue, defaults };
+  const ctx = { catalogue: cat.catalogue, defaults, searchCatalogue: cat.searchCatalogue };
   const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
+  config.s = config.s ?? searchDefaults(cat.searchCatalogue); // search
   config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));
   config.sel = Math.min(config.sel, config.runs.length - 1);
   wire();
@@ -275,5 +285,8 @@ window.trainingLab = {
   },
   get catalogue() {
     return store.get().cat?.catalogue ?? null;
+  },
+  get search() {
+    return { main: searchView.main, contrast: searchView.contrast }; // search: the searches shown
   },
 };
