@@ -88,10 +88,11 @@ export function drawScatter(div, search) {
 /** The best `n` trials' validation accuracy per epoch, one small panel each (the textbook's figure). */
 export function drawCurves(div, search, n = 20) {
   const best = ranked(search.trials).filter(ok).slice(0, n);
-  const cols = 5;
+  const width = div.clientWidth || div.parentElement?.clientWidth || 1000;
+  const cols = width >= 1000 ? 5 : width >= 700 ? 4 : 3;
   const rows = Math.max(1, Math.ceil(best.length / cols));
   const traces = [];
-  const layout = { grid: { rows, columns: cols, pattern: "independent", xgap: 0.12, ygap: 0.42 }, showlegend: false, annotations: [], margin: { l: 46, r: 8, t: 28, b: 30 } };
+  const layout = { grid: { rows, columns: cols, pattern: "independent", xgap: 0.1, ygap: 0.55 }, showlegend: false, annotations: [], margin: { l: 46, r: 8, t: 40, b: 30 } };
   const epochs = Math.max(1, ...best.map((tr) => tr.epochs.length));
   best.forEach((tr, i) => {
     const suffix = i === 0 ? "" : String(i + 1);
@@ -117,9 +118,10 @@ export function drawCurves(div, search, n = 20) {
       yanchor: "bottom",
       showarrow: false,
       font: { size: 11 },
+      align: "center",
     });
   });
-  const height = Math.max(170, rows * 130 + 50);
+  const height = Math.max(180, rows * 150 + 60);
   div.style.height = `${height}px`;
   draw(div, traces, { ...layout, height });
 }

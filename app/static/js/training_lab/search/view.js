@@ -20,7 +20,7 @@ import { distinctValues, formWithSpace, gridBudget, ranked, requestBody } from "
 import { drawContrast, drawCurves, drawScatter } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
-const TABLE_ROWS = 50;
+const TABLE_ROWS = 25;
 const REDRAW_MS = 250;
 
 function duration(seconds) {
@@ -332,10 +332,19 @@ export function createSearchView({ store, setConfig }) {
     const g = distinctValues(grd.trials, "lr");
     const best = (s) => ranked(s.trials).find((tr) => tr.status === "done")?.val_acc;
     const k = gridBudget(grd.total, grd.space.length).k;
-    note.textContent =
-      main.finished && contrast.finished
-        ? t("search.contrast_note", { n: rnd.total, r, g, k, ra: pct(best(rnd)), ga: pct(best(grd)) })
-        : t("search.contrast_running", { r, g });
+    if (!(main.finished && contrast.finished)) {
+      note.textContent = t("search.contrast_running", { r, g });
+      return;
+    }
+    let text = t("search.contrast_note", { n: rnd.total, r, g, k, ra: pct(best(rnd)), ga: pct(best(grd)) });
+    if ((best(grd) ?? 0) > (best(rnd) ?? 0)) {
+      // why a grid can win: its points include the bounds, and the best region may sit on one
+      const top = ranked(grd.trials).find((tr) => tr.status === "done");
+      const lr = grd.space.find((a) => a.knob === "lr");
+      const edge = lr && top && [lr.low, lr.high].find((b) => Math.abs(Math.log10(top.values.lr / b)) < 1e-6);
+      text += ` ${edge ? t("search.contrast_edge", { edge: exp(edge) }) : t("search.contrast_luck")}`;
+    }
+    note.textContent = text;
   }
 
   function renderCharts() {
