@@ -39,6 +39,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/optimizer_race.py
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
+	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
 	$(BIN)/python bench/search_workers.py
 
 clean:

@@ -98,7 +98,7 @@ def test_grid_search_uses_the_budget_and_narrow_starts_a_finer_search(api: TestC
     n = api.post(f"/api/searches/{first['id']}/narrow", json={"best": 2})
     assert n.status_code == 202, n.text
     finer = n.json()
-    assert finer["parent_id"] == first["id"] and finer["total"] == 9
+    assert finer["parent_id"] == first["id"] and finer["total"] == 9 and finer["narrowed_best"] == 2
     best = first["trials"][:2]
     for axis in finer["space"]:
         old = next(a for a in created_space() if a["knob"] == axis["knob"])

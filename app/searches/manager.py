@@ -96,6 +96,7 @@ class SearchRequest:
     base: TrainingConfig | None = None
     label: str | None = None
     parent_id: str | None = None
+    narrowed_best: int | None = None  # how many best trials of the parent the ranges were narrowed to
 
     def base_config(self) -> TrainingConfig:
         """The base of every trial: ``base`` (or the textbook's) with this request's epochs and split."""
@@ -121,6 +122,7 @@ class SearchRequest:
             "base": to_dict(self.base) if self.base is not None else None,
             "label": self.label,
             "parent_id": self.parent_id,
+            "narrowed_best": self.narrowed_best,
         }
 
 
@@ -292,6 +294,8 @@ class SearchManager:
         """Start a finer search around the best trials of ``search_id`` (same budget and settings, seed + 1)."""
         request, trials = self._request_and_trials(search_id)
         space = core.narrow(request.space, trials, best, margin)
+        finished = sum(1 for t in trials if t.get("status") == "done" and t.get("val_acc") is not None)
+        kept = min(finished, core.default_best(finished) if best is None else max(1, best))
         finer = SearchRequest(
             space=space,
             method=request.method,
@@ -304,6 +308,7 @@ class SearchManager:
             base=request.base,
             label=None,
             parent_id=search_id,
+            narrowed_best=kept,
         )
         return self.submit(finer)
 
@@ -509,6 +514,7 @@ def request_from_json(data: dict[str, Any]) -> SearchRequest:
         base=parse_config(data["base"]) if data.get("base") else None,
         label=data.get("label"),
         parent_id=data.get("parent_id"),
+        narrowed_best=data.get("narrowed_best"),
     )
 
 

@@ -98,6 +98,7 @@ def _created(search: Search) -> SearchCreated:
         total=len(search.designs),
         space=_axes(search.request.space),
         parent_id=search.request.parent_id,
+        narrowed_best=search.request.narrowed_best,
     )
 
 

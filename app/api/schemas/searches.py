@@ -142,6 +142,7 @@ class SearchCreated(BaseModel):
     total: int = Field(description="Trials designed (a grid may use fewer than asked).")
     space: list[AxisOut]
     parent_id: str | None = Field(None, description="The search this one narrows.")
+    narrowed_best: int | None = Field(None, description="How many of the parent's best trials the ranges span.")
 
 
 class EpochPoint(BaseModel):

@@ -34,6 +34,7 @@ export class SearchFollower {
       trials: created.trials ?? [],
       space: created.space ?? created.config?.space ?? [],
       parentId: created.parent_id ?? null,
+      narrowedBest: created.narrowed_best ?? created.config?.narrowed_best ?? null,
       executor: created.executor ?? "",
       parallelism: created.parallelism ?? 0,
       message: null,

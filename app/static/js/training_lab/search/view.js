@@ -271,7 +271,7 @@ export function createSearchView({ store, setConfig }) {
     if (d) {
       parts.push(t(`search.status.${d.status}`) || d.status);
       if (d.parallelism) parts.push(t("search.on_executor", { parallel: d.parallelism, executor: t(`search.executor.${d.executor}`) }));
-      if (d.parentId) parts.push(t("search.narrowed_from", { best: Math.max(2, Math.ceil(0.1 * (d.total || 0))) }));
+      if (d.parentId && d.narrowedBest) parts.push(t("search.narrowed_from", { best: d.narrowedBest }));
       if (d.message) parts.push(d.message);
     }
     status.textContent = parts.join(" · ");
