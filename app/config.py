@@ -158,6 +158,21 @@ class Settings(BaseSettings):
     )
     max_queued_per_client: int = Field(
         3, ge=1, description="Runs one client (request host) may have waiting for a worker; more → 429."
+    # --- Hyperparameter search (search) -------------------------------------------
+    search_workers: int | None = Field(
+        None, ge=1, description="Processes of the trial pool (unset: one per core the server may use)."
+    )
+    dask_scheduler_address: str | None = Field(
+        None, description="Run trials on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of the local pool."
+    )
+    max_search_trials: int = Field(1_000, ge=1, description="Most trials in one search.")
+    max_search_epochs: int = Field(100, ge=1, description="Most epochs per trial of a search.")
+    max_search_parallelism: int = Field(16, ge=1, description="Most trials of one search running at once.")
+    max_search_bytes: int = Field(
+        8 * 2**20, ge=2**16, description="Most bytes of trial events one search keeps (estimated before it starts)."
+    )
+    max_concurrent_searches: int = Field(2, ge=1, description="Searches running at once; more get 429.")
+    max_kept_searches: int = Field(20, ge=1, description="Finished searches kept in memory (all stay in the store).")
     # --- Saved runs (runs; app/store) -------------------------------------------
     database_url: str | None = Field(
         None,

@@ -40,6 +40,7 @@ from app.api.routers import (
     limits,
     optimizers,
     runs,
+    searches,
     surfaces,
     sweeps,
     trajectories,
@@ -47,6 +48,7 @@ from app.api.routers import (
 from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import get_manager, shutdown_manager
+from app.searches.manager import shutdown_search_manager
 from app.store import get_run_store
 from app.store.recorder import server_stopping, start_recording, stop_recording
 
@@ -67,6 +69,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
     server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
     await asyncio.to_thread(shutdown_manager)
+    await asyncio.to_thread(shutdown_search_manager)
     await asyncio.to_thread(stop_recording, manager)
 
 
@@ -91,6 +94,7 @@ for module in (
     jobs,
     activations,
     datasets,
+    searches,
     runs,
 ):
     # Each endpoint's one-line docstring is its OpenAPI summary.

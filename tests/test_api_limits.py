@@ -50,6 +50,12 @@ EXPECTED = {
     "max_upload_classes",
     "max_uploads",
     "max_body_bytes",
+    "max_search_trials",
+    "max_search_epochs",
+    "max_search_parallelism",
+    "max_search_bytes",
+    "max_concurrent_searches",
+    "max_kept_searches",
     "max_saved_bytes_per_run",
     "max_saved_runs_page",
     "max_saved_events_page",
@@ -57,7 +63,13 @@ EXPECTED = {
 }
 
 
-SERVER_ONLY = {"database_url", "database_busy_timeout_seconds", "saved_runs_flush_seconds"}
+SERVER_ONLY = {
+    "database_url",
+    "database_busy_timeout_seconds",
+    "saved_runs_flush_seconds",
+    "search_workers",
+    "dask_scheduler_address",
+}
 """Saved-runs settings that configure the server (a database URL may hold a password: never served)."""
 
 

@@ -170,6 +170,16 @@ KO: dict[str, str] = {
     "upload.too_large": "파일이 {limit}바이트보다 큽니다 (서버 한도).",
     "upload.content_type": "CSV/IDX 파일이나 그린 점을 보내세요.",
     "upload.not_found": "그 업로드한 데이터 세트는 더 이상 없습니다.",
+    "search.unknown_knob": '알 수 없는 하이퍼파라미터 "{value}"입니다. 다음 중에서 고르세요: {expected}',
+    "search.empty_range": "{knob}의 범위가 비어 있습니다. 상한이 하한보다 커야 합니다",
+    "search.inverted_range": "{knob}의 범위가 뒤집혔습니다: {high}이(가) {low}보다 작습니다",
+    "search.log_bound_not_positive": (
+        "로그 눈금은 하한이 0보다 커야 합니다 (입력 {value}). 0을 포함하려면 선형 눈금을 쓰세요"
+    ),
+    "search.out_of_bounds": "{knob}은(는) {minimum}과 {maximum} 사이여야 합니다 (입력 {value})",
+    "search.duplicate_knob": "{value}이(가) 두 번 나옵니다",
+    "search.subset_too_large": "{dataset}에는 샘플이 {available}개뿐입니다 (요청 {value}개)",
+    "search.nothing_to_narrow": "검증 정확도로 끝난 시행이 없어 아직 좁힐 영역이 없습니다",
     "run.not_found": "저장된 실행 {id}이(가) 없습니다 (삭제되었을 수 있습니다)",
     "run.running": "실행 {id}은(는) 아직 진행 중입니다. 먼저 멈춘 뒤 삭제하세요",
     "run.import_empty": (

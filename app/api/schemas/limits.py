@@ -22,6 +22,8 @@ NOT_LIMITS = frozenset(
         "database_url",
         "database_busy_timeout_seconds",
         "saved_runs_flush_seconds",
+        "search_workers",
+        "dask_scheduler_address",
     }
 )
 """Settings that configure the server rather than bound a request (never served)."""

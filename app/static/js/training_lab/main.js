@@ -45,9 +45,14 @@ import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: 
 import savedDict from "./saved_runs/dictionary.js"; // runs: "Saved runs"
 import { createSavedRunsView } from "./saved_runs/view.js";
 
+import searchDict from "./search/dictionary.js"; // search: "Hyperparameter search"
+import { createSearchView } from "./search/view.js";
+import { searchDefaults } from "./search/model.js";
+
 addDictionary(common);
 addDictionary(labDict);
 addDictionary(savedDict);
+addDictionary(searchDict);
 initI18n();
 mountShell({ active: "training", titleKey: "train.page_title" });
 
@@ -77,6 +82,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
+const searchView = createSearchView({ store, setConfig }); // search
 const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
@@ -92,6 +98,7 @@ function renderView(state, prev) {
   $("view-train").hidden = view !== "train";
   $("view-init").hidden = view !== "init";
   $("view-runs").hidden = view !== "runs";
+  $("view-search").hidden = view !== "search"; // search
   $("training-controls").classList.toggle("dimmed", view !== "train");
   if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
@@ -185,6 +192,7 @@ function render(state, before) {
   uploads.render(state, prev); // uploads: "Your own data"
   savedRuns.render(state, prev); // runs: "Saved runs"
   runInitExperiment(state);
+  searchView.render(state, prev); // search
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";
@@ -218,11 +226,12 @@ onLanguageChange((lang) => store.update({ lang }));
 // ---------------------------------------------------------------- boot
 
 async function loadCatalogue() {
-  const [datasets, optimizers, schedules, catalogue] = await Promise.all([
+  const [datasets, optimizers, schedules, catalogue, searchCatalogue] = await Promise.all([
     getJSON("/api/datasets"),
     getJSON("/api/optimizers"),
     getJSON("/api/schedules"),
     getJSON("/api/training/catalogue"),
+    getJSON("/api/searches/catalogue"), // search
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
@@ -230,6 +239,7 @@ async function loadCatalogue() {
   return {
     ...usable,
     catalogue,
+    searchCatalogue, // search
     datasetById: new Map(usable.datasets.map((d) => [d.id, d])),
     optimizerById: new Map(usable.optimizers.map((o) => [o.id, o])),
     scheduleById: new Map(usable.schedules.map((s) => [s.id, s])),
@@ -268,8 +278,9 @@ async function boot() {
     $(`ie-${key}`).min = String(b.minimum);
     if (b.maximum !== undefined) $(`ie-${key}`).max = String(b.maximum);
   }
-  const ctx = { catalogue: cat.catalogue, defaults };
+  const ctx = { catalogue: cat.catalogue, defaults, searchCatalogue: cat.searchCatalogue };
   const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
+  config.s = config.s ?? searchDefaults(cat.searchCatalogue); // search
   config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));
   config.sel = Math.min(config.sel, config.runs.length - 1);
   wire();
@@ -296,5 +307,8 @@ window.trainingLab = {
   },
   get catalogue() {
     return store.get().cat?.catalogue ?? null;
+  },
+  get search() {
+    return { main: searchView.main, contrast: searchView.contrast }; // search: the searches shown
   },
 };

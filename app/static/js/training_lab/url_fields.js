@@ -34,6 +34,7 @@ import {
   withinBounds,
 } from "./model.js";
 import { PRESET_BY_ID } from "./presets.js";
+import { decodeSearchForm, encodeSearchForm } from "./search/model.js"; // search: the search view's form
 
 const isNum = (v) => typeof v === "number" && Number.isFinite(v);
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -142,11 +143,24 @@ export const FIELDS = [
   { key: "ie.bins", path: "ie.bins", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bins, ...integer({ min: 2, max: ({ catalogue }) => catalogue.activation_experiment.bins.maximum }) },
   { key: "ie.seed", path: "ie.seed", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.seed, ...integer({ min: 0 }) },
   { key: "ie.bias", path: "ie.bias", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bias, encode: (v) => v, decode: flag().decode },
+  // search: the hyperparameter search form and the searches shown (search/model.js), checked against GET /api/searches/catalogue
+  {
+    key: "s",
+    path: "s",
+    omit: (v, state, ctx) => !v || !searchCatalogueOf(ctx) || encodeSearchForm(v, searchCatalogueOf(ctx)) === null,
+    encode: (v, ctx) => encodeSearchForm(v, searchCatalogueOf(ctx)),
+    decode: (v, ctx) => (searchCatalogueOf(ctx) ? decodeSearchForm(v, searchCatalogueOf(ctx)) : undefined),
+  },
 ];
+
+/** The search catalogue in a codec's ctx: {searchCatalogue} when reading, the page state when writing. */
+function searchCatalogueOf(ctx) {
+  return ctx?.searchCatalogue ?? ctx?.cat?.searchCatalogue ?? null;
+}
 
 /** The page state of a first visit (the "default" preset). */
 export function defaultState(runs) {
-  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] } };
+  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, s: null };
 }
 
 /**
