@@ -158,6 +158,8 @@ class Settings(BaseSettings):
     )
     max_queued_per_client: int = Field(
         3, ge=1, description="Runs one client (request host) may have waiting for a worker; more → 429."
+    )
+
     # --- Hyperparameter search (search) -------------------------------------------
     search_workers: int | None = Field(
         None, ge=1, description="Processes of the trial pool (unset: one per core the server may use)."
@@ -173,6 +175,7 @@ class Settings(BaseSettings):
     )
     max_concurrent_searches: int = Field(2, ge=1, description="Searches running at once; more get 429.")
     max_kept_searches: int = Field(20, ge=1, description="Finished searches kept in memory (all stay in the store).")
+
     # --- Saved runs (runs; app/store) -------------------------------------------
     database_url: str | None = Field(
         None,
