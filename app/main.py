@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__
+from app.api.admission import configure_switch_interval, start_workers, stop_workers
 from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
@@ -56,8 +57,12 @@ MAX_BODY_BYTES = get_settings().max_body_bytes
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """On shutdown, cancel running training jobs and wait briefly for their workers."""
+    """On start-up, set the thread switch interval and spawn the lab's worker processes; on
+    shutdown, stop them, cancel running training jobs and wait briefly for their workers."""
+    configure_switch_interval(get_settings())
+    start_workers(get_settings())
     yield
+    await asyncio.to_thread(stop_workers)
     await asyncio.to_thread(shutdown_manager)
 
 
