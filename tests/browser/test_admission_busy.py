@@ -81,6 +81,6 @@ def test_the_busy_message_is_in_korean_on_a_korean_page(new_page) -> None:
     page = new_page(locale="ko-KR")
     seen = busy_once(page, retry_after=1)
     page.goto("/")
-    wait_busy_message(page, "서버가 다른 실행으로 바쁩니다 — 1초 후에 다시 시도합니다")
+    wait_busy_message(page, "서버가 바쁩니다 — 1초 후에 다시 실행합니다")
     wait_retried_and_drawn(page)
     assert seen["busy"] == 1

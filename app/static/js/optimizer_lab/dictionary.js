@@ -216,7 +216,7 @@ export default {
     "lab.fix_expression": "직접 입력한 함수에 오류가 있습니다. 먼저 고쳐 주세요.",
     "lab.no_runs": "옵티마이저를 하나 이상 추가하세요.",
     "lab.run_done": "실행 {runs}개 · {steps} 스텝 · {ms} ms",
-    "lab.busy_retry": "서버가 다른 실행으로 바쁩니다 — {n}초 후에 다시 시도합니다",
+    "lab.busy_retry": "서버가 바쁩니다 — {n}초 후에 다시 실행합니다",
     "lab.max_runs": "옵티마이저는 한 번에 {n}개까지입니다.",
 
     "preset.textbook": "교과서 그림",
