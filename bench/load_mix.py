@@ -105,6 +105,8 @@ KINDS = [
     ),
 ]
 HEALTH_INTERVAL = 0.05
+IDLE_SECONDS = 5.0
+"""Health is first polled this long on the idle server: the machine's own latency at that moment."""
 
 
 def free_port() -> int:
@@ -243,6 +245,7 @@ class Outcome:
     statuses: dict[str, dict[int, int]]
     health: list[float]
     health_failures: int
+    idle_health: list[float]
 
 
 def run_mix(admission: bool, clients: int, duration: float, think: float, extra: dict[str, str]) -> Outcome:
@@ -251,8 +254,12 @@ def run_mix(admission: bool, clients: int, duration: float, think: float, extra:
     with serve(env) as port:
         for kind in KINDS:  # warm-up: imports, caches, first-call costs
             request(port, "POST", kind.path, kind.body)
-        record = Record()
         queue: Any = mp.get_context("spawn").Queue()
+        idle = mp.get_context("spawn").Process(target=health_poller, args=(port, IDLE_SECONDS, queue))
+        idle.start()  # the same server without load: what this machine gives right now
+        idle_health, _ = queue.get(timeout=60)
+        idle.join()
+        record = Record()
         poller = mp.get_context("spawn").Process(target=health_poller, args=(port, duration, queue))
         poller.start()
         stop_at = time.monotonic() + duration
@@ -272,7 +279,7 @@ def run_mix(admission: bool, clients: int, duration: float, think: float, extra:
         statuses[name][status] += 1
         if status == 200:
             latencies[name].append(seconds)
-    return Outcome(latencies, statuses, health, failures)
+    return Outcome(latencies, statuses, health, failures, idle_health)
 
 
 def report(title: str, o: Outcome) -> None:
@@ -285,6 +292,11 @@ def report(title: str, o: Outcome) -> None:
         print(f"  {kind.name:11s} {quantile(lat, 0.5):8.3f} {quantile(lat, 0.99):8.3f}  {counts}")
     h50, h99 = quantile(o.health, 0.5) * 1e3, quantile(o.health, 0.99) * 1e3
     print(f"  {'health':11s} {h50:6.1f}ms {h99:6.1f}ms  {len(o.health)} answered, {o.health_failures} failed")
+    i50, i99 = quantile(o.idle_health, 0.5) * 1e3, quantile(o.idle_health, 0.99) * 1e3
+    print(
+        f"  {'idle health':11s} {i50:6.1f}ms {i99:6.1f}ms  "
+        f"(the same server before the load; under load ×{h99 / i99:.1f} at p99)"
+    )
 
 
 def verdict(o: Outcome) -> None:
@@ -323,10 +335,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     extra = dict(item.split("=", 1) for item in args.set)
+    load = os.getloadavg()[0]
     print(
         f"load mix: {args.clients} clients for {args.duration:g} s, kinds "
         + ", ".join(f"{k.name} ({k.weight:.0%})" for k in KINDS)
-        + f"; {os.cpu_count()} cores (the machine may be shared: compare the ratios)"
+        + f"; {os.cpu_count()} cores, load average {load:.1f} before the run (the machine may be shared: "
+        "compare the ratios)"
     )
     with_admission = reference = None
     if args.only in (None, "admission"):

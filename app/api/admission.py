@@ -373,24 +373,25 @@ class Worker:
         except (EOFError, OSError):
             self.clean = False
 
-    def stop(self) -> None:
-        """Ask the worker to exit; terminate it when it does not within 2 s."""
+    def stop(self, wait: float = 0.0) -> None:
+        """Ask the worker to exit (it does once idle); wait up to ``wait`` s, then terminate it.
+
+        Without a wait nothing blocks (the event loop calls this); ``subprocess`` reaps the exited
+        process later.
+        """
         with suppress(OSError):
             self.conn.send(None)
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.kill()
         self.conn.close()
+        if wait > 0:
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
     def kill(self) -> None:
         """Terminate the process now (it is in an unknown state)."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        with suppress(OSError):
+            self.process.terminate()
         self.conn.close()
 
 
@@ -430,7 +431,7 @@ def start_workers(settings: Settings) -> None:
 def stop_workers() -> None:
     """Stop every idle worker (at shutdown)."""
     while _IDLE:
-        _IDLE.pop().stop()
+        _IDLE.pop().stop(wait=2.0)
 
 
 # --- The dependency and the endpoint's side ---------------------------------------------------------
