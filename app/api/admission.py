@@ -235,28 +235,36 @@ def worker_entry(fd: int) -> None:
 def _worker_main(conn: Connection) -> None:
     """A worker's loop: run one task at a time, answer over the pipe (see :class:`Worker`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
-    while True:
-        try:
+    try:
+        while True:
             task = conn.recv()
-        except (EOFError, OSError):
-            return
-        if task is None:
-            return
-        kind, fn, arg, settings = task
-        _lower_priority(settings.admission_worker_nice)
-        try:
-            if kind == "json":
-                conn.send(("ok", fn(arg, settings)))
+            if task is None:
+                return
+            if task == "cancel":  # came after the stream had ended by itself: nothing to stop
                 continue
-            for event in fn(arg, settings):
-                conn.send(("item", _raw_event(event)))
-                if conn.poll() and conn.recv() == "cancel":
-                    break
-            conn.send(("end", None))
-        except InputError as exc:
-            conn.send(("input_error", (exc.field, exc.message, exc.code, exc.params)))
-        except Exception as exc:  # reported to the web process, which answers 500
-            conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+            _run_task(conn, *task)
+    except (EOFError, OSError):  # the web process went away
+        return
+
+
+def _run_task(conn: Connection, kind: str, fn: Callable[[Any, Settings], Any], arg: Any, settings: Settings) -> None:
+    """Run one task and send its answer (or its error) back."""
+    _lower_priority(settings.admission_worker_nice)
+    try:
+        if kind == "json":
+            conn.send(("ok", fn(arg, settings)))
+            return
+        for event in fn(arg, settings):
+            conn.send(("item", _raw_event(event)))
+            if conn.poll() and conn.recv() == "cancel":
+                break
+        conn.send(("end", None))
+    except (EOFError, OSError):
+        raise
+    except InputError as exc:
+        conn.send(("input_error", (exc.field, exc.message, exc.code, exc.params)))
+    except Exception as exc:  # reported to the web process, which answers 500
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
 
 
 def _lower_priority(nice: int) -> None:
