@@ -159,6 +159,11 @@ class Settings(BaseSettings):
     admission_retry_after_seconds: int = Field(
         2, ge=1, description="The Retry-After header (seconds) of a 503 when no slot freed in time."
     )
+    admission_worker_processes: bool = Field(
+        True,
+        description="Heavy lab requests compute in worker processes (false: in the web process's threads, "
+        "like light ones; bench/load_mix.py compares the two).",
+    )
     admission_worker_nice: int = Field(
         10,
         ge=0,

@@ -7,13 +7,15 @@ Starts ``python -m app`` in a subprocess (one BLAS thread), runs ``--clients`` c
 sweep, a 150 × 150 start-point map — with a short think time between requests and, after a 503,
 the pause its ``Retry-After`` asks for (as the page does). A separate process polls
 ``/api/health`` every 50 ms. Prints, per kind, p50 / p99 latency of the answered requests and the
-count of each status; the health p50 / p99; then the same with ``PLAYGROUND_ADMISSION_ENABLED=false``
-as the reference, and the ratios admission / reference.
+count of each status; the health p50 / p99 (and the same server's idle health just before the
+load); then the same with heavy requests in threads instead of worker processes
+(``PLAYGROUND_ADMISSION_WORKER_PROCESSES=false``) and with ``PLAYGROUND_ADMISSION_ENABLED=false``
+as the reference, and the ratios of both admission runs to the reference.
 
 Targets (issue 9): no status other than 200 and 503, textbook-preset p99 < 1 s, health p99 < 50 ms.
 The machine may be shared: read the ratios, which are measured in the same run.
 
-    python bench/load_mix.py [--duration 30] [--clients 32] [--only admission|reference]
+    python bench/load_mix.py [--duration 30] [--clients 32] [--only admission|threads|reference]
 """
 
 from __future__ import annotations
@@ -248,9 +250,23 @@ class Outcome:
     idle_health: list[float]
 
 
-def run_mix(admission: bool, clients: int, duration: float, think: float, extra: dict[str, str]) -> Outcome:
-    """The whole mix against a fresh server with admission on or off (and ``extra`` settings)."""
-    env = {**extra, "PLAYGROUND_ADMISSION_ENABLED": "true" if admission else "false"}
+CONFIGURATIONS = {
+    "admission": ("admission on (defaults: heavy requests in worker processes)", {}),
+    "threads": (
+        "admission on, heavy requests in threads (PLAYGROUND_ADMISSION_WORKER_PROCESSES=false)",
+        {"PLAYGROUND_ADMISSION_WORKER_PROCESSES": "false"},
+    ),
+    "reference": (
+        "reference: admission off (PLAYGROUND_ADMISSION_ENABLED=false)",
+        {"PLAYGROUND_ADMISSION_ENABLED": "false"},
+    ),
+}
+"""What the bench compares: name → (title, server settings)."""
+
+
+def run_mix(settings: dict[str, str], clients: int, duration: float, think: float) -> Outcome:
+    """The whole mix against a fresh server with ``settings``."""
+    env = settings
     with serve(env) as port:
         for kind in KINDS:  # warm-up: imports, caches, first-call costs
             request(port, "POST", kind.path, kind.body)
@@ -311,9 +327,9 @@ def verdict(o: Outcome) -> None:
     )
 
 
-def ratios(a: Outcome, ref: Outcome) -> None:
-    """Admission / reference for every p50 and p99."""
-    print("\nratios admission / reference (below 1: admission is faster)")
+def ratios(name: str, a: Outcome, ref: Outcome) -> None:
+    """``name`` / reference for every p50 and p99."""
+    print(f"\nratios {name} / reference (below 1: faster than without admission control)")
     for kind in KINDS:
         la, lr = a.latencies.get(kind.name, []), ref.latencies.get(kind.name, [])
         r50 = quantile(la, 0.5) / quantile(lr, 0.5) if lr else float("nan")
@@ -329,7 +345,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per run (default 30)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
     parser.add_argument("--think", type=float, default=0.5, help="mean pause between a client's requests, s")
-    parser.add_argument("--only", choices=("admission", "reference"), help="run one of the two configurations")
+    parser.add_argument("--only", choices=tuple(CONFIGURATIONS), help="run one configuration only")
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a PLAYGROUND_* setting for the server"
     )
@@ -342,17 +358,16 @@ def main() -> None:
         + f"; {os.cpu_count()} cores, load average {load:.1f} before the run (the machine may be shared: "
         "compare the ratios)"
     )
-    with_admission = reference = None
-    if args.only in (None, "admission"):
-        with_admission = run_mix(True, args.clients, args.duration, args.think, extra)
-        report("admission on (defaults)", with_admission)
-        verdict(with_admission)
-    if args.only in (None, "reference"):
-        reference = run_mix(False, args.clients, args.duration, args.think, extra)
-        report("reference: admission off (PLAYGROUND_ADMISSION_ENABLED=false)", reference)
-        verdict(reference)
-    if with_admission and reference:
-        ratios(with_admission, reference)
+    outcomes: dict[str, Outcome] = {}
+    for name in [args.only] if args.only else list(CONFIGURATIONS):
+        title, settings = CONFIGURATIONS[name]
+        outcomes[name] = run_mix({**extra, **settings}, args.clients, args.duration, args.think)
+        report(title, outcomes[name])
+        verdict(outcomes[name])
+    if "reference" in outcomes:
+        for name in ("admission", "threads"):
+            if name in outcomes:
+                ratios(name, outcomes[name], outcomes["reference"])
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -25,6 +27,8 @@ from fastapi.testclient import TestClient
 from app.api.admission import BUSY_CODE, Lane
 from app.config import Settings, get_settings
 from live_server import serve_subprocess
+
+T = TypeVar("T")
 
 TEXTBOOK = {
     "surface": "book_bowl",
@@ -65,12 +69,19 @@ LONG_STREAM = {
 # --- The lane ---------------------------------------------------------------------------------------
 
 
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own (a Playwright test earlier in the session may have left
+    an event loop running in this one)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_a_lane_admits_up_to_its_slots_then_refuses_without_waiting() -> None:
     async def scenario() -> list[bool]:
         lane = Lane("heavy", 2)
         return [await lane.acquire(0), await lane.acquire(0), await lane.acquire(0)]
 
-    assert asyncio.run(scenario()) == [True, True, False]
+    assert run(scenario()) == [True, True, False]
 
 
 def test_a_released_slot_goes_to_the_first_waiter_in_line() -> None:
@@ -94,7 +105,7 @@ def test_a_released_slot_goes_to_the_first_waiter_in_line() -> None:
         lane.release()
         return order, lane.busy
 
-    assert asyncio.run(scenario()) == (["first", "second"], 0)
+    assert run(scenario()) == (["first", "second"], 0)
 
 
 def test_a_waiter_that_times_out_leaves_the_queue() -> None:
@@ -106,7 +117,7 @@ def test_a_waiter_that_times_out_leaves_the_queue() -> None:
         lane.release()
         return admitted, waiting, lane.busy
 
-    assert asyncio.run(scenario()) == (False, 0, 0)
+    assert run(scenario()) == (False, 0, 0)
 
 
 def test_a_cancelled_waiter_passes_a_slot_it_was_handed_to_the_next() -> None:
@@ -125,7 +136,7 @@ def test_a_cancelled_waiter_passes_a_slot_it_was_handed_to_the_next() -> None:
         lane.release()
         return ok, lane.busy
 
-    assert asyncio.run(scenario()) == (True, 0)
+    assert run(scenario()) == (True, 0)
 
 
 # --- In-process, with overridden settings ------------------------------------------------------------

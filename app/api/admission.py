@@ -429,7 +429,7 @@ def give_worker(worker: Worker, keep: int) -> None:
 
 def start_workers(settings: Settings) -> None:
     """Spawn the heavy lane's workers ahead of the first request (they import the engine once)."""
-    if not settings.admission_enabled:
+    if not (settings.admission_enabled and settings.admission_worker_processes):
         return
     _, heavy = slot_counts(settings)
     while len(_IDLE) < heavy:
@@ -484,7 +484,7 @@ def admitted(prepare: Callable[..., P]) -> Callable[..., AsyncIterator[Ticket[P]
             yield Ticket(prep, settings)
             return
         async with gate.slot(prep.work) as lane:
-            if lane == "light":
+            if lane == "light" or not settings.admission_worker_processes:
                 yield Ticket(prep, settings)
                 return
             worker = take_worker()
