@@ -198,6 +198,63 @@ class Settings(BaseSettings):
         1.0, gt=0, description="How often the saved-runs writer commits the events it has queued."
     )
 
+    # --- Admission control of the Optimizer Lab (admission; app/api/admission.py) ---
+    admission_enabled: bool = Field(
+        True, description="Bound the Optimizer Lab's concurrent CPU work (false: every request runs at once)."
+    )
+    admission_heavy_slots: int | None = Field(
+        None,
+        ge=0,
+        description="Heavy lab requests (estimated work above admission_light_work) running at once, each in "
+        "its own worker process (unset: the CPU cores this process may use).",
+    )
+    admission_light_slots: int | None = Field(
+        None,
+        ge=0,
+        description="Light lab requests (e.g. the textbook preset) running at once, in their own lane "
+        "(unset: twice the cores).",
+    )
+    admission_light_work: float = Field(
+        1_000_000,
+        ge=0,
+        description="Work units (app/core/lab2d/cost.py) up to which a lab request is light (≈ 0.1–0.2 s).",
+    )
+    admission_wait_seconds: float = Field(
+        1.0, ge=0, description="How long a heavy lab request waits for a slot before the answer is 503."
+    )
+    admission_light_wait_seconds: float = Field(
+        5.0, ge=0, description="How long a light lab request waits for a slot before the answer is 503."
+    )
+    admission_retry_after_seconds: int = Field(
+        2, ge=1, description="The Retry-After header (seconds) of a 503 when no slot freed in time."
+    )
+    admission_worker_processes: bool = Field(
+        True,
+        description="Heavy lab requests compute in worker processes (false: in the web process's threads, "
+        "like light ones; bench/load_mix.py compares the two).",
+    )
+    admission_worker_nice: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Niceness of the heavy lane's worker processes: the OS runs the web process (health, "
+        "light requests, streaming) first when the cores are busy.",
+    )
+    admission_switch_interval_ms: float = Field(
+        1.0,
+        gt=0,
+        description="The interpreter's thread switch interval (sys.setswitchinterval) set at start-up, in ms "
+        "(Python's default: 5): how long a thread computing NumPy on tiny arrays may keep the event loop waiting.",
+    )
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app import __version__
+from app.api.admission import configure_switch_interval, start_workers, stop_workers
 from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
@@ -61,13 +62,17 @@ MAX_BODY_BYTES = get_settings().max_body_bytes
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Save every job as a run (app/store/recorder.py); on shutdown, cancel running training jobs
-    and wait briefly for their workers, then commit what the saved-runs writer still holds."""
+    """Save every job as a run (app/store/recorder.py), set the thread switch interval and spawn the
+    lab's worker processes; on shutdown, stop them, cancel running training jobs and searches and
+    wait briefly for their workers, then commit what the saved-runs writer still holds."""
     settings = get_settings()
     manager = get_manager()
+    configure_switch_interval(settings)
+    start_workers(settings)
     await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
     yield
     server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
+    await asyncio.to_thread(stop_workers)
     await asyncio.to_thread(shutdown_manager)
     await asyncio.to_thread(shutdown_search_manager)
     await asyncio.to_thread(stop_recording, manager)

@@ -135,10 +135,10 @@ def _spec(client: TestClient) -> dict[str, Any]:
         ("get", "/api/surfaces/{id}", "SurfaceInfo", {"404", "422"}),
         ("get", "/api/surfaces/{id}/grid", "SurfaceGridOut", {"404", "422"}),
         ("post", "/api/expressions/validate", "ExpressionOut", {"400", "413", "422"}),
-        ("post", "/api/trajectories", "TrajectoryResponse", {"400", "413", "422"}),
-        ("post", "/api/sweeps/lr", "LrSweepResponse", {"400", "413", "422"}),
-        ("post", "/api/sweeps/start-map", "StartMapResponse", {"400", "413", "422"}),
-        ("post", "/api/curvature", "CurvatureResponse", {"400", "413", "422"}),
+        ("post", "/api/trajectories", "TrajectoryResponse", {"400", "413", "422", "503"}),
+        ("post", "/api/sweeps/lr", "LrSweepResponse", {"400", "413", "422", "503"}),
+        ("post", "/api/sweeps/start-map", "StartMapResponse", {"400", "413", "422", "503"}),
+        ("post", "/api/curvature", "CurvatureResponse", {"400", "413", "422", "503"}),
         ("post", "/api/lr-suggestion", "LrSuggestionResponse", {"400", "413", "422"}),
     ],
 )
@@ -157,7 +157,7 @@ def test_each_operation_documents_its_shape_and_statuses(
 
 def test_the_stream_documents_each_event(client: TestClient) -> None:
     operation = _spec(client)["paths"]["/api/trajectories/stream"]["post"]
-    assert set(operation["responses"]) == {"200", "400", "413", "422"}
+    assert set(operation["responses"]) == {"200", "400", "413", "422", "503"}
     content = operation["responses"]["200"]["content"]["text/event-stream"]
     items = content["itemSchema"]["oneOf"]
     assert [item["properties"]["event"]["const"] for item in items] == ["meta", "chunk", "done"]

@@ -48,6 +48,9 @@ KO: dict[str, str] = {
     "http.429": "서버가 바쁩니다 (동시 실행 한도 {limit}). 잠시 후 다시 시도하세요",
     "http.500": "서버 내부 오류입니다",
     "http.503": "서버가 바쁩니다. 잠시 후 다시 시도하세요",
+    "admission.busy": (
+        "서버가 다른 실행으로 바쁩니다 (자리 {slots}개가 모두 사용 중). {retry_after}초 후에 다시 시도하세요"
+    ),
     "expression.required": "x와 y로 된 식을 입력하세요",
     "expression.not_text": "문자열이어야 합니다",
     "expression.empty": "비어 있습니다. x와 y로 된 식을 입력하세요 (예: x^2 + y^2)",

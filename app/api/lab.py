@@ -36,12 +36,14 @@ def check_budget(
     settings: Settings,
     knobs: str,
     streamed: bool = False,
-) -> None:
-    """Refuse (422 on ``steps``) a request whose estimated work exceeds its budget.
+) -> float:
+    """Refuse (422 on ``steps``) a request whose estimated work exceeds its budget; return the work.
 
     ``points`` is how many points each run updates side by side: 1 for a path, the number of
     learning rates of an lr sweep, n² for a start map. A streamed request shows its first steps at
     once, so it may run longer: ``Settings.max_stream_work`` instead of ``Settings.max_work``.
+    The work (units of ``app/core/lab2d/cost.py``) also chooses the request's admission lane
+    (``app/api/admission.py``).
     """
     work = sum(update_cost(surface, run.optimizer, run.params).work(steps, points) for run in runs)
     if streamed:
@@ -49,6 +51,7 @@ def check_budget(
     else:
         hint = f"{knobs}, or stream the run with POST /api/trajectories/stream" if points == 1 else knobs
         check_work(work, settings.max_work, "steps", hint)
+    return work
 
 
 def run_spec(run: RunConfig, index: int | None = None) -> RunSpec:

@@ -5,11 +5,15 @@ inspector's eigen-direction arrows) and a learning rate that moves on the curren
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import TypeAdapter
 
+from app.api.admission import Ticket, admitted
 from app.api.deps import SettingsDep
 from app.api.lab import resolve_surface
 from app.api.responses import error_responses
@@ -21,8 +25,11 @@ from app.api.schemas.curvature import (
     LrSuggestionResponse,
     SuggestionSource,
 )
+from app.config import Settings
+from app.core.lab2d.cost import update_cost
 from app.core.lab2d.curvature import eigen
 from app.core.lab2d.suggestions import suggest_lr
+from app.core.lab2d.surfaces import Surface
 from app.core.lab2d.trajectory import clean
 
 router = APIRouter(tags=["curvature"])
@@ -31,10 +38,38 @@ ERRORS = error_responses(400, 413, 422)
 """Unparseable or oversized body, or an invalid field."""
 
 
-@router.post("/curvature", response_model=CurvatureResponse, responses=ERRORS)
-def curvature(req: CurvatureRequest, settings: SettingsDep) -> CurvatureResponse:
-    """f, ∇f and the Hessian's eigenvalues and eigenvectors at each point."""
+@dataclass
+class PreparedPoints:
+    """A validated curvature request, its surface and its estimated work (for admission)."""
+
+    req: CurvatureRequest
+    surface: Surface
+    work: float
+
+
+def prepare_points(req: CurvatureRequest, settings: SettingsDep) -> PreparedPoints:
+    """Resolve the surface; the work is that of one Newton update (f, ∇f, ∇²f) of every point."""
     surface = resolve_surface(req, settings)
+    return PreparedPoints(req, surface, update_cost(surface, "newton").work(1, len(req.points)))
+
+
+@router.post("/curvature", response_model=CurvatureResponse, responses={**ERRORS, **error_responses(503)})
+async def curvature(ticket: Annotated[Ticket[PreparedPoints], Depends(admitted(prepare_points))]) -> Response:
+    """f, ∇f and the Hessian's eigenvalues and eigenvectors at each point."""
+    return await ticket.json(curvature_json, ticket.prep.req)
+
+
+CURVATURE_JSON = TypeAdapter(CurvatureResponse)
+
+
+def curvature_json(req: CurvatureRequest, settings: Settings) -> bytes:
+    """The answer as JSON, computed where admission runs it (``app/api/admission.py``)."""
+    return CURVATURE_JSON.dump_json(run_curvature(prepare_points(req, settings)), by_alias=True)
+
+
+def run_curvature(prep: PreparedPoints) -> CurvatureResponse:
+    """The eigen-decomposition of the Hessian, ∇f and f at every point."""
+    req, surface = prep.req, prep.surface
     points = np.asarray(req.points, dtype=float)
     w, v = eigen(surface, points)
     g, f = surface.gradient(points), surface.value(points)

@@ -7,32 +7,95 @@ numbers the engine has already checked. Non-finite numbers are ``null`` (the eng
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from typing import Annotated, cast
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import TypeAdapter
 
+from app.api.admission import Ticket, admitted
 from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.responses import error_responses
 from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMapResponse
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
+from app.config import Settings
 from app.core.lab2d.basins import basins, nearest_minima, snap_to_minima
 from app.core.lab2d.curvature import global_lambda_max, stable_rule, threshold_for
 from app.core.lab2d.outcomes import grew_too_much, reference_value
+from app.core.lab2d.surfaces import Surface
 from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
 
-ERRORS = error_responses(400, 413, 422)
-"""What a sweep request can fail with: unparseable or oversized body, invalid field or budget."""
+ERRORS = error_responses(400, 413, 422, 503)
+"""What a sweep request can fail with: unparseable or oversized body, invalid field or budget, no
+admission slot in time (``app/api/admission.py``)."""
+
+
+@dataclass
+class PreparedLr:
+    """A validated lr sweep, its surface and its estimated work (for admission)."""
+
+    req: LrSweepRequest
+    surface: Surface
+    work: float
+
+
+@dataclass
+class PreparedMap:
+    """A validated start-point map, its surface and its estimated work (for admission)."""
+
+    req: StartMapRequest
+    surface: Surface
+    work: float
+
+
+def prepare_lr(req: LrSweepRequest, settings: SettingsDep) -> PreparedLr:
+    """Resolve the surface and check the sweep's budget (422 before any slot is taken)."""
+    surface = resolve_surface(req, settings)
+    work = check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
+    return PreparedLr(req, surface, work)
+
+
+def prepare_map(req: StartMapRequest, settings: SettingsDep) -> PreparedMap:
+    """Resolve the surface and check the map's budget (n² starts side by side)."""
+    surface = resolve_surface(req, settings)
+    work = check_budget(surface, [req.run], req.steps, req.n * req.n, settings, knobs="steps or n")
+    return PreparedMap(req, surface, work)
 
 
 @router.post("/sweeps/lr", response_model=LrSweepResponse, responses=ERRORS)
-def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepResponse:
+async def sweep_learning_rate(ticket: Annotated[Ticket[PreparedLr], Depends(admitted(prepare_lr))]) -> Response:
     """Final loss versus log-spaced learning rate for each optimizer (all rates run at once)."""
-    surface = resolve_surface(req, settings)
-    check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
+    return await ticket.json(lr_sweep_json, ticket.prep.req)
+
+
+@router.post("/sweeps/start-map", response_model=StartMapResponse, responses=ERRORS)
+async def sweep_start_points(ticket: Annotated[Ticket[PreparedMap], Depends(admitted(prepare_map))]) -> Response:
+    """Final loss and distance to the nearest minimum from every start on an n × n grid."""
+    return await ticket.json(start_map_json, ticket.prep.req)
+
+
+LR_SWEEP_JSON = TypeAdapter(LrSweepResponse)
+START_MAP_JSON = TypeAdapter(StartMapResponse)
+
+
+def lr_sweep_json(req: LrSweepRequest, settings: Settings) -> bytes:
+    """The lr sweep's answer as JSON, computed where admission runs it (``app/api/admission.py``)."""
+    return LR_SWEEP_JSON.dump_json(run_lr_sweep(prepare_lr(req, settings), settings), by_alias=True)
+
+
+def start_map_json(req: StartMapRequest, settings: Settings) -> bytes:
+    """The start map's answer as JSON, computed where admission runs it."""
+    return START_MAP_JSON.dump_json(run_start_map(prepare_map(req, settings), settings), by_alias=True)
+
+
+def run_lr_sweep(prep: PreparedLr, settings: Settings) -> LrSweepResponse:
+    """Every optimizer at every learning rate, side by side."""
+    req, surface = prep.req, prep.surface
     lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
     lam = global_lambda_max(surface)  # thresholds at the global minimum (docs/stability.md)
     f0 = surface.value(np.asarray(req.start, dtype=float))
@@ -69,11 +132,9 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
     )
 
 
-@router.post("/sweeps/start-map", response_model=StartMapResponse, responses=ERRORS)
-def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapResponse:
-    """Final loss and distance to the nearest minimum from every start on an n × n grid."""
-    surface = resolve_surface(req, settings)
-    check_budget(surface, [req.run], req.steps, req.n * req.n, settings, knobs="steps or n")
+def run_start_map(prep: PreparedMap, settings: Settings) -> StartMapResponse:
+    """Every start of the n × n grid, side by side."""
+    req, surface = prep.req, prep.surface
     (x0, x1), (y0, y1) = (req.domain.x, req.domain.y) if req.domain else surface.domain
     xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
     sim = start_map(surface, xs, ys, req.steps, run_spec(req.run), bound=settings.divergence_bound)

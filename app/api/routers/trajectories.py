@@ -10,18 +10,26 @@ full validation of the same data 0.19 s. A streamed ``chunk`` (1,001 positions) 
 so FastAPI writes it with ``model_dump_json``: 0.2 ms instead of 11 ms for the dict it replaces
 (``jsonable_encoder`` + ``json.dumps``). No NaN reaches JSON: the engine's ``clean()`` writes
 non-finite numbers as ``None`` (and pydantic's serializer would write a stray one as ``null``).
+
+Admission control (``app/api/admission.py``) decides where the work runs: the endpoints only hand
+the validated request to :func:`trajectory_json` / :func:`trajectory_events`, which compute and
+serialise it in a worker process (heavy requests) or a pool thread (light ones), never on the
+event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import numpy as np
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import TypeAdapter
 
+from app.api.admission import Ticket, admitted
 from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
 from app.api.responses import SseEvent, error_responses, sse_responses
@@ -45,16 +53,18 @@ router = APIRouter(tags=["trajectories"])
 CHUNK = 1000
 """Most steps a streamed run advances between two ``chunk`` events."""
 
-ERRORS = error_responses(400, 413, 422)
-"""What a trajectory request can fail with: unparseable or oversized body, invalid field or budget."""
+ERRORS = error_responses(400, 413, 422, 503)
+"""What a trajectory request can fail with: unparseable or oversized body, invalid field or budget,
+no admission slot in time (``app/api/admission.py``)."""
 
 
 @dataclass
 class Prepared:
-    """A validated request and one ready simulator per run, with its label."""
+    """A validated request, one ready simulator per run with its label, and its estimated work."""
 
     req: TrajectoryRequest
     sims: list[tuple[str, Simulator]]
+    work: float
 
 
 def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prepared:
@@ -66,8 +76,10 @@ def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prep
             surface, np.asarray(req.start), req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}."
         )
         out.append((spec.label, sim))
-    check_budget(surface, req.runs, req.steps, 1, settings, knobs="steps or the number of runs", streamed=streamed)
-    return Prepared(req, out)
+    work = check_budget(
+        surface, req.runs, req.steps, 1, settings, knobs="steps or the number of runs", streamed=streamed
+    )
+    return Prepared(req, out, work)
 
 
 def prepare(req: TrajectoryRequest, settings: SettingsDep) -> Prepared:
@@ -85,8 +97,22 @@ def _surface_name(req: TrajectoryRequest) -> str:
 
 
 @router.post("/trajectories", response_model=TrajectoryResponse, response_model_exclude_unset=True, responses=ERRORS)
-def trajectories(prep: Annotated[Prepared, Depends(prepare)]) -> TrajectoryResponse:
+async def trajectories(ticket: Annotated[Ticket[Prepared], Depends(admitted(prepare))]) -> Response:
     """Run each optimizer from the start; return per-step paths, losses, gradients and state."""
+    return await ticket.json(trajectory_json, ticket.prep.req)
+
+
+TRAJECTORY_JSON = TypeAdapter(TrajectoryResponse)
+
+
+def trajectory_json(req: TrajectoryRequest, settings: Settings) -> bytes:
+    """The answer of ``POST /api/trajectories`` as JSON, computed where admission runs it (a worker
+    process or a pool thread, ``app/api/admission.py``); serialised as FastAPI would."""
+    return TRAJECTORY_JSON.dump_json(run_trajectories(prepare(req, settings)), by_alias=True, exclude_unset=True)
+
+
+def run_trajectories(prep: Prepared) -> TrajectoryResponse:
+    """Advance every simulator to its end and build the response."""
     req, sims = prep.req, prep.sims
     runs = []
     for label, sim in sims:
@@ -142,9 +168,17 @@ def _stream_example() -> list[SseEvent]:
     response_class=EventSourceResponse,
     responses={**sse_responses("Events `meta`, `chunk` … `chunk`, `done`.", _stream_example()), **ERRORS},
 )
-def trajectories_stream(prep: Annotated[Prepared, Depends(prepare_stream)]) -> Iterator[ServerSentEvent]:
+async def trajectories_stream(
+    ticket: Annotated[Ticket[Prepared], Depends(admitted(prepare_stream))],
+) -> AsyncIterator[ServerSentEvent]:
     """Stream the same runs as SSE: ``meta``, then ``chunk`` slices of ≤ 1000 steps, then ``done``."""
-    req, sims = prep.req, prep.sims
+    async for event in ticket.events(trajectory_events, ticket.prep.req):
+        yield event
+
+
+def trajectory_events(req: TrajectoryRequest, settings: Settings) -> Iterator[ServerSentEvent]:
+    """The events of ``POST /api/trajectories/stream``, computed where admission runs them."""
+    sims = prepare_stream(req, settings).sims
     runs = [StreamRun(label=label, optimizer=sim.spec.optimizer, params=sim.opt.params) for label, sim in sims]
     yield ServerSentEvent(event="meta", id="0", data=StreamMeta(runs=runs, steps=req.steps))
     n = 0

@@ -28,7 +28,12 @@ NOT_LIMITS = frozenset(
 )
 """Settings that configure the server rather than bound a request (never served)."""
 
-LIMIT_NAMES: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in NOT_LIMITS)
+ADMISSION_SETTINGS = frozenset(name for name in Settings.model_fields if name.startswith("admission_"))
+"""How the server schedules Optimizer-Lab work (``app/api/admission.py``), not a bound on a request."""
+
+LIMIT_NAMES: tuple[str, ...] = tuple(
+    name for name in Settings.model_fields if name not in NOT_LIMITS and name not in ADMISSION_SETTINGS
+)
 """The limits in the order ``Settings`` declares them."""
 
 

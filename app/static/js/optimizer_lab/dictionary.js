@@ -28,6 +28,7 @@ export default {
     "lab.fix_expression": "The custom function has an error. Fix it first.",
     "lab.no_runs": "Add at least one optimizer.",
     "lab.run_done": "{runs} runs · {steps} steps · {ms} ms",
+    "lab.busy_retry": "Server busy with other runs — retrying in {n} s",
     "lab.max_runs": "At most {n} optimizers at once.",
 
     "preset.textbook": "Textbook figure",
@@ -220,6 +221,7 @@ export default {
     "lab.fix_expression": "직접 입력한 함수에 오류가 있습니다. 먼저 고쳐 주세요.",
     "lab.no_runs": "옵티마이저를 하나 이상 추가하세요.",
     "lab.run_done": "실행 {runs}개 · {steps} 스텝 · {ms} ms",
+    "lab.busy_retry": "서버가 바쁩니다 — {n}초 후에 다시 실행합니다",
     "lab.max_runs": "옵티마이저는 한 번에 {n}개까지입니다.",
 
     "preset.textbook": "교과서 그림",

@@ -18,9 +18,10 @@
  *
  * State: {lang, cat, limits (GET /api/limits), config (see model.js), epoch (+1 when the whole
  * config is replaced), pendingStep, exprCheck, grid, info, results, sweep, map, step, busy,
- * scheduled, stale, runError, lastRun, finished, ready}.
+ * scheduled, stale, runError, retry, lastRun, finished, ready}.
  * `#optimizer-lab[data-ready]` becomes "true" once the first run is drawn, `data-busy` is "true"
- * while a run is in flight, `data-pending` while one is in flight or scheduled, and `data-runs`
+ * while a run is in flight, `data-pending` while one is in flight, scheduled or waiting to be retried
+ * after a 503 (`#run-status[data-retry]` then says "server busy, retrying in N s"), and `data-runs`
  * counts finished runs (tests wait on these).
  */
 
@@ -78,6 +79,7 @@ const store = createStore({
   scheduled: false,
   stale: false,
   runError: null,
+  retry: null, // {seconds}: the server was busy (503), the run is sent again after this countdown
   lastRun: null,
   finished: 0,
   ready: false,
@@ -247,7 +249,11 @@ function renderStatus(state, prev) {
   }
   const status = $("run-status");
   status.dataset.stale = String(state.stale);
-  if (changed(state, prev, (s) => s.lastRun, (s) => s.lang)) status.textContent = state.lastRun ? t("lab.run_done", state.lastRun) : "";
+  if (changed(state, prev, (s) => s.lastRun, (s) => s.retry, (s) => s.lang)) {
+    if (state.retry) status.textContent = t("lab.busy_retry", { n: state.retry.seconds });
+    else status.textContent = state.lastRun ? t("lab.run_done", state.lastRun) : "";
+    status.dataset.retry = String(Boolean(state.retry));
+  }
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     const box = $("run-error");
     box.hidden = !state.runError;
@@ -255,7 +261,7 @@ function renderStatus(state, prev) {
   }
   if (changed(state, prev, (s) => s.lang)) race.refreshLabel();
   root.dataset.busy = String(state.busy);
-  root.dataset.pending = String(state.busy || state.scheduled);
+  root.dataset.pending = String(state.busy || state.scheduled || Boolean(state.retry));
   root.dataset.runs = String(state.finished);
   if (state.ready) root.dataset.ready = "true";
   root.dataset.lang = state.lang;

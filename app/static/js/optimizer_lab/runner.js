@@ -13,6 +13,10 @@
  * a change schedules a new run 400 ms after the last edit. The state says where it stands:
  * `busy` (a request in flight), `scheduled` (a run waiting for its debounce), `stale`, `runError`,
  * `lastRun` and `finished` (the count of finished runs).
+ *
+ * A 503 with `Retry-After` (the server's admission control is full, docs/errors.md `admission.busy`)
+ * is not an error for the student: the state gets `retry: {seconds}` (counting down, shown by
+ * main.js as "server busy, retrying in N s") and the same run is sent again when it reaches 0.
  */
 
 import { ApiError } from "../shared/api.js";
@@ -35,6 +39,27 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
   let abort = null;
   let timer = null;
   let computedKey = null; // runKey of the configuration whose results are shown or in flight
+  let retryTimer = null; // the countdown of a run the server asked to retry later (503)
+
+  function stopRetry() {
+    clearInterval(retryTimer);
+    retryTimer = null;
+    if (store.get().retry) store.update({ retry: null });
+  }
+
+  /** Count `seconds` down in the state, then send the run again (unless something replaced it). */
+  function retryLater(seconds, auto) {
+    const mySeq = seq;
+    let left = Math.max(1, Math.ceil(seconds));
+    store.update({ retry: { seconds: left } });
+    retryTimer = setInterval(() => {
+      left -= 1;
+      if (mySeq !== seq) return stopRetry();
+      if (left > 0) return store.update({ retry: { seconds: left } });
+      stopRetry();
+      run({ auto });
+    }, 1000);
+  }
 
   /** Drop the run in flight and any scheduled one. */
   function cancel() {
@@ -44,6 +69,7 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
     abort = null;
     clearTimeout(timer);
     timer = null;
+    stopRetry();
   }
 
   function schedule() {
@@ -143,6 +169,11 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
       });
     } catch (err) {
       if (err.name === "AbortError" || !mine()) return;
+      if (err instanceof ApiError && err.status === 503 && err.retryAfter !== null) {
+        computedKey = null; // not computed: a change meanwhile must not be mistaken for this run
+        retryLater(err.retryAfter, auto);
+        return;
+      }
       store.update({ runError: err }); // shown by main.js in the current language
       if (!auto) toast(formatApiError(err, { fieldLabel: labFieldLabel }), "error");
     } finally {

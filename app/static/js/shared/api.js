@@ -27,6 +27,8 @@
  * FastAPI `detail` (e.g. "steps: Input should be less than or equal to 20000"), with `status`,
  * `detail` (the raw value) and `fields` (the offending field paths, "body"/"query" stripped).
  * Network failures become an `ApiError` with status 0. Aborted requests re-throw the AbortError.
+ * A 503 (the server is busy, docs/errors.md `admission.busy`) carries `retryAfter`: the seconds of
+ * its `Retry-After` header (null when absent), after which the request may be sent again.
  * Pages show an error with `formatApiError(err, {fieldLabel})` (shared/errors.js), which renders
  * each item's `code` + `params` in the page's language. Requests send the page's language as
  * `Accept-Language`, so the server's own `msg` is Korean too where it has a Korean text.
@@ -48,6 +50,8 @@ export class ApiError extends Error {
     this.status = status;
     this.detail = detail;
     this.fields = fields;
+    /** @type {number|null} seconds of a 503's `Retry-After` header */
+    this.retryAfter = null;
   }
 }
 
@@ -103,7 +107,10 @@ async function raiseFor(response) {
     body = text;
   }
   const { message, fields } = describeError(body, response.status);
-  throw new ApiError(message, response.status, body && body.detail !== undefined ? body.detail : body, fields);
+  const err = new ApiError(message, response.status, body && body.detail !== undefined ? body.detail : body, fields);
+  const retryAfter = Number.parseInt(response.headers.get("Retry-After") ?? "", 10);
+  err.retryAfter = Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null;
+  throw err;
 }
 
 async function request(path, init) {
