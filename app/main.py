@@ -72,9 +72,9 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
     yield
     server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
-    await asyncio.to_thread(stop_workers)
     await asyncio.to_thread(shutdown_manager)
     await asyncio.to_thread(shutdown_search_manager)
+    await asyncio.to_thread(stop_workers)
     await asyncio.to_thread(stop_recording, manager)
 
 
