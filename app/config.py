@@ -129,6 +129,15 @@ class Settings(BaseSettings):
     # --- HTTP ------------------------------------------------------------------
     max_body_bytes: int = Field(2**20, ge=2**10, description="Largest request body in bytes (more → 413).")
 
+    # --- Telemetry cost (telemetry) ---------------------------------------------
+    telemetry_budget: float = Field(
+        0.15,
+        gt=0,
+        le=10,
+        description="Metrics frames may cost at most this share of a job's training time (telemetry.adaptive "
+        "stretches the interval); 0.15 keeps a run with telemetry within 1.15× of one without.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -46,6 +46,7 @@ EXPECTED = {
     "max_upload_classes",
     "max_uploads",
     "max_body_bytes",
+    "telemetry_budget",
 }
 
 

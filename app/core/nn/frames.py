@@ -72,6 +72,46 @@ def _rounded(value: float) -> float | None:
     return None if v is None else float(f"{v:.{UNIT_VIEW_DIGITS}g}")
 
 
+#: Largest power of ten that float64 holds exactly (10²² < 2⁵³ · 2²²): scaling by 10^k with
+#: |k| ≤ this is exact, so one correctly rounded division or product gives the nearest double.
+_EXACT_POW10 = 22
+
+
+def rounded_array(values: np.ndarray) -> list[Any]:
+    """:func:`_rounded` of every entry of ``values`` (same nested-list shape), vectorised.
+
+    With e = ⌊log₁₀|v|⌋ and d = UNIT_VIEW_DIGITS − 1 − e, the rounded value is k / 10^d
+    (k · 10^−d when d < 0) with k = rint(v · 10^d) — one correctly rounded operation on exact
+    powers of ten, hence the double nearest to the decimal with UNIT_VIEW_DIGITS digits, which is
+    what ``float(f"{v:.4g}")`` returns. Entries where this shortcut might differ — v · 10^d within
+    10⁻⁶ of a tie (the product itself is rounded), |d| beyond the exact powers, non-finite — are
+    formatted one by one, so the result equals :func:`_rounded` exactly.
+    """
+    with np.errstate(all="ignore"):  # 10^(e+1) may overflow for |v| near 1.8e308: such v are "careful"
+        v = np.asarray(values, dtype=np.float64)
+        finite = np.isfinite(v)
+        mag = np.abs(np.where(finite, v, 1.0))
+        nonzero = mag > 0
+        e = np.floor(np.log10(np.where(nonzero, mag, 1.0)))
+        # log10 can be off by one next to a power of ten: fix e so that 10^e ≤ |v| < 10^(e+1).
+        e += mag >= 10.0 ** (e + 1)
+        e -= mag < 10.0**e
+        d = (UNIT_VIEW_DIGITS - 1 - e).astype(np.intp)
+        exact = finite & (np.abs(d) <= _EXACT_POW10)  # ±0 stays ±0 (k = 0)
+        d = np.where(exact, d, 0)
+        up = 10.0 ** np.abs(d)
+        scaled = np.where(d >= 0, v * up, v / up)
+        k = np.rint(scaled)
+        out = np.where(d >= 0, k / up, k * up)
+        # Near a tie (x.5) the rounded product may round the other way than the exact decimal would.
+        careful = ~exact | (np.abs(np.abs(scaled - k) - 0.5) < 1e-6)
+    result = out.astype(object)
+    for idx in zip(*np.nonzero(careful), strict=True):
+        result[idx] = _rounded(float(v[idx]))
+    listed: list[Any] = result.tolist()
+    return listed
+
+
 def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNIT_VIEW_UNITS) -> dict[str, Any] | None:
     """The per-unit view of the first hidden layer, after a forward pass of the telemetry sample.
 
@@ -103,8 +143,8 @@ def unit_view(net: MLP, max_inputs: int = UNIT_VIEW_INPUTS, max_units: int = UNI
         "layer": 0,
         "inputs": rows.tolist(),
         "units_index": cols.tolist(),
-        "weights": [[_rounded(w) for w in row] for row in sub],
-        "activations_mean": [_rounded(m) for m in mean],
+        "weights": rounded_array(sub),
+        "activations_mean": rounded_array(mean),
     }
 
 

@@ -4,7 +4,8 @@
 
 * ``emit("metrics", …)`` at step 0 (the network at initialisation: telemetry and validation
   metrics, no training loss yet) and then every ``telemetry.interval`` optimizer steps
-  (:meth:`TrainingRun.metrics`);
+  (:meth:`TrainingRun.metrics`) — stretched by :class:`~app.core.nn.frame_budget.FrameBudget` so
+  frames cost at most ``limits["telemetry_budget"]`` of the training time (``telemetry.adaptive``);
 * ``emit("epoch", …)`` at each epoch end (:meth:`TrainingRun.end_epoch`);
 * the return value is the summary (:meth:`TrainingRun.summary`, the ``done`` event).
 
@@ -25,6 +26,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from app.core.nn.config import TrainingConfig, parse_config
 from app.core.nn.evaluation import BOUNDARY_GRID, BOUNDARY_POINTS, confusion_matrix, decision_boundary, evaluate
+from app.core.nn.frame_budget import DEFAULT_BUDGET, FrameBudget
 from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
 from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
@@ -115,9 +117,12 @@ def train(
         unit_view_size=unit_view_size,
         data_dir=data_dir or limits.get("data_dir"),
     )
-    interval = cfg.telemetry.interval
+    tel = cfg.telemetry
+    budget = FrameBudget(
+        tel.interval, run.total_steps, float(limits.get("telemetry_budget", DEFAULT_BUDGET)), tel.adaptive, run.clock
+    )
     frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
-    emit("metrics", run.metrics())  # step 0: the network at initialisation
+    budget.send(emit, run.metrics, 0)  # step 0: the network at initialisation
     while not run.finished:
         if should_stop():
             run.cancel()
@@ -125,8 +130,8 @@ def train(
         if not run.step():
             break  # diverged
         requested = frame_due() if frame_due is not None else False
-        if run.step_count % interval == 0 or requested:
-            emit("metrics", run.metrics())
+        if budget.due(run.step_count, requested):
+            budget.send(emit, run.metrics, run.step_count)
         if run.epoch_complete:
             emit("epoch", run.end_epoch())
     return run.summary()
