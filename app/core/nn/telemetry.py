@@ -252,19 +252,26 @@ class FixedHistogram:
         Exactly ``np.histogram(np.clip(v, lo, hi), bins=self.edges())[0]``: bin k holds
         edges[k] ≤ v < edges[k + 1], the last bin includes its right edge, outliers are clamped
         into the end bins. The bin index is first computed by arithmetic, ⌊(v − lo)·bins/(hi − lo)⌋,
-        in float64 on values clipped to [lo, hi] (so nothing overflows, whatever the finite
-        values are — a diverging run's 1e38 activations included; edges are bounded by
-        ``MAX_EDGE``). Rounding can put a value that lies within a few ulps of an interior edge on
-        the wrong side of it, so exactly those values (usually none) are re-binned by comparison
-        with the edges themselves (``np.searchsorted``), as np.histogram does.
+        in float64 (float32 values directly, others clipped to [lo, hi] first, so nothing
+        overflows whatever the finite values are — a diverging run's 1e38 activations included;
+        edges are bounded by ``MAX_EDGE``). Rounding can put a value that lies within a few ulps
+        of an interior edge on the wrong side of it, so exactly those values (usually none) are
+        re-binned by comparison with the edges themselves (``np.searchsorted``), as np.histogram
+        does. The work arrays come from ``self.scratch``.
         """
         bins, edges = self.bins, self.edges()
         if v.size == 0:
             return np.zeros(bins, dtype=np.intp)
         lo, hi = np.float64(self.lo), np.float64(self.hi)
         scale = bins / (self.hi - self.lo)
-        f = np.clip(v, lo, hi, out=self.scratch.get("scaled", v.size, np.float64))
-        f -= lo
+        f = self.scratch.get("scaled", v.size, np.float64)
+        if v.dtype == np.float32:
+            # float32 values are below 3.5e38 and the scale below 1e47 (the narrowest data range
+            # of distinct float32s is 1.4e-45 wide), so (v − lo)·scale cannot overflow float64.
+            np.subtract(v, lo, out=f, dtype=np.float64)
+        else:
+            np.clip(v, lo, hi, out=f)
+            f -= lo
         f *= scale
         # Clamp into [½, bins − ½]: values below edge 1 all land in bin 0 and values above edge
         # bins − 1 in the last bin (so edge 0 and edge bins never need a correction).
@@ -272,14 +279,15 @@ class FixedHistogram:
         index = self.scratch.get("index", v.size, np.intp)
         np.copyto(index, f, casting="unsafe")  # truncation = ⌊f⌋ for f ≥ ½
         counts = np.bincount(index, minlength=bins)
-        # The fractional part r of f tells how close a value is to an interior edge: r < ε or
-        # r > 1 − ε. ε bounds the rounding of f: relative errors of a few ulps in v − lo, the
-        # scale and the edges (linspace's lo + k·step), the latter relative to max(|lo|, |hi|).
+        # A value is near interior edge k when |f − k| < ε, k = rint(f). ε bounds the rounding of
+        # f: relative errors of a few ulps in v − lo, the scale and the edges (linspace's
+        # lo + k·step), the latter relative to max(|lo|, |hi|).
         eps = 64 * np.finfo(np.float64).eps * bins * (1.0 + max(abs(self.lo), abs(self.hi)) / (self.hi - self.lo))
-        f -= index
-        f -= 0.5
+        nearest = self.scratch.get("nearest", v.size, np.float64)
+        np.rint(f, out=nearest)
+        f -= nearest
         np.abs(f, out=f)
-        near = np.flatnonzero(f > 0.5 - eps)
+        near = np.flatnonzero(f < eps)
         if near.size:
             exact = np.searchsorted(edges, v[near], side="right") - 1
             np.clip(exact, 0, bins - 1, out=exact)
