@@ -295,3 +295,27 @@ def test_train_frames_say_the_interval_in_force() -> None:
     assert frames[0]["step"] == 0 and frames[-1]["step"] == summary["steps"]  # first and last always
     assert all(isinstance(f["interval"], int) and f["interval"] >= 1 for f in frames)
     assert all(f["adaptive"] == (f["interval"] > 1) for f in frames)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_the_shared_inference_pass_gives_the_frames_of_separate_passes(batch_norm: bool) -> None:
+    """The telemetry sample's activations taken from the training-subset pass (rows selected)
+    equal a pass over the sample alone; with batch norm they are the inference view."""
+    config = {
+        "dataset": {"name": "digits", "train_limit": 300},
+        "model": {"hidden": [40, 30], "activation": "relu", "batch_norm": batch_norm, "dropout": 0.1},
+        "batch_size": 50,
+        "epochs": 2,
+        "telemetry": {"sample_size": 90, "bins": 20},
+    }
+    shared, separate = TrainingRun(config), TrainingRun(config)
+    assert shared.frames.tel_rows is not None and len(shared.frames.tel_rows) == 90
+    separate.frames.tel_rows = None
+    strip = ("elapsed", "eta")
+    for _ in range(8):
+        a, b = shared.metrics(), separate.metrics()
+        _assert_same({k: v for k, v in a.items() if k not in strip}, {k: v for k, v in b.items() if k not in strip})
+        assert shared.step() and separate.step()
+        if shared.epoch_complete:
+            shared.end_epoch(), separate.end_epoch()
+    assert all(("inference" in layer) == batch_norm for layer in a["layers"])
