@@ -5,10 +5,10 @@ steps' worth of time on a small network. With a short ``telemetry.interval`` the
 take longer than the training itself, so :class:`FrameBudget` keeps them to a share β
 (``Settings.telemetry_budget``, default 0.15) of the time spent training:
 
-* **the gate**: a frame on the grid is sent only if the frames so far plus one more (at the
-  latest frame's cost c) stay within the budget, F + c ≤ β · W, with F the seconds spent on
-  frames and W = elapsed − F the seconds spent training. So the run with telemetry takes at most
-  about (1 + β) × the time without;
+* **the gate**: a frame on the grid is sent only while the frames so far are within the budget,
+  F ≤ β · W, with F the seconds spent on frames and W = elapsed − F the seconds spent training.
+  So F exceeds β · W by at most one frame (plus the frames always sent), and the run with
+  telemetry takes about (1 + β) × the time without, at most;
 * **the grid**: frames fall on multiples of the *interval in force* I = N · 2^k (N =
   ``telemetry.interval``), the smallest such interval whose steady-state cost c / (I · s) is
   within β, s being the mean training seconds per step so far. It is re-chosen after every frame
@@ -108,7 +108,7 @@ class FrameBudget:
             return True
         if step % self.interval != 0:
             return False
-        return self.frame_seconds + self._last_cost <= self.budget * self.training_seconds()
+        return self.frame_seconds <= self.budget * self.training_seconds()
 
     def send(self, emit: Callable[[str, dict[str, Any]], None], build: Callable[[], dict[str, Any]], step: int) -> None:
         """Build a frame with ``build()``, stamp it with the interval in force and ``emit`` it,

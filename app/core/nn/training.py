@@ -60,6 +60,7 @@ def train(
     data: Any = None,
     unit_view_size: tuple[int, int] | None = None,
     data_dir: Path | str | None = None,
+    telemetry_budget: float | None = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
 
@@ -86,6 +87,9 @@ def train(
         ``["max_unit_view_units"]``, or the engine's defaults, when None).
     data_dir : path or None
         Where uploaded data sets are stored (``Settings.data_dir``; ``limits["data_dir"]`` when None).
+    telemetry_budget : float or None
+        Share of the training time the frames may cost (``Settings.telemetry_budget``;
+        ``limits["telemetry_budget"]`` or ``DEFAULT_BUDGET`` when None), see ``frame_budget.py``.
 
     Returns
     -------
@@ -118,9 +122,9 @@ def train(
         data_dir=data_dir or limits.get("data_dir"),
     )
     tel = cfg.telemetry
-    budget = FrameBudget(
-        tel.interval, run.total_steps, float(limits.get("telemetry_budget", DEFAULT_BUDGET)), tel.adaptive, run.clock
-    )
+    if telemetry_budget is None:
+        telemetry_budget = float(limits.get("telemetry_budget", DEFAULT_BUDGET))
+    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive, run.clock)
     frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
     budget.send(emit, run.metrics, 0)  # step 0: the network at initialisation
     while not run.finished:
