@@ -128,7 +128,8 @@ class FrameBudget:
 
     def _grid(self, step: int) -> int:
         """The interval in force after a frame at ``step``: the smallest N · 2^k with
-        c / (N · 2^k · s) ≤ β, s the mean training seconds per step so far (N before any step)."""
+        c / (N · 2^k · s) ≤ β, s the mean training seconds per step so far (N before any step),
+        at most the last grid step (so a short run never says "every 256 steps" of 240)."""
         if step <= 0:
             return self.requested
         per_step = self.training_seconds() / step
@@ -138,4 +139,5 @@ class FrameBudget:
         if needed <= self.requested:
             return self.requested
         k = math.ceil(math.log2(needed / self.requested))
-        return self.requested * min(1 << k, MAX_STRETCH)
+        # Never longer than the run: its last grid frame is sent anyway.
+        return min(self.requested * min(1 << k, MAX_STRETCH), max(self.requested, self.last_grid_step))
