@@ -22,8 +22,10 @@ take longer than the training itself, so :class:`FrameBudget` keeps them to a sh
 Epoch events are separate and never skipped. With ``telemetry.adaptive = false`` the budget is
 off: a frame every N steps, exactly as requested.
 
-The clock is injected (``time.perf_counter`` by default) so a test can drive the rule
-deterministically.
+Time is the CPU time of the training thread (``time.thread_time``; BLAS runs in that thread,
+one BLAS thread per job), not the wall clock: other work on a busy server and the time a job
+spends paused do not change the choice, and what is budgeted is what frames take from the
+machine. The clock is injected so a test can drive the rule deterministically.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class FrameBudget:
     adaptive : bool
         False: a frame every N steps, no budget.
     clock : callable
-        Seconds (monotonic).
+        Seconds (monotonic; the training thread's CPU time by default).
 
     Attributes
     ----------
@@ -71,7 +73,7 @@ class FrameBudget:
         total_steps: int,
         budget: float = DEFAULT_BUDGET,
         adaptive: bool = True,
-        clock: Callable[[], float] = time.perf_counter,
+        clock: Callable[[], float] = time.thread_time,
     ) -> None:
         if interval < 1:
             raise ValueError("interval must be ≥ 1")

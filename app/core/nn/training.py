@@ -124,7 +124,7 @@ def train(
     tel = cfg.telemetry
     if telemetry_budget is None:
         telemetry_budget = float(limits.get("telemetry_budget", DEFAULT_BUDGET))
-    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive, run.clock)
+    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive)  # thread CPU time
     frame_due = should_stop.frame_due if isinstance(should_stop, StepGate) else None
     budget.send(emit, run.metrics, 0)  # step 0: the network at initialisation
     while not run.finished:
