@@ -45,6 +45,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/load_mix.py
+	$(BIN)/python bench/telemetry_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

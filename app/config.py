@@ -255,6 +255,15 @@ def available_cores() -> int:
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(1, os.cpu_count() or 1)
 
+    # --- Telemetry cost (telemetry) ---------------------------------------------
+    telemetry_budget: float = Field(
+        0.15,
+        gt=0,
+        le=10,
+        description="Metrics frames may cost at most this share of a job's training time (telemetry.adaptive "
+        "stretches the interval); 0.15 keeps a run with telemetry within 1.15× of one without.",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

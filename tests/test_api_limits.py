@@ -61,6 +61,7 @@ EXPECTED = {
     "max_saved_runs_page",
     "max_saved_events_page",
     "max_import_runs",
+    "telemetry_budget",
 }
 
 

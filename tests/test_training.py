@@ -36,7 +36,8 @@ DIGITS_SMALL = {
     "batch_size": 50,
     "epochs": 3,
     "seed": 3,
-    "telemetry": {"interval": 2, "bins": 20, "sample_size": 100},
+    # Not adaptive: these tests count frames, and the telemetry budget's choice depends on timing.
+    "telemetry": {"interval": 2, "bins": 20, "sample_size": 100, "adaptive": False},
 }
 
 
@@ -215,7 +216,7 @@ def test_two_d_sets_get_a_decision_boundary() -> None:
             "model": {"hidden": [20]},
             "batch_size": 30,
             "epochs": 4,
-            "telemetry": {"interval": 2},
+            "telemetry": {"interval": 2, "adaptive": False},
         }
     )
     metrics = of(events, "metrics")

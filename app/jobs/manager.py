@@ -96,7 +96,8 @@ def default_trainer(
     """Run ``app.core.nn.training.train`` on the typed config.
 
     The API has already checked ``config`` against the settings' limits; only ``max_samples``
-    (the largest data set to load) and ``data_dir`` (where uploaded sets are stored) are passed on.
+    (the largest data set to load), ``data_dir`` (where uploaded sets are stored) and
+    ``telemetry_budget`` (what frames may cost) are passed on.
     """
     from app.core.nn.config import parse_config
     from app.core.nn.training import train
@@ -111,6 +112,7 @@ def default_trainer(
         max_samples=limits.get("max_samples"),
         unit_view_size=unit_view,
         data_dir=limits.get("data_dir"),
+        telemetry_budget=limits.get("telemetry_budget"),
     )
 
 

@@ -128,7 +128,7 @@ class EpochEvent(BaseModel):
 
 
 class MetricsEvent(EpochEvent):
-    """``event: metrics`` — a telemetry frame at step 0 and every ``telemetry.interval`` steps."""
+    """``event: metrics`` — a telemetry frame at step 0 and every ``interval`` steps (docs/telemetry.md)."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -157,6 +157,14 @@ class MetricsEvent(EpochEvent):
     )  # fmt: skip
 
     mode: Literal["batch"] = Field("batch", description="BN uses the telemetry sample's batch statistics.")
+    interval: int | None = Field(
+        None,
+        description="Steps between frames in force when this frame was sent: telemetry.interval, or a "
+        "power-of-two multiple of it when the server's telemetry budget stretched it.",
+    )
+    adaptive: bool | None = Field(
+        None, description="True when `interval` is stretched beyond telemetry.interval by the telemetry budget."
+    )
     layers: list[LayerTelemetry]
     units: UnitView | None = Field(None, description="Per-unit view of the first hidden layer.")
     boundary: DecisionBoundary | None = Field(

@@ -148,8 +148,8 @@ class TelemetryConfig:
 
     interval: int = option(
         50,
-        "Optimizer steps between metrics events (50 keeps telemetry under ~10 % of training time for the "
-        "reference net; lower for denser frames).",
+        "Optimizer steps between metrics events (lower for denser frames; with adaptive, the server "
+        "stretches it when frames would cost more than its telemetry_budget).",
         minimum=1,
         maximum=MAX_TELEMETRY_INTERVAL,
     )
@@ -160,6 +160,11 @@ class TelemetryConfig:
         "histograms at a small cost.",
         minimum=1,
         limit="max_activation_samples",
+    )
+    adaptive: bool = option(
+        True,
+        "Stretch the interval (doubling it) when frames would cost more than the server's telemetry_budget "
+        "share of the training time; every frame says the interval in force. false: exactly every interval steps.",
     )
 
 

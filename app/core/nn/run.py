@@ -54,7 +54,7 @@ from app.core.errors import InputError
 from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
-from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES, FrameSource
+from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES, FrameSource, rows_within
 from app.core.nn.network import MLP
 from app.core.nn.options import to_dict
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
@@ -215,7 +215,8 @@ class TrainingRun:
 
     def _set_up_telemetry(self, rng: np.random.Generator) -> None:
         tel, net = self.config.telemetry, self.network
-        x_tel = self.x_train[np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))]
+        tel_idx = np.sort(rng.choice(self.n_train, size=min(tel.sample_size, self.n_train), replace=False))
+        x_tel = self.x_train[tel_idx]
         self.boundary_idx = (
             np.sort(rng.choice(self.n_train, size=min(BOUNDARY_POINTS, self.n_train), replace=False))
             if self.is_2d
@@ -232,6 +233,7 @@ class TrainingRun:
             recorder=TelemetryRecorder(self.config.model.activation, len(net.blocks), tel.bins),
             hidden_w=[i for i, info in enumerate(net.param_info) if info.is_weight and info.layer <= len(net.blocks)],
             unit_view_size=self.unit_view_size,
+            tel_rows=rows_within(train_ev[:VAL_EVENT_SAMPLES], tel_idx),
         )
 
     # ------------------------------------------------------------------------ state

@@ -69,7 +69,7 @@ def saturated_mask(activation: str, act: np.ndarray) -> np.ndarray:
     return mask
 
 
-def fraction_saturated(activation: str, act: np.ndarray) -> float | None:
+def fraction_saturated(activation: str, act: np.ndarray, n_finite: int | None = None) -> float | None:
     """Share of the finite entries of ``act`` that are saturated by ``activation``'s rule.
 
     Parameters
@@ -78,6 +78,10 @@ def fraction_saturated(activation: str, act: np.ndarray) -> float | None:
         The activation id.
     act : np.ndarray
         Activations, any shape (e.g. ``(N, units)``).
+    n_finite : int or None
+        The number of finite entries of ``act`` when the caller already knows it (telemetry
+        counts them for the histogram); when it equals ``act.size`` the element-wise finiteness
+        mask is skipped.
 
     Returns
     -------
@@ -85,6 +89,8 @@ def fraction_saturated(activation: str, act: np.ndarray) -> float | None:
         In [0, 1]; None when there is no finite value.
     """
     a = np.asarray(act)
+    if n_finite is not None and n_finite == a.size:
+        return float(np.count_nonzero(saturated_mask(activation, a))) / n_finite if n_finite else None
     finite = np.isfinite(a)
     n = int(np.count_nonzero(finite))
     if n == 0:

@@ -4,7 +4,8 @@
 
 * ``emit("metrics", …)`` at step 0 (the network at initialisation: telemetry and validation
   metrics, no training loss yet) and then every ``telemetry.interval`` optimizer steps
-  (:meth:`TrainingRun.metrics`);
+  (:meth:`TrainingRun.metrics`) — stretched by :class:`~app.core.nn.frame_budget.FrameBudget` so
+  frames cost at most ``limits["telemetry_budget"]`` of the training time (``telemetry.adaptive``);
 * ``emit("epoch", …)`` at each epoch end (:meth:`TrainingRun.end_epoch`);
 * the return value is the summary (:meth:`TrainingRun.summary`, the ``done`` event).
 
@@ -27,6 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from app.core.nn.config import TrainingConfig, parse_config
 from app.core.nn.evaluation import BOUNDARY_GRID, BOUNDARY_POINTS, confusion_matrix, decision_boundary, evaluate
+from app.core.nn.frame_budget import DEFAULT_BUDGET, FrameBudget
 from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
 from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
@@ -62,6 +64,7 @@ def train(
     data: Any = None,
     unit_view_size: tuple[int, int] | None = None,
     data_dir: Path | str | None = None,
+    telemetry_budget: float | None = None,
 ) -> dict[str, Any]:
     """Train an MLP as ``config`` says, streaming events through ``emit``.
 
@@ -88,6 +91,9 @@ def train(
         ``["max_unit_view_units"]``, or the engine's defaults, when None).
     data_dir : path or None
         Where uploaded data sets are stored (``Settings.data_dir``; ``limits["data_dir"]`` when None).
+    telemetry_budget : float or None
+        Share of the training time the frames may cost (``Settings.telemetry_budget``;
+        ``limits["telemetry_budget"]`` or ``DEFAULT_BUDGET`` when None), see ``frame_budget.py``.
 
     Returns
     -------
@@ -119,9 +125,12 @@ def train(
         unit_view_size=unit_view_size,
         data_dir=data_dir or limits.get("data_dir"),
     )
-    interval = cfg.telemetry.interval
+    tel = cfg.telemetry
+    if telemetry_budget is None:
+        telemetry_budget = float(limits.get("telemetry_budget", DEFAULT_BUDGET))
+    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive)  # thread CPU time
     gate = should_stop if isinstance(should_stop, StepGate) else None
-    emit("metrics", run.metrics())  # step 0: the network at initialisation
+    budget.send(emit, run.metrics, 0)  # step 0: the network at initialisation
     while not run.finished:
         if should_stop():
             run.cancel()
@@ -129,9 +138,10 @@ def train(
         if not run.step():
             break  # diverged
         requested = gate.frame_due() if gate is not None else False
+        # while a paused job takes granted single steps, only the closing frame is sent
         stepping = gate.stepping() if gate is not None else False
-        if requested or (run.step_count % interval == 0 and not stepping):
-            emit("metrics", run.metrics())
+        if requested or (not stepping and budget.due(run.step_count)):
+            budget.send(emit, run.metrics, run.step_count)
         if run.epoch_complete:
             emit("epoch", run.end_epoch())
     return run.summary()

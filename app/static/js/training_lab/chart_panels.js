@@ -215,6 +215,14 @@ export function createCharts({ store, toast }) {
     drawBoundary($("boundary-plot"), boundary, { classes: run?.summary?.classes ?? [], step, final }, t);
   }
 
+  /** "a frame every N steps", marked adaptive when the server's telemetry budget stretched the interval. */
+  function intervalText(frame, asked) {
+    if (typeof frame.interval !== "number") return "";
+    return frame.adaptive
+      ? t("hist.frame_every_adaptive", { n: frame.interval, asked: asked ?? "?" })
+      : t("hist.frame_every", { n: frame.interval });
+  }
+
   function updateSlider() {
     const run = focusRun();
     const slider = $("step-slider");
@@ -226,7 +234,12 @@ export function createCharts({ store, toast }) {
     $("follow-live").checked = current().display.follow;
     const frame = run?.frames[shown];
     $("step-label").textContent = frame
-      ? t("hist.frame_label", { k: shown + 1, n, step: frame.step, epoch: Number(frame.epoch).toFixed(2) })
+      ? [
+          t("hist.frame_label", { k: shown + 1, n, step: frame.step, epoch: Number(frame.epoch).toFixed(2) }),
+          intervalText(frame, run.config.telemetry?.interval),
+        ]
+          .filter(Boolean)
+          .join(" · ")
       : "";
   }
 

@@ -127,7 +127,7 @@ export default {
     "train.tel_interval": "every … steps",
     "train.tel_bins": "histogram bins",
     "train.tel_sample": "samples for histograms",
-    "train.tel_hint": "Every so many optimizer steps the server records each layer's histograms, gradient norm and update ratio on a fixed sample of training inputs.",
+    "train.tel_hint": "Every so many optimizer steps the server records each layer's histograms, gradient norm and update ratio on a fixed sample of training inputs. When recording would slow training down too much, the server measures less often (doubling the interval) and says so under the histograms.",
 
     // run controls
     "train.views": "Views",
@@ -188,6 +188,8 @@ export default {
     "hist.slider": "telemetry step",
     "hist.follow": "follow live",
     "hist.frame_label": "frame {k} / {n} · step {step} · epoch {epoch}",
+    "hist.frame_every": "a frame every {n} steps",
+    "hist.frame_every_adaptive": "a frame every {n} steps (adaptive: you asked for {asked}; more frames would slow training)",
     "hist.bin": "bin",
     "hist.count": "count",
     "hist.saturated": "saturated {p}%",
@@ -497,7 +499,7 @@ export default {
     "train.tel_interval": "측정 간격 (스텝)",
     "train.tel_bins": "히스토그램 구간 수",
     "train.tel_sample": "히스토그램용 샘플 수",
-    "train.tel_hint": "정해진 스텝마다 서버가 고정된 훈련 입력으로 층별 히스토그램, 기울기 노름, 갱신 비율을 기록합니다.",
+    "train.tel_hint": "정해진 스텝마다 서버가 고정된 훈련 입력으로 층별 히스토그램, 기울기 노름, 갱신 비율을 기록합니다. 기록이 훈련을 너무 느리게 하면 서버가 간격을 두 배씩 늘려 덜 자주 측정하고, 히스토그램 아래에 그 사실을 표시합니다.",
 
     "train.views": "화면",
     "train.tab_train": "학습",
@@ -555,6 +557,8 @@ export default {
     "hist.slider": "측정 스텝",
     "hist.follow": "실시간 따라가기",
     "hist.frame_label": "측정 {k} / {n} · 스텝 {step} · 에폭 {epoch}",
+    "hist.frame_every": "{n} 스텝마다 측정",
+    "hist.frame_every_adaptive": "{n} 스텝마다 측정 (자동 조정: 요청은 {asked} 스텝, 더 자주 측정하면 훈련이 느려짐)",
     "hist.bin": "구간",
     "hist.count": "개수",
     "hist.saturated": "포화 {p}%",
