@@ -247,14 +247,6 @@ class Settings(BaseSettings):
         "(Python's default: 5): how long a thread computing NumPy on tiny arrays may keep the event loop waiting.",
     )
 
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask where the OS has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
     # --- Telemetry cost (telemetry) ---------------------------------------------
     telemetry_budget: float = Field(
         0.15,
@@ -263,6 +255,14 @@ def available_cores() -> int:
         description="Metrics frames may cost at most this share of a job's training time (telemetry.adaptive "
         "stretches the interval); 0.15 keeps a run with telemetry within 1.15× of one without.",
     )
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 @lru_cache
