@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -214,6 +214,8 @@ class Simulator:
         self.per_run_lr = lrs is not None
         self.state = _init_state(self.opt, theta)
         self.k = 0  # updates done
+        self._grad_ready = False  # recorded: rec.grad[k] holds ∇f at the current position
+        self._next_grad: Array | None = None  # unrecorded: ∇f at the current position
 
         self.theta = theta
         f = self.surface.value(theta)
@@ -224,18 +226,6 @@ class Simulator:
         self.recording = Recording.empty(steps, r, keys) if record else None
         if self.recording is not None:
             self.recording.path[0], self.recording.loss[0] = theta, f
-
-    def _delta(self, theta: Array, g: Array, t: int, lr: LearningRate) -> Array:
-        """Δθ (R, 2) of update ``t`` from points θ and gradients g (R, 2), learning rate η.
-
-        A first-order rule sees one parameter array of shape (R, 2); a second-order rule also
-        gets the surface, for its Hessian (Newton) or its value (L-BFGS's line search). ``lr`` is
-        a float, or (R, 1) learning rates of a sweep.
-        """
-        if isinstance(self.opt, SecondOrderOptimizer):
-            return self.opt.update(theta, g, self.state, t, lr, self.surface)
-        (delta,) = self.opt.update([theta], [g], [self.state], t, lr)
-        return delta
 
     @property
     def finished(self) -> bool:
@@ -288,9 +278,16 @@ class Simulator:
         """The learning rate passed to the rule: η_k, times the per-run factor of a sweep."""
         return lr * self.scale if self.per_run_lr else lr
 
-    def _gradient(self, theta: Array, out: Array, noise: Array | None, j: int) -> Array:
-        """g at θ after noise and clipping; ∇f is written into ``out`` (a row of a buffer)."""
-        g = self.surface.gradient_into(theta, out)
+    def _rule(self) -> Callable[[Array, Array, int, LearningRate], Array]:
+        """Δθ = rule(θ, g, t, η) on the (R, 2) array, bound once per chunk."""
+        opt, state = self.opt, self.state
+        if isinstance(opt, SecondOrderOptimizer):
+            surface = self.surface
+            return lambda theta, g, t, lr: opt.update(theta, g, state, t, lr, surface)
+        return lambda theta, g, t, lr: opt.array_update(theta, g, state, t, lr)
+
+    def _processed(self, g: Array, noise: Array | None, j: int) -> Array:
+        """g after noise ξ = ``noise[j]`` and clipping (a new array)."""
         if noise is not None:
             g = g + noise[j]
         if self.spec.clip is not None:
@@ -298,45 +295,62 @@ class Simulator:
         return g
 
     def _fast_recorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
-        """Updates k … k1−1 written straight into the recording, checked once at the end."""
+        """Updates k … k1−1 written straight into the recording, checked once at the end.
+
+        ``rec.grad[k]`` first receives ∇f at position k (evaluated with f when the position is
+        made) and, with noise or clipping, is then overwritten by the g the update used.
+        """
         rec = self.recording
         assert rec is not None
         k0, r = self.k, self.theta.shape[0]
         snapshot = (self.theta, {key: v.copy() for key, v in self.state.items()}) if r > 1 else None
-        surface, theta, state = self.surface, self.theta, self.state
+        value_and_gradient, theta, state = self.surface.value_and_gradient_into, self.theta, self.state
+        rule, step_lr, processed = self._rule(), self._step_lr, self._processed
+        extras = noise is not None or self.spec.clip is not None
         rec.lr[k0:k1] = np.asarray(lr)[:, None] * self.scale[:, 0]
-        state_bufs = list(rec.state.items())
-        grad_buf = np.empty((k1 - k0, r, 2)) if noise is not None or self.spec.clip is not None else None
+        state_keys = list(rec.state)
+        deltas: list[Array] = []
+        losses: list[Array] = []
+        states: list[list[Array]] = [[] for _ in state_keys]
+        grad, path = rec.grad, rec.path
+        if not self._grad_ready:
+            self.surface.gradient_into(theta, grad[k0])
         for j, k in enumerate(range(k0, k1)):
-            g = self._gradient(theta, rec.grad[k] if grad_buf is None else grad_buf[j], noise, j)
-            if grad_buf is not None:
-                rec.grad[k] = g
-            delta = self._delta(theta, g, k + 1, self._step_lr(lr[j]))
-            rec.update[k] = delta
-            theta = np.add(theta, delta, out=rec.path[k + 1])
-            rec.loss[k + 1] = surface.value_at(theta)
-            for key, buf in state_bufs:
-                buf[k] = state[key]  # assignment broadcasts (R, 1) → (R, 2)
-        bad = self._first_bad(rec.path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], rec.grad[k0:k1])
+            g = grad[k]
+            if extras:
+                g = grad[k] = processed(g, noise, j)
+            delta = rule(theta, g, k + 1, step_lr(lr[j]))
+            deltas.append(delta)
+            theta = np.add(theta, delta, out=path[k + 1])
+            losses.append(value_and_gradient(theta, grad[k + 1]))
+            for i, key in enumerate(state_keys):
+                states[i].append(state[key])
+        self._grad_ready = True
+        _store(rec.update[k0:k1], deltas)
+        _store(rec.loss[k0 + 1 : k1 + 1], losses)
+        for i, key in enumerate(state_keys):
+            _store(rec.state[key][k0:k1], states[i])
+        bad = self._first_bad(path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], grad[k0:k1])
         if bad is None:
             self.theta, self.k = theta, k1
             self.last_theta[:], self.last_f[:] = theta, rec.loss[k1]  # every run was alive (see advance)
             return
+        self._grad_ready = False
         if snapshot is not None:  # several runs: re-run the chunk step by step (frozen tails)
             self.theta, self.state = snapshot
-            for a in (rec.path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], rec.grad[k0:k1], rec.update[k0:k1]):
+            for a in (rec.path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], rec.grad[k0 : k1 + 1], rec.update[k0:k1]):
                 a[...] = np.nan
             rec.lr[k0:k1] = np.nan
-            for _, buf in state_bufs:
-                buf[k0:k1] = np.nan
+            for key in state_keys:
+                rec.state[key][k0:k1] = np.nan
             self._reference_steps(k1, lr, noise)
             return
         # One run: it stops at its first bad update k; what the chunk computed after it is dropped.
         k = k0 + int(bad[1][0])
         for a, first in ((rec.path, k + 2), (rec.loss, k + 2), (rec.grad, k + 1), (rec.update, k + 1), (rec.lr, k + 1)):
             a[first : k1 + 1] = np.nan
-        for _, buf in state_bufs:
-            buf[k + 1 : k1] = np.nan
+        for key in state_keys:
+            rec.state[key][k + 1 : k1] = np.nan
         self.alive[0] = False
         self.alive_until[0] = k + 1
         self.last_theta[0], self.last_f[0] = rec.path[k, 0], rec.loss[k, 0]
@@ -346,16 +360,23 @@ class Simulator:
         """Updates k … k1−1 of runs that keep only their final points, checked once at the end."""
         k0, (r, _) = self.k, self.theta.shape
         n = k1 - k0
-        path, loss, grads = np.empty((n, r, 2)), np.empty((n, r)), np.empty((n, r, 2))
-        surface, theta = self.surface, self.theta
+        path, loss, grads = np.empty((n, r, 2)), np.empty((n, r)), np.empty((n + 1, r, 2))
+        value_and_gradient, theta = self.surface.value_and_gradient_into, self.theta
+        rule, step_lr, processed = self._rule(), self._step_lr, self._processed
+        extras = noise is not None or self.spec.clip is not None
+        if self._next_grad is None:
+            self.surface.gradient_into(theta, grads[0])
+        else:
+            grads[0] = self._next_grad
         for j, k in enumerate(range(k0, k1)):
-            g = self._gradient(theta, grads[j], noise, j)
-            if g is not grads[j]:
-                grads[j] = g
-            delta = self._delta(theta, g, k + 1, self._step_lr(lr[j]))
+            g = grads[j]
+            if extras:
+                g = grads[j] = processed(g, noise, j)
+            delta = rule(theta, g, k + 1, step_lr(lr[j]))
             theta = np.add(theta, delta, out=path[j])
-            loss[j] = surface.value_at(theta)
-        bad = self._first_bad(path, loss, grads)
+            loss[j] = value_and_gradient(theta, grads[j + 1])
+        self._next_grad = grads[n]
+        bad = self._first_bad(path, loss, grads[:n])
         alive = self.alive
         if bad is None:
             self.last_theta[alive], self.last_f[alive] = path[-1][alive], loss[-1][alive]
@@ -402,8 +423,9 @@ class Simulator:
         ``lr`` and ``noise`` hold the learning rates and noise of updates k … stop−1.
         """
         surface, alive, rec = self.surface, self.alive, self.recording
-        theta = self.theta
+        theta, rule = self.theta, self._rule()
         k0 = self.k
+        self._grad_ready, self._next_grad = False, None
         while self.k < stop and alive.any():
             k = self.k
             g = surface.gradient(theta)
@@ -411,7 +433,7 @@ class Simulator:
                 g = g + noise[k - k0]
             (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
             lr_k = lr[k - k0] * self.scale
-            delta = self._delta(theta, g, k + 1, lr_k)
+            delta = rule(theta, g, k + 1, lr_k)
             delta = np.where(alive[:, None], delta, 0.0)  # diverged runs stay frozen
             theta = theta + delta
             f = surface.value(theta)
@@ -455,6 +477,14 @@ def simulate(
     sim = Simulator(surface, start, steps, spec, lr_scale, record, bound, field_prefix)
     sim.advance()
     return sim.result()
+
+
+def _store(out: Array, rows: Sequence[Array]) -> None:
+    """Write per-update arrays ``rows`` (each of shape ``out.shape[1:]``, or broadcastable) into ``out``."""
+    if rows and rows[0].shape == out.shape[1:]:
+        np.concatenate(rows, axis=0, out=out.reshape(-1, *out.shape[2:]))  # one copy, no temporaries
+    else:
+        out[...] = np.stack(rows)  # (R, 1) buffers broadcast to (R, 2)
 
 
 def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:

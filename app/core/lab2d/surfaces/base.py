@@ -208,6 +208,18 @@ class Surface(ABC):
         out[:, 1] = gy
         return out
 
+    def value_and_gradient_into(self, theta: Array, out: Array) -> Array:
+        """f at points θ (R, 2) → (R,), with ∇f there written into ``out`` (R, 2).
+
+        :meth:`value_at` and :meth:`gradient_into` in one call on the same views (same numbers):
+        the engine evaluates both at each new position.
+        """
+        x, y = theta[:, 0], theta[:, 1]
+        gx, gy = self._grad(x, y)
+        out[:, 0] = gx
+        out[:, 1] = gy
+        return _full(self._f(x, y), x.shape)
+
     def hessian(self, p: Array | Sequence[float]) -> Array:
         """∇²f at points (..., 2) → (..., 2, 2) (symmetric)."""
         x, y = _xy(p)
