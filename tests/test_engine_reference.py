@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from app.core.lab2d.surfaces import get_surface
+from app.core.lab2d.surfaces import ExpressionSurface, get_surface
 from app.core.lab2d.surfaces.base import Surface
 from app.core.lab2d.trajectory import RunSpec, Simulation, Simulator
 from app.core.optim.registry import OPTIMIZERS
@@ -149,3 +149,36 @@ def test_skipping_the_state_changes_nothing_else() -> None:
     assert lean.state == {}
     for name in ("path", "loss", "grad", "update", "lr"):
         np.testing.assert_array_equal(getattr(lean, name), getattr(ref, name))
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["x^2 + y^2", "x^2 + 3*sin(y)", "(1 - x)^2 + 100*(y - x^2)^2", "sqrt(x^2 + y^2 + 1) + sigmoid(x*y) - 0.1*x", "x + 2"],
+)
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "newton", "lbfgs"])
+def test_custom_expressions_evaluated_by_programs_are_identical(expression: str, optimizer: str) -> None:
+    # The fast engine evaluates f and ∇f by compiled programs, the reference by Expr.evaluate.
+    surface = get_surface(None, expression=expression)
+    spec = RunSpec(optimizer, {"lr": LRS[optimizer] / 4})
+    assert_same(*both(surface, (-3.0, 2.5), 300, spec))
+    assert_same(*both(surface, [(-3.0, 2.5), (1.0, 1.0), (4.0, -4.0)], 300, spec, record=False))
+
+
+@pytest.mark.parametrize(
+    "expression", ["x^2 + y^2", "x^2 + 3*sin(y)", "log(x) + exp(-y^2)/x - max(x, y)*abs(y)^1.5", "7", "x + 2"]
+)
+def test_compiled_programs_equal_tree_evaluation(expression: str) -> None:
+    surface = get_surface(None, expression=expression)
+    assert isinstance(surface, ExpressionSurface)
+    rng = np.random.default_rng(0)
+    pts = np.concatenate([rng.uniform(-5, 5, (50, 2)), [[0.0, 0.0], [-1.0, 2.0], [np.inf, 1.0], [np.nan, 0.0]]])
+    with np.errstate(all="ignore"):
+        f = surface.expr.evaluate(pts[:, 0], pts[:, 1])
+        g = np.stack([surface.dx.evaluate(pts[:, 0], pts[:, 1]), surface.dy.evaluate(pts[:, 0], pts[:, 1])], axis=-1)
+        h = Surface.hessian(surface, pts)
+    np.testing.assert_array_equal(surface.value(pts), f)
+    np.testing.assert_array_equal(surface.hessian(pts), h)
+    out = np.empty_like(pts)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(surface.value_and_gradient_into(pts, out), f)
+    np.testing.assert_array_equal(out, g)

@@ -1,26 +1,27 @@
 """Sweeps that run many optimizer copies at once: learning rates and start points.
 
-Responses are typed (``app/api/schemas/lab_results.py``) and built with ``model_construct`` from
-the engine's JSON-ready lists, as in ``trajectories.py``: a 200 × 200 start map is 80,000
-numbers the engine has already checked. Non-finite numbers are ``null`` (the engine's ``clean()``).
+Responses are typed (``app/api/schemas/lab_results.py``) and written by orjson straight from the
+engine's NumPy arrays, as in ``trajectories.py``: a 200 × 200 start map is 80,000 numbers the
+engine has already checked. Non-finite numbers are ``null`` (orjson, like the engine's ``clean()``).
 """
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any
 
 import numpy as np
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
+from app.api.numpy_json import NumpyJSONResponse, contiguous
 from app.api.responses import error_responses
-from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMapResponse
+from app.api.schemas.lab_results import LrSweepResponse, StartMapResponse
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
 from app.core.lab2d.basins import basins, nearest_minima, snap_to_minima
 from app.core.lab2d.curvature import global_lambda_max, stable_rule, threshold_for
 from app.core.lab2d.outcomes import grew_too_much, reference_value
-from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
+from app.core.lab2d.trajectory import gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
 
@@ -28,8 +29,8 @@ ERRORS = error_responses(400, 413, 422)
 """What a sweep request can fail with: unparseable or oversized body, invalid field or budget."""
 
 
-@router.post("/sweeps/lr", response_model=LrSweepResponse, responses=ERRORS)
-def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepResponse:
+@router.post("/sweeps/lr", response_model=LrSweepResponse, response_class=NumpyJSONResponse, responses=ERRORS)
+def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> NumpyJSONResponse:
     """Final loss versus log-spaced learning rate for each optimizer (all rates run at once)."""
     surface = resolve_surface(req, settings)
     check_budget(surface, req.runs, req.steps, req.n, settings, knobs="steps, n or the number of runs")
@@ -37,7 +38,7 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
     lam = global_lambda_max(surface)  # thresholds at the global minimum (docs/stability.md)
     f0 = surface.value(np.asarray(req.start, dtype=float))
     f_ref = reference_value(surface, float(f0))
-    results = []
+    results: list[dict[str, Any]] = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = lr_sweep(
@@ -56,21 +57,21 @@ def sweep_learning_rate(req: LrSweepRequest, settings: SettingsDep) -> LrSweepRe
         params = spec.build(f"runs.{i}.").params
         threshold = None if rule is None or lam is None else threshold_for(rule, lam, params)
         results.append(
-            LrSweepResult.model_construct(
-                label=spec.label,
-                optimizer=spec.optimizer,
-                final_loss=cast("list[float | None]", clean(final)),
-                diverged=diverged.tolist(),
-                threshold=threshold,
-            )
+            {
+                "label": spec.label,
+                "optimizer": spec.optimizer,
+                "final_loss": contiguous(final),
+                "diverged": diverged.tolist(),
+                "threshold": threshold,
+            }
         )
-    return LrSweepResponse.model_construct(
-        lrs=lrs.tolist(), gd_threshold=gd_stability_threshold(surface), lambda_max=lam, results=results
+    return NumpyJSONResponse(
+        {"lrs": lrs.tolist(), "gd_threshold": gd_stability_threshold(surface), "lambda_max": lam, "results": results}
     )
 
 
-@router.post("/sweeps/start-map", response_model=StartMapResponse, responses=ERRORS)
-def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapResponse:
+@router.post("/sweeps/start-map", response_model=StartMapResponse, response_class=NumpyJSONResponse, responses=ERRORS)
+def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> NumpyJSONResponse:
     """Final loss and distance to the nearest minimum from every start on an n × n grid."""
     surface = resolve_surface(req, settings)
     check_budget(surface, [req.run], req.steps, req.n * req.n, settings, knobs="steps or n")
@@ -84,13 +85,15 @@ def sweep_start_points(req: StartMapRequest, settings: SettingsDep) -> StartMapR
     final = np.where(sim.diverged, np.nan, loss).reshape(req.n, req.n)
     distance = None
     if surface.minima:
-        distance = cast("list[list[float | None]]", clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n)))
-    return StartMapResponse.model_construct(
-        x=xs.tolist(),
-        y=ys.tolist(),
-        final_loss=cast("list[list[float | None]]", clean(final)),
-        diverged_fraction=float(sim.diverged.mean()),
-        distance_to_min=distance,
-        basin=basin.tolist(),
-        minima=[[float(x), float(y)] for x, y in surface.minima],
+        distance = contiguous(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
+    return NumpyJSONResponse(
+        {
+            "x": xs.tolist(),
+            "y": ys.tolist(),
+            "final_loss": contiguous(final),
+            "diverged_fraction": float(sim.diverged.mean()),
+            "distance_to_min": distance,
+            "basin": np.ascontiguousarray(basin, dtype=np.int64),
+            "minima": [[float(x), float(y)] for x, y in surface.minima],
+        }
     )
