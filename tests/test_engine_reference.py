@@ -153,7 +153,13 @@ def test_skipping_the_state_changes_nothing_else() -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ["x^2 + y^2", "x^2 + 3*sin(y)", "(1 - x)^2 + 100*(y - x^2)^2", "sqrt(x^2 + y^2 + 1) + sigmoid(x*y) - 0.1*x", "x + 2"],
+    [
+        "x^2 + y^2",
+        "x^2 + 3*sin(y)",
+        "(1 - x)^2 + 100*(y - x^2)^2",
+        "sqrt(x^2 + y^2 + 1) + sigmoid(x*y) - 0.1*x",
+        "x + 2",
+    ],
 )
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "newton", "lbfgs"])
 def test_custom_expressions_evaluated_by_programs_are_identical(expression: str, optimizer: str) -> None:

@@ -12,7 +12,6 @@ from app.core.lab2d.expression.nodes import evaluator
 from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface, _full
 from app.core.lab2d.surfaces.minima import estimate_minima, split_global
 
-
 SMALL = 4096
 """Most points evaluated by the compiled programs in :meth:`ExpressionSurface.value` and ``hessian``;
 larger grids use :meth:`Expr.evaluate`, which frees intermediate arrays as it goes."""
