@@ -69,12 +69,12 @@ class Settings(BaseSettings):
     max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")
     divergence_bound: float = Field(1e8, gt=0, description="|x|, |y| or |f| beyond this counts as diverged.")
     max_work: float = Field(
-        15_000_000,
+        30_000_000,
         gt=0,
         description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/lab2d/cost.py).",
     )
     max_stream_work: float = Field(
-        150_000_000,
+        300_000_000,
         gt=0,
         description="Most work units in one streamed trajectory request (drawing starts at once; ≈ 20 s in all).",
     )
@@ -128,6 +128,14 @@ class Settings(BaseSettings):
 
     # --- HTTP ------------------------------------------------------------------
     max_body_bytes: int = Field(2**20, ge=2**10, description="Largest request body in bytes (more → 413).")
+
+    # --- 2-D engine (engine2d) ---------------------------------------------------
+    stream_above_steps: int = Field(
+        2_000,
+        ge=0,
+        description="The Optimizer Lab page streams trajectories with more steps than this (and any whole "
+        "answer the work budget refuses); shorter ones come as one answer with every per-step array.",
+    )
 
 
 @lru_cache
