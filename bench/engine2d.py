@@ -87,7 +87,7 @@ def torch_race(steps: int) -> float:
 
     torch: Any = torch_module  # typed loosely: the bench runs with or without torch's stubs
     torch.set_num_threads(1)
-    makers = {
+    makers: dict[str, Callable[[list[Any]], Any]] = {
         "sgd": lambda p: torch.optim.SGD(p, lr=1e-3),
         "momentum": lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9),
         "nesterov": lambda p: torch.optim.SGD(p, lr=1e-3, momentum=0.9, nesterov=True),
