@@ -24,6 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(VENV)/.installed $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $(VENV)/.installed $@
+
 run: $(VENV)/.installed
 	$(BIN)/optimizer-playground $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
@@ -35,8 +39,9 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench $(VENV)/.installed-test
 	$(BIN)/python bench/optimizer_race.py
+	$(BIN)/python bench/engine2d.py
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
 	$(BIN)/python bench/training_workers.py

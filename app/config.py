@@ -83,12 +83,12 @@ class Settings(BaseSettings):
     max_expression_nodes: int = Field(400, ge=2, description="Most nodes in a custom f(x, y).")
     divergence_bound: float = Field(1e8, gt=0, description="|x|, |y| or |f| beyond this counts as diverged.")
     max_work: float = Field(
-        15_000_000,
+        30_000_000,
         gt=0,
         description="Most work units in one trajectory/sweep request (≈ 2 s; see app/core/lab2d/cost.py).",
     )
     max_stream_work: float = Field(
-        150_000_000,
+        300_000_000,
         gt=0,
         description="Most work units in one streamed trajectory request (drawing starts at once; ≈ 20 s in all).",
     )
@@ -256,6 +256,20 @@ class Settings(BaseSettings):
         "stretches the interval); 0.15 keeps a run with telemetry within 1.15× of one without.",
     )
 
+    # --- 2-D engine (engine2d) ---------------------------------------------------
+    stream_above_steps: int = Field(
+        2_000,
+        ge=0,
+        description="The Optimizer Lab page streams trajectories with more steps than this (and any whole "
+        "answer the work budget refuses); shorter ones come as one answer with every per-step array.",
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests override via dependency_overrides)."""
+    return Settings()
+
 
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity mask where the OS has one)."""
@@ -263,9 +277,3 @@ def available_cores() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(1, os.cpu_count() or 1)
-
-
-@lru_cache
-def get_settings() -> Settings:
-    """The process-wide settings (cached; tests override via dependency_overrides)."""
-    return Settings()

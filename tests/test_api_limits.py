@@ -12,6 +12,7 @@ from app.config import Settings, get_settings
 
 # Written out by hand (independent of the generated model): the settings that bound a request.
 EXPECTED = {
+    "stream_above_steps",  # engine2d: when the Optimizer Lab page streams
     "max_steps",
     "max_runs",
     "max_grid",

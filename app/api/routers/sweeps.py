@@ -1,32 +1,34 @@
 """Sweeps that run many optimizer copies at once: learning rates and start points.
 
-Responses are typed (``app/api/schemas/lab_results.py``) and built with ``model_construct`` from
-the engine's JSON-ready lists, as in ``trajectories.py``: a 200 × 200 start map is 80,000
-numbers the engine has already checked. Non-finite numbers are ``null`` (the engine's ``clean()``).
+Responses are typed (``app/api/schemas/lab_results.py``) and written by orjson straight from the
+engine's NumPy arrays, as in ``trajectories.py``: a 200 × 200 start map is 80,000 numbers the
+engine has already checked. Non-finite numbers are ``null`` (orjson, like the engine's ``clean()``).
+Admission control (``app/api/admission.py``) decides where the work runs (a worker process or a
+pool thread); the functions it runs are module-level so they can be sent to a worker.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import Annotated, Any
 
 import numpy as np
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import TypeAdapter
 
 from app.api.admission import Ticket, admitted
 from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
+from app.api.numpy_json import contiguous, dumps
 from app.api.responses import error_responses
-from app.api.schemas.lab_results import LrSweepResponse, LrSweepResult, StartMapResponse
+from app.api.schemas.lab_results import LrSweepResponse, StartMapResponse
 from app.api.schemas.trajectories import LrSweepRequest, StartMapRequest
 from app.config import Settings
 from app.core.lab2d.basins import basins, nearest_minima, snap_to_minima
 from app.core.lab2d.curvature import global_lambda_max, stable_rule, threshold_for
 from app.core.lab2d.outcomes import grew_too_much, reference_value
 from app.core.lab2d.surfaces import Surface
-from app.core.lab2d.trajectory import clean, gd_stability_threshold, lr_sweep, start_map
+from app.core.lab2d.trajectory import gd_stability_threshold, lr_sweep, start_map
 
 router = APIRouter(tags=["sweeps"])
 
@@ -79,28 +81,24 @@ async def sweep_start_points(ticket: Annotated[Ticket[PreparedMap], Depends(admi
     return await ticket.json(start_map_json, ticket.prep.req)
 
 
-LR_SWEEP_JSON = TypeAdapter(LrSweepResponse)
-START_MAP_JSON = TypeAdapter(StartMapResponse)
-
-
 def lr_sweep_json(req: LrSweepRequest, settings: Settings) -> bytes:
     """The lr sweep's answer as JSON, computed where admission runs it (``app/api/admission.py``)."""
-    return LR_SWEEP_JSON.dump_json(run_lr_sweep(prepare_lr(req, settings), settings), by_alias=True)
+    return dumps(run_lr_sweep(prepare_lr(req, settings), settings))
 
 
 def start_map_json(req: StartMapRequest, settings: Settings) -> bytes:
     """The start map's answer as JSON, computed where admission runs it."""
-    return START_MAP_JSON.dump_json(run_start_map(prepare_map(req, settings), settings), by_alias=True)
+    return dumps(run_start_map(prepare_map(req, settings), settings))
 
 
-def run_lr_sweep(prep: PreparedLr, settings: Settings) -> LrSweepResponse:
-    """Every optimizer at every learning rate, side by side."""
+def run_lr_sweep(prep: PreparedLr, settings: Settings) -> dict[str, Any]:
+    """Every optimizer at every learning rate, side by side (an ``LrSweepResponse`` for orjson)."""
     req, surface = prep.req, prep.surface
     lrs = np.logspace(np.log10(req.lr_min), np.log10(req.lr_max), req.n)
     lam = global_lambda_max(surface)  # thresholds at the global minimum (docs/stability.md)
     f0 = surface.value(np.asarray(req.start, dtype=float))
     f_ref = reference_value(surface, float(f0))
-    results = []
+    results: list[dict[str, Any]] = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = lr_sweep(
@@ -119,21 +117,19 @@ def run_lr_sweep(prep: PreparedLr, settings: Settings) -> LrSweepResponse:
         params = spec.build(f"runs.{i}.").params
         threshold = None if rule is None or lam is None else threshold_for(rule, lam, params)
         results.append(
-            LrSweepResult.model_construct(
-                label=spec.label,
-                optimizer=spec.optimizer,
-                final_loss=cast("list[float | None]", clean(final)),
-                diverged=diverged.tolist(),
-                threshold=threshold,
-            )
+            {
+                "label": spec.label,
+                "optimizer": spec.optimizer,
+                "final_loss": contiguous(final),
+                "diverged": diverged.tolist(),
+                "threshold": threshold,
+            }
         )
-    return LrSweepResponse.model_construct(
-        lrs=lrs.tolist(), gd_threshold=gd_stability_threshold(surface), lambda_max=lam, results=results
-    )
+    return {"lrs": lrs.tolist(), "gd_threshold": gd_stability_threshold(surface), "lambda_max": lam, "results": results}
 
 
-def run_start_map(prep: PreparedMap, settings: Settings) -> StartMapResponse:
-    """Every start of the n × n grid, side by side."""
+def run_start_map(prep: PreparedMap, settings: Settings) -> dict[str, Any]:
+    """Every start of the n × n grid, side by side (a ``StartMapResponse`` for orjson)."""
     req, surface = prep.req, prep.surface
     (x0, x1), (y0, y1) = (req.domain.x, req.domain.y) if req.domain else surface.domain
     xs, ys = np.linspace(x0, x1, req.n), np.linspace(y0, y1, req.n)
@@ -145,13 +141,13 @@ def run_start_map(prep: PreparedMap, settings: Settings) -> StartMapResponse:
     final = np.where(sim.diverged, np.nan, loss).reshape(req.n, req.n)
     distance = None
     if surface.minima:
-        distance = cast("list[list[float | None]]", clean(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n)))
-    return StartMapResponse.model_construct(
-        x=xs.tolist(),
-        y=ys.tolist(),
-        final_loss=cast("list[list[float | None]]", clean(final)),
-        diverged_fraction=float(sim.diverged.mean()),
-        distance_to_min=distance,
-        basin=basin.tolist(),
-        minima=[[float(x), float(y)] for x, y in surface.minima],
-    )
+        distance = contiguous(np.where(sim.diverged, np.nan, dist).reshape(req.n, req.n))
+    return {
+        "x": xs.tolist(),
+        "y": ys.tolist(),
+        "final_loss": contiguous(final),
+        "diverged_fraction": float(sim.diverged.mean()),
+        "distance_to_min": distance,
+        "basin": np.ascontiguousarray(basin, dtype=np.int64),
+        "minima": [[float(x), float(y)] for x, y in surface.minima],
+    }

@@ -1,15 +1,13 @@
 """Optimizer paths on 2-D surfaces, whole or streamed as Server-Sent Events.
 
-Responses are typed (``app/api/schemas/lab_results.py``, so ``/docs`` shows their shape) but
-built with ``model_construct`` from the engine's already-checked, JSON-ready lists: 7 runs ×
-10,000 steps with state are ~1.5 M numbers, and validating them again would only repeat the
-engine's work. FastAPI passes a model instance through its response validation unchanged and
-serialises it in pydantic-core. Measured on that request (serialisation only; the whole request
-takes ≈ 3.3 s, nearly all of it simulation): untyped dicts 0.082 s, this fast path 0.060 s,
-full validation of the same data 0.19 s. A streamed ``chunk`` (1,001 positions) is a model too,
-so FastAPI writes it with ``model_dump_json``: 0.2 ms instead of 11 ms for the dict it replaces
-(``jsonable_encoder`` + ``json.dumps``). No NaN reaches JSON: the engine's ``clean()`` writes
-non-finite numbers as ``None`` (and pydantic's serializer would write a stray one as ``null``).
+Responses are typed (``app/api/schemas/lab_results.py``, so ``/docs`` shows their shape). A whole
+answer is written by orjson straight from the engine's NumPy arrays (``app/api/numpy_json.py``):
+7 runs × 10,000 steps with state are ~1.5 M numbers, and nested Python lists plus pydantic's
+serializer cost ~8× more than the arrays' bytes. orjson writes every non-finite number as
+``null``, as the engine's ``clean()`` does, so no NaN or Infinity reaches JSON. A streamed
+``chunk`` (1,001 positions) is a model, written with ``model_dump_json`` from ``clean()``-ed lists.
+The request's ``format`` leaves out per-step arrays the client does not draw, or down-samples
+them; without it the answer is the full one.
 
 Admission control (``app/api/admission.py``) decides where the work runs: the endpoints only hand
 the validated request to :func:`trajectory_json` / :func:`trajectory_events`, which compute and
@@ -27,11 +25,11 @@ import numpy as np
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import TypeAdapter
 
 from app.api.admission import Ticket, admitted
 from app.api.deps import SettingsDep
 from app.api.lab import check_budget, resolve_surface, run_spec
+from app.api.numpy_json import dumps
 from app.api.responses import SseEvent, error_responses, sse_responses
 from app.api.schemas.lab_results import (
     Outcome,
@@ -41,11 +39,10 @@ from app.api.schemas.lab_results import (
     StreamRun,
     StreamRunSummary,
     TrajectoryResponse,
-    TrajectoryRun,
 )
 from app.api.schemas.trajectories import TrajectoryRequest
 from app.config import Settings
-from app.core.lab2d.results import run_record, run_summary
+from app.core.lab2d.results import PER_STEP_ARRAYS, run_arrays, run_summary
 from app.core.lab2d.trajectory import Simulator, stream_chunk
 
 router = APIRouter(tags=["trajectories"])
@@ -69,11 +66,19 @@ class Prepared:
 
 def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prepared:
     surface = resolve_surface(req, settings)
+    # The streamed answer sends positions and losses only; a whole one what ``format`` asks for.
+    record_state = req.record_state and not streamed and "state" in _arrays(req)
     out = []
     for i, run in enumerate(req.runs):
         spec = run_spec(run, i)
         sim = Simulator(
-            surface, np.asarray(req.start), req.steps, spec, bound=settings.divergence_bound, field_prefix=f"runs.{i}."
+            surface,
+            np.asarray(req.start),
+            req.steps,
+            spec,
+            bound=settings.divergence_bound,
+            field_prefix=f"runs.{i}.",
+            record_state=record_state,
         )
         out.append((spec.label, sim))
     work = check_budget(
@@ -96,38 +101,43 @@ def _surface_name(req: TrajectoryRequest) -> str:
     return req.surface if req.expression is None and req.surface is not None else "custom"
 
 
+def _arrays(req: TrajectoryRequest) -> tuple[str, ...]:
+    """The per-step arrays the answer carries besides ``path`` and ``loss`` (all without ``format``)."""
+    if req.format is None or req.format.arrays is None:
+        return PER_STEP_ARRAYS
+    return tuple(a for a in PER_STEP_ARRAYS if a in req.format.arrays)
+
+
 @router.post("/trajectories", response_model=TrajectoryResponse, response_model_exclude_unset=True, responses=ERRORS)
 async def trajectories(ticket: Annotated[Ticket[Prepared], Depends(admitted(prepare))]) -> Response:
     """Run each optimizer from the start; return per-step paths, losses, gradients and state."""
     return await ticket.json(trajectory_json, ticket.prep.req)
 
 
-TRAJECTORY_JSON = TypeAdapter(TrajectoryResponse)
-
-
 def trajectory_json(req: TrajectoryRequest, settings: Settings) -> bytes:
     """The answer of ``POST /api/trajectories`` as JSON, computed where admission runs it (a worker
-    process or a pool thread, ``app/api/admission.py``); serialised as FastAPI would."""
-    return TRAJECTORY_JSON.dump_json(run_trajectories(prepare(req, settings)), by_alias=True, exclude_unset=True)
+    process or a pool thread, ``app/api/admission.py``), written by orjson from the NumPy arrays."""
+    return dumps(run_trajectories(prepare(req, settings)))
 
 
-def run_trajectories(prep: Prepared) -> TrajectoryResponse:
-    """Advance every simulator to its end and build the response."""
+def run_trajectories(prep: Prepared) -> dict[str, Any]:
+    """Advance every simulator to its end and build the answer (a ``TrajectoryResponse``, for orjson)."""
     req, sims = prep.req, prep.sims
+    arrays, every = _arrays(req), req.format.every if req.format is not None else 1
     runs = []
     for label, sim in sims:
         sim.advance()
-        record: dict[str, Any] = run_record(
-            sim.surface, sim.result(), 0, req.record_state, sim.spec.optimizer, sim.opt.params
-        )
-        record["outcome"] = Outcome.model_validate(record["outcome"])  # a small object: validated
-        # exclude_unset: ``distance`` is left out (not null) on surfaces without known minima.
-        runs.append(
-            TrajectoryRun.model_construct(label=label, optimizer=sim.spec.optimizer, params=sim.opt.params, **record)
-        )
-    return TrajectoryResponse.model_construct(
-        surface=_surface_name(req), start=list(req.start), steps=req.steps, runs=runs
-    )
+        result = sim.result()
+        run: dict[str, Any] = {"label": label, "optimizer": sim.spec.optimizer, "params": sim.opt.params}
+        run.update(run_arrays(sim.surface, result, 0, arrays, every))
+        if "state" in run and not req.record_state:
+            run["state"] = {}
+        summary = run_summary(sim.surface, result, 0, sim.spec.optimizer, sim.opt.params)
+        # A small object: validated, and written with its aliases (``minimum.global``).
+        summary["outcome"] = Outcome.model_validate(summary["outcome"]).model_dump(mode="json", by_alias=True)
+        run.update(summary)
+        runs.append(run)
+    return {"surface": _surface_name(req), "start": list(req.start), "steps": req.steps, "runs": runs}
 
 
 def _stream_example() -> list[SseEvent]:

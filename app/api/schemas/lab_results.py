@@ -97,16 +97,26 @@ class RunSummary(BaseModel):
 
 
 class RunRecord(BaseModel):
-    """One run's resolved hyperparameters and per-step arrays (K updates)."""
+    """One run's resolved hyperparameters and per-step arrays (K updates).
+
+    With the request's ``format`` some arrays may be absent (``arrays``) and all of them
+    down-sampled (``every``, then ``index`` lists the kept positions).
+    """
 
     params: dict[str, HyperValue] = Field(description="Every hyperparameter, defaults resolved.")
+    index: list[int] | None = Field(
+        None, description="Only with `format.every` > 1: the position indices kept, first and last valid included."
+    )
     path: list[Vector2] = Field(description="(K+1) positions; `path[0]` is the start, `path[k]` after k updates.")
     loss: list[MaybeFloat] = Field(description="(K+1) f at each position.")
-    grad: list[Vector2] = Field(description="(K+1) gradient used at each position (after noise and clipping).")
-    update: list[Vector2] = Field(description="(K) Δθ; `update[i]` moves `path[i]` to `path[i+1]`.")
-    lr: list[MaybeFloat] = Field(description="(K) learning rate of each update.")
-    state: dict[str, list[Vector2]] = Field(
-        description="Optimizer state after each update, by state key (K entries each); `{}` without record_state."
+    grad: list[Vector2] | None = Field(
+        None, description="(K+1) gradient used at each position (after noise and clipping)."
+    )
+    update: list[Vector2] | None = Field(None, description="(K) Δθ; `update[i]` moves `path[i]` to `path[i+1]`.")
+    lr: list[MaybeFloat] | None = Field(None, description="(K) learning rate of each update.")
+    state: dict[str, list[Vector2]] | None = Field(
+        None,
+        description="Optimizer state after each update, by state key (K entries each); `{}` without record_state.",
     )
     distance: list[MaybeFloat] | None = Field(
         None, description="(K+1) distance of each position to the nearest known minimum; absent without minima."

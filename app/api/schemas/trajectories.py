@@ -112,6 +112,29 @@ class RunsFromStart(SurfaceChoice):
     _max_runs = field_validator("runs", mode="before")(classmethod(lambda cls, v: check_count(v, "runs", "max_runs")))
 
 
+PerStepArray = Literal["grad", "update", "lr", "state", "distance"]
+"""A per-step array of a trajectory answer that a client may leave out (``path``, ``loss`` always come)."""
+
+
+class TrajectoryFormat(StrictModel):
+    """What a trajectory answer carries, so a client receives only what it draws (docs/API.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"arrays": ["lr"], "every": 10}]})
+
+    arrays: list[PerStepArray] | None = Field(
+        None,
+        max_length=5,
+        description="Per-step arrays to send besides `path` and `loss`; null (the default) sends all of them.",
+    )
+    every: int = Field(
+        1,
+        ge=1,
+        le=1_000_000,
+        description="Keep every n-th position (and the last valid one); above 1 the run adds `index`, the kept "
+        "position indices, and `update`/`lr`/`state` hold the updates that start at them.",
+    )
+
+
 class TrajectoryRequest(RunsFromStart):
     """Runs of one or more optimizers from one start."""
 
@@ -132,6 +155,9 @@ class TrajectoryRequest(RunsFromStart):
     )
 
     record_state: bool = True
+    format: TrajectoryFormat | None = Field(
+        None, description="Leave out per-step arrays or down-sample them; null keeps the full answer."
+    )
 
 
 class LrSweepRequest(RunsFromStart):

@@ -15,22 +15,33 @@ two factors depend on the optimizer and the surface:
   runs its two-loop recursion over ``memory`` pairs and a backtracking line search (about
   :data:`~app.core.optim.second_order.LINE_SEARCH_EVALUATIONS` evaluations of f per update once
   it has converged).
-* A custom f(x, y) adds ``nodes / NODES_PER_UNIT`` to both factors, where ``nodes`` counts the
-  expression-tree nodes evaluated per update: f, ∂f/∂x and ∂f/∂y (and the three Hessian trees for
-  Newton, and f once more per line-search evaluation for L-BFGS).
+* A custom f(x, y) is charged by what evaluating it costs, from a fixed table of operation
+  costs applied to the parsed tree once (deterministic; no timing at request time). The engine
+  evaluates f and ∇f together by a compiled program (one NumPy call per unique node, nodes that
+  ∂f shares with f once; ``app/core/lab2d/expression/nodes.py``), plus the Hessian program for
+  Newton and f once more per line-search evaluation for L-BFGS. Each node evaluated adds
+  ``NODE_OVERHEAD`` to ``fixed`` (the Python and NumPy-call overhead of one node on a few points;
+  a variable or a constant costs half) and its :data:`OP_COSTS` entry over
+  ``OPS_PER_POINT_UPDATE`` to ``per_point`` (the element-wise work: a sine costs about four
+  multiplications).
 
-The constants were measured on the project's reference machine (2 cores): one unit is about
-0.1–0.2 µs, so the default budget ``Settings.max_work`` keeps a request near 2 s. The estimate is
-deliberately simple; it is a bound on request size that tracks the real cost within a small
-factor, not a prediction of run time.
+The constants were measured with bench/engine2d.py on the project's reference machine (2 cores,
+shared): one unit is about 0.05–0.07 µs of the chunked engine (a first-order single path about
+15–25 µs per update, 401 units), so the default budget ``Settings.max_work`` (30 M) keeps a
+request near 2 s and admits the 12 optimizers × 2,000 steps of the page's longest race. The
+estimate is deliberately simple; it is a bound on request size that tracks the real cost within a
+small factor, not a prediction of run time.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.core.errors import InputError
+from app.core.lab2d.expression import BinOp, Call, Const, Expr, Neg, Var
+from app.core.lab2d.expression.nodes import postorder_many
 from app.core.lab2d.surfaces import ExpressionSurface, Surface
 from app.core.optim.base import UpdateWork
 from app.core.optim.registry import OPTIMIZERS
@@ -38,8 +49,47 @@ from app.core.optim.registry import OPTIMIZERS
 FIXED_POINTS = 400.0
 """Per-update overhead, in point-updates of a built-in surface."""
 
-NODES_PER_UNIT = 25.0
-"""Expression-tree nodes evaluated per point that cost as much as one built-in point-update."""
+NODE_OVERHEAD = 1.0 / 15.0
+"""``fixed`` per node evaluated: one NumPy call on a few points is about 1/15 of a first-order
+update on a built-in surface (which makes ~30 such calls)."""
+
+OPS_PER_POINT_UPDATE = 20.0
+"""Element-wise operations (multiplication = 1) of one point-update on a built-in surface."""
+
+OP_COSTS: dict[str, float] = {
+    "+": 1.0, "-": 1.0, "*": 1.0, "/": 1.0, "^": 3.0, "neg": 1.0,
+    "abs": 1.0, "sign": 1.0, "min": 1.0, "max": 1.0, "sqrt": 1.5,
+    "sin": 4.0, "cos": 4.0, "tan": 5.0, "exp": 4.0, "log": 4.0, "log10": 4.0,
+    "tanh": 4.0, "sinh": 5.0, "cosh": 5.0, "atan": 5.0, "asin": 5.0, "acos": 5.0, "sigmoid": 7.0,
+}  # fmt: skip
+"""Element-wise cost of each operation relative to a multiplication (a power and the
+transcendental functions are several times dearer; ``sigmoid`` is 0.5(1 + tanh(u/2)))."""
+
+
+@dataclass(frozen=True)
+class NodeWork:
+    """What evaluating a set of trees once costs: ``fixed`` and ``per_point`` additions (see above)."""
+
+    fixed: float
+    per_point: float
+
+
+def node_work(trees: list[Expr]) -> NodeWork:
+    """The cost of evaluating ``trees`` together (shared nodes once), from :data:`OP_COSTS`."""
+    fixed = per_point = 0.0
+    for node in postorder_many(trees):
+        if isinstance(node, (Var, Const)):
+            fixed += 0.5 * NODE_OVERHEAD
+            continue
+        fixed += NODE_OVERHEAD
+        if isinstance(node, BinOp):
+            op = node.op
+        elif isinstance(node, Call):
+            op = node.func
+        else:
+            op = "neg" if isinstance(node, Neg) else "*"
+        per_point += OP_COSTS.get(op, 5.0) / OPS_PER_POINT_UPDATE
+    return NodeWork(fixed, per_point)
 
 
 @dataclass(frozen=True)
@@ -54,16 +104,34 @@ class UpdateCost:
         return float(steps) * (float(points) * self.per_point + FIXED_POINTS * self.fixed)
 
 
-def _nodes_per_update(surface: ExpressionSurface, work: UpdateWork) -> int:
-    """Expression-tree nodes one update evaluates (per point): f once per evaluation, ∇f, and ∇²f
-    as often as the optimizer asks for it."""
-    f_nodes = (1 + work.value_evaluations) * surface.expr.node_count()
-    grad_nodes = surface.dx.node_count() + surface.dy.node_count()
-    nodes = f_nodes + grad_nodes
+_PROGRAM_WORK: weakref.WeakKeyDictionary[ExpressionSurface, tuple[NodeWork, NodeWork, NodeWork]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per parsed surface, the cost of its programs (f with ∇f, f, ∇²f): counted once, not per run."""
+
+
+def _program_work(surface: ExpressionSurface) -> tuple[NodeWork, NodeWork, NodeWork]:
+    if surface not in _PROGRAM_WORK:
+        _PROGRAM_WORK[surface] = (
+            node_work([surface.expr, surface.dx, surface.dy]),
+            node_work([surface.expr]),
+            node_work([surface.dxx, surface.dxy, surface.dyy]),
+        )
+    return _PROGRAM_WORK[surface]
+
+
+def expression_work(surface: ExpressionSurface, work: UpdateWork) -> NodeWork:
+    """What one update adds on a custom f(x, y): the f-and-∇f program, f once more per value
+    evaluation (a line search) and the Hessian program per Hessian evaluation (Newton)."""
+    grad, f, h = _program_work(surface)
+    fixed, per_point = grad.fixed, grad.per_point
+    if work.value_evaluations:
+        fixed += work.value_evaluations * f.fixed
+        per_point += work.value_evaluations * f.per_point
     if work.hessian_evaluations:
-        hessian_nodes = surface.dxx.node_count() + surface.dxy.node_count() + surface.dyy.node_count()
-        nodes += work.hessian_evaluations * hessian_nodes
-    return nodes
+        fixed += work.hessian_evaluations * h.fixed
+        per_point += work.hessian_evaluations * h.per_point
+    return NodeWork(fixed, per_point)
 
 
 def update_cost(surface: Surface, optimizer: str, params: Mapping[str, float] | None = None) -> UpdateCost:
@@ -80,8 +148,8 @@ def update_cost(surface: Surface, optimizer: str, params: Mapping[str, float] | 
     work = cls.update_work(params) if cls is not None else UpdateWork()
     per_point, fixed = work.per_point, work.fixed
     if isinstance(surface, ExpressionSurface):
-        extra = _nodes_per_update(surface, work) / NODES_PER_UNIT
-        per_point, fixed = per_point + extra, fixed + extra
+        extra = expression_work(surface, work)
+        per_point, fixed = per_point + extra.per_point, fixed + extra.fixed
     return UpdateCost(per_point, fixed)
 
 

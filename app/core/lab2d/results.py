@@ -5,11 +5,13 @@ The summary's ``outcome`` follows ``app/core/lab2d/outcomes.py`` (docs/stability
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+
+import numpy as np
 
 from app.core.lab2d.outcomes import Outcome, run_outcome
 from app.core.lab2d.surfaces import Surface, nearest_minimum
-from app.core.lab2d.trajectory import Simulation, clean
+from app.core.lab2d.trajectory import Array, Simulation, clean
 
 
 def run_summary(
@@ -80,3 +82,57 @@ def run_record(
         rec["distance"] = clean(nearest_minimum(surface, pts)[1])
     rec.update(run_summary(surface, sim, i, optimizer, params))
     return rec
+
+
+PER_STEP_ARRAYS = ("grad", "update", "lr", "state", "distance")
+"""The per-step arrays a trajectory answer may leave out (``path`` and ``loss`` are always sent)."""
+
+
+def run_arrays(
+    surface: Surface, sim: Simulation, i: int, arrays: Collection[str] = PER_STEP_ARRAYS, every: int = 1
+) -> dict[str, object]:
+    """Per-step arrays of run ``i`` as C-contiguous NumPy arrays (for an encoder that writes NaN as null).
+
+    Parameters
+    ----------
+    surface, sim, i : the run (its arrays stop at its last valid position, n = ``alive_until[i]``).
+    arrays : which of :data:`PER_STEP_ARRAYS` to include besides ``path`` and ``loss``.
+    every : keep every ``every``-th position (and always the last valid one); with ``every > 1``
+        the answer adds ``index``, the kept position indices, and per-update arrays (``update``,
+        ``lr``, ``state``) hold the updates that start at those positions (one fewer entry).
+
+    Returns
+    -------
+    ``path`` (m, 2), ``loss`` (m,), then the requested ones among ``grad`` (m, 2), ``update``
+    (m−1, 2), ``lr`` (m−1,), ``state`` (key → (m−1, 2)), ``distance`` (m,) — m = n without
+    down-sampling, in the order of the response model.
+    """
+    n = int(sim.alive_until[i])
+    idx: Array | None = None
+    if every > 1 and n > 0:
+        idx = np.unique(np.append(np.arange(0, n, every), n - 1))
+
+    def positions(a: Array) -> Array:
+        rows = a[:n, i] if idx is None else a[idx, i]
+        return np.ascontiguousarray(rows, dtype=float)
+
+    def updates(a: Array) -> Array:
+        rows = a[: max(n - 1, 0), i] if idx is None else a[idx[:-1], i]
+        return np.ascontiguousarray(rows, dtype=float)
+
+    out: dict[str, object] = {}
+    if idx is not None:
+        out["index"] = idx
+    out["path"], out["loss"] = positions(sim.path), positions(sim.loss)
+    if "grad" in arrays:
+        out["grad"] = positions(sim.grad)
+    if "update" in arrays:
+        out["update"] = updates(sim.update)
+    if "lr" in arrays:
+        out["lr"] = updates(sim.lr)
+    if "state" in arrays:
+        out["state"] = {k: updates(v) for k, v in sim.state.items()}
+    if "distance" in arrays and surface.minima:
+        pts = sim.path[:n, i] if idx is None else sim.path[idx, i]
+        out["distance"] = np.ascontiguousarray(nearest_minimum(surface, pts)[1], dtype=float)
+    return out

@@ -7,7 +7,9 @@ A run that produces a non-finite value or leaves the bound is frozen and reporte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -16,6 +18,7 @@ import numpy.typing as npt
 
 from app.core.errors import InputError
 from app.core.lab2d.surfaces import Surface
+from app.core.optim.base import LearningRate
 from app.core.optim.gradients import GradientNoise, clip_gradients
 from app.core.optim.registry import AnyOptimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
@@ -156,7 +159,29 @@ class Simulator:
     record : keep every step (paths, gradients, state) or only the final points.
     bound : |x|, |y| or |f| beyond this counts as divergence.
     field_prefix : prefix for the field names in ``InputError`` (e.g. ``"runs.2."``).
+    record_state : with ``record``, also keep the optimizer state after every update (the step
+        inspector's numbers); a run that does not show them skips the copies.
+    reference : advance step by step with the divergence checks of every step (the
+        straightforward loop the fast engine is tested against; same numbers, slower).
+
+    Notes
+    -----
+    The fast engine (docs/optimizers.md, "How the 2-D engine runs") advances every run in chunks
+    of steps without masking: what does not depend on the state — the learning rate of every
+    step and the gradient noise — is computed for the whole chunk at once, positions, values and
+    gradients are written straight into preallocated arrays, and divergence is checked once per
+    chunk on those arrays. Runs are independent row by row, so letting a run that went bad keep
+    computing changes no other run; the first bad step of each run is located in the chunk
+    afterwards. Without a recording that is all (its last valid point is in the chunk's arrays);
+    a single recorded run stops at that step (its later entries are set back to NaN); several
+    recorded runs re-run the chunk step by step from its start, so a frozen run's recorded tail
+    is exactly what the step-by-step loop records.
     """
+
+    CHUNK = 256
+    """Most steps between two divergence checks."""
+    CHUNK_VALUES = 1 << 20
+    """Most numbers per chunk buffer of an unrecorded run (R starts × steps × 2)."""
 
     def __init__(
         self,
@@ -168,6 +193,8 @@ class Simulator:
         record: bool = True,
         bound: float = 1e8,
         field_prefix: str = "",
+        record_state: bool = True,
+        reference: bool = False,
     ) -> None:
         theta: Array = np.array(start, dtype=float).reshape(-1, 2)
         lrs = None if lr_scale is None else np.asarray(lr_scale, dtype=float).reshape(-1)
@@ -175,39 +202,30 @@ class Simulator:
             theta = np.broadcast_to(theta, (len(lrs), 2)).copy()
         r = theta.shape[0]
         self.surface, self.spec, self.steps, self.bound = surface, spec, steps, bound
+        self.reference = reference
         self.opt = spec.build(field_prefix)
         base_lr = 1.0 if lrs is not None else self.opt.params["lr"]
         self.schedule = make_schedule(spec.schedule, base_lr, field=_field(field_prefix, "schedule"))
+        self.constant_lr = spec.schedule is None
         self.noise = GradientNoise(spec.noise, field=_field(field_prefix, "noise"))
         self.clip_field = _field(field_prefix, "clip")
         clip_gradients([np.zeros((1, 2))], spec.clip, per_run=True, field=self.clip_field)  # validate now
         self.scale = np.ones((r, 1)) if lrs is None else lrs.reshape(r, 1)
+        self.per_run_lr = lrs is not None
         self.state = _init_state(self.opt, theta)
         self.k = 0  # updates done
+        self._grad_ready = False  # recorded: rec.grad[k] holds ∇f at the current position
+        self._next_grad: Array | None = None  # unrecorded: ∇f at the current position
 
         self.theta = theta
-        f = self._value(theta)
+        f = self.surface.value(theta)
         self.alive = _ok(theta, f, bound)
         self.alive_until = np.where(self.alive, steps + 1, 0)
         self.last_theta, self.last_f = theta.copy(), f.copy()
-        self.recording = Recording.empty(steps, r, self.opt.state_keys) if record else None
+        keys = self.opt.state_keys if record_state else ()
+        self.recording = Recording.empty(steps, r, keys) if record else None
         if self.recording is not None:
             self.recording.path[0], self.recording.loss[0] = theta, f
-
-    def _value(self, p: Array) -> Array:
-        with np.errstate(all="ignore"):
-            return self.surface.value(p)
-
-    def _delta(self, theta: Array, g: Array, t: int, lr: Array) -> Array:
-        """Δθ (R, 2) of update ``t`` from points θ and gradients g (R, 2), learning rates (R, 1).
-
-        A first-order rule sees one parameter array of shape (R, 2); a second-order rule also
-        gets the surface, for its Hessian (Newton) or its value (L-BFGS's line search).
-        """
-        if isinstance(self.opt, SecondOrderOptimizer):
-            return self.opt.update(theta, g, self.state, t, lr, self.surface)
-        (delta,) = self.opt.update([theta], [g], [self.state], t, lr)
-        return delta
 
     @property
     def finished(self) -> bool:
@@ -217,35 +235,221 @@ class Simulator:
     def advance(self, n: int | None = None) -> None:
         """Apply up to ``n`` more updates (all remaining when ``None``)."""
         stop = self.steps if n is None else min(self.steps, self.k + n)
-        surface, alive, rec = self.surface, self.alive, self.recording
-        theta = self.theta
         with np.errstate(all="ignore"):
-            while self.k < stop and alive.any():
-                k = self.k
-                g = surface.gradient(theta)
-                (g,) = self.noise([g])
-                (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
-                lr_k = self.schedule(k) * self.scale
-                delta = self._delta(theta, g, k + 1, lr_k)
-                delta = np.where(alive[:, None], delta, 0.0)  # diverged runs stay frozen
-                theta = theta + delta
-                f = self._value(theta)
-                ok = _ok(theta, f, self.bound) & np.isfinite(g).all(axis=1) & np.isfinite(delta).all(axis=1)
-                newly_bad = alive & ~ok
-                if newly_bad.any():
-                    self.alive_until[newly_bad] = k + 1
-                    alive &= ~newly_bad
-                self.last_theta[alive] = theta[alive]
-                self.last_f[alive] = f[alive]
-                if rec is not None:
-                    rec.grad[k], rec.update[k], rec.lr[k] = g, delta, lr_k[:, 0]
-                    rec.path[k + 1], rec.loss[k + 1] = theta, f
-                    for key, buf in rec.state.items():
-                        buf[k] = self.state[key]  # assignment broadcasts (R, 1) → (R, 2)
-                self.k += 1
+            while self.k < stop and self.alive.any():
+                k1 = min(stop, self.k + self._chunk_steps())
+                lr = self._lr_values(self.k, k1)
+                noise = self._noise_values(k1 - self.k)
+                several_recorded = self.recording is not None and self.theta.shape[0] > 1
+                if self.reference or (several_recorded and not self.alive.all()):
+                    # Frozen runs must be recorded frozen: the step-by-step loop does exactly that.
+                    self._reference_steps(k1, lr, noise)
+                elif self.recording is None:
+                    self._fast_unrecorded(k1, lr, noise)
+                else:
+                    self._fast_recorded(k1, lr, noise)
+            rec = self.recording
             if rec is not None and self.k == self.steps:
                 # Gradient at the final position: the one the next update would start from.
-                rec.grad[self.steps] = surface.gradient(theta)
+                rec.grad[self.steps] = self.surface.gradient(self.theta)
+
+    # -- the engine ------------------------------------------------------------------------------
+
+    def _chunk_steps(self) -> int:
+        """Updates per chunk: ``CHUNK``, fewer for many unrecorded runs (bounded buffers)."""
+        if self.recording is not None:
+            return self.CHUNK
+        runs = int(self.theta.shape[0])
+        return max(1, min(self.CHUNK, self.CHUNK_VALUES // (2 * runs)))
+
+    def _lr_values(self, k0: int, k1: int) -> list[float]:
+        """η_k of updates k0 … k1−1 (before the per-run factor of a sweep)."""
+        if self.constant_lr:
+            return [self.schedule(0)] * (k1 - k0)
+        return [self.schedule(k) for k in range(k0, k1)]
+
+    def _noise_values(self, n: int) -> Array | None:
+        """Noise ξ (n, R, 2) of the next n updates, drawn at once (the same stream as one draw per step)."""
+        if self.noise.std == 0.0:
+            return None
+        return self.noise.rng.normal(0.0, self.noise.std, size=(n, *self.theta.shape))
+
+    def _step_lr(self, lr: float) -> LearningRate:
+        """The learning rate passed to the rule: η_k, times the per-run factor of a sweep."""
+        return lr * self.scale if self.per_run_lr else lr
+
+    def _rule(self) -> Callable[[Array, Array, int, LearningRate], Array]:
+        """Δθ = rule(θ, g, t, η) on the (R, 2) array, bound once per chunk."""
+        opt, state = self.opt, self.state
+        if isinstance(opt, SecondOrderOptimizer):
+            surface = self.surface
+            return lambda theta, g, t, lr: opt.update(theta, g, state, t, lr, surface)
+        return lambda theta, g, t, lr: opt.array_update(theta, g, state, t, lr)
+
+    def _processed(self, g: Array, noise: Array | None, j: int) -> Array:
+        """g after noise ξ = ``noise[j]`` and clipping (a new array)."""
+        if noise is not None:
+            g = g + noise[j]
+        if self.spec.clip is not None:
+            (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
+        return g
+
+    def _fast_recorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
+        """Updates k … k1−1 written straight into the recording, checked once at the end.
+
+        ``rec.grad[k]`` first receives ∇f at position k (evaluated with f when the position is
+        made) and, with noise or clipping, is then overwritten by the g the update used.
+        """
+        rec = self.recording
+        assert rec is not None
+        k0, r = self.k, self.theta.shape[0]
+        snapshot = (self.theta, {key: v.copy() for key, v in self.state.items()}) if r > 1 else None
+        value_and_gradient, theta, state = self.surface.value_and_gradient_into, self.theta, self.state
+        rule, step_lr, processed = self._rule(), self._step_lr, self._processed
+        extras = noise is not None or self.spec.clip is not None
+        rec.lr[k0:k1] = np.asarray(lr)[:, None] * self.scale[:, 0]
+        state_keys = list(rec.state)
+        deltas: list[Array] = []
+        losses: list[Array] = []
+        states: list[list[Array]] = [[] for _ in state_keys]
+        grad, path = rec.grad, rec.path
+        if not self._grad_ready:
+            self.surface.gradient_into(theta, grad[k0])
+        for j, k in enumerate(range(k0, k1)):
+            g = grad[k]
+            if extras:
+                g = grad[k] = processed(g, noise, j)
+            delta = rule(theta, g, k + 1, step_lr(lr[j]))
+            deltas.append(delta)
+            theta = np.add(theta, delta, out=path[k + 1])
+            losses.append(value_and_gradient(theta, grad[k + 1]))
+            for i, key in enumerate(state_keys):
+                states[i].append(state[key])
+        self._grad_ready = True
+        _store(rec.update[k0:k1], deltas)
+        _store(rec.loss[k0 + 1 : k1 + 1], losses)
+        for i, key in enumerate(state_keys):
+            _store(rec.state[key][k0:k1], states[i])
+        bad = self._first_bad(path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], grad[k0:k1])
+        if bad is None:
+            self.theta, self.k = theta, k1
+            self.last_theta[:], self.last_f[:] = theta, rec.loss[k1]  # every run was alive (see advance)
+            return
+        self._grad_ready = False
+        if snapshot is not None:  # several runs: re-run the chunk step by step (frozen tails)
+            self.theta, self.state = snapshot
+            for a in (rec.path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], rec.grad[k0 : k1 + 1], rec.update[k0:k1]):
+                a[...] = np.nan
+            rec.lr[k0:k1] = np.nan
+            for key in state_keys:
+                rec.state[key][k0:k1] = np.nan
+            self._reference_steps(k1, lr, noise)
+            return
+        # One run: it stops at its first bad update k; what the chunk computed after it is dropped.
+        k = k0 + int(bad[1][0])
+        for a, first in ((rec.path, k + 2), (rec.loss, k + 2), (rec.grad, k + 1), (rec.update, k + 1), (rec.lr, k + 1)):
+            a[first : k1 + 1] = np.nan
+        for key in state_keys:
+            rec.state[key][k + 1 : k1] = np.nan
+        self.alive[0] = False
+        self.alive_until[0] = k + 1
+        self.last_theta[0], self.last_f[0] = rec.path[k, 0], rec.loss[k, 0]
+        self.theta, self.k = rec.path[k + 1].copy(), k + 1
+
+    def _fast_unrecorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
+        """Updates k … k1−1 of runs that keep only their final points, checked once at the end."""
+        k0, (r, _) = self.k, self.theta.shape
+        n = k1 - k0
+        path, loss, grads = np.empty((n, r, 2)), np.empty((n, r)), np.empty((n + 1, r, 2))
+        value_and_gradient, theta = self.surface.value_and_gradient_into, self.theta
+        rule, step_lr, processed = self._rule(), self._step_lr, self._processed
+        extras = noise is not None or self.spec.clip is not None
+        if self._next_grad is None:
+            self.surface.gradient_into(theta, grads[0])
+        else:
+            grads[0] = self._next_grad
+        for j, k in enumerate(range(k0, k1)):
+            g = grads[j]
+            if extras:
+                g = grads[j] = processed(g, noise, j)
+            delta = rule(theta, g, k + 1, step_lr(lr[j]))
+            theta = np.add(theta, delta, out=path[j])
+            loss[j] = value_and_gradient(theta, grads[j + 1])
+        self._next_grad = grads[n]
+        bad = self._first_bad(path, loss, grads[:n])
+        alive = self.alive
+        if bad is None:
+            self.last_theta[alive], self.last_f[alive] = path[-1][alive], loss[-1][alive]
+            self.theta, self.k = path[-1].copy(), k1
+            return
+        rows, first = bad
+        ok_rows = alive.copy()
+        ok_rows[rows] = False
+        self.last_theta[ok_rows], self.last_f[ok_rows] = path[-1][ok_rows], loss[-1][ok_rows]
+        moved = first > 0  # runs whose last valid point is inside the chunk
+        self.last_theta[rows[moved]] = path[first[moved] - 1, rows[moved]]
+        self.last_f[rows[moved]] = loss[first[moved] - 1, rows[moved]]
+        self.alive_until[rows] = k0 + first + 1
+        alive[rows] = False
+        self.theta = path[-1].copy()
+        # The step-by-step loop stops once no run is left; its count of updates then ends there.
+        self.k = k1 if alive.any() else k0 + int(first.max()) + 1
+
+    def _first_bad(self, path: Array, loss: Array, grads: Array) -> tuple[Counts, Counts] | None:
+        """Runs alive at the chunk's start that went bad in it, and the index of their first bad update.
+
+        ``path`` (n, R, 2) and ``loss`` (n, R) are the positions and values after each update of
+        the chunk, ``grads`` (n, R, 2) the gradients each update used. An update is bad where the
+        new position or its value is non-finite or beyond the bound, or the gradient is non-finite
+        (a non-finite Δθ added to a finite θ gives a non-finite position, so it is caught too).
+        Comparisons with NaN are false, so ``|v| ≤ bound`` also tests finiteness.
+        """
+        bound = self.bound if math.isfinite(self.bound) else sys.float_info.max
+        ok = np.abs(path[..., 0]) <= bound
+        ok &= np.abs(path[..., 1]) <= bound
+        ok &= np.abs(loss) <= bound
+        ok &= np.abs(grads[..., 0]) <= sys.float_info.max
+        ok &= np.abs(grads[..., 1]) <= sys.float_info.max
+        bad = ~ok
+        bad &= self.alive[None, :]
+        rows = np.flatnonzero(bad.any(axis=0))
+        if rows.size == 0:
+            return None
+        return rows, bad[:, rows].argmax(axis=0)
+
+    def _reference_steps(self, stop: int, lr: list[float], noise: Array | None) -> None:
+        """Updates k … stop−1 one by one, each checked and masked (the straightforward loop).
+
+        ``lr`` and ``noise`` hold the learning rates and noise of updates k … stop−1.
+        """
+        surface, alive, rec = self.surface, self.alive, self.recording
+        theta, rule = self.theta, self._rule()
+        k0 = self.k
+        self._grad_ready, self._next_grad = False, None
+        while self.k < stop and alive.any():
+            k = self.k
+            g = surface.gradient(theta)
+            if noise is not None:
+                g = g + noise[k - k0]
+            (g,) = clip_gradients([g], self.spec.clip, per_run=True, field=self.clip_field)
+            lr_k = lr[k - k0] * self.scale
+            delta = rule(theta, g, k + 1, lr_k)
+            delta = np.where(alive[:, None], delta, 0.0)  # diverged runs stay frozen
+            theta = theta + delta
+            f = surface.value(theta)
+            ok = _ok(theta, f, self.bound) & np.isfinite(g).all(axis=1) & np.isfinite(delta).all(axis=1)
+            newly_bad = alive & ~ok
+            if newly_bad.any():
+                self.alive_until[newly_bad] = k + 1
+                alive &= ~newly_bad
+            self.last_theta[alive] = theta[alive]
+            self.last_f[alive] = f[alive]
+            if rec is not None:
+                rec.grad[k], rec.update[k], rec.lr[k] = g, delta, lr_k[:, 0]
+                rec.path[k + 1], rec.loss[k + 1] = theta, f
+                for key, buf in rec.state.items():
+                    buf[k] = self.state[key]  # assignment broadcasts (R, 1) → (R, 2)
+            self.k += 1
         self.theta = theta
 
     def result(self) -> Simulation:
@@ -273,6 +477,14 @@ def simulate(
     sim = Simulator(surface, start, steps, spec, lr_scale, record, bound, field_prefix)
     sim.advance()
     return sim.result()
+
+
+def _store(out: Array, rows: Sequence[Array]) -> None:
+    """Write per-update arrays ``rows`` (each of shape ``out.shape[1:]``, or broadcastable) into ``out``."""
+    if rows and rows[0].shape == out.shape[1:]:
+        np.concatenate(rows, axis=0, out=out.reshape(-1, *out.shape[2:]))  # one copy, no temporaries
+    else:
+        out[...] = np.stack(rows)  # (R, 1) buffers broadcast to (R, 2)
 
 
 def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:

@@ -177,17 +177,25 @@ class Optimizer(UpdateRule):
         -------
         list of arrays, Δθᵢ with the shapes of ``params``.
         """
+        return [
+            self.array_update(p, g, s, t, lr, decay_mask is None or decay_mask[i])
+            for i, (p, g, s) in enumerate(zip(params, grads, state, strict=True))
+        ]
+
+    def array_update(
+        self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate, decays: bool = True
+    ) -> Array:
+        """Δθ of one parameter array θ = ``p`` (any shape) with gradient ``g``, mutating its buffers ``s``.
+
+        The rule of :meth:`_delta` with weight decay around it (when ``decays`` and λ > 0); what
+        :meth:`update` applies to each array, and what the 2-D engine calls on its (R, 2) array.
+        """
         wd = self.params.get("weight_decay", 0.0)
-        deltas = []
-        for i, (p, g, s) in enumerate(zip(params, grads, state, strict=True)):
-            decays = wd > 0.0 and (decay_mask is None or decay_mask[i])
-            if decays and not self.decoupled_decay:
-                g = g + wd * p  # coupled L2: the decay term passes through the adaptive scaling
-            delta = self._delta(p, g, s, t, lr)
-            if decays and self.decoupled_decay:
-                delta = delta - lr * wd * p  # decoupled: θ ← θ − ηλθ, outside the moments
-            deltas.append(delta)
-        return deltas
+        if wd > 0.0 and decays:
+            if not self.decoupled_decay:
+                return self._delta(p, g + wd * p, s, t, lr)  # coupled L2: passes through the adaptive scaling
+            return self._delta(p, g, s, t, lr) - lr * wd * p  # decoupled: θ ← θ − ηλθ, outside the moments
+        return self._delta(p, g, s, t, lr)
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         """Δθ of one array θ = ``p`` with gradient ``g`` (any shape), mutating its buffers ``s``."""

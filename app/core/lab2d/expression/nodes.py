@@ -13,6 +13,7 @@ they are functions of the modules above this one: dependencies point one way onl
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -189,6 +190,46 @@ def postorder(root: Expr) -> list[Expr]:
             if id(child) not in seen:
                 stack.append((child, False))
     return order
+
+
+def postorder_many(roots: Sequence[Expr]) -> list[Expr]:
+    """Unique nodes of several DAGs together, children before parents (shared nodes once)."""
+    order: list[Expr] = []
+    seen: set[int] = set()
+    for root in roots:
+        for node in postorder(root):
+            if id(node) not in seen:
+                seen.add(id(node))
+                order.append(node)
+    return order
+
+
+Evaluator = Callable[[Array, Array], list[Any]]
+"""``(x, y) → [value of each root]``; a root's value may be a NumPy scalar (a constant tree)."""
+
+
+def evaluator(roots: Sequence[Expr]) -> Evaluator:
+    """A function that evaluates several trees at once on small arrays, each shared node once.
+
+    The nodes are ordered (children first) and their operands resolved to slots once, here; each
+    call then runs one NumPy call per unique node with no traversal, no bookkeeping of uses and no
+    ``np.errstate`` (the caller enters it, as the 2-D engine does around its loop). Every node
+    computes exactly what :meth:`Expr.evaluate` computes for it, so the values are the same; the
+    intermediate arrays live until the call returns, which suits the engine's (R,) arrays, not
+    large grids (use :meth:`Expr.evaluate` there).
+    """
+    order = postorder_many(roots)
+    slot = {id(node): i for i, node in enumerate(order)}
+    program = [(node._local, [slot[id(c)] for c in node.children]) for node in order]
+    outputs = [slot[id(r)] for r in roots]
+
+    def run(x: Array, y: Array) -> list[Any]:
+        values: list[Any] = []
+        for local, operands in program:
+            values.append(local([values[k] for k in operands], x, y))
+        return [values[i] for i in outputs]
+
+    return run
 
 
 def constant_value(node: Expr) -> float:

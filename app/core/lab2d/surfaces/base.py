@@ -187,6 +187,39 @@ class Surface(ABC):
             gx, gy = self._grad(x, y)
             return np.stack([_full(gx, x.shape), _full(gy, x.shape)], axis=-1)
 
+    def value_at(self, theta: Array) -> Array:
+        """f at points θ of shape (R, 2) → (R,), the engine's lean form of :meth:`value`.
+
+        Same numbers as :meth:`value` (the same ``_f`` on the same strided views x = θ[:, 0],
+        y = θ[:, 1]) without validating the shape or entering ``np.errstate``: the engine enters
+        it once around its loop. The result may share memory with nothing the caller keeps.
+        """
+        x, y = theta[:, 0], theta[:, 1]
+        return _full(self._f(x, y), x.shape)
+
+    def gradient_into(self, theta: Array, out: Array) -> Array:
+        """∇f at points θ (R, 2) written into ``out`` (R, 2), which is returned.
+
+        The lean form of :meth:`gradient` for the engine's loop: the two partial derivatives
+        are written into preallocated columns instead of stacked into a new array (same numbers).
+        """
+        gx, gy = self._grad(theta[:, 0], theta[:, 1])
+        out[:, 0] = gx
+        out[:, 1] = gy
+        return out
+
+    def value_and_gradient_into(self, theta: Array, out: Array) -> Array:
+        """f at points θ (R, 2) → (R,), with ∇f there written into ``out`` (R, 2).
+
+        :meth:`value_at` and :meth:`gradient_into` in one call on the same views (same numbers):
+        the engine evaluates both at each new position.
+        """
+        x, y = theta[:, 0], theta[:, 1]
+        gx, gy = self._grad(x, y)
+        out[:, 0] = gx
+        out[:, 1] = gy
+        return _full(self._f(x, y), x.shape)
+
     def hessian(self, p: Array | Sequence[float]) -> Array:
         """∇²f at points (..., 2) → (..., 2, 2) (symmetric)."""
         x, y = _xy(p)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 
 from app.core.lab2d.expression import Expr, ExpressionLimits, differentiate, parse_with, to_string, to_tex
-from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface
+from app.core.lab2d.expression.nodes import evaluator
+from app.core.lab2d.surfaces.base import Array, Domain, Point, Surface, _full
 from app.core.lab2d.surfaces.minima import estimate_minima, split_global
+
+SMALL = 4096
+"""Most points evaluated by the compiled programs in :meth:`ExpressionSurface.value` and ``hessian``;
+larger grids use :meth:`Expr.evaluate`, which frees intermediate arrays as it goes."""
 
 
 class ExpressionSurface(Surface):
@@ -38,6 +44,11 @@ class ExpressionSurface(Surface):
         self.dxx = differentiate(self.dx, "x")
         self.dxy = differentiate(self.dx, "y")
         self.dyy = differentiate(self.dy, "y")
+        # The engine's per-step evaluations: f, ∂f/∂x, ∂f/∂y as one program (shared nodes once).
+        self._f_program = evaluator([self.expr])
+        self._grad_program = evaluator([self.dx, self.dy])
+        self._value_grad_program = evaluator([self.expr, self.dx, self.dy])
+        self._hess_program = evaluator([self.dxx, self.dxy, self.dyy])
         self.formula = "f(x,y) = " + to_tex(self.expr)
         self.domain = domain or self.DEFAULT_DOMAIN
         self.start = self._choose_start()
@@ -56,6 +67,45 @@ class ExpressionSurface(Surface):
     def gradient_tex(self) -> list[str]:
         """[∂f/∂x, ∂f/∂y] as TeX."""
         return [to_tex(self.dx), to_tex(self.dy)]
+
+    def value_at(self, theta: Array) -> Array:
+        """f at (R, 2) points, by the compiled program (same numbers as :meth:`value`)."""
+        x = theta[:, 0]
+        (f,) = self._f_program(x, theta[:, 1])
+        return _as_float(f, x.shape)
+
+    def gradient_into(self, theta: Array, out: Array) -> Array:
+        """∇f at (R, 2) points into ``out``, by the compiled program."""
+        gx, gy = self._grad_program(theta[:, 0], theta[:, 1])
+        out[:, 0] = gx
+        out[:, 1] = gy
+        return out
+
+    def value_and_gradient_into(self, theta: Array, out: Array) -> Array:
+        """f and ∇f at (R, 2) points in one program: nodes ∂f shares with f are evaluated once."""
+        x = theta[:, 0]
+        f, gx, gy = self._value_grad_program(x, theta[:, 1])
+        out[:, 0] = gx
+        out[:, 1] = gy
+        return _as_float(f, x.shape)
+
+    def value(self, p: Array | Sequence[float]) -> Array:
+        """f at points (..., 2); a few points (L-BFGS's line search) go through the compiled program."""
+        a = np.asarray(p, dtype=float)
+        if a.ndim != 2 or a.shape[0] > SMALL or a.shape[1] != 2:
+            return super().value(a)
+        with np.errstate(all="ignore"):
+            return np.array(self.value_at(a), dtype=float)
+
+    def hessian(self, p: Array | Sequence[float]) -> Array:
+        """∇²f at points (..., 2); a few points (Newton's steps) go through the compiled program."""
+        a = np.asarray(p, dtype=float)
+        if a.ndim != 2 or a.shape[0] > SMALL or a.shape[1] != 2:
+            return super().hessian(a)
+        x, y = a[:, 0], a[:, 1]
+        with np.errstate(all="ignore"):
+            hxx, hxy, hyy = (_full(h, x.shape) for h in self._hess_program(x, y))
+            return np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)], axis=-2)
 
     def _f(self, x: Array, y: Array) -> Array:
         return self.expr.evaluate(x, y)
@@ -81,3 +131,8 @@ class ExpressionSurface(Surface):
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         glob, local = split_global(self, estimate_minima(self))
         return glob, local, []
+
+
+def _as_float(v: object, shape: tuple[int, ...]) -> Array:
+    """A program's value as a float array of ``shape`` (what :meth:`Expr.evaluate` returns)."""
+    return _full(np.asarray(v, dtype=float), shape)

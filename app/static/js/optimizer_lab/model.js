@@ -24,7 +24,6 @@ import { t, tr, hasKey } from "../shared/i18n.js";
 import { exprToTex } from "../shared/math.js";
 
 export const CUSTOM = "custom";
-export const STREAM_THRESHOLD = 2000; // more steps than this → /api/trajectories/stream
 export const DEFAULT_EXPRESSION = "x^2 + 3*sin(y)";
 export const DEFAULT_VIEW = Object.freeze({
   filled: true,

@@ -1,7 +1,10 @@
 /**
  * runner.js — runs the Optimizer Lab's optimizers: POST /api/trajectories, or
  * /api/trajectories/stream (SSE, drawn while it arrives) when there are more than
- * STREAM_THRESHOLD steps; re-runs after a change when auto-run is on.
+ * `limits.stream_above_steps` steps (GET /api/limits) — or when the whole answer would exceed the
+ * server's work budget (a 422 `budget.exceeded`, which the budget check sends before any work, so
+ * the run is streamed instead of failing); re-runs after a change when auto-run is on. A whole
+ * answer asks (`format.arrays`) only for the per-step arrays this page draws.
  *
  *   import { createRunner } from "./runner.js";
  *   const runner = createRunner({ store, api, race, checkInputs, toast });
@@ -24,9 +27,17 @@ import { t } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { labFieldLabel } from "./field_labels.js";
 import { changed } from "../shared/store.js";
-import { CUSTOM, STREAM_THRESHOLD, runKey, runLabels, trajectoryBody } from "./model.js";
+import { CUSTOM, runKey, runLabels, trajectoryBody } from "./model.js";
 
 const RERUN_MS = 400;
+/** The per-step arrays the page draws besides path and loss: arrows (grad, update), the η chart,
+ * the step inspector (state) and the distance chart. Anything else the API may add is not sent. */
+const DRAWN_ARRAYS = Object.freeze(["grad", "update", "lr", "state", "distance"]);
+
+/** True for the 422 a whole answer gets when it needs more work than the budget of one request. */
+function overBudget(err) {
+  return err instanceof ApiError && err.status === 422 && Array.isArray(err.detail) && err.detail.some((d) => d?.code === "budget.exceeded");
+}
 
 /**
  * The runner of one page.
@@ -153,12 +164,17 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
     store.update({ busy: true, scheduled: false, runError: null });
     race.pause();
     try {
-      let results;
-      if (state.config.steps > STREAM_THRESHOLD) results = await stream(body, mine);
-      else {
-        const res = await api.postJSON("/api/trajectories", body, { signal: abort.signal });
-        results = { request: body, runs: res.runs, streamed: false, rev: 0 };
+      let results = null;
+      const threshold = state.limits?.stream_above_steps ?? 0;
+      if (state.config.steps <= threshold) {
+        try {
+          const res = await api.postJSON("/api/trajectories", { ...body, format: { arrays: DRAWN_ARRAYS } }, { signal: abort.signal });
+          results = { request: body, runs: res.runs, streamed: false, rev: 0 };
+        } catch (err) {
+          if (!overBudget(err) || !mine()) throw err;
+        }
       }
+      if (!results) results = await stream(body, mine);
       if (!mine()) return;
       show(results, { final: true });
       const s = store.get();
