@@ -80,10 +80,12 @@ def cancel_jobs_first_server() -> type:
 
     import uvicorn
 
-    from app.jobs.manager import cancel_all_jobs
+    from app.jobs.manager import cancel_all_jobs, get_manager
+    from app.store.recorder import server_stopping
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            server_stopping(get_manager())  # the jobs cancelled now are saved as interrupted
             await asyncio.to_thread(cancel_all_jobs)
             await super().shutdown(sockets)
 
