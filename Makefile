@@ -39,6 +39,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/optimizer_race.py
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
+	$(BIN)/python bench/landscape.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

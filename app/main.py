@@ -37,6 +37,7 @@ from app.api.routers import (
     health,
     jobs,
     lab_catalogue,
+    landscapes,
     limits,
     optimizers,
     surfaces,
@@ -82,6 +83,7 @@ for module in (
     jobs,
     activations,
     datasets,
+    landscapes,
 ):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:

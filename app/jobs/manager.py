@@ -85,6 +85,7 @@ def default_trainer(
         max_samples=limits.get("max_samples"),
         unit_view_size=unit_view,
         data_dir=limits.get("data_dir"),
+        limits=limits,  # also the weight-trajectory and sharpness bounds (docs/landscape.md)
     )
 
 

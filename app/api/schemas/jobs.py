@@ -19,6 +19,7 @@ from app.api.schemas.job_events import (
     ErrorEvent,
     FinishedEvent,
     MetricsEvent,
+    SharpnessEvent,
     StatusEvent,
     TrainingSummary,
 )
@@ -176,8 +177,8 @@ class JobEventRecord(BaseModel):
     )
 
     id: int
-    event: Literal["metrics", "epoch", "status", "done", "cancelled", "error"]
-    data: MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent = Field(
+    event: Literal["metrics", "epoch", "status", "done", "cancelled", "error", "sharpness"]
+    data: MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent | SharpnessEvent = Field(
         description="As in the SSE stream."
     )
 
