@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     landscape_max_power_iterations: int = Field(
         100, ge=1, description="Most power-iteration steps (Hessian-vector products) per λ_max estimate."
     )
+    landscape_race_samples: int = Field(
+        300, ge=1, description="Training samples a landscape surface uses at most (each optimizer step is a full pass)."
+    )
     landscape_max_surfaces: int = Field(
         8,
         ge=1,

@@ -18,6 +18,7 @@ EXPECTED = {
     "landscape_max_samples",
     "landscape_max_work",
     "landscape_max_power_iterations",
+    "landscape_race_samples",
     "landscape_max_surfaces",
     "max_steps",
     "max_runs",

@@ -173,7 +173,11 @@ def grid_csv(body: dict[str, Any]) -> str:
 
 
 def register_surface(record: RunRecord, kind: str, samples: int, seed: int, settings: Settings) -> dict[str, Any]:
-    """Register the run's plane as an Optimizer-Lab surface (bounded LRU cache) and describe it."""
+    """Register the run's plane as an Optimizer-Lab surface (bounded LRU cache) and describe it.
+
+    The surface uses at most ``Settings.landscape_race_samples`` training samples: every optimizer step
+    on it is a forward and backward pass over them."""
+    samples = min(samples, settings.landscape_race_samples)
     trajectory_id = str(record.summary["trajectory_id"])
     surface_id = surface_id_for(trajectory_id, kind, samples, seed)
     surface = SURFACES_CACHE.peek(surface_id)

@@ -52,7 +52,7 @@ class LandscapeSurface(Surface):
     """
 
     id: ClassVar[str] = "landscape"
-    formula = r"L(\theta^* + a\,d_1 + b\,d_2)"
+    formula = r"L(\theta^{\ast} + a\,d_1 + b\,d_2)"
 
     def __init__(
         self, plane: PlaneLoss, surface_id: str, domain: Domain, start: Point, macs: int, run_id: str, kind: str

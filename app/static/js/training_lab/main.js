@@ -42,6 +42,7 @@ import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
 import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: "Your own data"
+import { createLandscapeView } from "./landscape/view.js"; // issue 11: the Landscape view
 
 addDictionary(common);
 addDictionary(labDict);
@@ -62,6 +63,7 @@ const store = createStore({
   display: { focus: 0, frame: 0, follow: true },
   runError: "",
   errorKeys: [],
+  landscape: null, // the Landscape view's last answer (landscape/view.js)
 });
 
 function setConfig(patch) {
@@ -74,6 +76,7 @@ const form = new TrainingForm($("training-form"), { onChange: (next, previous) =
 const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
+const landscapeView = createLandscapeView({ store, setConfig, toast });
 const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
@@ -88,7 +91,8 @@ function renderView(state, prev) {
   }
   $("view-train").hidden = view !== "train";
   $("view-init").hidden = view !== "init";
-  $("training-controls").classList.toggle("dimmed", view === "init");
+  $("view-landscape").hidden = view !== "landscape";
+  $("training-controls").classList.toggle("dimmed", view !== "train");
   if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
 
@@ -180,6 +184,7 @@ function render(state, before) {
   renderInitChoices(state, prev);
   uploads.render(state, prev); // uploads: "Your own data"
   runInitExperiment(state);
+  landscapeView.render(state, prev);
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";

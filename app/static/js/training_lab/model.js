@@ -72,7 +72,7 @@ export const HIST_VIEWS = ["a", "b", "c", "d"];
 export const HIST_QUANTITIES = ["act", "pre", "w"];
 /** Loss-axis scales: "auto" = log when the plotted values span more than 100×, else linear. */
 export const LOSS_SCALES = ["auto", "log", "linear"];
-export const VIEWS = ["train", "init"];
+export const VIEWS = ["train", "init", "landscape"];
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
 export const INIT_PANELS = [
@@ -84,6 +84,12 @@ export const INIT_PANELS = [
   { id: "relu_std001", activation: "relu", init: "normal", init_std: 0.01 },
   { id: "relu_xavier", activation: "relu", init: "lecun_normal", init_std: 1 },
 ];
+/** Plane directions of the Landscape view (POST /api/landscapes `directions`). */
+export const LANDSCAPE_DIRECTIONS = ["pca", "random"];
+
+/** The Landscape view's first settings: POST /api/landscapes' own defaults (grid 41, samples 1000; bounds from /api/limits). */
+export const DEFAULT_LANDSCAPE = Object.freeze({ run: "", d: "pca", g: 41, n: 1000, s: 0 });
+
 export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   panels: ["sig_std1", "sig_std001", "sig_xavier", "relu_he"],
   n: 1000,

@@ -21,6 +21,8 @@ import { readFields, writeFields, integer, flag, oneOf } from "../shared/url_fie
 import {
   defaultEarlyStopping,
   DEFAULT_INIT_EXPERIMENT,
+  DEFAULT_LANDSCAPE,
+  LANDSCAPE_DIRECTIONS,
   FORM_FIELDS,
   HIST_QUANTITIES,
   HIST_VIEWS,
@@ -142,11 +144,17 @@ export const FIELDS = [
   { key: "ie.bins", path: "ie.bins", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bins, ...integer({ min: 2, max: ({ catalogue }) => catalogue.activation_experiment.bins.maximum }) },
   { key: "ie.seed", path: "ie.seed", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.seed, ...integer({ min: 0 }) },
   { key: "ie.bias", path: "ie.bias", omit: (v) => v === DEFAULT_INIT_EXPERIMENT.bias, encode: (v) => v, decode: flag().decode },
+  // the Landscape view (landscape/view.js): run id, directions, grid, samples, seed
+  { key: "ls.run", path: "ls.run", omit: (v) => !v, decode: (v) => (typeof v === "string" && /^[a-z]-[0-9a-f]{1,40}$/.test(v) ? v : undefined) },
+  { key: "ls.d", path: "ls.d", omit: (v) => v === DEFAULT_LANDSCAPE.d, ...oneOf(LANDSCAPE_DIRECTIONS) },
+  { key: "ls.g", path: "ls.g", omit: (v) => v === DEFAULT_LANDSCAPE.g, ...integer({ min: 3 }) },
+  { key: "ls.n", path: "ls.n", omit: (v) => v === DEFAULT_LANDSCAPE.n, ...integer({ min: 1 }) },
+  { key: "ls.s", path: "ls.s", omit: (v) => v === DEFAULT_LANDSCAPE.s, ...integer({ min: 0 }) },
 ];
 
 /** The page state of a first visit (the "default" preset). */
 export function defaultState(runs) {
-  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] } };
+  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, ls: { ...DEFAULT_LANDSCAPE } };
 }
 
 /**
