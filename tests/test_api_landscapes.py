@@ -148,3 +148,32 @@ def test_unknown_landscape_surface(client: TestClient) -> None:
     r = client.get("/api/surfaces/landscape-000000000000")
     assert r.status_code == 422
     assert r.json()["detail"][0]["code"] == "landscape.surface_gone"
+
+
+def test_a_job_with_the_sharpness_option_streams_sharpness_events(client: TestClient) -> None:
+    manager = JobManager(Settings())
+    client.app.dependency_overrides[get_job_manager] = lambda: manager
+    try:
+        config = {
+            "dataset": {"name": "iris"},
+            "model": {"hidden": [8]},
+            "optimizer": {"optimizer": "sgd", "params": {"lr": 0.5}},
+            "batch_size": 0,
+            "epochs": 20,
+            "sharpness": {"every": 5, "iterations": 10},
+        }
+        job_id = client.post("/api/jobs", json=config).json()["id"]
+        deadline = time.monotonic() + 60
+        body = client.get(f"/api/jobs/{job_id}").json()
+        while body["status"] != "done" and time.monotonic() < deadline:
+            time.sleep(0.05)
+            body = client.get(f"/api/jobs/{job_id}").json()
+        sharp = [e["data"] for e in body["history"] if e["event"] == "sharpness"]
+        assert [s["step"] for s in sharp] == [0, 5, 10, 15, 20]
+        assert all(s["threshold"] == pytest.approx(4.0) and s["lambda_max"] > 0 for s in sharp)
+        too_many = {**config, "sharpness": {"every": 5, "iterations": 10_000}}
+        r = client.post("/api/jobs", json=too_many)
+        assert r.status_code == 422 and r.json()["detail"][0]["params"]["setting"] == "landscape_max_power_iterations"
+    finally:
+        client.app.dependency_overrides.pop(get_job_manager, None)
+        manager.shutdown(timeout=3.0)

@@ -20,6 +20,8 @@ export default {
     "preset.optimizer_compare.note": "Textbook §6.1: SGD, Momentum, AdaGrad and Adam on five hidden layers of 100.",
     "preset.batchnorm": "Batch norm vs scale",
     "preset.batchnorm.note": "Textbook §6.3 (figure 6-19): with and without batch normalisation for 16 initial weight scales from 1 to 0.0001 (1,000 training samples, 32 runs). Look at the small multiples: with batch norm every scale learns; without it σ = 1 diverges and every scale from 0.05 down stays at chance.",
+    "preset.edge_of_stability": "Edge of stability",
+    "preset.edge_of_stability.note": "Cohen et al. 2021: full-batch gradient descent (500 digits, four ReLU layers of 100) with the sharpness λ_max measured every 10 steps. Measured here (seed 0): with η = 0.1 λ_max starts near 40, drops to about 9, then climbs back and keeps oscillating between about 9 and 39 around 2/η = 20 while the training loss falls from 2.3 to 0.004; with η = 0.05 it drops to about 6 and climbs back towards 2/η = 40. Look at the sharpness chart under the curves.",
     "preset.overfitting": "Overfitting & cures",
     "preset.overfitting.note": "Textbook §6.4: 300 training samples and six hidden layers overfit (training accuracy 100%, validation far lower); then weight decay λ = 0.1, then dropout 0.2.",
 
@@ -132,6 +134,14 @@ export default {
     // run controls
     "train.views": "Views",
     "train.tab_train": "Training",
+    "shp.title": "Sharpness: λ_max of the training loss's Hessian",
+    "shp.option": "sharpness λ_max (edge of stability)",
+    "shp.every": "every N steps",
+    "shp.iterations": "power-iteration steps",
+    "shp.step": "step",
+    "shp.axis": "λ_max (solid) and 2/η (dashed)",
+    "shp.note": "λ_max is the largest curvature of the training loss, estimated by power iteration on Hessian-vector products. Plain gradient descent on a quadratic diverges once λ_max > 2/η (dashed). Under full-batch GD the sharpness typically rises to 2/η and then hovers there while the loss keeps falling, not always monotonically (Cohen et al. 2021).",
+    "shp.note_adaptive": "For Adam, RMSProp and other adaptive optimizers the dashed line is plain GD's threshold, not theirs: their steps are rescaled per parameter.",
     // Landscape view (landscape/view.js, docs/landscape.md)
     "ls.tab": "Landscape",
     "ls.title": "Loss landscape of a finished run",
@@ -426,6 +436,8 @@ export default {
     "preset.optimizer_compare.note": "교재 6.1절: 100개 유닛의 은닉층 5개에서 SGD, 모멘텀, AdaGrad, Adam 비교.",
     "preset.batchnorm": "배치 정규화와 초깃값",
     "preset.batchnorm.note": "교재 6.3절 (그림 6-19): 가중치 초깃값의 표준편차를 1부터 0.0001까지 16가지로 바꾸며 배치 정규화를 쓸 때와 안 쓸 때를 비교 (훈련 데이터 1,000개, 실행 32개). 작은 그래프들을 보세요: 배치 정규화를 쓰면 모든 값에서 학습되고, 쓰지 않으면 σ = 1은 발산하며 0.05 이하는 모두 우연 수준에 머뭅니다.",
+    "preset.edge_of_stability": "안정성의 경계",
+    "preset.edge_of_stability.note": "Cohen 외 2021: 전체 배치 경사 하강법(숫자 500개, ReLU 100개짜리 층 4개)에서 10 스텝마다 날카로움 λ_max를 잽니다. 여기서 잰 결과(시드 0): η = 0.1이면 λ_max가 40 근처에서 시작해 약 9까지 내려갔다가 다시 올라가, 훈련 손실이 2.3에서 0.004로 줄어드는 동안 2/η = 20 주변에서 약 9와 39 사이를 오르내립니다. η = 0.05이면 약 6까지 내려갔다가 2/η = 40 쪽으로 다시 올라갑니다. 곡선 아래의 날카로움 차트를 보세요.",
     "preset.overfitting": "오버피팅과 해결책",
     "preset.overfitting.note": "교재 6.4절: 훈련 데이터 300개에 은닉층 6개면 오버피팅이 일어납니다 (훈련 정확도 100%, 검증 정확도는 훨씬 낮음). 이어서 가중치 감쇠 λ = 0.1, 드롭아웃 0.2를 적용합니다.",
 
@@ -530,6 +542,14 @@ export default {
 
     "train.views": "화면",
     "train.tab_train": "학습",
+    "shp.title": "날카로움: 훈련 손실 헤세 행렬의 λ_max",
+    "shp.option": "날카로움 λ_max (안정성의 경계)",
+    "shp.every": "N 스텝마다",
+    "shp.iterations": "거듭제곱 반복 횟수",
+    "shp.step": "스텝",
+    "shp.axis": "λ_max (실선)와 2/η (점선)",
+    "shp.note": "λ_max는 훈련 손실의 가장 큰 곡률로, 헤세-벡터 곱에 대한 거듭제곱 반복으로 추정합니다. 이차 함수에서 경사 하강법은 λ_max > 2/η(점선)이면 발산합니다. 전체 배치 경사 하강법에서는 날카로움이 보통 2/η까지 올라간 뒤 그 근처에 머물고, 손실은 계속 (항상 단조롭지는 않게) 줄어듭니다 (Cohen 외 2021).",
+    "shp.note_adaptive": "Adam, RMSProp 같은 적응형 옵티마이저에서는 점선이 일반 경사 하강법의 경계일 뿐입니다. 이들은 파라미터마다 스텝 크기를 바꿉니다.",
     // 손실 지형 보기
     "ls.tab": "손실 지형",
     "ls.title": "끝난 실행의 손실 지형",

@@ -55,6 +55,7 @@ export const FORM_FIELDS = [
   { key: "ep", path: "epochs", kind: "number" },
   { key: "seed", path: "seed", kind: "number" },
   { key: "es", path: "early_stopping", kind: "object" },
+  { key: "shp", path: "sharpness", kind: "object" },
   { key: "ti", path: "telemetry.interval", kind: "number" },
   { key: "bins", path: "telemetry.bins", kind: "number" },
   { key: "ss", path: "telemetry.sample_size", kind: "number" },
@@ -245,6 +246,7 @@ export function buildConfig(form, cat, label) {
   }
   body.optimizer.params = resolvedParams(form, cat.optimizerById.get(form.opt));
   body.early_stopping = form.es ? { ...defaultEarlyStopping(cat.catalogue), ...form.es } : null;
+  body.sharpness = form.shp ? { ...cat.catalogue.optional_defaults.sharpness, ...form.shp } : null;
   return body;
 }
 

@@ -125,6 +125,18 @@ export const PRESETS = [
       { label: "@run.dropout", dp: 0.2 },
     ],
   },
+  {
+    // issue 11 (docs/landscape.md §7): full-batch GD on 500 digits, sharpness every 10 steps
+    id: "edge_of_stability",
+    form: {
+      ds: "digits", tl: 500, h: [100, 100, 100, 100], act: "relu", init: "he_normal",
+      opt: "sgd", hp: { lr: 0.1 }, bs: 0, ep: 300, ti: 50, shp: { every: 10, iterations: 20, samples: 500 },
+    },
+    runs: [
+      { label: "η = 0.1 (2/η = 20)" },
+      { label: "η = 0.05 (2/η = 40)", hp: { lr: 0.05 } },
+    ],
+  },
 ];
 export const PRESET_BY_ID = new Map(PRESETS.map((p) => [p.id, p]));
 

@@ -72,6 +72,13 @@ function readObject(key, value, fallback, catalogue) {
       ? { mode: value.mode, max: value.max }
       : fallback;
   }
+  if (key === "shp") {
+    // sharpness during training (docs/landscape.md): every / iterations / samples within the catalogue's bounds
+    if (!isObject(value)) return null;
+    const start = catalogue.optional_defaults.sharpness;
+    const ok = (name) => withinBounds(value[name], { ...(catalogue.bounds[`sharpness.${name}`] ?? {}), integer: true });
+    return Object.fromEntries(Object.keys(start).map((name) => [name, ok(name) ? value[name] : start[name]]));
+  }
   if (key === "es") {
     if (!isObject(value)) return null;
     const start = defaultEarlyStopping(catalogue);
