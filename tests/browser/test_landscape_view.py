@@ -76,3 +76,21 @@ def test_landscape_view_in_korean_says_when_there_is_no_run(new_page) -> None:
     page.wait_for_selector(READY, timeout=20_000)
     page.wait_for_function("document.getElementById('ls-status').textContent.length > 0", timeout=30_000)
     assert page.get_by_test_id("tab-landscape").inner_text() == "손실 지형"
+
+
+def test_sharpness_chart_shows_lambda_max_against_two_over_eta(page) -> None:
+    from training_page import FINISHED
+
+    page.goto("/training#(b:(ds:iris,h:!(8),opt:sgd,hp:(lr:0.5),bs:0,ep:30,shp:(every:5,iterations:10,samples:100)))")
+    page.wait_for_selector(READY, timeout=20_000)
+    assert page.get_by_test_id("shp-check").is_checked()
+    page.get_by_test_id("start-button").click()
+    page.wait_for_function(FINISHED, timeout=120_000)
+    page.wait_for_function("!document.getElementById('sharpness-panel').hidden", timeout=30_000)
+    traces = page.evaluate(
+        "() => document.getElementById('sharpness-plot').data.map(t => ({name: t.name, x: t.x, y: t.y}))"
+    )
+    lam, threshold = traces[0], traces[1]
+    assert lam["x"] == [0, 5, 10, 15, 20, 25, 30]
+    assert all(abs(v - 4.0) < 1e-9 for v in threshold["y"])  # 2/η for η = 0.5
+    assert all(v > 0 for v in lam["y"])
