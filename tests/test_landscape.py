@@ -265,3 +265,39 @@ def test_sharpness_events_match_a_dense_eigen_decomposition() -> None:
     evals = np.linalg.eigvalsh(fd_hessian_from_values(curv.loss, thetas[6]))
     assert sharp[-1]["lambda_max"] == pytest.approx(evals[np.argmax(np.abs(evals))], rel=2e-2)
     assert summary["status"] == "done"
+
+
+def test_landscape_surface_hessian_and_declared_cost() -> None:
+    """The race surface's 2 × 2 Hessian (FD of exact gradients) against second differences of its values,
+    and the Optimizer Lab's cost model charging its declared per-point cost."""
+    from app.core.lab2d.cost import update_cost
+    from app.core.lab2d.surfaces import get_surface
+    from app.core.lab2d.surfaces.landscape import SURFACES_CACHE, LandscapeSurface
+
+    x, y = tiny_data(20)
+    net = tiny_net(False, "tanh")
+    theta = flatten(net.params())
+    rng = np.random.default_rng(7)
+    d1, d2 = rng.standard_normal(theta.size) * 0.5, rng.standard_normal(theta.size) * 0.5
+    plane = PlaneLoss(net, theta, d1, d2, x, y)
+    surface = LandscapeSurface(
+        plane, "landscape-abcdefabcdef", ((-1.0, 1.0), (-1.0, 1.0)), (0.5, -0.5), 1000, "j-x", "pca"
+    )
+    SURFACES_CACHE.put(surface, 4)
+    assert get_surface("landscape-abcdefabcdef") is surface
+    p = np.array([[0.3, -0.2], [0.0, 0.0]])
+    hess = surface.hessian(p)
+    h = 1e-3
+    for k, (a, b) in enumerate(p):
+
+        def f(da: float, db: float, a: float = a, b: float = b) -> float:
+            return float(surface.value(np.array([a + da, b + db])))
+
+        haa = (f(h, 0) - 2 * f(0, 0) + f(-h, 0)) / h**2
+        hbb = (f(0, h) - 2 * f(0, 0) + f(0, -h)) / h**2
+        hab = (f(h, h) - f(h, -h) - f(-h, h) + f(-h, -h)) / (4 * h * h)
+        np.testing.assert_allclose(hess[k], [[haa, hab], [hab, hbb]], rtol=1e-4, atol=1e-6)
+    plain = update_cost(get_surface("book_bowl"), "sgd")
+    newton = update_cost(surface, "newton")
+    assert update_cost(surface, "sgd").per_point == pytest.approx(plain.per_point + surface.cost_per_point)
+    assert newton.per_point > 5 * surface.cost_per_point  # one gradient + four for the FD Hessian
