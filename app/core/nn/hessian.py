@@ -160,6 +160,45 @@ def power_iteration(
     return lam, v
 
 
+def top_eigenvalue(
+    curvature: LossCurvature,
+    theta: np.ndarray,
+    iterations: int,
+    *,
+    seed: int = 0,
+    start: np.ndarray | None = None,
+) -> tuple[float, np.ndarray]:
+    """The largest (algebraic) Hessian eigenvalue λ_max at θ and its eigenvector.
+
+    Power iteration finds the eigenvalue of largest magnitude. When that one is negative (μ < 0:
+    negative curvature dominates, as early in training), a second power iteration on the shifted
+    matrix H − μI — whose eigenvalues λᵢ − μ are all ≥ 0, the largest being λ_max − μ — gives
+    λ_max = μ + (its top eigenvalue). Each stage uses at most ``iterations`` products.
+    """
+    lam, v = power_iteration(curvature, theta, iterations, seed=seed, start=start)
+    if not np.isfinite(lam) or lam >= 0:
+        return lam, v
+    mu = lam
+    rng = np.random.default_rng(seed + 1)
+    u = rng.standard_normal(theta.size)
+    u /= np.linalg.norm(u)
+    shifted = float("nan")
+    for _ in range(max(1, iterations)):
+        w = curvature.hvp(theta, u) - mu * u
+        if not np.all(np.isfinite(w)):
+            return float("nan"), u
+        new = float(u @ w)
+        norm = float(np.linalg.norm(w))
+        if norm == 0.0:
+            break
+        u = w / norm
+        if np.isfinite(shifted) and abs(new - shifted) <= 1e-4 * max(abs(new), 1e-12):
+            shifted = new
+            break
+        shifted = new
+    return mu + shifted, u
+
+
 def dense_hessian(curvature: LossCurvature, theta: np.ndarray) -> np.ndarray:
     """The full P × P Hessian from P Hessian-vector products (tiny networks only), symmetrised."""
     p = theta.size

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from app.core.nn.config import SharpnessConfig
-from app.core.nn.hessian import LossCurvature, power_iteration
+from app.core.nn.hessian import LossCurvature, top_eigenvalue
 from app.core.nn.landscape import flatten
 from app.core.nn.network import MLP
 from app.core.nn.telemetry import finite_or_none
@@ -51,12 +51,15 @@ class SharpnessProbe:
         return step % self.config.every == 0
 
     def measure(self, net: MLP, step: int, lr: float) -> dict[str, Any]:
+        # λ_max is the largest algebraic eigenvalue (hessian.top_eigenvalue: a shifted second
+        # power iteration when negative curvature dominates), so the chart never shows a negative "sharpness"
+        # for a loss that has positive curvature somewhere.
         """The ``sharpness`` event: ``{"step", "lambda_max", "threshold"}`` (threshold = 2/η; None when not finite)."""
         mode = "batch" if any(b.bn is not None for b in net.blocks) else "eval"
         curvature = LossCurvature(net, self.x, self.y, mode=mode, l1=self.l1, l2=self.l2)
         theta = flatten(net.params())
         with np.errstate(all="ignore"):
-            lam, v = power_iteration(curvature, theta, self.config.iterations, seed=self.seed, start=self._v)
+            lam, v = top_eigenvalue(curvature, theta, self.config.iterations, seed=self.seed, start=self._v)
         self._v = v if np.all(np.isfinite(v)) else None
         return {
             "step": int(step),

@@ -21,7 +21,7 @@ export default {
     "preset.batchnorm": "Batch norm vs scale",
     "preset.batchnorm.note": "Textbook §6.3 (figure 6-19): with and without batch normalisation for 16 initial weight scales from 1 to 0.0001 (1,000 training samples, 32 runs). Look at the small multiples: with batch norm every scale learns; without it σ = 1 diverges and every scale from 0.05 down stays at chance.",
     "preset.edge_of_stability": "Edge of stability",
-    "preset.edge_of_stability.note": "Cohen et al. 2021: full-batch gradient descent (500 digits, four ReLU layers of 100) with the sharpness λ_max measured every 10 steps. Measured here (seed 0): with η = 0.1 λ_max starts near 40, drops to about 9, then climbs back and keeps oscillating between about 9 and 39 around 2/η = 20 while the training loss falls from 2.3 to 0.004; with η = 0.05 it drops to about 6 and climbs back towards 2/η = 40. Look at the sharpness chart under the curves.",
+    "preset.edge_of_stability.note": "Cohen et al. 2021: full-batch gradient descent with η = 0.2 (300 digits, two ReLU layers of 64) and the sharpness λ_max measured every 5 steps. Measured here (seed 0): λ_max starts at 8, overshoots 2/η = 10 twice (about 23 at steps 10 and 35; the loss barely moves there), falls back, then from step 70 on stays between 6 and 11 around 2/η = 10 while the training loss keeps falling from 0.03 to 0.013. Look at the sharpness chart under the curves.",
     "preset.overfitting": "Overfitting & cures",
     "preset.overfitting.note": "Textbook §6.4: 300 training samples and six hidden layers overfit (training accuracy 100%, validation far lower); then weight decay λ = 0.1, then dropout 0.2.",
 
@@ -437,7 +437,7 @@ export default {
     "preset.batchnorm": "배치 정규화와 초깃값",
     "preset.batchnorm.note": "교재 6.3절 (그림 6-19): 가중치 초깃값의 표준편차를 1부터 0.0001까지 16가지로 바꾸며 배치 정규화를 쓸 때와 안 쓸 때를 비교 (훈련 데이터 1,000개, 실행 32개). 작은 그래프들을 보세요: 배치 정규화를 쓰면 모든 값에서 학습되고, 쓰지 않으면 σ = 1은 발산하며 0.05 이하는 모두 우연 수준에 머뭅니다.",
     "preset.edge_of_stability": "안정성의 경계",
-    "preset.edge_of_stability.note": "Cohen 외 2021: 전체 배치 경사 하강법(숫자 500개, ReLU 100개짜리 층 4개)에서 10 스텝마다 날카로움 λ_max를 잽니다. 여기서 잰 결과(시드 0): η = 0.1이면 λ_max가 40 근처에서 시작해 약 9까지 내려갔다가 다시 올라가, 훈련 손실이 2.3에서 0.004로 줄어드는 동안 2/η = 20 주변에서 약 9와 39 사이를 오르내립니다. η = 0.05이면 약 6까지 내려갔다가 2/η = 40 쪽으로 다시 올라갑니다. 곡선 아래의 날카로움 차트를 보세요.",
+    "preset.edge_of_stability.note": "Cohen 외 2021: η = 0.2인 전체 배치 경사 하강법(숫자 300개, ReLU 64개짜리 층 2개)에서 5 스텝마다 날카로움 λ_max를 잽니다. 여기서 잰 결과(시드 0): λ_max는 8에서 시작해 2/η = 10을 두 번 크게 넘었다가(스텝 10과 35에서 약 23, 그때 손실은 거의 줄지 않습니다) 다시 내려오고, 스텝 70부터는 훈련 손실이 0.03에서 0.013으로 계속 줄어드는 동안 2/η = 10 주변의 6~11 사이에 머뭅니다. 곡선 아래의 날카로움 차트를 보세요.",
     "preset.overfitting": "오버피팅과 해결책",
     "preset.overfitting.note": "교재 6.4절: 훈련 데이터 300개에 은닉층 6개면 오버피팅이 일어납니다 (훈련 정확도 100%, 검증 정확도는 훨씬 낮음). 이어서 가중치 감쇠 λ = 0.1, 드롭아웃 0.2를 적용합니다.",
 
