@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-test
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/load_mix.py
 	$(BIN)/python bench/telemetry_cost.py
+	$(BIN)/python bench/landscape.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

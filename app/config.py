@@ -264,6 +264,38 @@ class Settings(BaseSettings):
         "answer the work budget refuses); shorter ones come as one answer with every per-step array.",
     )
 
+    # --- Loss landscape and sharpness (landscape) -------------------------------
+    landscape_max_parameters: int = Field(
+        200_000, ge=1, description="Most network parameters for which a weight trajectory is recorded (θ snapshots)."
+    )
+    landscape_max_snapshots: int = Field(
+        52, ge=3, description="Most θ snapshots per run (start, epoch ends thinned evenly, final)."
+    )
+    landscape_max_trajectories: int = Field(
+        200, ge=1, description="Weight-trajectory files kept under <data_dir>/trajectories (oldest deleted first)."
+    )
+    landscape_max_grid: int = Field(81, ge=3, description="Most grid points per axis of a loss landscape.")
+    landscape_max_samples: int = Field(
+        5_000, ge=1, description="Most training samples a landscape, its surface or a sharpness estimate uses."
+    )
+    landscape_max_work: float = Field(
+        8e10,
+        gt=0,
+        description="Most multiply-adds of one landscape grid (grid² × samples × Σ fan_in·fan_out; the textbook net's "
+        "41² grid on 1,000 samples is 6.3e10, ≈ 2 s on one core).",
+    )
+    landscape_max_power_iterations: int = Field(
+        100, ge=1, description="Most power-iteration steps (Hessian-vector products) per λ_max estimate."
+    )
+    landscape_race_samples: int = Field(
+        300, ge=1, description="Training samples a landscape surface uses at most (each optimizer step is a full pass)."
+    )
+    landscape_max_surfaces: int = Field(
+        8,
+        ge=1,
+        description="Landscape planes kept server-side as Optimizer-Lab surfaces (least recently used dropped).",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

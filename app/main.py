@@ -38,6 +38,7 @@ from app.api.routers import (
     health,
     jobs,
     lab_catalogue,
+    landscapes,
     limits,
     optimizers,
     runs,
@@ -101,6 +102,7 @@ for module in (
     datasets,
     searches,
     runs,
+    landscapes,
 ):
     # Each endpoint's one-line docstring is its OpenAPI summary.
     for route in module.router.routes:

@@ -568,6 +568,7 @@ def test_openapi_lists_the_statuses_and_the_sse_events(client: TestClient) -> No
         "done",
         "cancelled",
         "error",
+        "sharpness",  # issue 11: λ_max during training
     ]
     for alternative in alternatives:
         ref = alternative["properties"]["data"]["contentSchema"]["$ref"].rsplit("/", 1)[-1]

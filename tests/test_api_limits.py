@@ -13,6 +13,15 @@ from app.config import Settings, get_settings
 # Written out by hand (independent of the generated model): the settings that bound a request.
 EXPECTED = {
     "stream_above_steps",  # engine2d: when the Optimizer Lab page streams
+    "landscape_max_parameters",
+    "landscape_max_snapshots",
+    "landscape_max_trajectories",
+    "landscape_max_grid",
+    "landscape_max_samples",
+    "landscape_max_work",
+    "landscape_max_power_iterations",
+    "landscape_race_samples",
+    "landscape_max_surfaces",
     "max_steps",
     "max_runs",
     "max_grid",

@@ -189,7 +189,7 @@ def test_optional_defaults_are_the_engines_and_are_accepted(jobs: TestClient) ->
     """Each optional section's default object, posted, runs unchanged; posted empty, the engine fills in the same."""
     cat = catalogue(jobs)
     optional = cat["optional_defaults"]
-    assert set(optional) == {"early_stopping", "optimizer.clip"}
+    assert set(optional) == {"early_stopping", "optimizer.clip", "sharpness"}
     assert all(_get(cat["defaults"], path) is None for path in optional)  # null until switched on
     assert optional["early_stopping"] == {
         "monitor": "val_loss",

@@ -188,4 +188,15 @@ KO: dict[str, str] = {
     "run.import_empty": (
         "파일에 실행이 없습니다 (학습 실험실에서 내보낸 파일이나 저장된 실행을 내보낸 파일이어야 합니다)"
     ),
+    "landscape.run_not_found": "학습 실행 {id}을(를) 찾을 수 없습니다 (끝난 작업은 잠시만 보관됩니다)",
+    "landscape.run_not_done": "실행이 정상적으로 끝나지 않았습니다. 끝난 실행을 고르세요",
+    "landscape.no_trajectory": "이 실행은 가중치 경로를 기록하지 않았습니다 (꺼져 있었거나 신경망이 너무 큽니다)",
+    "landscape.trajectory_gone": "이 실행의 저장된 가중치가 삭제되었습니다. 다시 학습하세요",
+    "landscape.trajectory_mismatch": "저장된 가중치가 이 실행의 신경망과 맞지 않습니다",
+    "landscape.too_much_work": (
+        "이 격자는 곱셈-덧셈 {work}G회가 필요해 한도 {limit}G를 넘습니다. 격자를 성기게 하거나 샘플 수를 줄이세요"
+    ),
+    "landscape.surface_gone": (
+        "이 손실 지형 곡면은 서버에 더 이상 없습니다. 학습 실험실의 손실 지형 보기에서 다시 여세요"
+    ),
 }

@@ -113,6 +113,7 @@ def default_trainer(
         unit_view_size=unit_view,
         data_dir=limits.get("data_dir"),
         telemetry_budget=limits.get("telemetry_budget"),
+        limits=limits,  # also the weight-trajectory and sharpness bounds (docs/landscape.md)
     )
 
 

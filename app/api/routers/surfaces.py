@@ -17,6 +17,7 @@ from app.config import Settings
 from app.core.errors import InputError
 from app.core.lab2d.expression import ExpressionLimits
 from app.core.lab2d.surfaces import CUSTOM_ID, SURFACES, ExpressionSurface, Surface, get_surface, grid, list_surfaces
+from app.core.lab2d.surfaces.landscape import PREFIX as LANDSCAPE_PREFIX
 from app.core.lab2d.trajectory import clean
 
 router = APIRouter(tags=["surfaces"])
@@ -43,7 +44,7 @@ def _surface_from_query(
     id: str, request: Request, settings: Settings, reserved: frozenset[str], expression: str | None
 ) -> Surface:
     """The surface named in the path, with parameters from the remaining query parameters."""
-    if id != CUSTOM_ID and id not in SURFACES:
+    if id != CUSTOM_ID and id not in SURFACES and not id.startswith(LANDSCAPE_PREFIX):
         known = ", ".join([*SURFACES, CUSTOM_ID])
         _fail(["path", "id"], f"unknown surface {id!r}; known surfaces are {known}", status=404, kind="not_found")
     params: dict[str, float] = {}
@@ -91,7 +92,8 @@ def surface_grid(
         _fail(["query", "n"], f"must be at most {settings.max_grid} (max_grid), got {n}", error=limit)
     surface = _surface_from_query(id, request, settings, _GRID_QUERY, expression)
     try:
-        g = grid(surface, n, scale, bounds=(x_min, x_max, y_min, y_max))
+        # A surface whose values are costly (a network's loss landscape) caps its own contour grid.
+        g = grid(surface, min(n, int(getattr(surface, "grid_limit", n))), scale, bounds=(x_min, x_max, y_min, y_max))
     except InputError as exc:
         _fail(_query_loc(exc.field), exc.message, error=exc)
     return {

@@ -193,6 +193,10 @@ class TrainingSummary(BaseModel):
     elapsed: float
     telemetry_seconds: float = Field(description="Seconds spent building metrics frames.")
     boundary: DecisionBoundary | None = Field(None, description="2-D data sets only.")
+    trajectory_id: str | None = Field(
+        None,
+        description="The stored weight trajectory for the loss landscape (null: none recorded; docs/landscape.md).",
+    )
 
 
 class FinishedEvent(BaseModel):
@@ -241,6 +245,17 @@ class QueueEvent(BaseModel):
     position: int = Field(ge=1, description="Place in line: 1 = the next to start.")
 
 
+class SharpnessEvent(BaseModel):
+    """``event: sharpness`` — λ_max of the training loss's Hessian (option ``sharpness``, docs/landscape.md)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"step": 200, "lambda_max": 19.6, "threshold": 20.0}]})
+
+    step: int
+    lambda_max: float | None = Field(description="Power-iteration estimate (null when not finite).")
+    threshold: float | None = Field(description="2/η for the current learning rate η (GD's stability limit).")
+    iterations: int = Field(description="Hessian-vector products used.")
+
+
 EVENT_MODELS: dict[str, type[BaseModel]] = {
     "queue": QueueEvent,
     "metrics": MetricsEvent,
@@ -249,6 +264,7 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
     "done": FinishedEvent,
     "cancelled": FinishedEvent,
     "error": ErrorEvent,
+    "sharpness": SharpnessEvent,
 }
 
 

@@ -20,6 +20,7 @@ from app.api.schemas.job_events import (
     FinishedEvent,
     MetricsEvent,
     QueueEvent,
+    SharpnessEvent,
     StatusEvent,
     TrainingSummary,
 )
@@ -177,8 +178,8 @@ class JobEventRecord(BaseModel):
     )
 
     id: int
-    event: Literal["queue", "metrics", "epoch", "status", "done", "cancelled", "error"]
-    data: QueueEvent | MetricsEvent | EpochEvent | StatusEvent | FinishedEvent | ErrorEvent = Field(
+    event: Literal["queue", "metrics", "epoch", "status", "sharpness", "done", "cancelled", "error"]
+    data: QueueEvent | MetricsEvent | EpochEvent | StatusEvent | SharpnessEvent | FinishedEvent | ErrorEvent = Field(
         description="As in the SSE stream."
     )
 

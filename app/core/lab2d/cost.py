@@ -150,6 +150,11 @@ def update_cost(surface: Surface, optimizer: str, params: Mapping[str, float] | 
     if isinstance(surface, ExpressionSurface):
         extra = expression_work(surface, work)
         per_point, fixed = per_point + extra.per_point, fixed + extra.fixed
+    # A surface may declare its own cost per gradient evaluation (a network's loss landscape, docs/landscape.md):
+    # one gradient per update, plus f per line-search evaluation, plus 4 gradients per finite-difference Hessian.
+    declared = float(getattr(surface, "cost_per_point", 0.0))
+    if declared:
+        per_point += declared * (1 + work.value_evaluations + 4 * work.hessian_evaluations)
     return UpdateCost(per_point, fixed)
 
 

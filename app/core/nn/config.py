@@ -169,6 +169,25 @@ class TelemetryConfig:
 
 
 @dataclass(frozen=True)
+class SharpnessConfig:
+    """Sharpness during training: λ_max of the training loss's Hessian by power iteration (docs/landscape.md)."""
+
+    every: int = option(10, "Optimizer steps between estimates.", minimum=1, maximum=MAX_TELEMETRY_INTERVAL)
+    iterations: int = option(
+        20,
+        "Power-iteration steps per estimate (≤ landscape_max_power_iterations).",
+        minimum=1,
+        limit="landscape_max_power_iterations",
+    )
+    samples: int = option(
+        1000,
+        "Training samples the loss is measured on (≤ landscape_max_samples).",
+        minimum=1,
+        limit="landscape_max_samples",
+    )
+
+
+@dataclass(frozen=True)
 class TrainingConfig:
     """One training run: the body of ``POST /api/jobs``."""
 
@@ -188,6 +207,15 @@ class TrainingConfig:
     seed: int = option(0, "Seed of initialisation, shuffling and dropout.", minimum=0, maximum=MAX_SEED)
     early_stopping: EarlyStoppingConfig | None = field(default=None, metadata=described("Early stopping, or null."))
     telemetry: TelemetryConfig = field(default_factory=TelemetryConfig, metadata=described("Per-layer telemetry."))
+    trajectory: bool = option(
+        True,
+        "Record the weights at the start and each epoch end for the loss landscape (skipped when the network "
+        "has more than landscape_max_parameters parameters).",
+    )
+    sharpness: SharpnessConfig | None = field(
+        default=None,
+        metadata=described("λ_max of the training-loss Hessian every N steps (edge of stability), or null."),
+    )
 
 
 def parse_config(data: Mapping[str, Any] | TrainingConfig | None) -> TrainingConfig:

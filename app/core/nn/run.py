@@ -55,6 +55,7 @@ from app.core.nn.config import TrainingConfig, make_mlp_optimizer, parse_config
 from app.core.nn.early_stopping import EarlyStopping
 from app.core.nn.evaluation import BOUNDARY_POINTS, decision_boundary, evaluate, final_metrics
 from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES, FrameSource, rows_within
+from app.core.nn.landscape import WeightTrajectory
 from app.core.nn.network import MLP
 from app.core.nn.options import to_dict
 from app.core.nn.telemetry import TelemetryRecorder, finite_or_none
@@ -100,6 +101,10 @@ class TrainingRun:
         Seconds, for ``elapsed``/``eta`` (``time.perf_counter``).
     unit_view_size : (int, int)
         Most inputs and units of the per-unit view (``Settings.max_unit_view_inputs``/``_units``).
+    trajectory_limits : (int, int) or None
+        (most parameters, most snapshots) of a weight trajectory (``Settings.landscape_max_parameters``,
+        ``landscape_max_snapshots``); None records none. One is recorded when ``config.trajectory`` is on
+        and the network has at most that many parameters (docs/landscape.md).
 
     Attributes
     ----------
@@ -117,6 +122,8 @@ class TrainingRun:
         The epoch records (:meth:`end_epoch`).
     status : str
         ``"running"``, then ``"done"``, ``"diverged"`` or ``"cancelled"``.
+    trajectory : WeightTrajectory or None
+        θ at the start and after each epoch (``trajectory_limits``).
 
     Raises
     ------
@@ -135,6 +142,7 @@ class TrainingRun:
         data_dir: Path | str | None = None,
         clock: Callable[[], float] = time.perf_counter,
         unit_view_size: tuple[int, int] = (UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS),
+        trajectory_limits: tuple[int, int] | None = None,
     ) -> None:
         self.clock = clock
         self.unit_view_size = unit_view_size
@@ -162,6 +170,11 @@ class TrainingRun:
         self._loss_sum, self._correct, self._seen = 0.0, 0, 0
         self._last_deltas: list[np.ndarray] | None = None
         self._n_metrics = 0
+        self.trajectory: WeightTrajectory | None = None
+        if trajectory_limits is not None and cfg.trajectory:
+            max_parameters, max_snapshots = trajectory_limits
+            if sum(p.size for p in self.params) <= max_parameters:
+                self.trajectory = WeightTrajectory(self.network, cfg.epochs, max_snapshots)
 
     # ------------------------------------------------------------------------ set-up
 
@@ -337,6 +350,8 @@ class TrainingRun:
             "lr": finite_or_none(self.lr),
         }
         self.history.append(record)
+        if self.trajectory is not None:
+            self.trajectory.record(self.network, self.epoch, self.step_count)
         if self.stopper is not None:
             monitored = val_loss if self.stopper.monitor == "val_loss" else val_acc
             if self.stopper.on_epoch_end(self.epoch, monitored, self.network.get_weights):

@@ -32,6 +32,8 @@ from app.core.nn.frame_budget import DEFAULT_BUDGET, FrameBudget
 from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
 from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
+from app.core.nn.sharpness import SharpnessProbe
+from app.core.nn.trajectory_files import save_trajectory
 
 __all__ = [
     "BOUNDARY_EVERY", "BOUNDARY_GRID", "BOUNDARY_POINTS", "VAL_EVENT_SAMPLES", "Emit", "ShouldStop", "StepGate",
@@ -117,6 +119,7 @@ def train(
             int(limits.get("max_unit_view_inputs", UNIT_VIEW_INPUTS)),
             int(limits.get("max_unit_view_units", UNIT_VIEW_UNITS)),
         )
+    keep_trajectory = "landscape_max_parameters" in limits
     run = TrainingRun(
         cfg,
         data=data,
@@ -124,12 +127,20 @@ def train(
         max_samples=max_samples,
         unit_view_size=unit_view_size,
         data_dir=data_dir or limits.get("data_dir"),
+        trajectory_limits=(int(limits["landscape_max_parameters"]), int(limits["landscape_max_snapshots"]))
+        if keep_trajectory
+        else None,
     )
     tel = cfg.telemetry
     if telemetry_budget is None:
         telemetry_budget = float(limits.get("telemetry_budget", DEFAULT_BUDGET))
     budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive)  # thread CPU time
     gate = should_stop if isinstance(should_stop, StepGate) else None
+    probe = None
+    if cfg.sharpness is not None:
+        reg = cfg.regularization
+        probe = SharpnessProbe(cfg.sharpness, run.x_train, run.y_train, reg.l1, reg.l2, cfg.seed)
+        emit("sharpness", probe.measure(run.network, 0, run.lr))
     budget.send(emit, run.metrics, 0)  # step 0: the network at initialisation
     while not run.finished:
         if should_stop():
@@ -142,6 +153,15 @@ def train(
         stepping = gate.stepping() if gate is not None else False
         if requested or (not stepping and budget.due(run.step_count)):
             budget.send(emit, run.metrics, run.step_count)
+        if probe is not None and probe.due(run.step_count):
+            emit("sharpness", probe.measure(run.network, run.step_count, run.lr))
         if run.epoch_complete:
             emit("epoch", run.end_epoch())
-    return run.summary()
+    summary = run.summary()
+    if run.trajectory is not None and keep_trajectory:
+        summary["trajectory_id"] = None
+        if run.status == "done":  # diverged weights are not finite; a cancelled run has no final evaluation
+            run.trajectory.finish(run.network, run.epochs_run, run.step_count)
+            keep = int(limits.get("landscape_max_trajectories", 200))
+            summary["trajectory_id"] = save_trajectory(run.trajectory, data_dir or limits.get("data_dir"), keep)
+    return summary

@@ -11,6 +11,8 @@ from app.core.lab2d.expression import ExpressionLimits
 from app.core.lab2d.surfaces.base import Domain, Surface
 from app.core.lab2d.surfaces.bowls import BookBowl, CourseQuadratic, IllConditioned
 from app.core.lab2d.surfaces.custom import ExpressionSurface
+from app.core.lab2d.surfaces.landscape import PREFIX as LANDSCAPE_PREFIX
+from app.core.lab2d.surfaces.landscape import SURFACES_CACHE
 from app.core.lab2d.surfaces.multimodal import Himmelblau, LocalMinima, Rastrigin, SixHumpCamel
 from app.core.lab2d.surfaces.saddles import MonkeySaddle, Saddle
 from app.core.lab2d.surfaces.valleys import Beale, Rosenbrock
@@ -56,6 +58,8 @@ def get_surface(
         ``surface_params.<name>`` for parameters.
     """
     params = dict(params or {})
+    if isinstance(id, str) and id.startswith(LANDSCAPE_PREFIX):  # a training run's plane (docs/landscape.md)
+        return SURFACES_CACHE.get(id)
     for name, value in params.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError(

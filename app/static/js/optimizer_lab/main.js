@@ -51,6 +51,7 @@ import { createSweepPanels } from "./sweep_panels.js";
 import { createRunner } from "./runner.js";
 import { createCurvature } from "./curvature.js";
 import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
+import { withLandscapeSurface } from "./landscape_surface.js"; // issue 11: a network's loss landscape
 
 addDictionary(common);
 addDictionary(labDict);
@@ -335,7 +336,8 @@ async function boot() {
       getJSON("/api/limits"),
       getJSON("/api/lab/catalogue"),
     ]);
-    lists = { surfaces, optimizers, schedules, limits, lab };
+    const withPlane = await withLandscapeSurface(surfaces, readUrlState(), { onError: (err) => toast(formatApiError(err), "error", 15000) });
+    lists = { surfaces: withPlane, optimizers, schedules, limits, lab };
   } catch (err) {
     const msg = t("common.server_unreachable", { message: err.message });
     store.update({ runError: msg });

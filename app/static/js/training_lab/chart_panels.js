@@ -19,6 +19,7 @@
 import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
 import { renderProgress } from "./session_control.js";
+import { drawSharpness } from "./landscape/sharpness_chart.js";
 import { Plotly, colourAt } from "../shared/plots.js";
 import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
@@ -108,6 +109,7 @@ export function createCharts({ store, toast }) {
         describeCurves({ loss: $("loss-plot"), acc: $("acc-plot"), lr: $("lr-plot") }, runs, t);
         renderRunLegend(runs);
         drawBnPart(runs, t);
+        $("sharpness-panel").hidden = !drawSharpness($("sharpness-plot"), $("sharpness-note"), runs, colours(), t); // issue 11
         break;
       }
       case "slider":

@@ -187,6 +187,12 @@ export class TrainingForm {
     $(r, "#es-mode").value = es.mode;
     $(r, "#es-restore").checked = es.restore_best_weights;
 
+    const shp = { ...this.cat.catalogue.optional_defaults.sharpness, ...(f.shp || {}) };
+    $(r, "#shp-check").checked = Boolean(f.shp);
+    $(r, "#shp-fields").hidden = !f.shp;
+    setValue($(r, "#shp-every"), shp.every);
+    setValue($(r, "#shp-iterations"), shp.iterations);
+
     setValue($(r, "#tel-interval"), f.ti);
     setValue($(r, "#tel-bins"), f.bins);
     setValue($(r, "#tel-sample"), f.ss);

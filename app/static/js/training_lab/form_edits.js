@@ -116,7 +116,19 @@ function readPlain(el, f, key) {
   return true;
 }
 
-const READERS = { hp: readHyperparam, sch: readSchedule, clip: readClip, es: readEarlyStopping };
+/** Sharpness during training (docs/landscape.md): the catalogue's defaults with the typed every / iterations. */
+function readSharpness(el, f, ctx) {
+  const { cat, root } = ctx;
+  const start = { ...cat.catalogue.optional_defaults.sharpness, ...(f.shp || {}) };
+  const b = (name) => ({ ...(cat.catalogue.bounds[`sharpness.${name}`] ?? {}), integer: true });
+  const every = num($(root, "#shp-every"), b("every"));
+  const iterations = num($(root, "#shp-iterations"), b("iterations"));
+  const shp = { ...start, every: every.ok ? every.value : start.every, iterations: iterations.ok ? iterations.value : start.iterations };
+  f.shp = $(root, "#shp-check").checked ? shp : null;
+  return el.id === "shp-every" ? every.ok : el.id === "shp-iterations" ? iterations.ok : true;
+}
+
+const READERS = { hp: readHyperparam, sch: readSchedule, clip: readClip, es: readEarlyStopping, shp: readSharpness };
 
 /**
  * The form after an edit of control `el` (its `data-key` names the form key).

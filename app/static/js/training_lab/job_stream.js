@@ -20,7 +20,7 @@
 import { deleteJSON, getJSON, listenSSE, postJSON } from "../shared/api.js";
 
 export const TERMINAL = ["done", "cancelled", "error"];
-const EVENT_NAMES = ["queue", "metrics", "epoch", "status", ...TERMINAL];
+const EVENT_NAMES = ["queue", "metrics", "epoch", "status", "sharpness", ...TERMINAL];
 
 /**
  * The client-side record of one job.
@@ -41,6 +41,7 @@ export function makeRun(index, config) {
     frames: [], // metrics events (with per-layer telemetry), in order
     points: [], // metrics + epoch events without `layers` (for the curves), in order
     epochs: [], // epoch events
+    sharpness: [], // sharpness events {step, lambda_max, threshold} (option `sharpness`, docs/landscape.md)
     summary: null,
     latest: null, // the newest metrics/epoch payload (progress, eta …)
   };
@@ -154,6 +155,8 @@ export class TrainingSession {
       run.points.push(curvePoint(name, data));
       if (name === "metrics") run.frames.push(data);
       else run.epochs.push(data);
+    } else if (name === "sharpness") {
+      run.sharpness.push(data);
     } else if (TERMINAL.includes(name)) {
       run.status = name;
       run.summary = data.summary || null;

@@ -48,6 +48,7 @@ import { createSavedRunsView } from "./saved_runs/view.js";
 import searchDict from "./search/dictionary.js"; // search: "Hyperparameter search"
 import { createSearchView } from "./search/view.js";
 import { searchDefaults } from "./search/model.js";
+import { createLandscapeView } from "./landscape/view.js"; // issue 11: the Landscape view
 
 addDictionary(common);
 addDictionary(labDict);
@@ -70,6 +71,7 @@ const store = createStore({
   display: { focus: 0, frame: 0, follow: true },
   runError: "",
   errorKeys: [],
+  landscape: null, // the Landscape view's last answer (landscape/view.js)
 });
 
 function setConfig(patch) {
@@ -83,6 +85,7 @@ const runList = createRunList({ store, setConfig, toast });
 createSessionControl({ store, hasInvalid: () => form.hasInvalid(), toast });
 const charts = createCharts({ store, toast });
 const searchView = createSearchView({ store, setConfig }); // search
+const landscapeView = createLandscapeView({ store, setConfig, toast });
 const initView = new InitExperimentView($("init-panels"), { t, onError: (err) => toast(formatApiError(err), "error", 8000) });
 
 // ---------------------------------------------------------------- views, histogram controls, init experiment
@@ -99,6 +102,7 @@ function renderView(state, prev) {
   $("view-init").hidden = view !== "init";
   $("view-runs").hidden = view !== "runs";
   $("view-search").hidden = view !== "search"; // search
+  $("view-landscape").hidden = view !== "landscape";
   $("training-controls").classList.toggle("dimmed", view !== "train");
   if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
@@ -193,6 +197,7 @@ function render(state, before) {
   savedRuns.render(state, prev); // runs: "Saved runs"
   runInitExperiment(state);
   searchView.render(state, prev); // search
+  landscapeView.render(state, prev);
   charts.render(state, prev);
   if (changed(state, prev, (s) => s.runError, (s) => s.lang)) {
     $("run-error").textContent = state.runError ? formatApiError(state.runError, { fieldLabel: trainingFieldLabel(store.get) }) : "";

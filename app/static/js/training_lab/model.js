@@ -55,6 +55,7 @@ export const FORM_FIELDS = [
   { key: "ep", path: "epochs", kind: "number" },
   { key: "seed", path: "seed", kind: "number" },
   { key: "es", path: "early_stopping", kind: "object" },
+  { key: "shp", path: "sharpness", kind: "object" },
   { key: "ti", path: "telemetry.interval", kind: "number" },
   { key: "bins", path: "telemetry.bins", kind: "number" },
   { key: "ss", path: "telemetry.sample_size", kind: "number" },
@@ -72,7 +73,7 @@ export const HIST_VIEWS = ["a", "b", "c", "d"];
 export const HIST_QUANTITIES = ["act", "pre", "w"];
 /** Loss-axis scales: "auto" = log when the plotted values span more than 100×, else linear. */
 export const LOSS_SCALES = ["auto", "log", "linear"];
-export const VIEWS = ["train", "init", "runs", "search"]; // runs: saved_runs/view.js; search: search/view.js
+export const VIEWS = ["train", "init", "runs", "search", "landscape"]; // saved_runs/, search/, landscape/ views
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
 export const INIT_PANELS = [
@@ -84,6 +85,12 @@ export const INIT_PANELS = [
   { id: "relu_std001", activation: "relu", init: "normal", init_std: 0.01 },
   { id: "relu_xavier", activation: "relu", init: "lecun_normal", init_std: 1 },
 ];
+/** Plane directions of the Landscape view (POST /api/landscapes `directions`). */
+export const LANDSCAPE_DIRECTIONS = ["pca", "random"];
+
+/** The Landscape view's first settings: POST /api/landscapes' own defaults (grid 41, samples 1000; bounds from /api/limits). */
+export const DEFAULT_LANDSCAPE = Object.freeze({ run: "", d: "pca", g: 41, n: 1000, s: 0 });
+
 export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   panels: ["sig_std1", "sig_std001", "sig_xavier", "relu_he"],
   n: 1000,
@@ -239,6 +246,7 @@ export function buildConfig(form, cat, label) {
   }
   body.optimizer.params = resolvedParams(form, cat.optimizerById.get(form.opt));
   body.early_stopping = form.es ? { ...defaultEarlyStopping(cat.catalogue), ...form.es } : null;
+  body.sharpness = form.shp ? { ...cat.catalogue.optional_defaults.sharpness, ...form.shp } : null;
   return body;
 }
 

@@ -125,6 +125,15 @@ export const PRESETS = [
       { label: "@run.dropout", dp: 0.2 },
     ],
   },
+  {
+    // issue 11 (docs/landscape.md §7, docs/experiments.md): full-batch GD on 300 digits, sharpness every 5 steps
+    id: "edge_of_stability",
+    form: {
+      ds: "digits", tl: 300, h: [64, 64], act: "relu", init: "he_normal",
+      opt: "sgd", hp: { lr: 0.2 }, bs: 0, ep: 120, ti: 50, shp: { every: 5, iterations: 20, samples: 300 },
+    },
+    runs: [{ label: "GD, η = 0.2 (2/η = 10)" }],
+  },
 ];
 export const PRESET_BY_ID = new Map(PRESETS.map((p) => [p.id, p]));
 

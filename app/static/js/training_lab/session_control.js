@@ -121,7 +121,7 @@ export function createSessionControl({ store, hasInvalid, toast }) {
             store.update({ display: { ...display, focus: run.index } });
           }
           bump("metrics");
-        } else if (name === "epoch") bump("epoch");
+        } else if (name === "epoch" || name === "sharpness") bump("epoch");
         else if (TERMINAL.includes(name)) {
           const why = run.error ? formatApiError(run.error, { fieldLabel: trainingFieldLabel(store.get) }) : run.message;
           if (name === "error") toast(`${run.label}: ${why || t("status.error")}`, "error", 8000);

@@ -21,6 +21,8 @@ import { readFields, writeFields, integer, flag, oneOf } from "../shared/url_fie
 import {
   defaultEarlyStopping,
   DEFAULT_INIT_EXPERIMENT,
+  DEFAULT_LANDSCAPE,
+  LANDSCAPE_DIRECTIONS,
   FORM_FIELDS,
   HIST_QUANTITIES,
   HIST_VIEWS,
@@ -70,6 +72,13 @@ function readObject(key, value, fallback, catalogue) {
     return isObject(value) && modes.includes(value.mode) && withinBounds(value.max, catalogue.bounds["optimizer.clip.max"] ?? {})
       ? { mode: value.mode, max: value.max }
       : fallback;
+  }
+  if (key === "shp") {
+    // sharpness during training (docs/landscape.md): every / iterations / samples within the catalogue's bounds
+    if (!isObject(value)) return null;
+    const start = catalogue.optional_defaults.sharpness;
+    const ok = (name) => withinBounds(value[name], { ...(catalogue.bounds[`sharpness.${name}`] ?? {}), integer: true });
+    return Object.fromEntries(Object.keys(start).map((name) => [name, ok(name) ? value[name] : start[name]]));
   }
   if (key === "es") {
     if (!isObject(value)) return null;
@@ -151,6 +160,12 @@ export const FIELDS = [
     encode: (v, ctx) => encodeSearchForm(v, searchCatalogueOf(ctx)),
     decode: (v, ctx) => (searchCatalogueOf(ctx) ? decodeSearchForm(v, searchCatalogueOf(ctx)) : undefined),
   },
+  // the Landscape view (landscape/view.js): run id, directions, grid, samples, seed
+  { key: "ls.run", path: "ls.run", omit: (v) => !v, decode: (v) => (typeof v === "string" && /^[a-z]-[0-9a-f]{1,40}$/.test(v) ? v : undefined) },
+  { key: "ls.d", path: "ls.d", omit: (v) => v === DEFAULT_LANDSCAPE.d, ...oneOf(LANDSCAPE_DIRECTIONS) },
+  { key: "ls.g", path: "ls.g", omit: (v) => v === DEFAULT_LANDSCAPE.g, ...integer({ min: 3 }) },
+  { key: "ls.n", path: "ls.n", omit: (v) => v === DEFAULT_LANDSCAPE.n, ...integer({ min: 1 }) },
+  { key: "ls.s", path: "ls.s", omit: (v) => v === DEFAULT_LANDSCAPE.s, ...integer({ min: 0 }) },
 ];
 
 /** The search catalogue in a codec's ctx: {searchCatalogue} when reading, the page state when writing. */
@@ -160,7 +175,7 @@ function searchCatalogueOf(ctx) {
 
 /** The page state of a first visit (the "default" preset). */
 export function defaultState(runs) {
-  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, s: null };
+  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, s: null, ls: { ...DEFAULT_LANDSCAPE } };
 }
 
 /**
