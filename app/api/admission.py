@@ -67,6 +67,7 @@ from starlette.concurrency import iterate_in_threadpool
 from app.api.deps import SettingsDep
 from app.config import Settings, available_cores
 from app.core.errors import InputError
+from app.core.lab2d.surfaces import Surface
 
 LaneName = Literal["light", "heavy"]
 
@@ -75,10 +76,13 @@ BUSY_CODE = "admission.busy"
 
 
 class Costed(Protocol):
-    """What a prepared lab request tells admission: its estimated work units."""
+    """What a prepared lab request tells admission: its estimated work units and its surface."""
 
     @property
     def work(self) -> float: ...
+
+    @property
+    def surface(self) -> Surface: ...
 
 
 P = TypeVar("P", bound=Costed)
@@ -484,7 +488,9 @@ def admitted(prepare: Callable[..., P]) -> Callable[..., AsyncIterator[Ticket[P]
             yield Ticket(prep, settings)
             return
         async with gate.slot(prep.work) as lane:
-            if lane == "light" or not settings.admission_worker_processes:
+            # A surface that exists only here (a network's plane) is computed here, in a pool thread,
+            # while still holding its heavy-lane slot.
+            if lane == "light" or not settings.admission_worker_processes or prep.surface.process_local:
                 yield Ticket(prep, settings)
                 return
             worker = take_worker()

@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +153,24 @@ def new_run_id() -> str:
     return f"r-{uuid.uuid4().hex[:12]}"
 
 
+_last_stamp = ""
+_stamp_lock = threading.Lock()
+
+
 def now_iso() -> str:
-    """The current UTC time as ``2026-12-01T23:59:59.123Z``."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current UTC time as ``2026-12-01T23:59:59.123456Z``, strictly increasing within this process.
+
+    Runs are listed newest first by this stamp, so two runs created within the clock's resolution
+    must still get distinct, ordered stamps (the later one is moved on by a microsecond).
+    """
+    global _last_stamp
+    with _stamp_lock:
+        stamp = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        if stamp <= _last_stamp:
+            last = datetime.fromisoformat(_last_stamp.replace("Z", "+00:00"))
+            stamp = (last + timedelta(microseconds=1)).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        _last_stamp = stamp
+        return stamp
 
 
 def database_url(settings: Settings) -> str:

@@ -43,6 +43,7 @@ from app.api.schemas.lab_results import (
 from app.api.schemas.trajectories import TrajectoryRequest
 from app.config import Settings
 from app.core.lab2d.results import PER_STEP_ARRAYS, run_arrays, run_summary
+from app.core.lab2d.surfaces import Surface
 from app.core.lab2d.trajectory import Simulator, stream_chunk
 
 router = APIRouter(tags=["trajectories"])
@@ -62,6 +63,7 @@ class Prepared:
     req: TrajectoryRequest
     sims: list[tuple[str, Simulator]]
     work: float
+    surface: Surface
 
 
 def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prepared:
@@ -84,7 +86,7 @@ def _prepare(req: TrajectoryRequest, settings: Settings, streamed: bool) -> Prep
     work = check_budget(
         surface, req.runs, req.steps, 1, settings, knobs="steps or the number of runs", streamed=streamed
     )
-    return Prepared(req, out, work)
+    return Prepared(req, out, work, surface)
 
 
 def prepare(req: TrajectoryRequest, settings: SettingsDep) -> Prepared:

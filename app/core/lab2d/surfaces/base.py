@@ -82,6 +82,9 @@ class Surface(ABC):
     param_specs: ClassVar[tuple[SurfaceParam, ...]] = ()
     domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))
     start: Point = (-4.0, 4.0)
+    process_local: ClassVar[bool] = False
+    """True when the surface exists only in the process that built it (a network's plane held in
+    the web process's cache), so work on it cannot be sent to another process."""
 
     def __init__(self, **values: float) -> None:
         self.param_values: dict[str, float] = {}

@@ -53,6 +53,7 @@ class LandscapeSurface(Surface):
 
     id: ClassVar[str] = "landscape"
     formula = r"L(\theta^{\ast} + a\,d_1 + b\,d_2)"
+    process_local: ClassVar[bool] = True  # the network and its data live in this process's SURFACES_CACHE
 
     def __init__(
         self, plane: PlaneLoss, surface_id: str, domain: Domain, start: Point, macs: int, run_id: str, kind: str
