@@ -124,13 +124,15 @@ const cards = new RunCards($("run-cards"), {
 /**
  * A new or switched card gets its optimizer's defaults with an η that moves visibly on this
  * surface from this start within these steps (POST /api/lr-suggestion, docs/stability.md), and
- * the card says where it came from. An answer for a card that changed meanwhile is dropped.
+ * the card says where it came from. An answer for a card that changed meanwhile (another
+ * optimizer, or a parameter the student typed while the answer was on its way) is dropped.
  */
 async function suggestLr(key) {
   const s = store.get();
   const run = s.config.runs.find((r) => r.key === key);
   if (!run || (s.config.surface === CUSTOM && s.exprCheck.status !== "ok")) return;
   const body = { ...surfaceBody(s.cat, s.config), start: [...s.config.start], steps: s.config.steps, optimizer: run.optimizer };
+  const asked = JSON.stringify(run.params); // a value the student types meanwhile wins over the answer
   let answer;
   try {
     answer = await postJSON("/api/lr-suggestion", body);
@@ -139,7 +141,7 @@ async function suggestLr(key) {
   }
   const now = store.get().config.runs;
   const i = now.findIndex((r) => r.key === key);
-  if (i < 0 || now[i].optimizer !== answer.optimizer) return;
+  if (i < 0 || now[i].optimizer !== answer.optimizer || JSON.stringify(now[i].params) !== asked) return;
   const runs = [...now];
   runs[i] = { ...now[i], params: { ...now[i].params, ...answer.params }, lrSource: { ...answer.source, lr: answer.lr } };
   setConfig({ runs });
