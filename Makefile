@@ -41,6 +41,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/training_throughput.py
 	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
 	$(BIN)/python bench/search_workers.py
+	$(BIN)/python bench/saved_runs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

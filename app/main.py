@@ -50,7 +50,7 @@ from app.core.errors import InputError
 from app.jobs.manager import get_manager, shutdown_manager
 from app.searches.manager import shutdown_search_manager
 from app.store import get_run_store
-from app.store.recorder import start_recording, stop_recording
+from app.store.recorder import server_stopping, start_recording, stop_recording
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
@@ -67,6 +67,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     manager = get_manager()
     await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
     yield
+    server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
     await asyncio.to_thread(shutdown_manager)
     await asyncio.to_thread(shutdown_search_manager)
     await asyncio.to_thread(stop_recording, manager)

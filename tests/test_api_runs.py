@@ -130,8 +130,12 @@ def test_a_comparison_is_one_run_with_its_jobs_in_order(env: Env) -> None:
     assert (saved["kind"], saved["status"], saved["config"]) == ("comparison", "done", {"job_ids": job_ids})
     assert [c["id"] for c in saved["children"]] == job_ids
     assert [r["label"] for r in saved["summary"]["runs"]] == ["a", "b"]
+    assert saved["label"] == "a · b"
     assert all(c["parent_id"] == comparison_id for c in saved["children"])
     assert env.client.get("/api/runs", params={"kind": "comparison"}).json()["total"] == 1
+    assert [r["id"] for r in env.client.get("/api/runs").json()["runs"]] == [comparison_id]  # its runs are inside
+    listed = env.client.get("/api/runs", params={"children": True}).json()["runs"]
+    assert {r["id"] for r in listed} == {comparison_id, *job_ids}
     assert env.client.delete(f"/api/runs/{comparison_id}").status_code == 204
     assert env.client.get("/api/runs").json()["total"] == 0  # its runs went with it
 
@@ -224,6 +228,9 @@ def test_import_the_training_labs_export_one_or_several(env: Env) -> None:
     several = env.client.post("/api/runs/import", json={"runs": [page_export(job), other]})
     assert several.status_code == 201, several.text
     assert [(r["label"], r["status"]) for r in several.json()["runs"]] == [("xor", "done"), ("second", "interrupted")]
+    diverged = {**page_export(job), "label": "too fast", "summary": {"status": "diverged", "diverged_at": 3}}
+    (info,) = env.client.post("/api/runs/import", json=diverged).json()["runs"]
+    assert info["status"] == "diverged"  # the page exports a diverged run as done + summary.status
     second = several.json()["runs"][1]["id"]
     assert env.client.get(f"/api/runs/{second}").json()["events"] == thinned
 
@@ -286,3 +293,19 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
     return value
+
+
+def test_a_cancelled_comparison_saves_every_run_even_one_that_never_started(env: Env) -> None:
+    long = {**XOR, "label": "long", "epochs": 500}
+    body = env.client.post("/api/comparisons", json={"configs": [long, {**XOR, "label": "never ran"}]}).json()
+    first, second = body["job_ids"]
+    assert env.client.delete(f"/api/jobs/{second}").status_code == 200  # still queued: cancelled at once
+    wait_for(lambda: env.client.get(f"/api/jobs/{first}").json()["status"] == "running")
+    assert env.client.delete(f"/api/jobs/{first}").status_code == 200
+    assert env.manager.get(first).wait_finished(10)
+    assert env.recorder.wait_idle(10)
+    saved = env.client.get(f"/api/runs/{body['id']}").json()
+    assert saved["status"] == "cancelled"
+    assert [(c["id"], c["status"]) for c in saved["children"]] == [(first, "cancelled"), (second, "cancelled")]
+    never = env.client.get(f"/api/runs/{second}").json()
+    assert [e["event"] for e in never["events"]] == ["cancelled"]

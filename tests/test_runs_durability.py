@@ -133,6 +133,20 @@ def test_sigkill_mid_training_loses_nothing_committed(tmp_path: Path) -> None:
     assert "Traceback" not in text and "database is locked" not in text, text[-3000:]
 
 
+def test_a_run_stopped_by_a_graceful_shutdown_is_interrupted_not_cancelled(tmp_path: Path) -> None:
+    data_dir, log = tmp_path / "data", tmp_path / "server.log"
+    with server(data_dir, log) as (client, proc):
+        flight_id = client.post("/api/jobs", json=LONG).json()["id"]
+        wait_for(lambda: (r := saved(client, flight_id)) and r["n_events"] >= 2, what="in-flight events")
+        proc.send_signal(signal.SIGTERM)  # what Docker and systemd send; uvicorn shuts down gracefully
+        proc.wait(timeout=30)  # (it re-raises the signal afterwards, so the exit code is -15)
+    with server(data_dir, log) as (client, _):
+        run = saved(client, flight_id)
+        assert run is not None
+        assert (run["status"], run["finished"]) == ("interrupted", None)
+        assert run["events"][-1]["event"] == "cancelled"  # the stream's own end, kept
+
+
 def test_jobs_finishing_while_the_api_lists_runs(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "server.log"
     n_jobs = 16

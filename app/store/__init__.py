@@ -21,6 +21,7 @@ from app.store.store import (
     close_run_stores,
     database_url,
     get_run_store,
+    new_run_id,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "close_run_stores",
     "database_url",
     "get_run_store",
+    "new_run_id",
 ]

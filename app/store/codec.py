@@ -33,9 +33,19 @@ THINNED_FIRST = "metrics"
 LEVEL = 6
 
 
+class RawJson(str):
+    """A payload that already is compact JSON text (an event log's ``data_json``): stored as is."""
+
+    __slots__ = ()
+
+
 def encode(events: Sequence[StoredEvent]) -> bytes:
-    """A batch as zlib-compressed compact JSON ``[[id, name, payload], …]`` (never NaN/Infinity)."""
-    return zlib.compress(to_json_text([[i, n, p] for i, n, p in events]).encode("utf-8"), LEVEL)
+    """A batch as zlib-compressed compact JSON ``[[id, name, payload], …]`` (never NaN/Infinity).
+
+    A :class:`RawJson` payload goes in verbatim (it was serialised by ``to_json_text`` already).
+    """
+    parts = [f"[{int(i)},{json.dumps(n)},{p if isinstance(p, RawJson) else to_json_text(p)}]" for i, n, p in events]
+    return zlib.compress(("[" + ",".join(parts) + "]").encode("utf-8"), LEVEL)
 
 
 def decode(blob: bytes) -> list[StoredEvent]:

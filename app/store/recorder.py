@@ -11,8 +11,9 @@ writer thread takes the operations in order and commits them:
 * events — gathered per run and appended as one compressed batch every
   ``saved_runs_flush_seconds`` (or sooner when many are waiting);
 * ``finish`` — the run's pending events, the terminal event, then the final status and summary.
-  A job that ended ``done`` with a summary saying ``diverged`` is saved as ``diverged``. A
-  comparison finishes once all its jobs have: ``done`` when none was cancelled or failed.
+  A job that ended ``done`` with a summary saying ``diverged`` is saved as ``diverged``; one
+  cancelled by the server's shutdown (:func:`server_stopping`) as ``interrupted``. A comparison
+  finishes once all its jobs have: ``done`` when none failed, was interrupted or cancelled.
 
 There is one writer per database in the process, and SQLite runs in WAL mode, so readers (the
 API listing runs) never wait for it and it never meets another writer of this process.
@@ -24,7 +25,6 @@ job manager.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from app.store.codec import RawJson
 from app.store.store import RunNotFoundError, RunStore
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class RunRecorder:
         self._started: set[str] = set()  # job ids whose create was queued
         self._idle = threading.Condition()
         self._busy = 0  # operations queued and not yet committed
+        self._stopping = threading.Event()  # set when the server shuts down: its cancels are interruptions
         self._thread = threading.Thread(target=self._run, name="saved-runs-writer", daemon=True)
         self._thread.start()
 
@@ -91,14 +93,18 @@ class RunRecorder:
         self._create(job)
 
     def job_event(self, job: Job, event_id: int, name: str, payload: dict[str, Any]) -> None:
-        """Queue one event for the next batch."""
-        self._put(_Op("event", job.id, {"name": name, "payload": payload}))
+        """Queue one event for the next batch: the JSON text the job's log holds (serialised once)."""
+        stored = job.log.after(event_id - 1)
+        data: Any = RawJson(stored[0].data_json) if stored and stored[0].id == event_id else payload
+        self._put(_Op("event", job.id, {"name": name, "payload": data}))
 
     def job_finished(self, job: Job) -> None:
         """Queue the terminal event and the final status; finish the comparison after its last job."""
         self._create(job)  # a job cancelled while queued never started
         terminal = job.log.after(job.log.last_id - 1)
         status = saved_status(job.status.value, job.summary)
+        if status == "cancelled" and self._stopping.is_set():
+            status = "interrupted"  # the server stopped it (shutdown), not the student
         args: dict[str, Any] = {"status": status, "summary": job.summary}
         if terminal and terminal[-1].event in ("done", "cancelled", "error"):
             args["terminal"] = (terminal[-1].event, terminal[-1].data_json)
@@ -124,7 +130,7 @@ class RunRecorder:
             del self._comparisons[comparison_id]
         runs = [entry["finished"][jid] for jid in entry["job_ids"]]
         statuses = {r["status"] for r in runs}
-        final = "error" if "error" in statuses else "cancelled" if "cancelled" in statuses else "done"
+        final = next((s for s in ("error", "interrupted", "cancelled") if s in statuses), "done")
         self._put(_Op("finish", comparison_id, {"status": final, "summary": {"runs": runs}}))
 
     def _create(self, job: Job) -> None:
@@ -139,7 +145,7 @@ class RunRecorder:
                 job_ids = list(comparison.job_ids) if comparison else [job.id]
                 self._comparisons[comparison_id] = {"job_ids": job_ids, "finished": {}}
         if comparison_id is not None and job_ids is not None:
-            label = f"{len(job_ids)} runs: {job.label}"
+            label = " · ".join(self._label_of(jid, job) for jid in job_ids)[:200]
             config = {"job_ids": job_ids}
             self._put(_Op("create", comparison_id, {"kind": "comparison", "label": label, "config": config}))
         self._put(
@@ -149,6 +155,15 @@ class RunRecorder:
                 {"kind": "training", "label": job.label, "config": job.config, "parent_id": comparison_id},
             )
         )
+
+    def _label_of(self, job_id: str, fallback: Job) -> str:
+        """A comparison's label is its runs' labels (language-neutral: they are the user's)."""
+        if self._manager is None or job_id == fallback.id:
+            return fallback.label
+        try:
+            return self._manager.get(job_id).label
+        except KeyError:
+            return job_id
 
     def _put(self, op: _Op) -> None:
         with self._idle:
@@ -212,7 +227,7 @@ class RunRecorder:
             elif op.kind == "finish":
                 terminal = op.args.get("terminal")
                 if terminal is not None:
-                    self.store.append_events(op.run_id, [(terminal[0], json.loads(terminal[1]))])
+                    self.store.append_events(op.run_id, [(terminal[0], RawJson(terminal[1]))])
                 self.store.finish(op.run_id, op.args["status"], op.args["summary"])
         except RunNotFoundError:
             gone.add(op.run_id)
@@ -231,6 +246,10 @@ class RunRecorder:
                     return False
                 self._idle.wait(left)
         return True
+
+    def server_stopping(self) -> None:
+        """From now on a cancelled job was stopped by the server's shutdown: saved as ``interrupted``."""
+        self._stopping.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued and stop the writer."""
@@ -262,6 +281,14 @@ def start_recording(manager: JobManager, store: RunStore, flush_seconds: float =
         manager.add_observer(recorder)
         _recorders[id(manager)] = (recorder, 1)
         return recorder
+
+
+def server_stopping(manager: JobManager) -> None:
+    """The server is shutting down: the jobs it cancels now are saved as ``interrupted``."""
+    with _recorders_lock:
+        entry = _recorders.get(id(manager))
+    if entry is not None:
+        entry[0].server_stopping()
 
 
 def stop_recording(manager: JobManager) -> None:

@@ -133,7 +133,24 @@ class SavedRun:
             "finished": self.finished,
             "n_events": self.n_events,
             "stored_bytes": self.stored_bytes,
+            "test_acc": self.test_acc(),
         }
+
+    def test_acc(self) -> float | None:
+        """The summary's test accuracy; for a comparison or search, the best of its runs'."""
+        summary = self.summary or {}
+        value = summary.get("test_acc")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        runs = summary.get("runs")
+        values = [r.get("test_acc") for r in runs if isinstance(r, dict)] if isinstance(runs, list) else []
+        numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+        return max(numbers) if numbers else None
+
+
+def new_run_id() -> str:
+    """``"r-"`` + 12 hex digits: the id of a run saved or imported through the API."""
+    return f"r-{uuid.uuid4().hex[:12]}"
 
 
 def now_iso() -> str:
@@ -247,7 +264,7 @@ class RunStore:
             raise ValueError(f"unknown run kind {kind!r} (one of {', '.join(KINDS)})")
         if status not in STATUSES:
             raise ValueError(f"unknown run status {status!r} (one of {', '.join(STATUSES)})")
-        run_id = run_id or f"r-{uuid.uuid4().hex[:12]}"
+        run_id = run_id or new_run_id()
         stamp = now_iso()
         with self._write() as conn:
             if conn.execute(select(runs.c.id).where(runs.c.id == run_id)).first() is not None:
@@ -342,7 +359,11 @@ class RunStore:
             done = conn.execute(
                 update(runs)
                 .where(runs.c.id == run_id)
-                .values(status=status, summary=None if summary is None else to_json_text(summary), finished=now_iso())
+                .values(
+                    status=status,
+                    summary=None if summary is None else to_json_text(summary),
+                    finished=None if status == "interrupted" else now_iso(),  # it never finished
+                )
             )
             if done.rowcount == 0:
                 raise RunNotFoundError(run_id)
@@ -408,9 +429,15 @@ class RunStore:
         limit: int = 50,
         offset: int = 0,
         parent_id: str | None = None,
+        top_level: bool = False,
     ) -> SavedRuns:
-        """Runs newest first; ``query`` matches a label substring (case-insensitive), ``kind`` exactly."""
+        """Runs newest first; ``query`` matches a label substring (case-insensitive), ``kind`` exactly.
+
+        ``parent_id``: only that comparison's (search's) runs; ``top_level``: only runs without a parent.
+        """
         stmt = select(runs)
+        if top_level:
+            stmt = stmt.where(runs.c.parent_id.is_(None))
         if query:
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.lower(runs.c.label).like(f"%{escaped.lower()}%", escape="\\"))
@@ -422,9 +449,11 @@ class RunStore:
         with self._read() as conn:
             return [self._saved(row) for row in conn.execute(stmt)]
 
-    def count(self, query: str | None = None, kind: str | None = None) -> int:
+    def count(self, query: str | None = None, kind: str | None = None, top_level: bool = False) -> int:
         """How many runs :meth:`list` would page through."""
         stmt = select(func.count()).select_from(runs)
+        if top_level:
+            stmt = stmt.where(runs.c.parent_id.is_(None))
         if query:
             escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             stmt = stmt.where(func.lower(runs.c.label).like(f"%{escaped.lower()}%", escape="\\"))

@@ -27,7 +27,7 @@ from app.api.schemas.runs import (
     RunRename,
     SavedEvent,
 )
-from app.store import RunNotFoundError, RunStore, SavedRun, get_run_store
+from app.store import RunNotFoundError, RunStore, SavedRun, get_run_store, new_run_id
 
 router = APIRouter(tags=["runs"])
 
@@ -76,11 +76,14 @@ def list_runs(
     kind: Annotated[RunKind | None, Query(description="Only runs of this kind.")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size, at most max_saved_runs_page.")] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    children: Annotated[bool, Query(description="Also list the runs inside comparisons (and searches).")] = False,
 ) -> RunList:
     """Saved runs, newest first: search by label, filter by kind, page with limit/offset."""
     _at_most(limit, settings.max_saved_runs_page, "max_saved_runs_page", ["query", "limit"])
-    runs = store.list(query=q, kind=kind, limit=limit, offset=offset)
-    return RunList(runs=[_info(r) for r in runs], total=store.count(query=q, kind=kind), limit=limit, offset=offset)
+    top = not children
+    runs = store.list(query=q, kind=kind, limit=limit, offset=offset, top_level=top)
+    total = store.count(query=q, kind=kind, top_level=top)
+    return RunList(runs=[_info(r) for r in runs], total=total, limit=limit, offset=offset)
 
 
 @router.post("/runs", status_code=201, response_model=RunInfo, responses=error_responses(400, 413, 422))
@@ -105,14 +108,14 @@ def run_detail(
     events = store.events(run_id, after=after, limit=page + 1)
     more = len(events) > page
     events = events[:page]
-    children = store.list(parent_id=run_id, limit=10_000) if run.kind in ("comparison", "search") else []
+    children = _children(store, run)
     return RunDetail(
         **run.listing(),
         config=run.config,
         summary=run.summary,
         events=[SavedEvent(**e) for e in events],
         next_after=events[-1]["id"] if more else None,
-        children=[_info(c) for c in reversed(children)],  # listed newest first; a comparison runs in order
+        children=[_info(c) for c in children],
     )
 
 
@@ -184,16 +187,30 @@ def import_runs(
     _at_most(total, settings.max_import_runs, "max_import_runs", ["body", "runs"])
     saved = []
     for record in records:
-        run_id = _store_imported(store, record, parent_id=None)
-        for child in record.runs:
-            _store_imported(store, child, parent_id=run_id)
+        run_id = new_run_id()
+        # a comparison's runs first, so its config can name them in order (as a live one does)
+        child_ids = [_store_imported(store, child, new_run_id(), parent_id=run_id) for child in record.runs]
+        config = {**record.config, "job_ids": child_ids} if record.kind == "comparison" else record.config
+        _store_imported(store, record, run_id, parent_id=None, config=config)
         saved.append(_info(store.get(run_id)))
     return ImportResult(runs=saved)
 
 
-def _store_imported(store: RunStore, record: ImportedRun, parent_id: str | None) -> str:
+def _store_imported(
+    store: RunStore,
+    record: ImportedRun,
+    run_id: str,
+    parent_id: str | None,
+    config: dict[str, Any] | None = None,
+) -> str:
     label = record.label.strip() or "imported run"
-    run_id = store.create(kind=record.kind, label=label, config=record.config, parent_id=parent_id)
+    store.create(
+        kind=record.kind,
+        label=label,
+        config=record.config if config is None else config,
+        run_id=run_id,
+        parent_id=parent_id,
+    )
     events = [(e.event, e.data) for e in record.events]
     ids = [e.id for e in record.events]
     for start in range(0, len(events), 500):
@@ -208,10 +225,21 @@ def export_run(store: StoreDep, run_id: Annotated[str, RUN_ID]) -> JSONResponse:
     run = _run(store, run_id)
     body = _export(store, run)
     if run.kind in ("comparison", "search"):
-        children = store.list(parent_id=run.id, limit=10_000)
-        body["runs"] = [_export(store, child) for child in reversed(children)]
+        body["runs"] = [_export(store, child) for child in _children(store, run)]
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in run.label)[:60] or run.id
     return JSONResponse(body, headers={"Content-Disposition": f'attachment; filename="run-{name}.json"'})
+
+
+def _children(store: RunStore, run: SavedRun) -> list[SavedRun]:
+    """A comparison's (search's) runs in the order they ran (its config's ``job_ids``), else oldest first."""
+    if run.kind not in ("comparison", "search"):
+        return []
+    children = list(reversed(store.list(parent_id=run.id, limit=10_000)))
+    order = run.config.get("job_ids")
+    if isinstance(order, list):
+        rank = {job_id: k for k, job_id in enumerate(order)}
+        children.sort(key=lambda child: rank.get(child.id, len(rank)))
+    return children
 
 
 def _export(store: RunStore, run: SavedRun) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class RunInfo(BaseModel):
     finished: str | None = Field(description="ISO 8601 UTC; null while running or when interrupted.")
     n_events: int = Field(description="Telemetry events kept (older metrics frames thinned beyond the byte bound).")
     stored_bytes: int = Field(description="Compressed bytes of the kept events in the database.")
+    test_acc: float | None = Field(description="The summary's test accuracy (a comparison's: its best run's).")
 
 
 class RunList(BaseModel):
@@ -124,13 +125,16 @@ class ImportedRun(BaseModel):
         return self
 
     def saved_status(self) -> str:
-        """The status to store: a run exported mid-way (running, queued, paused) is interrupted."""
-        if self.status in (None, "running", "queued", "paused"):
-            terminal = next((e.event for e in reversed(self.events) if e.event in ("done", "cancelled", "error")), None)
-            if terminal is None:
+        """The status to store: a run exported mid-way (running, queued, paused) is interrupted; a
+        ``done`` run whose summary says it diverged (as the Training Lab exports it) is diverged."""
+        status: str | None = self.status
+        if status in (None, "running", "queued", "paused"):
+            status = next((e.event for e in reversed(self.events) if e.event in ("done", "cancelled", "error")), None)
+            if status is None:
                 return "interrupted"
-            return "diverged" if terminal == "done" and (self.summary or {}).get("status") == "diverged" else terminal
-        return self.status
+        if status == "done" and (self.summary or {}).get("status") == "diverged":
+            return "diverged"
+        return status
 
 
 class ImportResult(BaseModel):

@@ -149,6 +149,11 @@ export default {
     "results.status": "status",
     "results.finished": "{k} steps",
     "results.nothing": "Nothing to export yet: run the optimizers first.",
+    "lab.save": "Save",
+    "lab.save_nothing": "Nothing to save yet: run the optimizers first.",
+    "lab.saved_toast": "Saved “{label}”. It is listed under Saved runs in the Training Lab.",
+    "lab.saved_as": "Saved as “{label}”. Link that reopens it:",
+    "lab.saved_reopened": "Reopened the saved configuration “{label}” (run again; the same paths come back). Link:",
 
     "sweep.title": "Learning-rate sweep",
     "sweep.run": "Run sweep",
@@ -336,6 +341,11 @@ export default {
     "results.status": "상태",
     "results.finished": "{k} 스텝",
     "results.nothing": "아직 내보낼 결과가 없습니다. 먼저 실행하세요.",
+    "lab.save": "저장",
+    "lab.save_nothing": "아직 저장할 결과가 없습니다. 먼저 실행하세요.",
+    "lab.saved_toast": "“{label}”을(를) 저장했습니다. 학습 실험실의 저장된 실행 목록에 있습니다.",
+    "lab.saved_as": "“{label}”(으)로 저장했습니다. 다시 여는 링크:",
+    "lab.saved_reopened": "저장된 설정 “{label}”을(를) 다시 열었습니다 (다시 실행하면 같은 경로가 나옵니다). 링크:",
 
     "sweep.title": "학습률 훑어보기",
     "sweep.run": "훑어보기 실행",

@@ -49,6 +49,7 @@ import { createFigures } from "./figures.js";
 import { createSweepPanels } from "./sweep_panels.js";
 import { createRunner } from "./runner.js";
 import { createCurvature } from "./curvature.js";
+import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
 
 addDictionary(common);
 addDictionary(labDict);
@@ -275,6 +276,8 @@ function render(state, before) {
 
 store.subscribe(render);
 onLanguageChange((lang) => store.update({ lang }));
+const savedRun = createSavedRun({ store, toast, configToUrl, displayRuns });
+onLanguageChange(() => savedRun.render());
 
 // ---------------------------------------------------------------------------------------------
 // Export
@@ -340,7 +343,8 @@ async function boot() {
   $("steps-input").max = limits.max_steps;
   wire();
   store.update({ cat, limits });
-  applyConfig(configFromUrl(readUrlState(), { cat, limits }));
+  const saved = await savedRun.savedConfig(); // runs: /?run=<id> restores a saved configuration
+  applyConfig(configFromUrl(saved ?? readUrlState(), { cat, limits }));
 }
 
 boot();

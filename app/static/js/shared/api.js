@@ -149,6 +149,17 @@ export async function postJSON(path, body, { signal } = {}) {
   return response.json();
 }
 
+/** PATCH a JSON body, return the parsed JSON response. */
+export async function patchJSON(path, body, { signal } = {}) {
+  const response = await request(path, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+  return response.json();
+}
+
 /** DELETE a resource, return the parsed JSON response (or null when empty). */
 export async function deleteJSON(path, { signal } = {}) {
   const response = await request(path, { method: "DELETE", signal });

@@ -45,10 +45,13 @@ import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: 
 import searchDict from "./search/dictionary.js"; // search: "Hyperparameter search"
 import { createSearchView } from "./search/view.js";
 import { searchDefaults } from "./search/model.js";
+import savedDict from "./saved_runs/dictionary.js"; // runs: "Saved runs"
+import { createSavedRunsView } from "./saved_runs/view.js";
 
 addDictionary(common);
 addDictionary(labDict);
 addDictionary(searchDict);
+addDictionary(savedDict);
 initI18n();
 mountShell({ active: "training", titleKey: "train.page_title" });
 
@@ -94,7 +97,8 @@ function renderView(state, prev) {
   $("view-train").hidden = view !== "train";
   $("view-init").hidden = view !== "init";
   $("view-search").hidden = view !== "search"; // search
-  $("training-controls").classList.toggle("dimmed", view === "init" || view === "search");
+  $("view-runs").hidden = view !== "runs";
+  $("training-controls").classList.toggle("dimmed", view !== "train");
   if (prev) window.dispatchEvent(new Event("resize")); // Plotly sizes hidden plots on show
 }
 
@@ -185,6 +189,7 @@ function render(state, before) {
   renderHistControls(state, prev);
   renderInitChoices(state, prev);
   uploads.render(state, prev); // uploads: "Your own data"
+  savedRuns.render(state, prev); // runs: "Saved runs"
   runInitExperiment(state);
   searchView.render(state, prev); // search
   charts.render(state, prev);
@@ -198,6 +203,21 @@ function render(state, before) {
 
 // uploads: "Your own data" (upload_panel.js); created before the first render
 const uploads = createUploadPanel({ store, root: $("upload-panel"), toast });
+
+// runs: "Saved runs" (saved_runs/view.js); opening one shows it in the Training view like a finished run
+function openSession(session) {
+  if (store.get().session?.running) {
+    toast(t("saved.busy"), "error", 6000);
+    return;
+  }
+  store.update((s) => ({
+    session,
+    display: { focus: 0, frame: Math.max(0, (session.runs[0]?.frames.length ?? 1) - 1), follow: true },
+    telemetry: { metrics: s.telemetry.metrics + 1, epoch: s.telemetry.epoch + 1, status: s.telemetry.status + 1 },
+    config: { ...s.config, v: "train" },
+  }));
+}
+const savedRuns = createSavedRunsView({ store, root: $("view-runs"), openSession, toast });
 
 store.subscribe(render);
 onLanguageChange((lang) => store.update({ lang }));
@@ -265,6 +285,7 @@ async function boot() {
   wire();
   store.update({ cat, defaults, config });
   root.dataset.ready = "true";
+  savedRuns.openFromUrl(); // runs: /training?run=<id>
 }
 
 boot();

@@ -72,7 +72,7 @@ export const HIST_VIEWS = ["a", "b", "c", "d"];
 export const HIST_QUANTITIES = ["act", "pre", "w"];
 /** Loss-axis scales: "auto" = log when the plotted values span more than 100×, else linear. */
 export const LOSS_SCALES = ["auto", "log", "linear"];
-export const VIEWS = ["train", "init", "search"]; // search: the hyperparameter search view (search/view.js)
+export const VIEWS = ["train", "init", "runs", "search"]; // search: the hyperparameter search view (search/view.js)
 
 /** The textbook's init experiment (docs/experiments.md §2): the settings one can show side by side. */
 export const INIT_PANELS = [
