@@ -52,6 +52,9 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-test
 	$(BIN)/python bench/load_mix.py
 	$(BIN)/python bench/telemetry_cost.py
 	$(BIN)/python bench/landscape.py
+	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
+	$(BIN)/python bench/search_workers.py
+	$(BIN)/python bench/saved_runs.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

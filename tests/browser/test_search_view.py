@@ -83,3 +83,24 @@ def test_inverted_range_is_refused_in_korean(new_page) -> None:
     text = error.inner_text()
     assert "학습률 η, 최댓값" in text and "뒤집혔습니다" in text
     assert page.evaluate("window.trainingLab.search.main") is None
+
+
+def test_grid_contrast_with_the_same_budget_counts_the_learning_rates(page) -> None:
+    open_lab(page)
+    start_small_search(page, trials=9)
+    page.wait_for_function(SEARCH_DONE, timeout=180_000)
+    button = page.get_by_test_id("search-contrast-start")
+    assert button.inner_text() == "Same budget with grid search"
+    button.click()
+    page.wait_for_function(
+        "window.trainingLab.search.contrast && window.trainingLab.search.contrast.status === 'done'", timeout=180_000
+    )
+    note = page.get_by_test_id("search-contrast-note")
+    page.wait_for_function(
+        "document.querySelector('[data-testid=search-contrast-note]').textContent.includes('the grid only')",
+        timeout=10_000,
+    )
+    # 9 random draws: 9 distinct learning rates; a 3 × 3 grid: 3 (⌊√9⌋ per axis)
+    assert "random search tried 9 different learning rates, the grid only 3 (3 per axis)" in note.inner_text()
+    rows = page.evaluate("document.getElementById('search-contrast-plot').data.map(d => d.x.length)")
+    assert rows == [9, 9]
