@@ -59,9 +59,17 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import uvicorn
 
+    from app.config import get_settings
+    from app.connections import header_timeout_protocol
+
+    settings = get_settings()
     uvicorn.run(
         "app.main:app",
         host=args.host,
         port=args.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # connections (app/connections.py): idle after an answer, slow request heads, how many at once
+        timeout_keep_alive=settings.keep_alive_seconds,
+        http=header_timeout_protocol(settings.header_timeout_seconds),
+        limit_concurrency=settings.max_connections,
     )

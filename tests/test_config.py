@@ -38,5 +38,7 @@ def test_readme_default_is_the_code_default(name: str) -> None:
         assert documented == "unset"
     elif isinstance(default, str):
         assert documented == default
+    elif isinstance(default, list):  # a comma-separated list in the environment
+        assert documented == ",".join(default)
     else:
         assert float(documented) == float(default)

@@ -49,6 +49,7 @@ import { createFigures } from "./figures.js";
 import { createSweepPanels } from "./sweep_panels.js";
 import { createRunner } from "./runner.js";
 import { createCurvature } from "./curvature.js";
+import { plotlyReady } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -319,12 +320,14 @@ function wire() {
 async function boot() {
   let lists;
   try {
+    // the catalogues are fetched while Plotly (loaded async) compiles; drawing waits for both
     const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
       getJSON("/api/surfaces"),
       getJSON("/api/optimizers"),
       getJSON("/api/schedules"),
       getJSON("/api/limits"),
       getJSON("/api/lab/catalogue"),
+      plotlyReady,
     ]);
     lists = { surfaces, optimizers, schedules, limits, lab };
   } catch (err) {

@@ -42,6 +42,7 @@ import { createRunList, describe, fitToCatalogue } from "./run_list.js";
 import { createSessionControl } from "./session_control.js";
 import { createCharts } from "./chart_panels.js";
 import { createUploadPanel, withUploads } from "./upload_panel.js"; // uploads: "Your own data"
+import { plotlyReady } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -229,7 +230,7 @@ function wire() {
 async function boot() {
   let cat;
   try {
-    cat = await loadCatalogue();
+    [cat] = await Promise.all([loadCatalogue(), plotlyReady]); // fetched while Plotly (async) compiles
   } catch (err) {
     $("run-error").textContent = t("common.server_unreachable", { message: err.message });
     $("run-error").hidden = false;
