@@ -93,17 +93,36 @@ def _open_context(browser, base_url: str, locale: str, width: int, height: int):
     )
 
 
+CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (ev) => {
+  console.error(`CSP violation: ${ev.violatedDirective} blocked ${ev.blockedURI || "inline"} (${ev.sourceFile}:${ev.lineNumber})`);
+});
+"""
+"""Reports every Content-Security-Policy violation of a page as a console error (init script)."""
+
+
 def _watch(pg) -> None:
-    """Record every request and every uncaught JavaScript error of a page."""
+    """Record every request, every uncaught JavaScript error and every CSP violation of a page."""
     pg.requests_made = []
     pg.js_errors = []
+    pg.csp_violations = []
+    pg.add_init_script(CSP_VIOLATIONS)
     pg.on("request", lambda req: pg.requests_made.append(req.url))
     pg.on("pageerror", lambda err: pg.js_errors.append(str(err)))
+    pg.on(
+        "console",
+        lambda msg: (
+            pg.csp_violations.append(msg.text)
+            if msg.type == "error" and ("CSP violation" in msg.text or "Content Security Policy" in msg.text)
+            else None
+        ),
+    )
 
 
 def _assert_clean(pg, base_url: str) -> None:
-    """No uncaught JavaScript error, and no request left the app (the page works offline)."""
+    """No uncaught JavaScript error, no CSP violation, and no request left the app (the page works offline)."""
     assert pg.js_errors == [], f"uncaught JavaScript errors: {pg.js_errors}"
+    assert pg.csp_violations == [], f"Content-Security-Policy violations: {pg.csp_violations}"
     outside = [url for url in pg.requests_made if not url.startswith((base_url, "data:", "blob:", "about:"))]
     assert outside == [], f"the page reached outside the app (must work offline): {outside}"
 
