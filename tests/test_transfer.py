@@ -30,7 +30,7 @@ def _raw(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, di
 
 
 def test_the_pages_load_plotly_from_the_versioned_url(client: TestClient) -> None:
-    assert PLOTLY_URL == f"/vendor/plotly-{plotly.__version__}.min.js"
+    assert f"/vendor/plotly-{plotly.__version__}.min.js" == PLOTLY_URL
     for page in ("/", "/training"):
         html = client.get(page).text
         assert f'<script async src="{PLOTLY_URL}"></script>' in html

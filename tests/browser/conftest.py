@@ -95,7 +95,8 @@ def _open_context(browser, base_url: str, locale: str, width: int, height: int):
 
 CSP_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (ev) => {
-  console.error(`CSP violation: ${ev.violatedDirective} blocked ${ev.blockedURI || "inline"} (${ev.sourceFile}:${ev.lineNumber})`);
+  const where = `${ev.sourceFile}:${ev.lineNumber}`;
+  console.error(`CSP violation: ${ev.violatedDirective} blocked ${ev.blockedURI || "inline"} (${where})`);
 });
 """
 """Reports every Content-Security-Policy violation of a page as a console error (init script)."""
