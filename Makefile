@@ -35,10 +35,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test  # page_load.py drives Chromium through Playwright (the test extra)
 	$(BIN)/python bench/optimizer_race.py
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
+	$(BIN)/python bench/transfer.py
+	$(BIN)/python bench/page_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -13,7 +13,10 @@ browser
 page
     A fresh context (English locale, 1440×900, downloads allowed) and page per test. Every request
     the page makes is recorded in ``page.requests_made``; the fixture asserts at teardown that
-    none left the app (the page must work offline) and that no uncaught JavaScript error occurred.
+    none left the app (the page must work offline), that no uncaught JavaScript error occurred and
+    that the page broke no rule of the Content-Security-Policy; its ``wait_for_function`` takes
+    bare expressions as functions (:func:`as_function`: Playwright would ``eval`` them, which
+    the policy forbids).
 new_page
     Factory for extra pages: ``new_page(locale="ko-KR")``.
 module_page
@@ -24,6 +27,7 @@ module_page
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -102,8 +106,25 @@ document.addEventListener("securitypolicyviolation", (ev) => {
 """Reports every Content-Security-Policy violation of a page as a console error (init script)."""
 
 
+_FUNCTION_TEXT = re.compile(r"^\s*(async\s+)?(function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
+
+
+def as_function(expression: str) -> str:
+    """A ``wait_for_function`` predicate as function text: ``"a === b"`` → ``"() => (a === b)"``.
+
+    Playwright polls a bare expression with ``eval`` inside the page, which the app's
+    Content-Security-Policy (``script-src 'self'``, no ``'unsafe-eval'``) forbids; a function
+    is called directly. Function texts are returned unchanged.
+    """
+    return expression if _FUNCTION_TEXT.match(expression) else f"() => ({expression})"
+
+
 def _watch(pg) -> None:
     """Record every request, every uncaught JavaScript error and every CSP violation of a page."""
+    wait_for_function = pg.wait_for_function
+    pg.wait_for_function = lambda expression, *args, **kwargs: wait_for_function(
+        as_function(expression), *args, **kwargs
+    )
     pg.requests_made = []
     pg.js_errors = []
     pg.csp_violations = []

@@ -308,9 +308,9 @@ function wire() {
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 
-  // Plotly adds its event API (div.on) on the first draw: draw placeholders before attaching.
+  // Plotly adds its event API (div.on) on the first draw: draw the main plot's placeholder before
+  // attaching. (The map's placeholder is drawn by its panel; its picker needs no Plotly events.)
   drawPlaceholder($("main-plot"), t("common.loading"));
-  drawPlaceholder($("map-plot"), t("map.empty"));
   linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
