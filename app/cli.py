@@ -71,5 +71,5 @@ def main(argv: Sequence[str] | None = None) -> None:
         # connections (app/connections.py): idle after an answer, slow request heads, how many at once
         timeout_keep_alive=settings.keep_alive_seconds,
         http=header_timeout_protocol(settings.header_timeout_seconds),
-        limit_concurrency=settings.max_connections,
+        limit_concurrency=settings.connection_limit,
     )

@@ -150,7 +150,7 @@ class Settings(BaseSettings):
     header_timeout_seconds: float = Field(
         10.0, gt=0, description="A connection that has not sent a whole request head within this is closed."
     )
-    max_connections: int | None = Field(
+    connection_limit: int | None = Field(
         None, ge=1, description="Open connections + running requests beyond this get 503 (unset: no limit)."
     )
 

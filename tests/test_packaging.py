@@ -27,7 +27,9 @@ import pytest
 
 import app
 from app import cli
+from app.api.static_files import Page
 from app.config import ENV_FILE_VARIABLE, Settings, get_settings
+from app.connections import HeaderTimeoutProtocol
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "app"
@@ -93,7 +95,18 @@ def test_cli_runs_uvicorn_on_the_app_with_a_short_graceful_shutdown(monkeypatch:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append((args, kwargs)))
     cli.main(["--port", "8123"])
-    assert calls == [(("app.main:app",), {"host": "127.0.0.1", "port": 8123, "timeout_graceful_shutdown": 3})]
+    assert len(calls) == 1
+    args, kwargs = calls[0]
+    protocol = kwargs.pop("http")
+    assert args == ("app.main:app",)
+    assert kwargs == {
+        "host": "127.0.0.1",
+        "port": 8123,
+        "timeout_graceful_shutdown": 3,
+        "timeout_keep_alive": 5,  # app/connections.py: idle, slow-header and too many connections
+        "limit_concurrency": None,
+    }
+    assert issubclass(protocol, HeaderTimeoutProtocol) and protocol.header_timeout == 10.0
 
 
 def test_cli_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -269,8 +282,10 @@ def test_wheel_ships_every_package_file_and_serves_the_app_from_a_fresh_venv(tmp
     try:
         _wait_until_up(base, server, log)
         assert json.loads(_get(f"{base}/api/health")[1]) == {"status": "ok"}
-        assert _get(f"{base}/")[1] == (PACKAGE / "static" / "index.html").read_bytes()
-        assert _get(f"{base}/training")[1] == (PACKAGE / "static" / "training.html").read_bytes()
+        # the pages as the server writes them: Plotly's versioned URL and module preloads put in
+        for url, name in (("/", "index.html"), ("/training", "training.html")):
+            page = Page(PACKAGE / "static" / name, PACKAGE / "static")
+            assert _get(f"{base}{url}")[1] == page.asset().body, url
         for name in package_files:
             if name.startswith("app/static/"):
                 assert _get(f"{base}/{name.removeprefix('app/')}")[1] == (REPO / name).read_bytes(), name

@@ -13,7 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from app.config import Settings
 
-NOT_LIMITS = frozenset({"host", "port", "mnist_dir", "data_dir"})
+NOT_LIMITS = frozenset(
+    {"host", "port", "mnist_dir", "data_dir"}
+    # transfer, security and connections (server): how the server talks, not what it accepts
+    | {
+        "allowed_hosts",
+        "gzip_level",
+        "gzip_min_bytes",
+        "keep_alive_seconds",
+        "header_timeout_seconds",
+        "connection_limit",
+    }
+)
 """Settings that configure the server rather than bound a request (never served)."""
 
 LIMIT_NAMES: tuple[str, ...] = tuple(name for name in Settings.model_fields if name not in NOT_LIMITS)
