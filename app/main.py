@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
 MAX_BODY_BYTES = get_settings().max_body_bytes
 """Largest request body (PLAYGROUND_MAX_BODY_BYTES), read once at start-up."""
-PAGES = {"optimizer": Page(STATIC / "index.html", STATIC), "training": Page(STATIC / "training.html", STATIC)}
+PAGES = {"optimizer": Page(STATIC / "index.html"), "training": Page(STATIC / "training.html")}
 
 
 @asynccontextmanager

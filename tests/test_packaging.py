@@ -282,9 +282,9 @@ def test_wheel_ships_every_package_file_and_serves_the_app_from_a_fresh_venv(tmp
     try:
         _wait_until_up(base, server, log)
         assert json.loads(_get(f"{base}/api/health")[1]) == {"status": "ok"}
-        # the pages as the server writes them: Plotly's versioned URL and module preloads put in
+        # the pages as the server writes them: Plotly's versioned URL put in
         for url, name in (("/", "index.html"), ("/training", "training.html")):
-            page = Page(PACKAGE / "static" / name, PACKAGE / "static")
+            page = Page(PACKAGE / "static" / name)
             assert _get(f"{base}{url}")[1] == page.asset().body, url
         for name in package_files:
             if name.startswith("app/static/"):

@@ -15,9 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.middleware.hosts import allowed_names, host_name, is_allowed
-from app.api.static_files import PLOTLY_URL, accepts_gzip, module_graph
+from app.api.static_files import PLOTLY_URL, accepts_gzip
 
-STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
 BUNDLE = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
 IDENTITY = {"Accept-Encoding": "identity"}
@@ -78,16 +77,6 @@ def test_the_apps_own_files_are_revalidated_with_real_304s(client: TestClient, u
     assert headers.get("content-encoding") == "gzip" and len(gzip.decompress(body)) > len(body)
     status, again, body = _raw(client, url, {**GZIP, "If-None-Match": headers["etag"]})
     assert (status, body) == (304, b"") and again["etag"] == headers["etag"]
-
-
-def test_the_pages_preload_their_whole_module_graph(client: TestClient) -> None:
-    html = client.get("/").text
-    graph = module_graph(["/static/js/optimizer_lab/main.js"], STATIC)
-    assert "/static/js/optimizer_lab/main_plot_3d.js" in graph and "/static/js/shared/plots.js" in graph
-    for url in graph:
-        assert f'<link rel="modulepreload" href="{url}">' in html
-        assert client.get(url).status_code == 200
-    assert html.count('rel="modulepreload"') == len(graph) == len(set(graph))
 
 
 def test_json_is_gzipped_above_the_minimum_size_only(client: TestClient) -> None:

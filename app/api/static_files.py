@@ -25,8 +25,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import posixpath
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,67 +141,29 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-_IMPORT = re.compile(
-    r"""(?:^|[\s;])(?:import|export)\b[^"';]*?\bfrom\s*["']([^"']+\.js)["']|(?:^|[\s;])import\s*["']([^"']+\.js)["']"""
-)
-"""Static ``import … from "x.js"``, ``export … from "x.js"`` and ``import "x.js"`` of an ES module."""
-_ENTRY = re.compile(r'<script type="module" src="(/static/[^"]+\.js)"></script>')
-
-
-def module_graph(entries: list[str], static_dir: Path, prefix: str = "/static/") -> list[str]:
-    """URLs of every module the page's entry modules import, directly or not (breadth-first).
-
-    ``entries`` are URLs under ``prefix``, which maps to ``static_dir``. A specifier that does not
-    name an existing file there (say, an example in a comment) is left out.
-    """
-    seen: list[str] = []
-    queue = list(entries)
-    while queue:
-        url = queue.pop(0)
-        path = static_dir / url.removeprefix(prefix)
-        if url in seen or not url.startswith(prefix) or not path.is_file():
-            continue
-        seen.append(url)
-        for found in _IMPORT.finditer(path.read_text(encoding="utf-8")):
-            spec = found.group(1) or found.group(2)
-            target = spec if spec.startswith("/") else posixpath.normpath(posixpath.join(posixpath.dirname(url), spec))
-            queue.append(target)
-    return seen
-
-
 class Page:
-    """An HTML page of ``app/static`` as served: Plotly's versioned URL and module preloads put in.
+    """An HTML page of ``app/static`` as served: :data:`PLOTLY_URL` put in, re-read when the file changes.
 
-    Besides replacing :data:`UNVERSIONED_PLOTLY_URL` by :data:`PLOTLY_URL`, the head gets a
-    ``<link rel="modulepreload">`` for every module of the page's import graph
-    (:func:`module_graph`), so the browser fetches them all at once instead of discovering them
-    import by import (six round trips deep on the Optimizer Lab). The page is rebuilt when the
-    HTML file or one of its modules changes (size or modification time).
+    (``<link rel="modulepreload">`` for the page's ~38 modules was tried and measured by
+    ``bench/page_load.py``: it made the first contour later on the shared 2-core machine, ratio
+    1.07–1.10 against 0.78 without, as the preloads compete with Plotly for the CPU. Not used.)
     """
 
-    def __init__(self, path: Path, static_dir: Path) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.static_dir = static_dir
-        self._stamp: tuple[tuple[int, int], ...] | None = None
-        self._modules: list[Path] = []
+        self._stamp: tuple[int, int] | None = None
         self._asset: Asset | None = None
         self._lock = threading.Lock()
 
-    def _stamps(self) -> tuple[tuple[int, int], ...]:
-        stats = [os.stat(p) for p in (self.path, *self._modules)]
-        return tuple((s.st_mtime_ns, s.st_size) for s in stats)
-
     def asset(self) -> Asset:
-        """The page as served now (cached while its file and its modules stay unchanged)."""
+        """The page as served now (cached while the file's size and modification time stay)."""
+        stat = os.stat(self.path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
-            if self._asset is None or self._stamps() != self._stamp:
-                html = self.path.read_text(encoding="utf-8").replace(UNVERSIONED_PLOTLY_URL, PLOTLY_URL)
-                modules = module_graph(_ENTRY.findall(html), self.static_dir)
-                links = "".join(f'  <link rel="modulepreload" href="{url}">\n' for url in modules)
-                html = html.replace("</head>", links + "</head>", 1)
-                self._modules = [self.static_dir / url.removeprefix("/static/") for url in modules]
-                self._asset = Asset(html.encode(), "text/html; charset=utf-8", REVALIDATE)
-                self._stamp = self._stamps()
+            if self._asset is None or stamp != self._stamp:
+                html = self.path.read_bytes().replace(UNVERSIONED_PLOTLY_URL.encode(), PLOTLY_URL.encode())
+                self._asset = Asset(html, "text/html; charset=utf-8", REVALIDATE)
+                self._stamp = stamp
             return self._asset
 
     def response(self, request: Request) -> Response:
