@@ -40,6 +40,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-bench $(VENV)/.installed-test
+bench: $(VENV)/.installed-test  # page_load.py drives Chromium through Playwright (the test extra)
 	$(BIN)/python bench/optimizer_race.py
 	$(BIN)/python bench/engine2d.py
 	$(BIN)/python bench/start_map.py
@@ -55,6 +56,8 @@ bench: $(VENV)/.installed-bench $(VENV)/.installed-test
 	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/saved_runs.py
+	$(BIN)/python bench/transfer.py
+	$(BIN)/python bench/page_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -59,11 +59,19 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     import uvicorn
 
+    from app.config import get_settings
+    from app.connections import header_timeout_protocol
+
+    settings = get_settings()
     config = uvicorn.Config(
         "app.main:app",
         host=args.host,
         port=args.port,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # connections (app/connections.py): idle after an answer, slow request heads, how many at once
+        timeout_keep_alive=settings.keep_alive_seconds,
+        http=header_timeout_protocol(settings.header_timeout_seconds),
+        limit_concurrency=settings.connection_limit,
     )
     cancel_jobs_first_server()(config).run()
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
@@ -295,6 +297,37 @@ class Settings(BaseSettings):
         ge=1,
         description="Landscape planes kept server-side as Optimizer-Lab surfaces (least recently used dropped).",
     )
+
+    # --- Transfer, security and connections (server) ---------------------------
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        ["localhost", "127.0.0.1", "::1"],
+        description="Host names the server answers to (against DNS rebinding), plus the bind host; "
+        'comma-separated, e.g. "localhost,192.168.0.10,lab.school.example"; "*" allows any (400 otherwise).',
+    )
+    gzip_level: int = Field(
+        1,
+        ge=0,
+        le=9,
+        description="gzip level of JSON and text answers compressed on the fly (0: off; docs/transfer.md).",
+    )
+    gzip_min_bytes: int = Field(1_024, ge=0, description="Answers smaller than this are sent uncompressed.")
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="An idle keep-alive connection is closed after this many seconds."
+    )
+    header_timeout_seconds: float = Field(
+        10.0, gt=0, description="A connection that has not sent a whole request head within this is closed."
+    )
+    connection_limit: int | None = Field(
+        None, ge=1, description="Open connections + running requests beyond this get 503 (unset: no limit)."
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """``PLAYGROUND_ALLOWED_HOSTS=a,b`` → ``["a", "b"]`` (a list given in code is kept)."""
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
 
 @lru_cache

@@ -14,16 +14,15 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import plotly
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.responses import Response
 
 from app import __version__
@@ -31,6 +30,8 @@ from app.api.admission import configure_switch_interval, start_workers, stop_wor
 from app.api.body_limit import DeclaredBodyLimit, too_large_detail
 from app.api.deps import bind_request_settings
 from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
+from app.api.middleware.hosts import AllowedHosts, allowed_names
+from app.api.middleware.security_headers import SecurityHeaders, swagger_policy
 from app.api.routers import (
     activations,
     curvature,
@@ -47,6 +48,14 @@ from app.api.routers import (
     sweeps,
     trajectories,
 )
+from app.api.static_files import (
+    PLOTLY_URL,
+    UNVERSIONED_PLOTLY_URL,
+    Page,
+    RevalidatedStaticFiles,
+    plotly_response,
+    warm_up,
+)
 from app.config import get_settings
 from app.core.errors import InputError
 from app.jobs.manager import get_manager, shutdown_manager
@@ -56,21 +65,23 @@ from app.store.recorder import server_stopping, start_recording, stop_recording
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "static"
-PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 MAX_BODY_BYTES = get_settings().max_body_bytes
 """Largest request body (PLAYGROUND_MAX_BODY_BYTES), read once at start-up."""
+PAGES = {"optimizer": Page(STATIC / "index.html"), "training": Page(STATIC / "training.html")}
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Save every job as a run (app/store/recorder.py), set the thread switch interval and spawn the
-    lab's worker processes; on shutdown, stop them, cancel running training jobs and searches and
-    wait briefly for their workers, then commit what the saved-runs writer still holds."""
+    """At start-up: save every job as a run (app/store/recorder.py), set the thread switch interval,
+    spawn the lab's worker processes and compress the Plotly bundle (in a thread). On shutdown:
+    cancel running training jobs and searches, stop the workers, then commit what the saved-runs
+    writer still holds."""
     settings = get_settings()
     manager = get_manager()
     configure_switch_interval(settings)
     start_workers(settings)
     await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
+    warm_up()
     yield
     server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
     await asyncio.to_thread(shutdown_manager)
@@ -115,6 +126,15 @@ for module in (
 # A declared Content-Length above the limit is answered here, in the contract's shape; a body
 # streamed without one is counted by the routers' own limit above (see app/api/body_limit.py).
 app.add_middleware(DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES)
+# Transfer and security (outermost last): gzip for JSON and text at a level chosen in docs/transfer.md
+# (never for text/event-stream, which Starlette's GZipMiddleware excludes, nor for answers that are
+# encoded already, such as the pre-compressed Plotly bundle); security headers on every answer;
+# the Host allow-list first of all (app/api/middleware/).
+_settings = get_settings()
+if _settings.gzip_level > 0:
+    app.add_middleware(GZipMiddleware, minimum_size=_settings.gzip_min_bytes, compresslevel=_settings.gzip_level)
+app.add_middleware(SecurityHeaders)
+app.add_middleware(AllowedHosts, allowed=allowed_names(_settings.allowed_hosts, _settings.host))
 
 
 MAX_ERRORS = 20
@@ -182,35 +202,44 @@ async def internal_error_handler(request: Request, _: Exception) -> JSONResponse
     return JSONResponse(status_code=500, content=_error_body(request, [item]))
 
 
-@app.get("/vendor/plotly.min.js", include_in_schema=False)
-def plotly_js() -> FileResponse:
-    """Plotly.js from the installed ``plotly`` package (no CDN)."""
-    return FileResponse(PLOTLY_JS, media_type="text/javascript")
+@app.get(PLOTLY_URL, include_in_schema=False)
+def plotly_js(request: Request) -> Response:
+    """Plotly.js from the installed ``plotly`` package (no CDN): pre-compressed, cached for a year."""
+    return plotly_response(request)
+
+
+@app.get(UNVERSIONED_PLOTLY_URL, include_in_schema=False)
+def plotly_js_unversioned(request: Request) -> Response:
+    """The same bundle under its plain name, revalidated on each use (the pages use the versioned URL)."""
+    return plotly_response(request, versioned=False)
 
 
 @app.get("/docs", include_in_schema=False)
 def swagger_ui() -> HTMLResponse:
     """Interactive API docs, with Swagger UI's assets served locally (works offline)."""
-    return get_swagger_ui_html(
+    page = get_swagger_ui_html(
         openapi_url=app.openapi_url or "/openapi.json",
         title=f"{app.title} — API",
         swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
         swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
         swagger_favicon_url="/vendor/swagger-ui/favicon-32x32.png",
     )
+    page.headers["content-security-policy"] = swagger_policy(bytes(page.body).decode())
+    return page
 
 
 @app.get("/", include_in_schema=False)
-def optimizer_lab_page() -> FileResponse:
+def optimizer_lab_page(request: Request) -> Response:
     """The Optimizer Lab page."""
-    return FileResponse(STATIC / "index.html")
+    return PAGES["optimizer"].response(request)
 
 
 @app.get("/training", include_in_schema=False)
-def training_lab_page() -> FileResponse:
+def training_lab_page(request: Request) -> Response:
     """The Training Lab page."""
-    return FileResponse(STATIC / "training.html")
+    return PAGES["training"].response(request)
 
 
-app.mount("/static", StaticFiles(directory=STATIC), name="static")
-app.mount("/vendor/swagger-ui", StaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path)), name="swagger-ui")
+app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
+SWAGGER_UI = RevalidatedStaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path))
+app.mount("/vendor/swagger-ui", SWAGGER_UI, name="swagger-ui")

@@ -45,8 +45,11 @@ limit_blas_threads()
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[TestClient]:
-    """A TestClient for the whole app (lifespan run once per session)."""
+    """A TestClient for the whole app (lifespan run once per session), talking to host ``localhost``.
+
+    (TestClient's own default host, ``testserver``, is not in the default ``allowed_hosts``.)
+    """
     from app.main import app
 
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         yield c

@@ -40,5 +40,7 @@ def test_readme_default_is_the_code_default(name: str) -> None:
         assert documented == default
     elif isinstance(default, bool):
         assert documented == str(default).lower()
+    elif isinstance(default, list):  # a comma-separated list in the environment
+        assert documented == ",".join(default)
     else:
         assert float(documented) == float(default)

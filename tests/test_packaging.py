@@ -26,7 +26,9 @@ import pytest
 
 import app
 from app import cli
+from app.api.static_files import Page
 from app.config import ENV_FILE_VARIABLE, Settings, get_settings
+from app.connections import HeaderTimeoutProtocol
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "app"
@@ -98,6 +100,9 @@ def test_cli_runs_uvicorn_on_the_app_with_a_short_graceful_shutdown(monkeypatch:
     assert config.timeout_graceful_shutdown == 3
     # On shutdown the server cancels the training jobs first, so open job streams end (issue 9 point 7).
     assert isinstance(server, uvicorn.Server) and type(server).shutdown is not uvicorn.Server.shutdown
+    assert config.timeout_keep_alive == 5  # app/connections.py: idle, slow-header and too many connections
+    assert config.limit_concurrency is None
+    assert issubclass(config.http, HeaderTimeoutProtocol) and config.http.header_timeout == 10.0
 
 
 def test_cli_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -273,8 +278,10 @@ def test_wheel_ships_every_package_file_and_serves_the_app_from_a_fresh_venv(tmp
     try:
         _wait_until_up(base, server, log)
         assert json.loads(_get(f"{base}/api/health")[1]) == {"status": "ok"}
-        assert _get(f"{base}/")[1] == (PACKAGE / "static" / "index.html").read_bytes()
-        assert _get(f"{base}/training")[1] == (PACKAGE / "static" / "training.html").read_bytes()
+        # the pages as the server writes them: Plotly's versioned URL put in
+        for url, name in (("/", "index.html"), ("/training", "training.html")):
+            page = Page(PACKAGE / "static" / name)
+            assert _get(f"{base}{url}")[1] == page.asset().body, url
         for name in package_files:
             if name.startswith("app/static/"):
                 assert _get(f"{base}/{name.removeprefix('app/')}")[1] == (REPO / name).read_bytes(), name

@@ -46,6 +46,7 @@ KO: dict[str, str] = {
     "http.413": "요청이 너무 큽니다 (한도 {limit}바이트)",
     "http.422": "값이 올바르지 않습니다",
     "http.429": "서버가 바쁩니다 (동시 실행 한도 {limit}). 잠시 후 다시 시도하세요",
+    "http.host_not_allowed": "이 서버는 호스트 이름 {host}에 응답하지 않습니다 (설정 PLAYGROUND_ALLOWED_HOSTS)",
     "http.500": "서버 내부 오류입니다",
     "http.503": "서버가 바쁩니다. 잠시 후 다시 시도하세요",
     "admission.busy": (

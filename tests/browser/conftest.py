@@ -13,7 +13,10 @@ browser
 page
     A fresh context (English locale, 1440×900, downloads allowed) and page per test. Every request
     the page makes is recorded in ``page.requests_made``; the fixture asserts at teardown that
-    none left the app (the page must work offline) and that no uncaught JavaScript error occurred.
+    none left the app (the page must work offline), that no uncaught JavaScript error occurred and
+    that the page broke no rule of the Content-Security-Policy; its ``wait_for_function`` takes
+    bare expressions as functions (:func:`as_function`: Playwright would ``eval`` them, which
+    the policy forbids).
 new_page
     Factory for extra pages: ``new_page(locale="ko-KR")``.
 module_page
@@ -24,6 +27,7 @@ module_page
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -93,17 +97,54 @@ def _open_context(browser, base_url: str, locale: str, width: int, height: int):
     )
 
 
+CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (ev) => {
+  const where = `${ev.sourceFile}:${ev.lineNumber}`;
+  console.error(`CSP violation: ${ev.violatedDirective} blocked ${ev.blockedURI || "inline"} (${where})`);
+});
+"""
+"""Reports every Content-Security-Policy violation of a page as a console error (init script)."""
+
+
+_FUNCTION_TEXT = re.compile(r"^\s*(async\s+)?(function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
+
+
+def as_function(expression: str) -> str:
+    """A ``wait_for_function`` predicate as function text: ``"a === b"`` → ``"() => (a === b)"``.
+
+    Playwright polls a bare expression with ``eval`` inside the page, which the app's
+    Content-Security-Policy (``script-src 'self'``, no ``'unsafe-eval'``) forbids; a function
+    is called directly. Function texts are returned unchanged.
+    """
+    return expression if _FUNCTION_TEXT.match(expression) else f"() => ({expression})"
+
+
 def _watch(pg) -> None:
-    """Record every request and every uncaught JavaScript error of a page."""
+    """Record every request, every uncaught JavaScript error and every CSP violation of a page."""
+    wait_for_function = pg.wait_for_function
+    pg.wait_for_function = lambda expression, *args, **kwargs: wait_for_function(
+        as_function(expression), *args, **kwargs
+    )
     pg.requests_made = []
     pg.js_errors = []
+    pg.csp_violations = []
+    pg.add_init_script(CSP_VIOLATIONS)
     pg.on("request", lambda req: pg.requests_made.append(req.url))
     pg.on("pageerror", lambda err: pg.js_errors.append(str(err)))
+    pg.on(
+        "console",
+        lambda msg: (
+            pg.csp_violations.append(msg.text)
+            if msg.type == "error" and ("CSP violation" in msg.text or "Content Security Policy" in msg.text)
+            else None
+        ),
+    )
 
 
 def _assert_clean(pg, base_url: str) -> None:
-    """No uncaught JavaScript error, and no request left the app (the page works offline)."""
+    """No uncaught JavaScript error, no CSP violation, and no request left the app (the page works offline)."""
     assert pg.js_errors == [], f"uncaught JavaScript errors: {pg.js_errors}"
+    assert pg.csp_violations == [], f"Content-Security-Policy violations: {pg.csp_violations}"
     outside = [url for url in pg.requests_made if not url.startswith((base_url, "data:", "blob:", "about:"))]
     assert outside == [], f"the page reached outside the app (must work offline): {outside}"
 

@@ -24,6 +24,13 @@ NOT_LIMITS = frozenset(
         "saved_runs_flush_seconds",
         "search_workers",
         "dask_scheduler_address",
+        # transfer, security and connections (server): how the server talks, not what it accepts
+        "allowed_hosts",
+        "gzip_level",
+        "gzip_min_bytes",
+        "keep_alive_seconds",
+        "header_timeout_seconds",
+        "connection_limit",
     }
 )
 """Settings that configure the server rather than bound a request (never served)."""

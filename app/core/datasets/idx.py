@@ -56,12 +56,24 @@ def _open(path: Path) -> io.BufferedIOBase:
     return open(path, "rb")
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong reading a file, without the file's path.
+
+    An ``OSError``'s text names the full path (``[Errno 13] Permission denied: '/srv/…'``) and an
+    error body must never show the server's folders (docs/API.md, "Errors"): its ``strerror``
+    alone is kept. Other errors (a corrupt gzip stream) do not carry a path.
+    """
+    if isinstance(exc, OSError) and (exc.filename is not None or exc.strerror):
+        return exc.strerror or type(exc).__name__
+    return str(exc)
+
+
 def _read_exact(stream: io.BufferedIOBase, n: int, path: Path, what: str, field: str) -> bytes:
     """Read exactly ``n`` bytes or raise an ``InputError`` saying the file is truncated."""
     try:
         data = stream.read(n)
     except (OSError, EOFError, zlib.error) as exc:  # corrupt gzip stream, I/O failure
-        raise InputError(field, f"{path.name}: cannot read {what} ({exc})") from exc
+        raise InputError(field, f"{path.name}: cannot read {what} ({_reason(exc)})") from exc
     if len(data) != n:
         raise InputError(field, f"{path.name}: truncated {what} (expected {n} bytes, found {len(data)})")
     return data
@@ -82,7 +94,7 @@ def read_idx_header(path: Path, field: str = "mnist_dir") -> tuple[int, tuple[in
         with _open(path) as stream:
             return _read_header(stream, path, field)
     except OSError as exc:
-        raise InputError(field, f"{path.name}: cannot open ({exc})") from exc
+        raise InputError(field, f"{path.name}: cannot open ({_reason(exc)})") from exc
 
 
 def _read_header(stream: io.BufferedIOBase, path: Path, field: str) -> tuple[int, tuple[int, ...]]:
@@ -143,7 +155,7 @@ def read_idx(
             if _read_extra(stream, path, field):
                 raise InputError(field, f"{path.name}: more data than the header's sizes {list(shape)} declare")
     except OSError as exc:
-        raise InputError(field, f"{path.name}: cannot open ({exc})") from exc
+        raise InputError(field, f"{path.name}: cannot open ({_reason(exc)})") from exc
     return np.frombuffer(payload, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -153,7 +165,7 @@ def _read_extra(stream: io.BufferedIOBase, path: Path, field: str) -> bool:
     try:
         return bool(stream.read(1))
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(field, f"{path.name}: corrupt data ({exc})") from exc
+        raise InputError(field, f"{path.name}: corrupt data ({_reason(exc)})") from exc
 
 
 def write_idx(path: Path | str, array: np.ndarray) -> Path:

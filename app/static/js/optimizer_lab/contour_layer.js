@@ -184,7 +184,9 @@ export const MAIN_CONFIG_2D = {
     {
       name: "toImageWithSurface",
       title: "Download plot as a PNG",
-      icon: Plotly.Icons.camera,
+      get icon() {
+        return Plotly.Icons.camera; // read when Plotly draws (it loads async, after this module runs)
+      },
       click: (gd) => downloadComposite(gd),
     },
   ],

@@ -52,6 +52,7 @@ import { createRunner } from "./runner.js";
 import { createCurvature } from "./curvature.js";
 import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
 import { withLandscapeSurface } from "./landscape_surface.js"; // issue 11: a network's loss landscape
+import { plotlyReady } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -319,9 +320,9 @@ function wire() {
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 
-  // Plotly adds its event API (div.on) on the first draw: draw placeholders before attaching.
+  // Plotly adds its event API (div.on) on the first draw: draw the main plot's placeholder before
+  // attaching. (The map's placeholder is drawn by its panel; its picker needs no Plotly events.)
   drawPlaceholder($("main-plot"), t("common.loading"));
-  drawPlaceholder($("map-plot"), t("map.empty"));
   linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
@@ -331,12 +332,14 @@ function wire() {
 async function boot() {
   let lists;
   try {
+    // the catalogues are fetched while Plotly (loaded async) compiles; drawing waits for both
     const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
       getJSON("/api/surfaces"),
       getJSON("/api/optimizers"),
       getJSON("/api/schedules"),
       getJSON("/api/limits"),
       getJSON("/api/lab/catalogue"),
+      plotlyReady,
     ]);
     const withPlane = await withLandscapeSurface(surfaces, readUrlState(), { onError: (err) => toast(formatApiError(err), "error", 15000) });
     lists = { surfaces: withPlane, optimizers, schedules, limits, lab };

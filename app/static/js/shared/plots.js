@@ -3,8 +3,10 @@
  * fonts, strong lines, light background), one colour palette, one config (PNG export kept, no
  * button that uploads or shares a chart: see PLOT_CONFIG).
  *
- * Plotly itself is loaded as a classic script before the page's modules:
- *   <script defer src="/vendor/plotly.min.js"></script>    (served by the app; never a CDN)
+ * Plotly itself is loaded as a classic async script in the page's head (the server rewrites the
+ * name to the versioned, cached-for-a-year URL /vendor/plotly-<version>.min.js):
+ *   <script async src="/vendor/plotly.min.js"></script>    (served by the app; never a CDN)
+ * and a page's boot awaits `plotlyReady` (below) before its first draw.
  *
  * How a page uses it:
  *
@@ -20,8 +22,30 @@
  * washed-out projector, and dark enough to read over the light contour colours.
  */
 
-/** The global Plotly object (loaded by /vendor/plotly.min.js). */
-export const Plotly = window.Plotly;
+/**
+ * The global Plotly object (loaded by /vendor/plotly.min.js). The pages load Plotly `async`, so
+ * their modules run, and fetch what the first chart needs, while the browser is still compiling
+ * the 4.8 MB bundle: `Plotly` is a live binding, set once the script has run, and a page awaits
+ * `plotlyReady` before it draws anything.
+ */
+export let Plotly = window.Plotly;
+
+/** Resolves with Plotly once /vendor/plotly…js has run; rejects if it fails to load. */
+export const plotlyReady = Plotly
+  ? Promise.resolve(Plotly)
+  : new Promise((resolve, reject) => {
+      const script = document.querySelector('script[src^="/vendor/plotly"]');
+      const done = () => {
+        Plotly = window.Plotly;
+        if (Plotly) resolve(Plotly);
+        else reject(new Error("Plotly did not load"));
+      };
+      if (!script) done();
+      else {
+        script.addEventListener("load", done, { once: true });
+        script.addEventListener("error", () => reject(new Error("Plotly did not load")), { once: true });
+      }
+    });
 
 export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic", sans-serif';
 

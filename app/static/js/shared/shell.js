@@ -5,7 +5,7 @@
  * How a page uses it (see static/index.html for a complete example):
  *
  *   <link rel="stylesheet" href="/static/css/app.css">
- *   <script defer src="/vendor/plotly.min.js"></script>      <!-- if the page plots; before the module -->
+ *   <script async src="/vendor/plotly.min.js"></script>      <!-- if the page plots; boot awaits plotlyReady -->
  *   <header id="app-header"></header>
  *   <main> ... </main>
  *   <script type="module" src="/static/js/training_lab/main.js"></script>

@@ -49,6 +49,7 @@ import searchDict from "./search/dictionary.js"; // search: "Hyperparameter sear
 import { createSearchView } from "./search/view.js";
 import { searchDefaults } from "./search/model.js";
 import { createLandscapeView } from "./landscape/view.js"; // issue 11: the Landscape view
+import { plotlyReady } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -264,7 +265,7 @@ function wire() {
 async function boot() {
   let cat;
   try {
-    cat = await loadCatalogue();
+    [cat] = await Promise.all([loadCatalogue(), plotlyReady]); // fetched while Plotly (async) compiles
   } catch (err) {
     $("run-error").textContent = t("common.server_unreachable", { message: err.message });
     $("run-error").hidden = false;

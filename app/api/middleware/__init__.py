@@ -1,0 +1,5 @@
+"""ASGI middleware of the app (registered in ``app/main.py``): host allow-list, security headers.
+
+Each is plain ASGI (no Starlette ``BaseHTTPMiddleware``), so streamed answers (SSE) pass through
+unbuffered.
+"""

@@ -1,0 +1,183 @@
+"""Static answers with HTTP caching: the Plotly bundle (pre-compressed, immutable), the pages and files.
+
+Plotly (``plotly.min.js`` of the installed ``plotly`` package, ~4.8 MB) is most of a cold page
+load. It is served
+
+- at a versioned URL, :data:`PLOTLY_URL` = ``/vendor/plotly-<plotly version>.min.js``, with
+  ``Cache-Control: public, max-age=31536000, immutable``: a new ``plotly`` version is a new URL,
+  so a browser never needs to ask again;
+- gzip-compressed when the request accepts gzip: the compressed bytes are made once per process
+  (level 9, ~1.5 MB; :meth:`Asset.gzipped`, warmed in a thread at start-up) and kept in memory,
+  keyed by that URL. Nothing is compressed per request and nothing is built or downloaded;
+- with an ``ETag`` (a content hash; the gzip variant's ends in ``-gzip``) and a real 304 to
+  ``If-None-Match``. ``/vendor/plotly.min.js`` still answers (the same bytes, revalidated) for
+  anything that links the unversioned name.
+
+The pages (``/``, ``/training``) are the files in ``app/static`` with the unversioned Plotly URL
+replaced by :data:`PLOTLY_URL`; they and the app's own files under ``/static`` change between
+versions of the app, so they carry ``Cache-Control: no-cache`` (stored, but revalidated on each
+use) and an ``ETag``, answered with 304 while unchanged. Those small text files are compressed
+on the fly by the app's gzip middleware (``app/main.py``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import plotly
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+PLOTLY_SOURCE = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+PLOTLY_VERSION: str = plotly.__version__
+PLOTLY_URL = f"/vendor/plotly-{PLOTLY_VERSION}.min.js"
+"""The URL the pages load Plotly from: a new ``plotly`` package version is a new URL."""
+UNVERSIONED_PLOTLY_URL = "/vendor/plotly.min.js"
+"""The name the pages' HTML files use; replaced by :data:`PLOTLY_URL` when a page is served."""
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""A year, and never revalidated: for URLs whose content never changes."""
+REVALIDATE = "no-cache"
+"""May be stored, but must be revalidated (ETag → 304) before each use."""
+
+GZIP_LEVEL = 9
+"""Level of the one-time compression of the Plotly bundle (paid once per process, so the smallest)."""
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts gzip (``gzip``/``x-gzip``/``*`` with q > 0)."""
+    explicit: float | None = None
+    star: float | None = None
+    for part in (accept_encoding or "").split(","):
+        coding, _, params = part.strip().partition(";")
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0
+        coding = coding.strip().lower()
+        if coding in ("gzip", "x-gzip"):
+            explicit = q if explicit is None else max(explicit, q)
+        elif coding == "*":
+            star = q
+    if explicit is not None:
+        return explicit > 0
+    return star is not None and star > 0
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Weak comparison of ``If-None-Match`` with ``etag`` (RFC 9110 §13.1.2); ``*`` matches anything."""
+    if not if_none_match:
+        return False
+    tags = [tag.strip() for tag in if_none_match.split(",")]
+    bare = etag.removeprefix("W/")
+    return "*" in tags or any(tag.removeprefix("W/") == bare for tag in tags)
+
+
+@dataclass
+class Asset:
+    """One file served from memory, in identity and (made once, on first use) gzip encoding."""
+
+    body: bytes
+    media_type: str
+    cache_control: str
+    compress: bool = False
+    """Whether to offer a gzip variant (made by :meth:`gzipped`, once)."""
+    _gzip: bytes | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def gzipped(self) -> bytes:
+        """The gzip encoding of the body, made on the first call (thread-safe) and kept."""
+        with self._lock:
+            if self._gzip is None:
+                self._gzip = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+            return self._gzip
+
+    def response(self, request: Request, cache_control: str | None = None) -> Response:
+        """200 with the encoding the request accepts, or 304 when ``If-None-Match`` has its ETag.
+
+        ``cache_control`` replaces the asset's own ``Cache-Control`` (the same bytes at two URLs).
+        """
+        use_gzip = self.compress and accepts_gzip(request.headers.get("accept-encoding"))
+        etag = self._etags[use_gzip]
+        headers = {"etag": etag, "cache-control": cache_control or self.cache_control}
+        if self.compress:
+            headers["vary"] = "Accept-Encoding"
+        if etag_matches(request.headers.get("if-none-match"), etag):
+            return Response(status_code=304, headers=headers)
+        if use_gzip:
+            headers["content-encoding"] = "gzip"
+            return Response(self.gzipped(), media_type=self.media_type, headers=headers)
+        return Response(self.body, media_type=self.media_type, headers=headers)
+
+    def __post_init__(self) -> None:
+        # Strong ETags: the body's SHA-256 (20 hex digits); the gzip variant is another representation.
+        identity = '"' + hashlib.sha256(self.body).hexdigest()[:20] + '"'
+        self._etags = {False: identity, True: identity[:-1] + '-gzip"'}
+
+
+PLOTLY = Asset(PLOTLY_SOURCE.read_bytes(), "text/javascript; charset=utf-8", IMMUTABLE, compress=True)
+"""The Plotly bundle at :data:`PLOTLY_URL`."""
+
+
+def plotly_response(request: Request, *, versioned: bool = True) -> Response:
+    """The Plotly bundle: immutable at the versioned URL, revalidated at the unversioned one."""
+    return PLOTLY.response(request, None if versioned else REVALIDATE)
+
+
+def warm_up() -> threading.Thread:
+    """Compress the Plotly bundle in a daemon thread now, so the first page load does not wait for it."""
+    thread = threading.Thread(target=PLOTLY.gzipped, name="plotly-gzip", daemon=True)
+    thread.start()
+    return thread
+
+
+class Page:
+    """An HTML page of ``app/static`` as served: :data:`PLOTLY_URL` put in, re-read when the file changes.
+
+    (``<link rel="modulepreload">`` for the page's ~38 modules was tried and measured by
+    ``bench/page_load.py``: it made the first contour later on the shared 2-core machine, ratio
+    1.07–1.10 against 0.78 without, as the preloads compete with Plotly for the CPU. Not used.)
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._asset: Asset | None = None
+        self._lock = threading.Lock()
+
+    def asset(self) -> Asset:
+        """The page as served now (cached while the file's size and modification time stay)."""
+        stat = os.stat(self.path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if self._asset is None or stamp != self._stamp:
+                html = self.path.read_bytes().replace(UNVERSIONED_PLOTLY_URL.encode(), PLOTLY_URL.encode())
+                self._asset = Asset(html, "text/html; charset=utf-8", REVALIDATE)
+                self._stamp = stamp
+            return self._asset
+
+    def response(self, request: Request) -> Response:
+        """200 with the page, or 304 when the browser's copy is current."""
+        return self.asset().response(request)
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Starlette's static files (ETag, 304 on ``If-None-Match``) with ``Cache-Control: no-cache``."""
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        """The file (or a 304), told to be revalidated before each use."""
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["cache-control"] = REVALIDATE
+        return response

@@ -1,0 +1,149 @@
+"""Lean transfer: the Plotly bundle pre-compressed and cached for a year, 304s, gzip, security headers, hosts.
+
+All against the real app (TestClient speaks ASGI to it). The gzip bytes are checked by
+decompressing them with the standard library: they must be exactly the installed bundle.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import plotly
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.middleware.hosts import allowed_names, host_name, is_allowed
+from app.api.static_files import PLOTLY_URL, accepts_gzip
+
+BUNDLE = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
+GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def _raw(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and the body bytes as sent (not decoded by the client)."""
+    with client.stream("GET", url, headers=headers) as r:
+        return r.status_code, dict(r.headers), b"".join(r.iter_raw())
+
+
+def test_the_pages_load_plotly_from_the_versioned_url(client: TestClient) -> None:
+    assert f"/vendor/plotly-{plotly.__version__}.min.js" == PLOTLY_URL
+    for page in ("/", "/training"):
+        html = client.get(page).text
+        assert f'<script async src="{PLOTLY_URL}"></script>' in html
+        assert "/vendor/plotly.min.js" not in html
+
+
+def test_plotly_is_sent_pre_compressed_with_long_lived_caching(client: TestClient) -> None:
+    status, headers, body = _raw(client, PLOTLY_URL, GZIP)
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == BUNDLE
+    assert len(body) < 0.35 * len(BUNDLE)  # ~1.5 MB of 4.8 MB
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert headers["vary"] == "Accept-Encoding" and headers["etag"].startswith('"')
+    assert headers["content-type"].startswith("text/javascript")
+    # made once: the same bytes object every time
+    assert _raw(client, PLOTLY_URL, GZIP)[2] == body
+
+
+def test_plotly_without_gzip_is_the_bundle_itself_with_its_own_etag(client: TestClient) -> None:
+    status, headers, body = _raw(client, PLOTLY_URL, IDENTITY)
+    assert status == 200 and "content-encoding" not in headers and body == BUNDLE
+    assert headers["etag"] != _raw(client, PLOTLY_URL, GZIP)[1]["etag"]  # two representations
+
+
+def test_plotly_revalidation_is_a_304_without_a_body(client: TestClient) -> None:
+    for encoding in (GZIP, IDENTITY):
+        etag = _raw(client, PLOTLY_URL, encoding)[1]["etag"]
+        status, headers, body = _raw(client, PLOTLY_URL, {**encoding, "If-None-Match": etag})
+        assert (status, body) == (304, b"")
+        assert headers["etag"] == etag and headers["cache-control"].startswith("public")
+    assert _raw(client, PLOTLY_URL, {**GZIP, "If-None-Match": '"other"'})[0] == 200
+    assert _raw(client, PLOTLY_URL, {**GZIP, "If-None-Match": "*"})[0] == 304
+
+
+def test_the_unversioned_plotly_url_still_answers_and_is_revalidated(client: TestClient) -> None:
+    status, headers, body = _raw(client, "/vendor/plotly.min.js", GZIP)
+    assert status == 200 and gzip.decompress(body) == BUNDLE and headers["cache-control"] == "no-cache"
+    assert _raw(client, "/vendor/plotly.min.js", {**GZIP, "If-None-Match": headers["etag"]})[0] == 304
+
+
+@pytest.mark.parametrize("url", ["/", "/training", "/static/js/optimizer_lab/main.js", "/static/css/app.css"])
+def test_the_apps_own_files_are_revalidated_with_real_304s(client: TestClient, url: str) -> None:
+    status, headers, body = _raw(client, url, GZIP)
+    assert status == 200 and headers["cache-control"] == "no-cache" and headers["etag"]
+    assert headers.get("content-encoding") == "gzip" and len(gzip.decompress(body)) > len(body)
+    status, again, body = _raw(client, url, {**GZIP, "If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"") and again["etag"] == headers["etag"]
+
+
+def test_json_is_gzipped_above_the_minimum_size_only(client: TestClient) -> None:
+    status, headers, body = _raw(client, "/api/surfaces", GZIP)
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert isinstance(json.loads(gzip.decompress(body)), list)
+    status, headers, body = _raw(client, "/api/health", GZIP)  # 15 bytes: not worth it
+    assert "content-encoding" not in headers and json.loads(body) == {"status": "ok"}
+    status, headers, body = _raw(client, "/api/surfaces", IDENTITY)
+    assert "content-encoding" not in headers and isinstance(json.loads(body), list)
+
+
+def test_event_streams_are_never_compressed(client: TestClient) -> None:
+    body = {"surface": "rosenbrock", "start": [-1.5, 2], "steps": 3000, "runs": [{"optimizer": "adam"}]}
+    with client.stream("POST", "/api/trajectories/stream", json=body, headers=GZIP) as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        assert "content-encoding" not in r.headers
+        first = next(r.iter_raw())
+    assert first.startswith(b"event: meta") or b"event:" in first
+
+
+SECURITY = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+@pytest.mark.parametrize("url", ["/", "/training", "/api/health", "/api/no-such", PLOTLY_URL, "/static/css/app.css"])
+def test_every_answer_carries_the_security_headers(client: TestClient, url: str) -> None:
+    headers = client.get(url).headers
+    for name, value in SECURITY.items():
+        assert headers[name] == value, name
+    policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["script-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'" and policy["connect-src"] == "'self'"
+    assert "unsafe-eval" not in headers["content-security-policy"]
+
+
+def test_the_api_docs_allow_only_their_own_inline_script(client: TestClient) -> None:
+    r = client.get("/docs")
+    script_src = next(p for p in r.headers["content-security-policy"].split(";") if "script-src" in p)
+    assert "'unsafe-inline'" not in script_src and "'sha256-" in script_src
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_an_unknown_host_gets_a_400_in_the_contract_shape(client: TestClient) -> None:
+    r = client.get("/api/health", headers={"host": "attacker.example:8000", "accept-language": "ko"})
+    assert r.status_code == 400
+    (item,) = r.json()["detail"]
+    assert item["code"] == "http.host_not_allowed" and item["loc"] == ["header", "host"]
+    assert item["params"] == {"host": "attacker.example", "setting": "allowed_hosts"}
+    assert "attacker.example" in item["msg"] and "호스트" in item["msg"]
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000", "LOCALHOST"):
+        assert client.get("/api/health", headers={"host": host}).status_code == 200, host
+
+
+def test_host_names_and_patterns() -> None:
+    assert [host_name(h) for h in ("LocalHost:8000", "[::1]:8000", "::1", "a.b")] == ["localhost", "::1", "::1", "a.b"]
+    allowed = allowed_names(["localhost", "*.school.example"], bind_host="192.168.1.20")
+    assert is_allowed("192.168.1.20", allowed) and is_allowed("lab.school.example", allowed)
+    assert not is_allowed("school.example.evil", allowed) and not is_allowed("evil.example", allowed)
+    assert allowed_names(["localhost"], bind_host="0.0.0.0") == frozenset({"localhost"})
+    assert is_allowed("anything", allowed_names(["*"]))
+
+
+def test_accept_encoding_parsing() -> None:
+    assert accepts_gzip("gzip") and accepts_gzip("br;q=1.0, gzip;q=0.8") and accepts_gzip("*")
+    assert not accepts_gzip(None) and not accepts_gzip("identity") and not accepts_gzip("gzip;q=0")
+    assert not accepts_gzip("*, gzip;q=0") and not accepts_gzip("br")
