@@ -54,8 +54,8 @@ def test_train_live_stop_results_language_and_reload(page):
     page.get_by_test_id("preset-spiral").click()
     assert page.get_by_test_id("ds-select").input_value() == "spiral"
     # make the run long enough to watch it stream, then stop it
-    type_into(page, "epochs-input", "400")
-    type_into(page, "batch-size", "8")
+    type_into(page, "epochs-input", "500")
+    type_into(page, "batch-size", "1")  # ~30 s of training in a worker process: long enough to stop it live
     page.get_by_test_id("start-button").click()
 
     page.wait_for_function(
@@ -76,7 +76,7 @@ def test_train_live_stop_results_language_and_reload(page):
     assert first["histBars"] == 2 and first["histBins"] == [30, 30]
     assert page.evaluate("document.getElementById('ratio-plot').data.length") == 2
     # progress bar: epoch and time left
-    assert re.search(r"epoch [\d.]+ / 400", page.get_by_test_id("progress-text").inner_text())
+    assert re.search(r"epoch [\d.]+ / 500", page.get_by_test_id("progress-text").inner_text())
     badges = page.get_by_test_id("layer-badges").inner_text()
     assert "layer 1" in badges and "dead" in badges
     # the decision boundary is drawn while training (2-D data set)

@@ -192,8 +192,8 @@ def test_zero_init_units_stay_identical_and_he_units_differ(page):
 def test_pause_then_step_advances_exactly_n_steps(page):
     open_lab(page)
     page.get_by_test_id("preset-spiral").click()
-    type_into(page, "epochs-input", "400")
-    type_into(page, "batch-size", "8")
+    type_into(page, "epochs-input", "500")
+    type_into(page, "batch-size", "1")  # ~30 s of training in a worker process: long enough to stop it live
     page.get_by_test_id("start-button").click()
     page.wait_for_function(
         "window.trainingLab.session && window.trainingLab.session.runs[0].frames.length >= 2", timeout=30_000
