@@ -39,23 +39,18 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-bench $(VENV)/.installed-test
-bench: $(VENV)/.installed-test  # page_load.py drives Chromium through Playwright (the test extra)
+bench: $(VENV)/.installed-bench $(VENV)/.installed-test  # torch (bench extra); Playwright and dask (test extra)
 	$(BIN)/python bench/optimizer_race.py
 	$(BIN)/python bench/engine2d.py
 	$(BIN)/python bench/start_map.py
 	$(BIN)/python bench/training_throughput.py
 	$(BIN)/python bench/training_workers.py
+	$(BIN)/python bench/telemetry_cost.py
 	$(BIN)/python bench/job_history.py
 	$(BIN)/python bench/saved_runs.py
-	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
 	$(BIN)/python bench/search_workers.py
 	$(BIN)/python bench/load_mix.py
-	$(BIN)/python bench/telemetry_cost.py
 	$(BIN)/python bench/landscape.py
-	$(BIN)/python -c "import distributed" 2>/dev/null || $(BIN)/pip install -q -e '.[dask]'  # the LocalCluster figure
-	$(BIN)/python bench/search_workers.py
-	$(BIN)/python bench/saved_runs.py
 	$(BIN)/python bench/transfer.py
 	$(BIN)/python bench/page_load.py
 

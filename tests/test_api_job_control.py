@@ -108,7 +108,7 @@ def test_control_of_an_unknown_job_is_404_and_bad_steps_422(client: TestClient, 
 
 
 #: A frame every optimizer step: any frame that slipped in after "paused" or between step frames shows.
-EVERY_STEP: dict[str, Any] = {**SLOW, "telemetry": {"interval": 1, "bins": 8, "sample_size": 16}}
+EVERY_STEP: dict[str, Any] = {**SLOW, "telemetry": {"interval": 1, "bins": 8, "sample_size": 16, "adaptive": False}}
 
 
 def test_paused_comes_after_the_last_frame_and_step_requests_give_one_frame_n_steps_later(

@@ -144,6 +144,35 @@ def test_start_map_on_a_landscape_is_bounded_by_the_cost_model(trained: tuple[Te
     assert r.json()["detail"][0]["code"] == "budget.exceeded"
 
 
+def test_a_heavy_race_on_a_landscape_runs_where_its_surface_lives(trained: tuple[TestClient, dict[str, Any]]) -> None:
+    """The plane lives in the web process's cache, so a request heavy enough for the admission
+    workers (other processes, which do not have it) must still be answered, in this process."""
+    from app.api.admission import admission_for
+    from app.api.lab import check_budget
+    from app.api.schemas.trajectories import RunConfig
+    from app.core.lab2d.surfaces.landscape import SURFACES_CACHE
+
+    client, body = trained
+    settings = Settings()
+    answer = client.post("/api/landscapes/surfaces", json={"run_id": body["id"], "samples": 200})
+    assert answer.status_code == 200, answer.text
+    surface = answer.json()
+    run = {"optimizer": "momentum", "params": {"lr": 0.2}}
+    gate = admission_for(settings)
+    assert gate is not None and settings.admission_worker_processes
+    work = check_budget(
+        SURFACES_CACHE.get(surface["surface"]), [RunConfig(**run)] * 2, 1500, 1, settings, knobs="steps"
+    )
+    assert work > gate.light_work  # the heavy lane, whose work normally goes to a worker process
+    race = client.post(
+        "/api/trajectories",
+        json={"surface": surface["surface"], "start": surface["start"], "steps": 1500, "runs": [run, run]},
+    )
+    assert race.status_code == 200, race.text
+    losses = [v for v in race.json()["runs"][0]["loss"] if v is not None]
+    assert losses[-1] < losses[0]
+
+
 def test_unknown_landscape_surface(client: TestClient) -> None:
     r = client.get("/api/surfaces/landscape-000000000000")
     assert r.status_code == 422
@@ -177,30 +206,3 @@ def test_a_job_with_the_sharpness_option_streams_sharpness_events(client: TestCl
     finally:
         client.app.dependency_overrides.pop(get_job_manager, None)
         manager.shutdown(timeout=3.0)
-
-
-def test_a_heavy_race_on_a_landscape_runs_where_its_surface_lives(trained: tuple[TestClient, dict[str, Any]]) -> None:
-    """The plane lives in the web process's cache, so a request heavy enough for the admission
-    workers (other processes, which do not have it) must still be answered, in this process."""
-    from app.api.admission import admission_for
-    from app.api.lab import check_budget
-    from app.api.schemas.trajectories import RunConfig
-    from app.core.lab2d.surfaces.landscape import SURFACES_CACHE
-
-    client, body = trained
-    settings = Settings()
-    surface = client.post("/api/landscapes/surfaces", json={"run_id": body["id"], "samples": 200}).json()
-    run = {"optimizer": "momentum", "params": {"lr": 0.2}}
-    gate = admission_for(settings)
-    assert gate is not None and settings.admission_worker_processes
-    work = check_budget(
-        SURFACES_CACHE.get(surface["surface"]), [RunConfig(**run)] * 2, 1500, 1, settings, knobs="steps"
-    )
-    assert work > gate.light_work  # the heavy lane, whose work normally goes to a worker process
-    race = client.post(
-        "/api/trajectories",
-        json={"surface": surface["surface"], "start": surface["start"], "steps": 1500, "runs": [run, run]},
-    )
-    assert race.status_code == 200, race.text
-    losses = [v for v in race.json()["runs"][0]["loss"] if v is not None]
-    assert losses[-1] < losses[0]

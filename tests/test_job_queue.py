@@ -115,9 +115,10 @@ def test_over_the_queue_bounds_is_429_with_a_code_in_the_users_language(
     assert detail["code"] == "job.client_queue_full" and detail["type"] == "queue_full"
     assert detail["params"] == {"limit": 2, "setting": "max_queued_per_client", "queued": 2}
     assert "waiting" in detail["msg"]
-    other = TestClient(app, client=("10.0.0.9", 50000))  # a second client host (no lifespan: same app)
+    # a second client host (no lifespan: same app)
+    other = TestClient(app, base_url="http://localhost", client=("10.0.0.9", 50000))
     assert other.post("/api/jobs", json=SMALL).status_code == 202
-    third = TestClient(app, client=("10.0.0.10", 50000))
+    third = TestClient(app, base_url="http://localhost", client=("10.0.0.10", 50000))
     korean = third.post("/api/comparisons", json={"configs": [SMALL]}, headers={"Accept-Language": "ko"})
     assert korean.status_code == 429
     detail = korean.json()["detail"][0]
