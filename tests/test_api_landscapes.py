@@ -45,6 +45,29 @@ def test_summary_names_a_trajectory(trained: tuple[TestClient, dict[str, Any]]) 
     assert body["summary"]["trajectory_id"].startswith("t-")
 
 
+def test_catalogue_states_the_defaults_a_bare_request_gets(trained: tuple[TestClient, dict[str, Any]]) -> None:
+    """GET /api/training/catalogue's ``landscape`` is what POST /api/landscapes does with only a run id."""
+    client, body = trained
+    defaults = client.get("/api/training/catalogue").json()["landscape"]
+    r = client.post("/api/landscapes", json={"run_id": body["id"]})
+    assert r.status_code == 200, r.text
+    bare = r.json()
+    explicit = client.post(
+        "/api/landscapes",
+        json={
+            "run_id": body["id"],
+            "directions": defaults["directions"],
+            "grid": defaults["grid"],
+            "samples": defaults["samples"],
+            "seed": defaults["seed"],
+        },
+    ).json()
+    assert bare["directions"] == defaults["directions"]
+    assert len(bare["a"]) == len(bare["b"]) == defaults["grid"]
+    assert bare["samples"] == explicit["samples"] <= defaults["samples"]
+    assert bare["loss"] == explicit["loss"]
+
+
 @pytest.mark.parametrize("directions", ["pca", "random"])
 def test_landscape_of_a_finished_job(trained: tuple[TestClient, dict[str, Any]], directions: str) -> None:
     client, body = trained
@@ -103,6 +126,9 @@ def test_landscape_surface_races_in_the_optimizer_lab(trained: tuple[TestClient,
     assert sid.startswith("landscape-")
     info = client.get(f"/api/surfaces/{sid}").json()
     assert info["id"] == sid
+    # the page names its coordinates a, b along the PCA directions (the request's default plane)
+    assert info["plane"] == "pca"
+    assert all(s["plane"] is None for s in client.get("/api/surfaces").json())
     grid = client.get(f"/api/surfaces/{sid}/grid", params={"n": 200}).json()
     assert len(grid["x"]) <= 61
     start = surface["start"]

@@ -19,7 +19,7 @@ from app.jobs.manager import JobManager
 
 TOP_LEVEL = {
     *("defaults", "bounds", "activations", "initializers", "optimizers", "schedules", "datasets", "limits"),
-    *("optional_defaults", "activation_experiment"),
+    *("optional_defaults", "activation_experiment", "landscape"),
 }
 
 

@@ -68,6 +68,34 @@ def test_landscape_view_draws_the_run_and_races_on_it(page, live_server: str) ->
         "() => (document.getElementById('main-plot').data || []).some(t => t.mode && t.x && t.x.length > 5)",
         timeout=120_000,
     )
+    page.wait_for_selector("#optimizer-lab[data-ready=true]", timeout=120_000)
+    first_path = (
+        "(document.getElementById('main-plot').data || []).find(t => t.meta?.kind === 'path' && t.meta.run === 0)"
+    )
+    page.wait_for_function(f"() => ({first_path})?.x?.length > 10", timeout=120_000)
+    # the race opens with the training run itself: its optimizer and its η, labelled as such
+    first = page.locator("[data-testid=run-card][data-index='0']")
+    assert first.get_by_test_id("run-optimizer").input_value() == CONFIG["optimizer"]["optimizer"]
+    assert float(first.get_by_test_id("param-lr").input_value()) == CONFIG["optimizer"]["params"]["lr"]
+    assert first.get_by_test_id("run-label").input_value() == "as trained"
+    # …next to contrasting optimizers with the server's suggested η (not the textbook bowl's runs)
+    optimizers = page.eval_on_selector_all(
+        "[data-testid=run-card] [data-testid=run-optimizer]", "els => els.map(e => e.value)"
+    )
+    assert optimizers == ["sgd", "momentum", "adam"]
+    # the training run's path stays on the plotted plane (no "diverged" / "escaped" badge)
+    status = first.get_by_test_id("run-status").inner_text()
+    assert "diverged" not in status and "escaped" not in status, status
+    plot = page.evaluate(
+        "() => { const d = document.getElementById('main-plot'); const l = d._fullLayout;"
+        f" const run = {first_path};"
+        " return {x: run.x, y: run.y, xr: l.xaxis.range, yr: l.yaxis.range,"
+        " xt: l.xaxis.title.text, yt: l.yaxis.title.text}; }"
+    )
+    for a, b in list(zip(plot["x"], plot["y"], strict=True))[:10]:
+        assert plot["xr"][0] <= a <= plot["xr"][1] and plot["yr"][0] <= b <= plot["yr"][1], (a, b, plot)
+    # the axes are the plane's coordinates a, b along the PCA directions, not x / y
+    assert plot["xt"].startswith("a (PC1") and plot["yt"].startswith("b (PC2"), plot
 
 
 def test_landscape_view_in_korean_says_when_there_is_no_run(new_page) -> None:

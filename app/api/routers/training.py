@@ -14,8 +14,15 @@ from fastapi import APIRouter
 from app.api.deps import SettingsDep
 from app.api.schemas.activations import ActivationRequest
 from app.api.schemas.common import LocalizedText
+from app.api.schemas.landscapes import LandscapeRequest
 from app.api.schemas.model_bounds import model_bounds
-from app.api.schemas.training import CatalogueChoice, FieldBounds, TrainingCatalogue, TrainingLimits
+from app.api.schemas.training import (
+    CatalogueChoice,
+    FieldBounds,
+    LandscapeDefaults,
+    TrainingCatalogue,
+    TrainingLimits,
+)
 from app.config import Settings
 from app.core.nn import config as engine
 from app.core.nn.labels import ACTIVATION_LABELS, INIT_LABELS
@@ -23,6 +30,9 @@ from app.core.nn.options import fields_of, to_dict, unwrap_optional, walk
 from app.core.optim.schedules import SCHEDULES
 
 router = APIRouter(tags=["training"])
+
+#: The fields of a landscape request whose defaults the Landscape view starts from.
+LANDSCAPE_FIELDS = tuple(LandscapeDefaults.model_fields)
 
 
 def field_bounds(settings: Settings) -> dict[str, FieldBounds]:
@@ -90,4 +100,5 @@ def catalogue(settings: SettingsDep) -> TrainingCatalogue:
         limits=limits,
         optional_defaults=optional_defaults(),
         activation_experiment=model_bounds(ActivationRequest),  # dicts, validated into FieldBounds
+        landscape=LandscapeDefaults(**{name: LandscapeRequest.model_fields[name].default for name in LANDSCAPE_FIELDS}),
     )

@@ -59,6 +59,11 @@ class SurfaceInfo(BaseModel):
     params: list[SurfaceParamInfo] = Field(default_factory=list)
     param_values: dict[str, float] = Field(default_factory=dict, description="Values used (defaults here).")
     f_min: float | None = Field(None, description="Lowest value among the known minima; null without minima.")
+    plane: Literal["pca", "random"] | None = Field(
+        None,
+        description="A training run's landscape plane only: the kind of its directions d₁, d₂ (its coordinates "
+        "are a, b along them, docs/landscape.md); null for the built-in surfaces (coordinates x, y).",
+    )
     loss_scale: Literal["log", "symlog", "linear"] = Field(
         "log",
         description="The loss axis that reads best: log when f_min >= 0, symlog without a known minimum "

@@ -313,6 +313,15 @@ class TrainingLimits(BaseModel):
     max_concurrent_jobs: int
 
 
+class LandscapeDefaults(BaseModel):
+    """The defaults of a loss-landscape request (``LandscapeRequest``'s own field defaults)."""
+
+    directions: Literal["pca", "random"]
+    grid: int = Field(description="Grid points per axis.")
+    samples: int = Field(description="Training samples the loss is measured on.")
+    seed: int = Field(description="Seed of the random directions.")
+
+
 class TrainingCatalogue(BaseModel):
     """Everything the Training Lab's form needs: defaults, bounds, ids and the server's limits."""
 
@@ -330,4 +339,7 @@ class TrainingCatalogue(BaseModel):
     )
     activation_experiment: dict[str, FieldBounds] = Field(
         description="Static bounds of POST /api/activations by field (its maxima from settings: `limits`)."
+    )
+    landscape: LandscapeDefaults = Field(
+        description="POST /api/landscapes' own defaults, the Landscape view's first settings (maxima: GET /api/limits)."
     )

@@ -73,6 +73,7 @@ class LandscapeSurface(Surface):
     def info(self) -> dict[str, Any]:
         out = super().info()
         out["id"] = self.surface_id
+        out["plane"] = self.kind  # the page names the coordinates a, b (along d₁, d₂) and their kind
         directions = {"pca": ("PCA", "PCA"), "random": ("random", "무작위")}[self.kind]
         out["name"] = {
             "en": f"Loss landscape of {self.run_id} ({directions[0]} plane)",

@@ -12,6 +12,7 @@
  * Reads the page state: grid, results, step, config (view, start, domain), info, cat, lang.
  */
 
+import { axisNames } from "./axis_names.js";
 import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
 import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
@@ -66,6 +67,7 @@ export function mainModel(state) {
     step: state.step,
     curvature: state.config.view.threeD ? null : currentCurvature(state),
     text: textBundle(),
+    axes: axisNames(spec),
     revision: `${state.grid?.key ?? ""}|${state.config.view.threeD}`,
   };
 }
@@ -114,7 +116,7 @@ export function createFigures() {
       for (const id of ["loss-plot", "lr-plot", "distance-plot"]) moveCursor($(id), state.step);
     }
 
-    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step, currentCurvature(state));
+    if (runsChanged || stepChanged || langChanged) renderInspector($("inspector"), runs, state.step, currentCurvature(state), axisNames(spec));
     if (runsChanged || langChanged) renderResults($("results-body"), runs, (id) => optimizerName(state.cat.optimizerById.get(id)));
   }
 

@@ -172,10 +172,12 @@ function cardContent(run, k, curv) {
  * @param {object[]} runs runs with label/colour and the per-step arrays
  * @param {number} k current step
  * @param {object|null} curv the Hessian at the selected run's point (curvature.js), shown on its card
+ * @param {[string, string]} axes names of the two coordinates (axis_names.js)
  */
-export function renderInspector(container, runs, k, curv = null) {
+export function renderInspector(container, runs, k, curv = null, axes = ["x", "y"]) {
   const contents = runs.map((run, i) => cardContent(run, k, curv && curv.run === i ? curv : null));
   const shape = JSON.stringify([
+    axes,
     runs.map((run) => [run.label, run.colour, Boolean(run.grad)]),
     contents.map((c) => c.rows.map(([name, value, title]) => [name, title ?? "", cellTexts(value).length])),
   ]);
@@ -217,7 +219,7 @@ export function renderInspector(container, runs, k, curv = null) {
     table.className = "insp-table";
     const thead = document.createElement("thead");
     const hr = document.createElement("tr");
-    hr.append(cell("th", ""), cell("th", "x"), cell("th", "y"));
+    hr.append(cell("th", ""), cell("th", axes[0]), cell("th", axes[1]));
     thead.append(hr);
     const tbody = document.createElement("tbody");
     const cells = [];

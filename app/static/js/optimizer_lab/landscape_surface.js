@@ -8,9 +8,18 @@
  * inspector, sweeps, start-point map — the server bounds their cost).
  *
  *   const surfaces = await withLandscapeSurface(await getJSON("/api/surfaces"), readUrlState(), { onError });
+ *   const hash = await landscapeRaceHash(registered, { optimizer: "sgd", params: { lr: 0.1 } }, { label });
+ *
+ * The race opens with runs that make sense on the plane (the lab's default runs are tuned for its
+ * textbook bowl and mostly leave a network's plane): first the training run's own optimizer with
+ * its own hyperparameters — the question "what did my run do here?" — then contrasting
+ * optimizers with the η the server suggests for this plane, start and number of steps
+ * (POST /api/lr-suggestion, docs/stability.md). The race runs for the suggestion's steps.
  */
 
-import { getJSON } from "../shared/api.js";
+import { getJSON, postJSON } from "../shared/api.js";
+import { toHash } from "../shared/url_state.js";
+import { encodeRun } from "./url_fields.js";
 
 export const LANDSCAPE_PREFIX = "landscape-";
 
@@ -30,4 +39,24 @@ export async function withLandscapeSurface(surfaces, url, { onError }) {
     onError(err);
     return surfaces;
   }
+}
+
+/** Contrasting optimizers raced next to the trained one: the two of these it is not. */
+const CONTRASTS = ["sgd", "momentum", "adam"];
+
+/**
+ * The Optimizer-Lab URL hash of a race on a registered landscape plane.
+ * @param {{surface: string, start: number[]}} registered POST /api/landscapes/surfaces
+ * @param {{optimizer: string, params?: object}} trained the training job's `config.optimizer`
+ * @param {{label: string}} options the first run's label (in the page's language)
+ * @returns {Promise<string>} e.g. `(s:landscape-…,x0:!(a,b),n:100,r:!(…))`
+ */
+export async function landscapeRaceHash(registered, trained, { label }) {
+  const ask = (optimizer) => postJSON("/api/lr-suggestion", { surface: registered.surface, start: [...registered.start], optimizer });
+  const others = CONTRASTS.filter((id) => id !== trained.optimizer).slice(0, 2);
+  const answers = await Promise.allSettled(others.map(ask));
+  const suggested = answers.filter((a) => a.status === "fulfilled").map((a) => a.value);
+  const runs = [{ optimizer: trained.optimizer, params: { ...(trained.params ?? {}) }, label }, ...suggested.map((a) => ({ optimizer: a.optimizer, params: { ...a.params } }))];
+  const steps = suggested[0]?.source?.params?.steps; // the steps the η were suggested for (the server's default)
+  return toHash({ s: registered.surface, x0: [...registered.start], ...(Number.isInteger(steps) ? { n: steps } : {}), r: runs.map(encodeRun) });
 }

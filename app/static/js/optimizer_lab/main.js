@@ -52,6 +52,7 @@ import { createRunner } from "./runner.js";
 import { createCurvature } from "./curvature.js";
 import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
 import { withLandscapeSurface } from "./landscape_surface.js"; // issue 11: a network's loss landscape
+import { axisNames } from "./axis_names.js"; // a landscape plane's a, b instead of x, y
 import { plotlyReady } from "../shared/plots.js";
 
 addDictionary(common);
@@ -326,7 +327,7 @@ function wire() {
   linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
-  attachReadout($("main-plot"), () => store.get().grid?.data ?? null, $("plot-readout"));
+  attachReadout($("main-plot"), () => store.get().grid?.data ?? null, $("plot-readout"), () => axisNames(surfaceSpec(store.get())));
 }
 
 async function boot() {

@@ -253,15 +253,15 @@ function runTraces2d(runs, step, view, text, fixed) {
 /** Margins of the 2-D main plot; the right one holds the surface plot's colour bar. */
 const MARGIN_2D = { l: 58, r: 104, t: 10, b: 48 };
 
-function layout2d(domain, view, revision) {
+function layout2d(domain, view, revision, axes = ["x", "y"]) {
   return {
     margin: MARGIN_2D,
     // transparent: the surface plot underneath shows through the plot area
     paper_bgcolor: "rgba(0, 0, 0, 0)",
     plot_bgcolor: "rgba(0, 0, 0, 0)",
-    xaxis: { title: { text: "x" }, range: [...domain.x], zeroline: false, showgrid: false, constrain: "domain" },
+    xaxis: { title: { text: axes[0] }, range: [...domain.x], zeroline: false, showgrid: false, constrain: "domain" },
     yaxis: {
-      title: { text: "y" },
+      title: { text: axes[1] },
       range: [...domain.y],
       zeroline: false,
       showgrid: false,
@@ -294,7 +294,7 @@ async function drawFull(div, model) {
     ...curvatureTraces(model.curvature, fixed, model.text, model.domain),
   ];
   div._stepLayout = { runs: model.runs.length, base: 5, threeD: false };
-  await draw(div, data, layout2d(model.domain, model.view, model.revision), MAIN_CONFIG_2D);
+  await draw(div, data, layout2d(model.domain, model.view, model.revision, model.axes), MAIN_CONFIG_2D);
   await syncSurface(div);
 }
 

@@ -105,8 +105,8 @@ export function figure3d(model) {
   const layout = {
     margin: { l: 0, r: 0, t: 10, b: 0 },
     scene: {
-      xaxis: { title: { text: "x" }, range: [...domain.x] },
-      yaxis: { title: { text: "y" }, range: [...domain.y] },
+      xaxis: { title: { text: model.axes?.[0] ?? "x" }, range: [...domain.x] },
+      yaxis: { title: { text: model.axes?.[1] ?? "y" }, range: [...domain.y] },
       zaxis: { title: { text: "f" }, tickvals: grid.tickvals.filter((_, i) => i % 2 === 0), ticktext: grid.ticktext.filter((_, i) => i % 2 === 0) },
       aspectmode: "manual",
       aspectratio: { x: 1.3, y: 1.3 * ratio, z: 0.7 },

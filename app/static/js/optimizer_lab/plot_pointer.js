@@ -62,8 +62,9 @@ export function attachStartPicker(div, onPick) {
  * @param {HTMLElement} div
  * @param {() => object|null} getGrid returns the current prepareGrid() result
  * @param {HTMLElement} output
+ * @param {() => [string, string]} getAxes names of the two coordinates (axis_names.js)
  */
-export function attachReadout(div, getGrid, output) {
+export function attachReadout(div, getGrid, output, getAxes = () => ["x", "y"]) {
   div.addEventListener("mousemove", (ev) => {
     const grid = getGrid();
     if (!grid || div._fullLayout?.scene) {
@@ -76,7 +77,8 @@ export function attachReadout(div, getGrid, output) {
       return;
     }
     const f = grid.valueAt(xy);
-    output.textContent = `(x, y) = (${fmt(xy[0], 3)}, ${fmt(xy[1], 3)})   f = ${fmt(f)}`;
+    const [xName, yName] = getAxes();
+    output.textContent = `(${xName}, ${yName}) = (${fmt(xy[0], 3)}, ${fmt(xy[1], 3)})   f = ${fmt(f)}`;
   });
   div.addEventListener("mouseleave", () => {
     output.textContent = "";

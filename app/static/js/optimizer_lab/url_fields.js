@@ -44,10 +44,11 @@ function readSchedule(cat, sc) {
   return { type: spec.id, ...readParams(spec.params, sc) };
 }
 
-function encodeRun(r) {
+/** A run as the URL stores it (`r` field); without a colour the page assigns the next of its palette. */
+export function encodeRun(r) {
   const o = { o: r.optimizer, p: { ...r.params } };
   if (r.label) o.l = r.label;
-  o.c = r.colour.replace(/^#/, "");
+  if (r.colour) o.c = r.colour.replace(/^#/, "");
   if (r.schedule) o.sc = { ...r.schedule };
   if (r.clip) o.cl = { ...r.clip };
   if (r.noise) o.nz = { ...r.noise };

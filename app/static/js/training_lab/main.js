@@ -285,7 +285,7 @@ async function boot() {
     if (b.maximum !== undefined) $(`ie-${key}`).max = String(b.maximum);
   }
   const ctx = { catalogue: cat.catalogue, defaults, searchCatalogue: cat.searchCatalogue };
-  const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults));
+  const config = stateFromUrl(readUrlState(), ctx) ?? defaultState(presetRuns("default", defaults), cat.catalogue);
   config.s = config.s ?? searchDefaults(cat.searchCatalogue); // search
   config.runs = config.runs.map((f) => fitToCatalogue(cat, defaults, f));
   config.sel = Math.min(config.sel, config.runs.length - 1);

@@ -88,8 +88,15 @@ export const INIT_PANELS = [
 /** Plane directions of the Landscape view (POST /api/landscapes `directions`). */
 export const LANDSCAPE_DIRECTIONS = ["pca", "random"];
 
-/** The Landscape view's first settings: POST /api/landscapes' own defaults (grid 41, samples 1000; bounds from /api/limits). */
-export const DEFAULT_LANDSCAPE = Object.freeze({ run: "", d: "pca", g: 41, n: 1000, s: 0 });
+/**
+ * The Landscape view's first settings: POST /api/landscapes' own defaults, served as the training
+ * catalogue's `landscape` (GET /api/training/catalogue; bounds from /api/limits).
+ * @param {object} catalogue GET /api/training/catalogue
+ */
+export function defaultLandscape(catalogue) {
+  const d = catalogue.landscape;
+  return { run: "", d: d.directions, g: d.grid, n: d.samples, s: d.seed };
+}
 
 export const DEFAULT_INIT_EXPERIMENT = Object.freeze({
   panels: ["sig_std1", "sig_std001", "sig_xavier", "relu_he"],

@@ -21,7 +21,7 @@ import { readFields, writeFields, integer, flag, oneOf } from "../shared/url_fie
 import {
   defaultEarlyStopping,
   DEFAULT_INIT_EXPERIMENT,
-  DEFAULT_LANDSCAPE,
+  defaultLandscape,
   LANDSCAPE_DIRECTIONS,
   FORM_FIELDS,
   HIST_QUANTITIES,
@@ -162,11 +162,16 @@ export const FIELDS = [
   },
   // the Landscape view (landscape/view.js): run id, directions, grid, samples, seed
   { key: "ls.run", path: "ls.run", omit: (v) => !v, decode: (v) => (typeof v === "string" && /^[a-z]-[0-9a-f]{1,40}$/.test(v) ? v : undefined) },
-  { key: "ls.d", path: "ls.d", omit: (v) => v === DEFAULT_LANDSCAPE.d, ...oneOf(LANDSCAPE_DIRECTIONS) },
-  { key: "ls.g", path: "ls.g", omit: (v) => v === DEFAULT_LANDSCAPE.g, ...integer({ min: 3 }) },
-  { key: "ls.n", path: "ls.n", omit: (v) => v === DEFAULT_LANDSCAPE.n, ...integer({ min: 1 }) },
-  { key: "ls.s", path: "ls.s", omit: (v) => v === DEFAULT_LANDSCAPE.s, ...integer({ min: 0 }) },
+  { key: "ls.d", path: "ls.d", omit: (v, state, ctx) => v === landscapeDefaultsOf(ctx).d, ...oneOf(LANDSCAPE_DIRECTIONS) },
+  { key: "ls.g", path: "ls.g", omit: (v, state, ctx) => v === landscapeDefaultsOf(ctx).g, ...integer({ min: 3 }) },
+  { key: "ls.n", path: "ls.n", omit: (v, state, ctx) => v === landscapeDefaultsOf(ctx).n, ...integer({ min: 1 }) },
+  { key: "ls.s", path: "ls.s", omit: (v, state, ctx) => v === landscapeDefaultsOf(ctx).s, ...integer({ min: 0 }) },
 ];
+
+/** The Landscape view's defaults from the training catalogue in a codec's ctx ({catalogue} when reading, the page state when writing). */
+function landscapeDefaultsOf(ctx) {
+  return defaultLandscape(ctx?.catalogue ?? ctx?.cat?.catalogue);
+}
 
 /** The search catalogue in a codec's ctx: {searchCatalogue} when reading, the page state when writing. */
 function searchCatalogueOf(ctx) {
@@ -174,8 +179,8 @@ function searchCatalogueOf(ctx) {
 }
 
 /** The page state of a first visit (the "default" preset). */
-export function defaultState(runs) {
-  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, s: null, ls: { ...DEFAULT_LANDSCAPE } };
+export function defaultState(runs, catalogue) {
+  return { v: "train", runs, sel: 0, pr: "default", hv: "a", hq: "act", hi: false, hc: false, ly: "auto", ie: { ...DEFAULT_INIT_EXPERIMENT, panels: [...DEFAULT_INIT_EXPERIMENT.panels] }, s: null, ls: defaultLandscape(catalogue) };
 }
 
 /**
@@ -186,7 +191,7 @@ export function defaultState(runs) {
  */
 export function stateFromUrl(url, ctx) {
   if (!isObject(url)) return null;
-  const base = { ...defaultState([makeForm({}, ctx.defaults)]), pr: null };
+  const base = { ...defaultState([makeForm({}, ctx.defaults)], ctx.catalogue), pr: null };
   return readFields(FIELDS, url, base, ctx);
 }
 

@@ -7,7 +7,8 @@
  * and its epochs, θ* at (0, 0). Colours are log-scaled when the server says the grid spans more
  * than a factor 100 (`color_scale: "log"`); the colour bar then labels real loss values and says
  * "log colour scale". "Race optimizers on this plane" registers the plane as an Optimizer-Lab
- * surface (POST /api/landscapes/surfaces) and opens the Optimizer Lab on it.
+ * surface (POST /api/landscapes/surfaces) and opens the Optimizer Lab on it, racing the run's own
+ * optimizer and η (GET /api/jobs/{id}) against contrasting ones (optimizer_lab/landscape_surface.js).
  *
  * State: `config.ls` {run, d, g, n, s} (URL fields in ../url_fields.js); the last answer is
  * `state.landscape` {status: "idle"|"busy"|"done"|"error", body, error, key}. Bounds come from
@@ -23,7 +24,7 @@ import { formatApiError } from "../../shared/errors.js";
 import { fmt, downloadText } from "../../shared/format.js";
 import { draw, colourAt } from "../../shared/plots.js";
 import { changed } from "../../shared/store.js";
-import { toHash } from "../../shared/url_state.js";
+import { landscapeRaceHash } from "../../optimizer_lab/landscape_surface.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -103,8 +104,11 @@ export function createLandscapeView({ store, setConfig, toast }) {
     button.disabled = true;
     try {
       const cur = ls();
-      const surface = await postJSON("/api/landscapes/surfaces", { ...requestOf(cur), run_id: result.body.run_id });
-      window.location.assign(`/#${toHash({ s: surface.surface, x0: surface.start })}`);
+      const runId = result.body.run_id;
+      const [surface, job] = await Promise.all([postJSON("/api/landscapes/surfaces", { ...requestOf(cur), run_id: runId }), getJSON(`/api/jobs/${encodeURIComponent(runId)}`)]);
+      // the training run's own optimizer first, then contrasting ones with the server's η for this plane
+      const hash = await landscapeRaceHash(surface, job.config.optimizer, { label: t("ls.race_trained") });
+      window.location.assign(`/#${hash}`);
     } catch (err) {
       toast(formatApiError(err), "error", 8000);
       button.disabled = false;
