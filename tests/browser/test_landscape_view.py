@@ -77,12 +77,12 @@ def test_landscape_view_draws_the_run_and_races_on_it(page, live_server: str) ->
     first = page.locator("[data-testid=run-card][data-index='0']")
     assert first.get_by_test_id("run-optimizer").input_value() == CONFIG["optimizer"]["optimizer"]
     assert float(first.get_by_test_id("param-lr").input_value()) == CONFIG["optimizer"]["params"]["lr"]
-    assert first.get_by_test_id("run-label").input_value() == "as trained"
+    assert first.get_by_test_id("run-label").input_value() == "SGD η=0.1 (as trained)"
     # …next to contrasting optimizers with the server's suggested η (not the textbook bowl's runs)
     optimizers = page.eval_on_selector_all(
         "[data-testid=run-card] [data-testid=run-optimizer]", "els => els.map(e => e.value)"
     )
-    assert optimizers == ["sgd", "momentum", "adam"]
+    assert optimizers == ["sgd", "adam", "rmsprop"]
     # the training run's path stays on the plotted plane (no "diverged" / "escaped" badge)
     status = first.get_by_test_id("run-status").inner_text()
     assert "diverged" not in status and "escaped" not in status, status

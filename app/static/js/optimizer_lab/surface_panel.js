@@ -134,6 +134,15 @@ export function createSurfacePanel({ store, setConfig, selectSurface, checkExpre
       const d = surfaceDomain(surfaceSpec(state), state.config);
       [d.x[0], d.x[1], d.y[0], d.y[1]].forEach((v, i) => showNumber($(DOMAIN_IDS[i]), v));
     }
+    if (changed(state, prev, lang, (s) => s.info, c((x) => x.surface))) {
+      // a landscape plane's coordinates are a, b (axis_names.js); the key stays on the label for language switches
+      const plane = Boolean(surfaceSpec(state)?.plane);
+      for (const [id, key] of [["start-x", plane ? "lab.start_a" : "lab.start_x"], ["start-y", plane ? "lab.start_b" : "lab.start_y"]]) {
+        const caption = $(id).closest("label").querySelector(".field-label");
+        caption.dataset.i18n = key;
+        caption.textContent = t(key);
+      }
+    }
     if (changed(state, prev, c((x) => x.start), c((x) => x.steps))) {
       showNumber($("start-x"), state.config.start[0]);
       showNumber($("start-y"), state.config.start[1]);

@@ -19,7 +19,7 @@
  */
 
 import { getJSON, postJSON } from "../../shared/api.js";
-import { t } from "../../shared/i18n.js";
+import { t, tr } from "../../shared/i18n.js";
 import { formatApiError } from "../../shared/errors.js";
 import { fmt, downloadText } from "../../shared/format.js";
 import { draw, colourAt } from "../../shared/plots.js";
@@ -107,7 +107,12 @@ export function createLandscapeView({ store, setConfig, toast }) {
       const runId = result.body.run_id;
       const [surface, job] = await Promise.all([postJSON("/api/landscapes/surfaces", { ...requestOf(cur), run_id: runId }), getJSON(`/api/jobs/${encodeURIComponent(runId)}`)]);
       // the training run's own optimizer first, then contrasting ones with the server's η for this plane
-      const hash = await landscapeRaceHash(surface, job.config.optimizer, { label: t("ls.race_trained") });
+      const trained = job.config.optimizer;
+      const spec = store.get().cat?.optimizerById?.get(trained.optimizer);
+      const name = (spec && tr(spec.name)) || trained.optimizer;
+      const lr = trained.params?.lr;
+      const label = t("ls.race_trained", { run: lr === undefined ? name : `${name} η=${lr}` });
+      const hash = await landscapeRaceHash(surface, trained, { label });
       window.location.assign(`/#${hash}`);
     } catch (err) {
       toast(formatApiError(err), "error", 8000);
