@@ -96,6 +96,15 @@ def test_landscape_view_draws_the_run_and_races_on_it(page, live_server: str) ->
         assert plot["xr"][0] <= a <= plot["xr"][1] and plot["yr"][0] <= b <= plot["yr"][1], (a, b, plot)
     # the axes are the plane's coordinates a, b along the PCA directions, not x / y
     assert plot["xt"].startswith("a (PC1") and plot["yt"].startswith("b (PC2"), plot
+    assert page.get_by_test_id("start-x").locator("xpath=..").inner_text().startswith("start a")
+    # a built-in surface keeps x / y
+    page.get_by_test_id("preset-textbook").click()
+    page.wait_for_function(
+        "() => document.getElementById('main-plot')._fullLayout?.xaxis?.title?.text === 'x'"
+        " && document.getElementById('main-plot')._fullLayout.yaxis.title.text === 'y'",
+        timeout=60_000,
+    )
+    assert page.get_by_test_id("start-x").locator("xpath=..").inner_text().startswith("start x")
 
 
 def test_landscape_view_in_korean_says_when_there_is_no_run(new_page) -> None:
