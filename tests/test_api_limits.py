@@ -72,6 +72,7 @@ EXPECTED = {
     "max_saved_events_page",
     "max_import_runs",
     "telemetry_budget",
+    "telemetry_grace_seconds",
 }
 
 
