@@ -257,13 +257,6 @@ class Settings(BaseSettings):
         description="Metrics frames may cost at most this share of a job's training time (telemetry.adaptive "
         "stretches the interval); 0.15 keeps a run with telemetry within 1.15× of one without.",
     )
-    telemetry_grace_seconds: float = Field(
-        0.25,
-        ge=0,
-        le=60,
-        description="Seconds of CPU a job's metrics frames may take on top of telemetry_budget, so a short "
-        "run still shows its histograms change (docs/telemetry.md).",
-    )
 
     # --- 2-D engine (engine2d) ---------------------------------------------------
     stream_above_steps: int = Field(

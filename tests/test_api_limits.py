@@ -72,7 +72,6 @@ EXPECTED = {
     "max_saved_events_page",
     "max_import_runs",
     "telemetry_budget",
-    "telemetry_grace_seconds",
 }
 
 

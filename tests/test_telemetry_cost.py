@@ -215,11 +215,10 @@ def simulate(
     budget: float = 0.15,
     adaptive: bool = True,
     requested: Callable[[int], bool] = lambda step: False,
-    grace: float = 0.0,
 ) -> tuple[FrameBudget, list[dict[str, Any]], ManualClock]:
     """A run where each step costs ``step_seconds`` and the frame after step s ``frame_seconds(s)``."""
     clock = ManualClock()
-    rule = FrameBudget(interval, total_steps, budget, adaptive, clock, grace=grace)
+    rule = FrameBudget(interval, total_steps, budget, adaptive, clock)
     sent: list[dict[str, Any]] = []
     step = 0
 
@@ -322,20 +321,3 @@ def test_the_shared_inference_pass_gives_the_frames_of_separate_passes(batch_nor
         if shared.epoch_complete:
             shared.end_epoch(), separate.end_epoch()
     assert all(("inference" in layer) == batch_norm for layer in a["layers"])
-
-
-def test_a_short_run_keeps_every_requested_frame_within_the_grace() -> None:
-    """120 steps of 1 ms with 5 ms frames every 5 steps: 24 frames cost 0.12 s, within a 0.25 s grace
-    (without it the 15 % share would cut them to the first and the last few)."""
-    _, with_grace, _ = simulate(120, 5, 1e-3, lambda s: 5e-3, grace=0.25)
-    _, without, _ = simulate(120, 5, 1e-3, lambda s: 5e-3, grace=0.0)
-    assert [f["step"] for f in with_grace] == list(range(0, 121, 5))
-    assert len(without) < 6
-
-
-def test_past_the_grace_the_share_rule_holds() -> None:
-    """A long run: frames cost at most the grace plus β of the training time (plus one frame)."""
-    rule, sent, clock = simulate(20_000, 5, 1e-3, lambda s: 5e-3, grace=0.25)
-    training = clock.t - rule.frame_seconds
-    assert rule.frame_seconds <= 0.25 + 0.15 * training + 2 * 5e-3
-    assert len(sent) > 24  # more than the grace alone would buy

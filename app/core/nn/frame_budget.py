@@ -6,13 +6,9 @@ take longer than the training itself, so :class:`FrameBudget` keeps them to a sh
 (``Settings.telemetry_budget``, default 0.15) of the time spent training:
 
 * **the gate**: a frame on the grid is sent only while the frames so far are within the budget,
-  F ≤ G + β · W, with F the seconds spent on frames, W = elapsed − F the seconds spent training
-  and G a small grace (``Settings.telemetry_grace_seconds``, default 0.25 s). So F exceeds
-  G + β · W by at most one frame (plus the frames always sent), and the run with telemetry takes
-  at most about (1 + β) × the time without, plus G. The grace is what a short run needs: a
-  120-step run trains in a fraction of a second, and without G its frames would be cut to the
-  first and the last; a quarter of a second more is not felt, and on a run of more than a few
-  seconds it is a few per cent;
+  F ≤ β · W, with F the seconds spent on frames and W = elapsed − F the seconds spent training.
+  So F exceeds β · W by at most one frame (plus the frames always sent), and the run with
+  telemetry takes about (1 + β) × the time without, at most;
 * **the grid**: frames fall on multiples of the *interval in force* I = N · 2^k (N =
   ``telemetry.interval``), the smallest such interval whose steady-state cost c / (I · s) is
   within β, s being the mean training seconds per step so far. It is re-chosen after every frame
@@ -41,8 +37,6 @@ from typing import Any
 
 #: Default budget β: frames may cost this share of the training time (Settings.telemetry_budget).
 DEFAULT_BUDGET = 0.15
-#: Default grace G in seconds of CPU (Settings.telemetry_grace_seconds): frames within it are free.
-DEFAULT_GRACE = 0.25
 #: The interval in force never exceeds this many times the requested one (2¹⁶).
 MAX_STRETCH = 1 << 16
 
@@ -60,8 +54,6 @@ class FrameBudget:
         β: the frames may cost this share of the training time (> 0).
     adaptive : bool
         False: a frame every N steps, no budget.
-    grace : float
-        G, seconds of frames allowed on top of the share β (≥ 0).
     clock : callable
         Seconds (monotonic; the training thread's CPU time by default).
 
@@ -82,7 +74,6 @@ class FrameBudget:
         budget: float = DEFAULT_BUDGET,
         adaptive: bool = True,
         clock: Callable[[], float] = time.thread_time,
-        grace: float = DEFAULT_GRACE,
     ) -> None:
         if interval < 1:
             raise ValueError("interval must be ≥ 1")
@@ -93,7 +84,6 @@ class FrameBudget:
         self.total_steps = int(total_steps)
         self.budget = float(budget)
         self.adaptive = bool(adaptive)
-        self.grace = max(0.0, float(grace))
         self.clock = clock
         self.started = clock()
         self.frame_seconds = 0.0
@@ -120,7 +110,7 @@ class FrameBudget:
             return True
         if step % self.interval != 0:
             return False
-        return self.frame_seconds <= self.grace + self.budget * self.training_seconds()
+        return self.frame_seconds <= self.budget * self.training_seconds()
 
     def send(self, emit: Callable[[str, dict[str, Any]], None], build: Callable[[], dict[str, Any]], step: int) -> None:
         """Build a frame with ``build()``, stamp it with the interval in force and ``emit`` it,
@@ -142,8 +132,8 @@ class FrameBudget:
         """The interval in force after a frame at ``step``: the smallest N · 2^k with
         c / (N · 2^k · s) ≤ β, s the mean training seconds per step so far (N before any step),
         at most the last grid step (so a short run never says "every 256 steps" of 240)."""
-        if step <= 0 or self.frame_seconds + self._last_cost <= self.grace:
-            return self.requested  # the next frame still fits in the grace
+        if step <= 0:
+            return self.requested
         per_step = self.training_seconds() / step
         if per_step <= 0:
             return self.requested

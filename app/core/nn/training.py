@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from app.core.nn.config import TrainingConfig, parse_config
 from app.core.nn.evaluation import BOUNDARY_GRID, BOUNDARY_POINTS, confusion_matrix, decision_boundary, evaluate
-from app.core.nn.frame_budget import DEFAULT_BUDGET, DEFAULT_GRACE, FrameBudget
+from app.core.nn.frame_budget import DEFAULT_BUDGET, FrameBudget
 from app.core.nn.frames import UNIT_VIEW_INPUTS, UNIT_VIEW_UNITS, VAL_EVENT_SAMPLES
 from app.core.nn.options import check_limits
 from app.core.nn.run import BOUNDARY_EVERY, TrainingRun
@@ -134,8 +134,7 @@ def train(
     tel = cfg.telemetry
     if telemetry_budget is None:
         telemetry_budget = float(limits.get("telemetry_budget", DEFAULT_BUDGET))
-    grace = float(limits.get("telemetry_grace_seconds", DEFAULT_GRACE))
-    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive, grace=grace)  # thread CPU time
+    budget = FrameBudget(tel.interval, run.total_steps, telemetry_budget, tel.adaptive)  # thread CPU time
     gate = should_stop if isinstance(should_stop, StepGate) else None
     probe = None
     if cfg.sharpness is not None:
