@@ -114,7 +114,7 @@ def via_http() -> None:
 
     from app.main import app
 
-    client = TestClient(app)
+    client = TestClient(app, base_url="http://localhost")  # an allowed host (PLAYGROUND_ALLOWED_HOSTS)
     race = {
         "surface": "rosenbrock",
         "start": list(ROSENBROCK_START),
