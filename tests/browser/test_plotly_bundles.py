@@ -10,11 +10,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from app.api.static_files import PLOTLY_PARTIAL_URL, PLOTLY_URL
 
-SHOTS = Path("/work/shots/plotlylite")
 LAB_READY = "#optimizer-lab[data-ready=true]"
 TRAIN_READY = "#training-lab[data-ready=true]"
 CONTOUR_DRAWN = """() => { const s = document.getElementById('main-surface');
@@ -49,7 +46,6 @@ def test_the_2d_view_never_loads_the_full_bundle_and_the_3d_view_does(page) -> N
         """() => ['plotly_afterplot', 'plotly_relayouting', 'plotly_hover', 'plotly_click']
                    .every(e => document.getElementById('main-plot')._ev.listenerCount(e) > 0)"""
     )
-    page.screenshot(path=str(SHOTS / "optimizer-lab-3d-full-bundle.png")) if SHOTS.is_dir() else None
 
     # back to 2-D: the contour is drawn again under the paths, by the full bundle now
     page.uncheck("#view-3d")
