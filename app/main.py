@@ -49,7 +49,9 @@ from app.api.routers import (
     trajectories,
 )
 from app.api.static_files import (
+    PLOTLY_PARTIAL_URL,
     PLOTLY_URL,
+    UNVERSIONED_PLOTLY_PARTIAL_URL,
     UNVERSIONED_PLOTLY_URL,
     Page,
     RevalidatedStaticFiles,
@@ -212,6 +214,18 @@ def plotly_js(request: Request) -> Response:
 def plotly_js_unversioned(request: Request) -> Response:
     """The same bundle under its plain name, revalidated on each use (the pages use the versioned URL)."""
     return plotly_response(request, versioned=False)
+
+
+@app.get(PLOTLY_PARTIAL_URL, include_in_schema=False)
+def plotly_partial_js(request: Request) -> Response:
+    """plotly.js's cartesian partial bundle (vendored, same version): what the pages load first."""
+    return plotly_response(request, partial=True)
+
+
+@app.get(UNVERSIONED_PLOTLY_PARTIAL_URL, include_in_schema=False)
+def plotly_partial_js_unversioned(request: Request) -> Response:
+    """The partial bundle under its plain name, revalidated on each use."""
+    return plotly_response(request, versioned=False, partial=True)
 
 
 @app.get("/docs", include_in_schema=False)

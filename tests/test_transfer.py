@@ -15,7 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.middleware.hosts import allowed_names, host_name, is_allowed
-from app.api.static_files import PLOTLY_URL, accepts_gzip
+from app.api.static_files import (
+    PARTIAL_TRACE_TYPES,
+    PLOTLY_JS_VERSION,
+    PLOTLY_PARTIAL_SOURCE,
+    PLOTLY_PARTIAL_URL,
+    PLOTLY_URL,
+    accepts_gzip,
+    bundle_trace_types,
+)
 
 BUNDLE = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_bytes()
 GZIP = {"Accept-Encoding": "gzip, deflate, br"}
@@ -28,12 +36,45 @@ def _raw(client: TestClient, url: str, headers: dict[str, str]) -> tuple[int, di
         return r.status_code, dict(r.headers), b"".join(r.iter_raw())
 
 
-def test_the_pages_load_plotly_from_the_versioned_url(client: TestClient) -> None:
+def test_the_pages_load_the_partial_bundle_first_and_name_the_full_one(client: TestClient) -> None:
     assert f"/vendor/plotly-{plotly.__version__}.min.js" == PLOTLY_URL
+    assert f"/vendor/plotly-cartesian-{plotly.__version__}.min.js" == PLOTLY_PARTIAL_URL
+    types = " ".join(PARTIAL_TRACE_TYPES)
+    tag = f'src="{PLOTLY_PARTIAL_URL}" data-full-src="{PLOTLY_URL}" data-trace-types="{types}"></script>'
     for page in ("/", "/training"):
         html = client.get(page).text
-        assert f'<script async src="{PLOTLY_URL}"></script>' in html
-        assert "/vendor/plotly.min.js" not in html
+        assert f'<script async id="plotly-script" {tag}' in html
+        assert "/vendor/plotly.min.js" not in html and "/vendor/plotly-cartesian.min.js" not in html
+
+
+def test_the_vendored_partial_bundle_is_the_installed_plotly_js_version() -> None:
+    # the partial (vendored) and the full bundle (in the plotly package) must not drift apart:
+    # bump both with scripts/update_plotly_partial.sh
+    head = PLOTLY_PARTIAL_SOURCE.read_bytes()[:200].decode()
+    assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}\n" in head
+    assert f"plotly.js v{PLOTLY_JS_VERSION}\n" in BUNDLE[:200].decode()
+    assert (PLOTLY_PARTIAL_SOURCE.parent / "plotly-cartesian-LICENSE.txt").read_text().startswith("MIT License")
+
+
+def test_the_partial_bundle_has_the_2d_trace_types_and_not_the_3d_ones() -> None:
+    # what the labs draw in 2-D (contour, heatmap, bar, scatter) is in it; the 3-D view's traces are not
+    assert {"scatter", "bar", "heatmap", "contour", "histogram"} <= set(PARTIAL_TRACE_TYPES)
+    assert not {"surface", "scatter3d"} & set(PARTIAL_TRACE_TYPES)
+    # the full bundle declares every one of them, and more (the reading of the bundles is the same)
+    full = set(bundle_trace_types(BUNDLE))
+    assert set(PARTIAL_TRACE_TYPES) < full and {"surface", "scatter3d"} <= full
+
+
+@pytest.mark.parametrize("versioned", [True, False])
+def test_the_partial_bundle_is_served_like_the_full_one(client: TestClient, versioned: bool) -> None:
+    url = PLOTLY_PARTIAL_URL if versioned else "/vendor/plotly-cartesian.min.js"
+    status, headers, body = _raw(client, url, GZIP)
+    assert status == 200 and headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == PLOTLY_PARTIAL_SOURCE.read_bytes()
+    assert headers["cache-control"] == ("public, max-age=31536000, immutable" if versioned else "no-cache")
+    assert _raw(client, url, {**GZIP, "If-None-Match": headers["etag"]})[:3:2] == (304, b"")
+    status, headers, body = _raw(client, url, IDENTITY)
+    assert status == 200 and body == PLOTLY_PARTIAL_SOURCE.read_bytes()
 
 
 def test_plotly_is_sent_pre_compressed_with_long_lived_caching(client: TestClient) -> None:

@@ -13,8 +13,18 @@ load. It is served
   ``If-None-Match``. ``/vendor/plotly.min.js`` still answers (the same bytes, revalidated) for
   anything that links the unversioned name.
 
-The pages (``/``, ``/training``) are the files in ``app/static`` with the unversioned Plotly URL
-replaced by :data:`PLOTLY_URL`; they and the app's own files under ``/static`` change between
+The pages load a smaller bundle first: plotly.js's own "cartesian" partial bundle (~1.5 MB: the
+2-D trace types scatter, bar, heatmap, contour, histogram, box, violin, pie, image, …), vendored
+at ``app/static/vendor/plotly-cartesian-<plotly.js version>.min.js`` (MIT, see
+``plotly-cartesian-LICENSE.txt`` there; fetched by the maintainer script
+``scripts/update_plotly_partial.sh`` at the plotly.js version of the installed ``plotly``
+package, never at install or run time). It is served exactly like the full bundle, at
+:data:`PLOTLY_PARTIAL_URL`. The full bundle is loaded by the page only when a chart needs a trace
+type the partial lacks (the Optimizer Lab's 3-D view); ``shared/plots.js`` does that.
+
+The pages (``/``, ``/training``) are the files in ``app/static`` with the unversioned Plotly URLs
+replaced by :data:`PLOTLY_URL` and :data:`PLOTLY_PARTIAL_URL`, and the partial bundle's trace types
+written into its script tag (``data-trace-types``); they and the app's own files under ``/static`` change between
 versions of the app, so they carry ``Cache-Control: no-cache`` (stored, but revalidated on each
 use) and an ``ETag``, answered with 304 while unchanged. Those small text files are compressed
 on the fly by the app's gzip middleware (``app/main.py``).
@@ -25,11 +35,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import plotly
+from plotly.offline import get_plotlyjs_version
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
@@ -41,6 +53,25 @@ PLOTLY_URL = f"/vendor/plotly-{PLOTLY_VERSION}.min.js"
 """The URL the pages load Plotly from: a new ``plotly`` package version is a new URL."""
 UNVERSIONED_PLOTLY_URL = "/vendor/plotly.min.js"
 """The name the pages' HTML files use; replaced by :data:`PLOTLY_URL` when a page is served."""
+
+PLOTLY_JS_VERSION: str = get_plotlyjs_version()
+"""The plotly.js version inside the installed ``plotly`` package (the partial bundle must match it)."""
+VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
+PLOTLY_PARTIAL_SOURCE = VENDOR / f"plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
+"""The vendored cartesian partial bundle of that plotly.js version."""
+PLOTLY_PARTIAL_URL = f"/vendor/plotly-cartesian-{PLOTLY_VERSION}.min.js"
+"""The URL the pages load the partial bundle from (versioned like :data:`PLOTLY_URL`)."""
+UNVERSIONED_PLOTLY_PARTIAL_URL = "/vendor/plotly-cartesian.min.js"
+"""The name the pages' HTML files use for the partial bundle."""
+TRACE_TYPES_PLACEHOLDER = b'data-trace-types=""'
+"""Where a page's HTML gets the partial bundle's trace types (space-separated)."""
+
+
+def bundle_trace_types(bundle: bytes) -> tuple[str, ...]:
+    """The trace types a plotly.js bundle registers (each trace module declares its ``name``), sorted."""
+    names = re.findall(rb'moduleType:"trace",name:"([a-z0-9]+)"', bundle)
+    return tuple(sorted({name.decode() for name in names}))
+
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 """A year, and never revalidated: for URLs whose content never changes."""
@@ -127,22 +158,39 @@ class Asset:
 
 PLOTLY = Asset(PLOTLY_SOURCE.read_bytes(), "text/javascript; charset=utf-8", IMMUTABLE, compress=True)
 """The Plotly bundle at :data:`PLOTLY_URL`."""
+PLOTLY_PARTIAL = Asset(PLOTLY_PARTIAL_SOURCE.read_bytes(), "text/javascript; charset=utf-8", IMMUTABLE, compress=True)
+"""The cartesian partial bundle at :data:`PLOTLY_PARTIAL_URL`."""
+PARTIAL_TRACE_TYPES = bundle_trace_types(PLOTLY_PARTIAL.body)
+"""Trace types the partial bundle can draw; any other needs the full bundle."""
 
 
-def plotly_response(request: Request, *, versioned: bool = True) -> Response:
-    """The Plotly bundle: immutable at the versioned URL, revalidated at the unversioned one."""
-    return PLOTLY.response(request, None if versioned else REVALIDATE)
+def plotly_response(request: Request, *, versioned: bool = True, partial: bool = False) -> Response:
+    """A Plotly bundle (full or partial): immutable at the versioned URL, revalidated at the unversioned one."""
+    return (PLOTLY_PARTIAL if partial else PLOTLY).response(request, None if versioned else REVALIDATE)
+
+
+def _compress_bundles() -> None:
+    PLOTLY_PARTIAL.gzipped()  # the one every page loads first
+    PLOTLY.gzipped()
 
 
 def warm_up() -> threading.Thread:
-    """Compress the Plotly bundle in a daemon thread now, so the first page load does not wait for it."""
-    thread = threading.Thread(target=PLOTLY.gzipped, name="plotly-gzip", daemon=True)
+    """Compress the Plotly bundles in a daemon thread now, so the first page load does not wait for them."""
+    thread = threading.Thread(target=_compress_bundles, name="plotly-gzip", daemon=True)
     thread.start()
     return thread
 
 
+def render_page(html: bytes) -> bytes:
+    """A page's HTML as served: versioned bundle URLs and the partial bundle's trace types put in."""
+    html = html.replace(UNVERSIONED_PLOTLY_URL.encode(), PLOTLY_URL.encode())
+    html = html.replace(UNVERSIONED_PLOTLY_PARTIAL_URL.encode(), PLOTLY_PARTIAL_URL.encode())
+    types = " ".join(PARTIAL_TRACE_TYPES).encode()
+    return html.replace(TRACE_TYPES_PLACEHOLDER, b'data-trace-types="' + types + b'"')
+
+
 class Page:
-    """An HTML page of ``app/static`` as served: :data:`PLOTLY_URL` put in, re-read when the file changes.
+    """An HTML page of ``app/static`` as served (:func:`render_page`), re-read when the file changes.
 
     (``<link rel="modulepreload">`` for the page's ~38 modules was tried and measured by
     ``bench/page_load.py``: it made the first contour later on the shared 2-core machine, ratio
@@ -161,7 +209,7 @@ class Page:
         stamp = (stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if self._asset is None or stamp != self._stamp:
-                html = self.path.read_bytes().replace(UNVERSIONED_PLOTLY_URL.encode(), PLOTLY_URL.encode())
+                html = render_page(self.path.read_bytes())
                 self._asset = Asset(html, "text/html; charset=utf-8", REVALIDATE)
                 self._stamp = stamp
             return self._asset

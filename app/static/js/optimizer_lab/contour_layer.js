@@ -26,7 +26,7 @@
  * "surface" and lives in the surface plot's `data`.
  */
 
-import { Plotly, draw, PLOT_CONFIG, CONTOUR_SCALE, CONTOUR_LINE_SCALE } from "../shared/plots.js";
+import { Plotly, plotlyOf, onPlotly, draw, PLOT_CONFIG, CONTOUR_SCALE, CONTOUR_LINE_SCALE } from "../shared/plots.js";
 import { dataPointAt } from "./plot_pointer.js";
 
 /**
@@ -135,7 +135,7 @@ function followRelayouting(main, event) {
     state.frame = null;
     state.pending = null;
     state.layoutKey = ""; // the box is the same; force the next sync to re-check the ranges
-    if (state.div.data?.length && pending) Plotly.relayout(state.div, pending);
+    if (state.div.data?.length && pending) plotlyOf(state.div).relayout(state.div, pending);
   });
 }
 
@@ -143,8 +143,8 @@ function followRelayouting(main, event) {
 function hoverSurface(main, xy) {
   const state = main._surface;
   if (!state?.div.data?.length || !state.div._fullLayout) return;
-  if (xy) Plotly.Fx.hover(state.div, { xval: xy[0], yval: xy[1] }, "xy", true);
-  else Plotly.Fx.unhover(state.div);
+  if (xy) plotlyOf(state.div).Fx.hover(state.div, { xval: xy[0], yval: xy[1] }, "xy", true);
+  else plotlyOf(state.div).Fx.unhover(state.div);
 }
 
 /** PNG of both layers (surface plot under the main plot), as the mode bar's camera button. */
@@ -154,8 +154,8 @@ async function downloadComposite(main) {
   const scale = 2;
   const options = { format: "png", width: full.width, height: full.height, scale };
   const layers = [];
-  if (state?.div.data?.length && !full.scene) layers.push(await Plotly.toImage(state.div, options));
-  layers.push(await Plotly.toImage(main, options));
+  if (state?.div.data?.length && !full.scene) layers.push(await plotlyOf(state.div).toImage(state.div, options));
+  layers.push(await plotlyOf(main).toImage(main, options));
   const canvas = document.createElement("canvas");
   canvas.width = full.width * scale;
   canvas.height = full.height * scale;
@@ -203,13 +203,13 @@ export const MAIN_CONFIG_2D = {
 export function linkSurfacePlot(main, surfaceDiv) {
   const state = { div: surfaceDiv, trace: null, drawnTrace: null, layoutKey: "", pending: null, frame: null, pointHover: false };
   main._surface = state;
-  main.on("plotly_afterplot", () => syncSurface(main));
-  main.on("plotly_relayouting", (event) => followRelayouting(main, event));
-  main.on("plotly_hover", () => {
+  onPlotly(main, "plotly_afterplot", () => syncSurface(main));
+  onPlotly(main, "plotly_relayouting", (event) => followRelayouting(main, event));
+  onPlotly(main, "plotly_hover", () => {
     state.pointHover = true;
     hoverSurface(main, null);
   });
-  main.on("plotly_unhover", () => {
+  onPlotly(main, "plotly_unhover", () => {
     state.pointHover = false;
   });
   main.addEventListener("mousemove", (ev) => {
@@ -242,5 +242,5 @@ export function hideSurfacePlot(main) {
   state.drawnTrace = null;
   state.layoutKey = "";
   state.div.hidden = true;
-  Plotly.purge(state.div);
+  plotlyOf(state.div).purge(state.div);
 }

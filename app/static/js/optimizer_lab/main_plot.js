@@ -30,7 +30,7 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, draw, startTrace, withAlpha } from "../shared/plots.js";
+import { Plotly, plotlyOf, draw, startTrace, withAlpha } from "../shared/plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
 import { figure3d } from "./main_plot_3d.js";
@@ -324,7 +324,7 @@ function drawStep(div, model) {
   });
   const options = { transition: { duration: 0 }, frame: { duration: 0, redraw: false }, mode: "immediate" };
   // an interrupted animation rejects without a reason: nothing to report, the next draw follows
-  return Plotly.animate(div, { data, traces }, options).catch((err) => {
+  return plotlyOf(div).animate(div, { data, traces }, options).catch((err) => {
     if (err) throw err;
   });
 }

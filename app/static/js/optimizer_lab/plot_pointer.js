@@ -11,6 +11,7 @@
  * dataPointAt to forward the pointer to the contour's hover.
  */
 
+import { onPlotly } from "../shared/plots.js";
 import { fmt } from "../shared/format.js";
 
 /**
@@ -49,7 +50,7 @@ export function attachStartPicker(div, onPick) {
     const xy = dataPointAt(div, ev.clientX, ev.clientY);
     if (xy) onPick(xy);
   });
-  div.on?.("plotly_click", (ev) => {
+  onPlotly(div, "plotly_click", (ev) => {
     const point = ev?.points?.[0];
     if (point && point.data?.type === "surface" && Number.isFinite(point.x) && Number.isFinite(point.y)) onPick([point.x, point.y]);
   });

@@ -13,7 +13,7 @@
  * surface that goes below zero (saddle) still plots.
  */
 
-import { draw, logAxis, vline, minimaTrace, startTrace, HEATMAP_SCALE } from "../shared/plots.js";
+import { draw, plotlyOf, logAxis, vline, minimaTrace, startTrace, HEATMAP_SCALE } from "../shared/plots.js";
 import { fmt } from "../shared/format.js";
 
 // Log axes when no value is negative and some are positive (exact zeros, e.g. Newton landing
@@ -159,7 +159,7 @@ export function drawDistance(div, runs, minima, k, text) {
 /** Update only the step cursor of the loss/distance charts (cheap, for the race). */
 export function moveCursor(div, k) {
   if (!div.layout || !div.data?.length) return null;
-  return window.Plotly.relayout(div, { shapes: [cursor(k)] });
+  return plotlyOf(div).relayout(div, { shapes: [cursor(k)] });
 }
 
 /**

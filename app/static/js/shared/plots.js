@@ -3,18 +3,26 @@
  * fonts, strong lines, light background), one colour palette, one config (PNG export kept, no
  * button that uploads or shares a chart: see PLOT_CONFIG).
  *
- * Plotly itself is loaded as a classic async script in the page's head (the server rewrites the
- * name to the versioned, cached-for-a-year URL /vendor/plotly-<version>.min.js):
- *   <script async src="/vendor/plotly.min.js"></script>    (served by the app; never a CDN)
- * and a page's boot awaits `plotlyReady` (below) before its first draw.
+ * Plotly itself is loaded as a classic async script in the page's head, first plotly.js's own
+ * 2-D ("cartesian") partial bundle, ~1.5 MB instead of 4.8 (the server rewrites the names to
+ * versioned, cached-for-a-year URLs and writes the partial's trace types into the tag):
+ *   <script async id="plotly-script" src="/vendor/plotly-cartesian.min.js"
+ *           data-full-src="/vendor/plotly.min.js" data-trace-types=""></script>   (never a CDN)
+ * and a page's boot awaits `plotlyReady` (below) before its first draw. The first `draw` of a
+ * trace type the partial lacks (surface, scatter3d: the Optimizer Lab's 3-D view) loads the full
+ * bundle (same plotly.js version) once; from then on `Plotly` is the full one for the rest of the
+ * page, and a plot drawn by the partial is re-drawn by the full bundle the next time `draw` draws
+ * it (its Plotly event handlers, registered through `onPlotly`, are attached again).
  *
  * How a page uses it:
  *
- *   import { Plotly, draw, baseLayout, PALETTE, colourAt, withAlpha, logAxis } from "/static/js/shared/plots.js";
+ *   import { Plotly, plotlyOf, draw, onPlotly, baseLayout, PALETTE, colourAt, withAlpha, logAxis } from "/static/js/shared/plots.js";
  *
  *   draw(div, traces, { xaxis: { title: { text: "step" } }, yaxis: logAxis("loss") });
  *   // draw = Plotly.react with the shared theme merged under your layout and the shared config;
  *   // call it again with new data to update (Plotly diffs, cheap).
+ *   plotlyOf(div).relayout(div, {...});     // any other Plotly call on a drawn plot: its own Plotly
+ *   onPlotly(div, "plotly_click", handler);  // instead of div.on(…): survives the switch to the full bundle
  *   const colour = colourAt(2);            // third palette colour, cycles
  *   const faint = withAlpha(colour, 0.3);  // "rgba(…, 0.3)"
  *
@@ -22,30 +30,91 @@
  * washed-out projector, and dark enough to read over the light contour colours.
  */
 
+const SCRIPT = document.getElementById("plotly-script");
+/** Trace types of the bundle the page loads first (empty: not known, so it is the full bundle). */
+const FIRST_TYPES = new Set((SCRIPT?.dataset.traceTypes ?? "").split(/\s+/).filter(Boolean));
+
 /**
- * The global Plotly object (loaded by /vendor/plotly.min.js). The pages load Plotly `async`, so
- * their modules run, and fetch what the first chart needs, while the browser is still compiling
- * the 4.8 MB bundle: `Plotly` is a live binding, set once the script has run, and a page awaits
- * `plotlyReady` before it draws anything.
+ * The global Plotly object (loaded by the page's Plotly script). The pages load Plotly `async`,
+ * so their modules run, and fetch what the first chart needs, while the browser is still
+ * compiling the bundle: `Plotly` is a live binding, set once the script has run (and again when
+ * the full bundle replaces the partial one), and a page awaits `plotlyReady` before it draws.
  */
 export let Plotly = window.Plotly;
+/** Whether `Plotly` is the full bundle (every trace type). */
+let isFull = FIRST_TYPES.size === 0;
 
-/** Resolves with Plotly once /vendor/plotly…js has run; rejects if it fails to load. */
-export const plotlyReady = Plotly
-  ? Promise.resolve(Plotly)
-  : new Promise((resolve, reject) => {
-      const script = document.querySelector('script[src^="/vendor/plotly"]');
-      const done = () => {
-        Plotly = window.Plotly;
-        if (Plotly) resolve(Plotly);
-        else reject(new Error("Plotly did not load"));
-      };
-      if (!script) done();
-      else {
-        script.addEventListener("load", done, { once: true });
-        script.addEventListener("error", () => reject(new Error("Plotly did not load")), { once: true });
-      }
+function scriptLoaded(script) {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      Plotly = window.Plotly;
+      if (Plotly) resolve(Plotly);
+      else reject(new Error("Plotly did not load"));
+    };
+    if (!script) done();
+    else {
+      script.addEventListener("load", done, { once: true });
+      script.addEventListener("error", () => reject(new Error("Plotly did not load")), { once: true });
+    }
+  });
+}
+
+/** Resolves with Plotly once the page's Plotly script has run; rejects if it fails to load. */
+export const plotlyReady = Plotly ? Promise.resolve(Plotly) : scriptLoaded(SCRIPT);
+
+let fullReady = null;
+
+/**
+ * Resolves with the full Plotly bundle, loading it (once) if the page started with the partial
+ * one; `Plotly` is the full bundle afterwards.
+ */
+export function fullPlotlyReady() {
+  if (isFull) return plotlyReady;
+  fullReady ??= plotlyReady.then(() => {
+    const script = document.createElement("script");
+    script.src = SCRIPT.dataset.fullSrc;
+    script.async = true;
+    script.dataset.plotlyFull = "";
+    const loaded = scriptLoaded(script).then((full) => {
+      isFull = true;
+      return full;
     });
+    document.head.append(script);
+    return loaded;
+  });
+  return fullReady;
+}
+
+/** Whether the Plotly loaded now can draw every trace of `data`. */
+function canDraw(data) {
+  return isFull || data.every((trace) => FIRST_TYPES.has(trace?.type ?? "scatter"));
+}
+
+/** The Plotly that drew `div` (the partial or the full bundle), or the current one. */
+export function plotlyOf(div) {
+  return div?._plotlyLib ?? Plotly;
+}
+
+/**
+ * `div.on(event, handler)`, remembered so that it is attached again when the full bundle takes
+ * the plot over (each bundle keeps its own event emitter on the plot). Call after a first draw.
+ */
+export function onPlotly(div, event, handler) {
+  (div._plotlyHandlers ??= []).push([event, handler]);
+  div.on?.(event, handler);
+}
+
+/**
+ * Move a plot drawn by another Plotly (the partial bundle) to the current one: purge it with its
+ * own Plotly, so that `draw` makes it anew; returns whether handlers must be attached again.
+ */
+function adopt(div) {
+  const own = div._plotlyLib;
+  if (!own || own === Plotly) return false;
+  own.purge(div);
+  div._plotlyLib = Plotly;
+  return true;
+}
 
 export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", "NanumGothic", sans-serif';
 
@@ -198,7 +267,15 @@ export function logAxis(title, extra = {}, values = null) {
  * @param {object} [config] merged over PLOT_CONFIG (see plotConfig: the offline keys always win)
  */
 export function draw(div, data, layout = {}, config = NO_CONFIG) {
-  return Plotly.react(div, data, baseLayout(layout), plotConfig(config));
+  if (!canDraw(data)) return fullPlotlyReady().then(() => draw(div, data, layout, config));
+  const moved = adopt(div);
+  div._plotlyLib = Plotly;
+  const drawn = Plotly.react(div, data, baseLayout(layout), plotConfig(config));
+  if (!moved) return drawn;
+  return drawn.then((result) => {
+    for (const [event, handler] of div._plotlyHandlers ?? []) div.on(event, handler);
+    return result;
+  });
 }
 
 /** A vertical line shape at x (data coordinates) spanning the plot height. */

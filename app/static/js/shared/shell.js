@@ -5,7 +5,8 @@
  * How a page uses it (see static/index.html for a complete example):
  *
  *   <link rel="stylesheet" href="/static/css/app.css">
- *   <script async src="/vendor/plotly.min.js"></script>      <!-- if the page plots; boot awaits plotlyReady -->
+ *   <script async id="plotly-script" src="/vendor/plotly-cartesian.min.js" data-full-src="/vendor/plotly.min.js"
+ *           data-trace-types=""></script>   <!-- if the page plots; boot awaits plotlyReady (see shared/plots.js) -->
  *   <header id="app-header"></header>
  *   <main> ... </main>
  *   <script type="module" src="/static/js/training_lab/main.js"></script>

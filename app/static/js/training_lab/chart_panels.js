@@ -20,7 +20,7 @@ import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
 import { renderProgress } from "./session_control.js";
 import { drawSharpness } from "./landscape/sharpness_chart.js";
-import { Plotly, colourAt } from "../shared/plots.js";
+import { plotlyOf, colourAt } from "../shared/plots.js";
 import { downloadText, fmt } from "../shared/format.js";
 import { drawCurves, drawDynamics } from "./curve_charts.js";
 import { drawHistograms, layerBadges } from "./histogram_charts.js";
@@ -124,7 +124,7 @@ export function createCharts({ store, toast }) {
         const grid = $("grad-plot").closest(".chart-grid");
         if (grid.classList.contains("one-up") !== compareMode(runs, config)) {
           grid.classList.toggle("one-up", compareMode(runs, config));
-          requestAnimationFrame(() => ["grad-plot", "ratio-plot"].forEach((id) => $(id).data && Plotly.Plots.resize($(id))));
+          requestAnimationFrame(() => ["grad-plot", "ratio-plot"].forEach((id) => $(id).data && plotlyOf($(id)).Plots.resize($(id))));
         }
         if (compareMode(runs, config)) {
           drawCompareDynamics($("grad-plot"), runs, "grad_norm", t);
@@ -192,7 +192,7 @@ export function createCharts({ store, toast }) {
       $("result-charts").classList.toggle("one-up", !twoD);
       // the confusion matrix changed width: let Plotly re-measure it
       const confusion = $("confusion-plot");
-      if (confusion.data) requestAnimationFrame(() => Plotly.Plots.resize(confusion));
+      if (confusion.data) requestAnimationFrame(() => plotlyOf(confusion).Plots.resize(confusion));
     }
     if (!twoD) return;
     let boundary = null;

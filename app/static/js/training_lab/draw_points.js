@@ -15,7 +15,7 @@
 import { applyTranslations, t } from "../shared/i18n.js";
 import { el } from "../shared/shell.js";
 import { changed } from "../shared/store.js";
-import { Plotly, colourAt, draw } from "../shared/plots.js";
+import { plotlyOf, colourAt, draw } from "../shared/plots.js";
 
 /** Classes offered for drawing. */
 export const DRAW_CLASSES = 4;
@@ -139,7 +139,7 @@ export function createDrawPoints({ store, root, onUse }) {
   /** Plotly measures a plot drawn while hidden wrongly: re-measure once it is shown. */
   function resize() {
     if (!plot._fullLayout || plot.offsetParent === null) return;
-    Plotly.Plots.resize(plot).then(() => {
+    plotlyOf(plot).Plots.resize(plot).then(() => {
       plot.dataset.sized = "true"; // clicks map to data coordinates from here on (browser tests wait for it)
     });
   }
