@@ -102,7 +102,10 @@ class Newton(SecondOrderOptimizer):
         self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
     ) -> Array:
         """Δθ = −η V diag(|λ| + δ)⁻¹ Vᵀ g for (R, n) points (see :meth:`SecondOrderOptimizer.update`)."""
-        lam, vecs = np.linalg.eigh(np.nan_to_num(objective.hessian(theta)))  # (R, n), (R, n, n)
+        hess = objective.hessian(theta)  # (R, n, n)
+        if not np.isfinite(hess).all():  # nan_to_num copies; only pay for it when needed
+            hess = np.nan_to_num(hess)
+        lam, vecs = np.linalg.eigh(hess)  # (R, n), (R, n, n)
         state["eig"] = lam
         g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
         step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
