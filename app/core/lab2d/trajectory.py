@@ -405,6 +405,19 @@ class Simulator:
         Comparisons with NaN are false, so ``|v| ≤ bound`` also tests finiteness.
         """
         bound = self.bound if math.isfinite(self.bound) else sys.float_info.max
+        big = sys.float_info.max
+        # Common case first: every run alive and every number within its bound, by four reductions
+        # over the contiguous arrays (max/min propagate NaN, and NaN compares false).
+        if (
+            self.alive.all()
+            and -bound <= path.min()
+            and path.max() <= bound
+            and -bound <= loss.min()
+            and loss.max() <= bound
+            and -big <= grads.min()
+            and grads.max() <= big
+        ):
+            return None
         ok = np.abs(path[..., 0]) <= bound
         ok &= np.abs(path[..., 1]) <= bound
         ok &= np.abs(loss) <= bound

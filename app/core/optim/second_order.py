@@ -23,6 +23,10 @@ LINE_SEARCH_EVALUATIONS = 20
 """Evaluations of f charged per L-BFGS update with the line search on (it may halve α up to 40
 times; about 12 is typical once a run has converged and rounding decides the Armijo test)."""
 
+SCALAR_TWO_LOOP_RUNS = 8
+"""Up to this many 2-D runs, L-BFGS's two-loop recursion runs on Python floats, run by run: for a
+few 2-element vectors the ~40 NumPy calls of the batched loop cost far more than the arithmetic."""
+
 
 class Objective(Protocol):
     """What a second-order method may ask of f besides the gradient, at R points at once."""
@@ -98,7 +102,10 @@ class Newton(SecondOrderOptimizer):
         self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
     ) -> Array:
         """Δθ = −η V diag(|λ| + δ)⁻¹ Vᵀ g for (R, n) points (see :meth:`SecondOrderOptimizer.update`)."""
-        lam, vecs = np.linalg.eigh(np.nan_to_num(objective.hessian(theta)))  # (R, n), (R, n, n)
+        hess = objective.hessian(theta)  # (R, n, n)
+        if not np.isfinite(hess).all():  # nan_to_num copies; only pay for it when needed
+            hess = np.nan_to_num(hess)
+        lam, vecs = np.linalg.eigh(hess)  # (R, n), (R, n, n)
         state["eig"] = lam
         g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
         step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
@@ -173,10 +180,11 @@ class LBFGS(SecondOrderOptimizer):
         x, g, s = theta, grad, state
         if t > 1:
             sk, yk = x - s["prev_x"], g - s["prev_g"]
+            # Shift the history one slot (newest at index 0); overlapping assignment is safe in NumPy.
             for key, new in (("s", sk), ("y", yk)):
-                s[key] = np.roll(s[key], 1, axis=1)
+                s[key][:, 1:] = s[key][:, :-1]
                 s[key][:, 0] = new
-            s["valid"] = np.roll(s["valid"], 1, axis=1)
+            s["valid"][:, 1:] = s["valid"][:, :-1]
             # Keep a pair only with clearly positive curvature, relative to its size (scale-free).
             s["valid"][:, 0] = np.sum(sk * yk, axis=1) > 1e-10 * np.linalg.norm(sk, axis=1) * np.linalg.norm(yk, axis=1)
         s["prev_x"], s["prev_g"] = x.copy(), g.copy()
@@ -204,6 +212,8 @@ class LBFGS(SecondOrderOptimizer):
         -------
         (R, n) array, the inverse-Hessian estimate H_k applied to g.
         """
+        if g.shape[1] == 2 and g.shape[0] <= SCALAR_TWO_LOOP_RUNS:
+            return _two_loop_scalar(g, s_hist, y_hist, valid)
         q = g.copy()
         m = s_hist.shape[1]
         sy = np.sum(s_hist * y_hist, axis=2)  # (R, m)
@@ -245,3 +255,38 @@ class LBFGS(SecondOrderOptimizer):
                 break
             alpha[pending] *= 0.5
         return alpha
+
+
+def _two_loop_scalar(g: Array, s_hist: Array, y_hist: Array, valid: Array) -> Array:
+    """:meth:`LBFGS._two_loop` for 2-D vectors (n = 2), on Python floats run by run.
+
+    Every product and sum is taken in the same order as the batched version (a dot product
+    a·b = a₀b₀ + a₁b₁), so the result is the same bit for bit; IEEE doubles round alike in
+    Python and NumPy. Shapes as in :meth:`LBFGS._two_loop`: g (R, 2), s_hist and y_hist (R, m, 2),
+    valid (R, m); returns (R, 2).
+    """
+    out = np.empty_like(g)
+    for run, ((g0, g1), s_run, y_run, valid_run) in enumerate(
+        zip(g.tolist(), s_hist.tolist(), y_hist.tolist(), valid.tolist(), strict=True)
+    ):
+        pairs = [
+            (s0, s1, y0, y1, s0 * y0 + s1 * y1, ok)
+            for (s0, s1), (y0, y1), ok in zip(s_run, y_run, valid_run, strict=True)
+        ]
+        rho = [1.0 / sy if ok else 0.0 for (_, _, _, _, sy, ok) in pairs]
+        q0, q1 = g0, g1
+        alphas = []
+        for (s0, s1, y0, y1, _, _), rho_i in zip(pairs, rho, strict=True):
+            a = rho_i * (s0 * q0 + s1 * q1)
+            alphas.append(a)
+            q0, q1 = q0 - a * y0, q1 - a * y1
+        # Initial scaling γ = sᵀy / yᵀy from the newest valid pair (1 when none).
+        _, _, y0, y1, sy0, ok0 = pairs[0]
+        yy = y0 * y0 + y1 * y1
+        gamma = sy0 / yy if ok0 and yy > 0 else 1.0
+        r0, r1 = gamma * q0, gamma * q1
+        for (s0, s1, y0, y1, _, _), rho_i, a in reversed(list(zip(pairs, rho, alphas, strict=True))):
+            beta = rho_i * (y0 * r0 + y1 * r1)
+            r0, r1 = r0 + (a - beta) * s0, r1 + (a - beta) * s1
+        out[run] = r0, r1
+    return out

@@ -227,8 +227,15 @@ class Surface(ABC):
         """∇²f at points (..., 2) → (..., 2, 2) (symmetric)."""
         x, y = _xy(p)
         with np.errstate(all="ignore"):
-            hxx, hxy, hyy = (_full(h, x.shape) for h in self._hess(x, y))
-            return np.stack([np.stack([hxx, hxy], axis=-1), np.stack([hxy, hyy], axis=-1)], axis=-2)
+            hxx, hxy, hyy = self._hess(x, y)
+        # Fill the (..., 2, 2) array entry by entry (each assignment broadcasts a constant entry);
+        # three np.stack calls cost more than the arithmetic for the one point of a Newton race.
+        h = np.empty((*x.shape, 2, 2))
+        h[..., 0, 0] = hxx
+        h[..., 0, 1] = hxy
+        h[..., 1, 0] = hxy
+        h[..., 1, 1] = hyy
+        return h
 
     @abstractmethod
     def _f(self, x: Array, y: Array) -> Array | float: ...
