@@ -85,9 +85,14 @@ class DaskEventFlag:
         self._event = None
 
     def __call__(self) -> bool:
-        if self._event is None:
-            self._event = distributed().Event(self.name)
-        return bool(self._event.is_set())
+        """True once the event is set, or once the scheduler cannot be asked (the cluster or the
+        client that submitted the search closed): a trial that nobody can collect stops."""
+        try:
+            if self._event is None:
+                self._event = distributed().Event(self.name)
+            return bool(self._event.is_set())
+        except Exception:
+            return True
 
 
 class DaskSwitch:
