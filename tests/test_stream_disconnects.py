@@ -7,6 +7,7 @@ keep-alive task only sometimes loses the race that raises; these tests raise it 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from typing import Any
 
@@ -27,7 +28,9 @@ def run(app: Any) -> list[dict[str, Any]]:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": "/api/jobs/j-1/events"}
-    asyncio.run(QuietStreamDisconnects(app)(scope, receive, send))
+    # A thread of its own: the browser tests' Playwright may hold an event loop in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, QuietStreamDisconnects(app)(scope, receive, send)).result()
     return sent
 
 
