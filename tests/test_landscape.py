@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -325,3 +327,22 @@ def test_landscape_surface_hessian_and_declared_cost() -> None:
     newton = update_cost(surface, "newton")
     assert update_cost(surface, "sgd").per_point == pytest.approx(plain.per_point + surface.cost_per_point)
     assert newton.per_point > 5 * surface.cost_per_point  # one gradient + four for the FD Hessian
+
+
+def test_saving_a_trajectory_ignores_other_writers_temporary_files(tmp_path) -> None:
+    """Another worker's ``….tmp.npz`` (renamed away at any moment) neither counts nor breaks the pruning."""
+    from app.core.nn.network import MLP
+    from app.core.nn.trajectory_files import save_trajectory, trajectories_dir
+
+    net = MLP(4, (3,), 2, rng=np.random.default_rng(0))
+    folder = trajectories_dir(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "t-0123456789abcdef.tmp.npz").write_bytes(b"half-written")
+    ids = []
+    for k in range(3):
+        trajectory = WeightTrajectory(net, epochs=1, max_snapshots=4)
+        trajectory.finish(net, 1, 1)
+        ids.append(save_trajectory(trajectory, tmp_path, keep=2))
+        os.utime(folder / f"{ids[-1]}.npz", ns=(k * 10**9, k * 10**9))  # distinct ages, whatever the clock's grain
+    kept = sorted(p.name for p in folder.glob("t-*.npz"))
+    assert kept == sorted([f"{ids[1]}.npz", f"{ids[2]}.npz", "t-0123456789abcdef.tmp.npz"])

@@ -23,8 +23,19 @@ def save_trajectory(trajectory: WeightTrajectory, data_dir: Path | str | None, k
     folder = trajectories_dir(data_dir)
     trajectory_id = f"t-{secrets.token_hex(8)}"
     trajectory.save(folder / f"{trajectory_id}.npz")
-    files = sorted(folder.glob("t-*.npz"), key=lambda p: p.stat().st_mtime)
-    for old in files[: max(0, len(files) - keep)]:
+    # Other worker processes write and rename their own files meanwhile: only finished files
+    # (``t-<16 hex>.npz``, not ``….tmp.npz``) count, and one that vanishes while listed is skipped.
+    # The file just written always stays; of the others, the newest keep − 1.
+    stamped: list[tuple[int, Path]] = []
+    for path in folder.glob("t-*.npz"):
+        if not TRAJECTORY_ID.fullmatch(path.stem) or path.stem == trajectory_id:
+            continue
+        try:
+            stamped.append((path.stat().st_mtime_ns, path))
+        except FileNotFoundError:
+            continue
+    stamped.sort()
+    for _, old in stamped[: max(0, len(stamped) - (keep - 1))]:
         old.unlink(missing_ok=True)
     return trajectory_id
 
