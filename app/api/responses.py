@@ -9,11 +9,14 @@ events with ``responses={**sse_responses(description, [SseEvent(...), ...]), **e
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi.sse import ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.jobs.events import TERMINAL_EVENTS, EventLog
 
 Param = str | int | float | bool | None | list[Any]
 """A JSON-safe parameter value of an error item."""
@@ -160,3 +163,33 @@ def sse_responses(description: str, events: Sequence[SseEvent]) -> dict[int | st
     ]
     content = {"text/event-stream": {"itemSchema": {"oneOf": items}, "example": _wire(events)}}
     return {200: {"description": description, "content": content}}
+
+
+RETRY_MS = 2000
+"""Reconnection delay suggested to ``EventSource`` clients (the SSE ``retry:`` field)."""
+
+WAIT_SECONDS = 5.0
+"""Longest a stream sleeps without re-checking its log (wake-ups normally come at once)."""
+
+
+async def follow_event_log(log: EventLog, start: int, comment: str) -> AsyncIterator[ServerSentEvent]:
+    """The SSE stream of ``log`` after event id ``start``, as it grows, until its terminal event.
+
+    First a comment-only block (it carries the retry hint without dispatching an event), then every
+    stored event with its id, so an ``EventSource`` resumes with ``Last-Event-ID``. Used by the job
+    and the search streams.
+    """
+    last = start
+    yield ServerSentEvent(comment=comment, retry=RETRY_MS)
+    while True:
+        version = log.version
+        batch = log.after(last)
+        for item in batch:
+            yield ServerSentEvent(raw_data=item.data_json, event=item.event, id=str(item.id))
+            last = item.id
+            if item.event in TERMINAL_EVENTS:
+                return
+        if not batch:
+            if log.closed:
+                return
+            await log.wait_changed(version, timeout=WAIT_SECONDS)

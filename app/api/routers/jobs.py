@@ -15,7 +15,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import JobManagerDep
-from app.api.responses import ErrorResponse, error_responses
+from app.api.responses import ErrorResponse, error_responses, follow_event_log
 from app.api.routers.training import router as catalogue_router
 from app.api.schemas.job_events import sse_openapi
 from app.api.schemas.jobs import (
@@ -32,17 +32,11 @@ from app.api.schemas.jobs import (
 )
 from app.api.schemas.training import TrainingConfigModel
 from app.core.nn.options import to_dict
-from app.jobs.events import TERMINAL_EVENTS, JobEvent, to_json_text
+from app.jobs.events import JobEvent, to_json_text
 from app.jobs.job import Job, JobNotFoundError, JobStateError, ManagerClosedError, QueueFullError
 
 router = APIRouter(tags=["jobs"])
 router.include_router(catalogue_router)  # GET /training/catalogue: the form's defaults and bounds
-
-RETRY_MS = 2000
-"""Reconnection delay suggested to ``EventSource`` clients (the SSE ``retry:`` field)."""
-
-WAIT_SECONDS = 5.0
-"""Longest a stream sleeps without re-checking its job (wake-ups normally come at once)."""
 
 CANCEL_WAIT_SECONDS = 1.0
 """How long ``DELETE`` waits for the worker to acknowledge a cancel before answering."""
@@ -190,22 +184,8 @@ def comparison_detail(comparison_id: str, manager: JobManagerDep) -> ComparisonD
 )
 async def job_events(job: JobDep, start: Annotated[int, Depends(resume_point)]) -> AsyncIterator[ServerSentEvent]:
     """Stream a job's queue/metrics/epoch/status events and its final done/cancelled/error event (SSE)."""
-    log = job.log
-    last = start
-    # A comment-only block: carries the retry hint without dispatching an event.
-    yield ServerSentEvent(comment=f"job {job.id}", retry=RETRY_MS)
-    while True:
-        version = log.version
-        batch = log.after(last)
-        for item in batch:
-            yield ServerSentEvent(raw_data=item.data_json, event=item.event, id=str(item.id))
-            last = item.id
-            if item.event in TERMINAL_EVENTS:
-                return
-        if not batch:
-            if log.closed:
-                return
-            await log.wait_changed(version, timeout=WAIT_SECONDS)
+    async for event in follow_event_log(job.log, start, f"job {job.id}"):
+        yield event
 
 
 def _history_body(head: str, events: list[JobEvent]) -> Iterator[str]:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import SettingsDep
-from app.api.responses import ErrorResponse, error_responses
+from app.api.responses import ErrorResponse, error_responses, follow_event_log
 from app.api.schemas.jobs import engine_config
 from app.api.schemas.searches import (
     AxisOut,
@@ -33,7 +33,6 @@ from app.core.nn import search as core
 from app.core.nn.run import load_data
 from app.searches.executors import default_workers
 from app.searches.manager import (
-    TERMINAL_EVENTS,
     Search,
     SearchManager,
     SearchNotFoundError,
@@ -45,8 +44,6 @@ from app.searches.manager import (
 
 router = APIRouter(tags=["searches"])
 
-RETRY_MS = 2000
-WAIT_SECONDS = 5.0
 CANCEL_WAIT_SECONDS = 1.5
 """How long ``DELETE`` waits for the search to report its running trials stopped."""
 
@@ -294,18 +291,5 @@ async def search_events(
     search: Annotated[Search, Depends(_search_or_404)], start: Annotated[int, Depends(_resume_point)]
 ) -> AsyncIterator[ServerSentEvent]:
     """Stream a search's trials as they finish (SSE, resumable with Last-Event-ID)."""
-    log = search.log
-    last = start
-    yield ServerSentEvent(comment=f"search {search.id}", retry=RETRY_MS)
-    while True:
-        version = log.version
-        batch = log.after(last)
-        for item in batch:
-            yield ServerSentEvent(raw_data=item.data_json, event=item.event, id=str(item.id))
-            last = item.id
-            if item.event in TERMINAL_EVENTS:
-                return
-        if not batch:
-            if log.closed:
-                return
-            await log.wait_changed(version, timeout=WAIT_SECONDS)
+    async for event in follow_event_log(search.log, start, f"search {search.id}"):
+        yield event
