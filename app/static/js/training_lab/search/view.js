@@ -25,7 +25,9 @@ const REDRAW_MS = 250;
 
 function duration(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "—";
-  if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;
+  // A trial of a few epochs on 500 samples takes a fraction of a second: "0 s" would hide it.
+  if (seconds < 10) return `${Math.max(0, seconds).toFixed(seconds < 1 ? 2 : 1)} s`;
+  if (seconds < 60) return `${Math.round(seconds)} s`;
   const m = Math.floor(seconds / 60);
   return `${m} min ${Math.round(seconds - 60 * m)} s`;
 }
