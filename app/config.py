@@ -166,6 +166,13 @@ class Settings(BaseSettings):
     search_workers: int | None = Field(
         None, ge=1, description="Processes of the trial pool (unset: one per core the server may use)."
     )
+    search_worker_nice: int = Field(
+        15,
+        ge=0,
+        le=19,
+        description="Niceness of the local trial pool's processes: when the cores are busy, the OS runs the "
+        "class's training jobs and the web process first and a search takes what is left.",
+    )
     dask_scheduler_address: str | None = Field(
         None, description="Run trials on this Dask cluster (e.g. tcp://10.0.0.5:8786) instead of the local pool."
     )

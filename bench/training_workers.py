@@ -7,6 +7,9 @@ digits. Throughput is samples trained per second of the trainer's own clock (the
 
 * two jobs together (total samples/s) / one job alone — target ≥ 1.8 on two or more cores;
 * one job alone / one job beside a CPU-burner process — target ≤ 1.5;
+* two jobs while a hyperparameter search keeps a 2-process trial pool busy, against two alone: with
+  the pool niced (``search_worker_nice``, default) and not niced — the search should take only what
+  the class leaves;
 * ``/api/health`` p50 / p99 over HTTP while two jobs train, against the same with no job.
 
 Run with ``make bench`` (or ``.venv/bin/python bench/training_workers.py``).
@@ -57,6 +60,27 @@ def throughput(manager: Any, n_jobs: int) -> float:
         summary = job.summary or {}
         total += summary["steps"] * CONFIG["batch_size"] / summary["elapsed"]
     return total
+
+
+def beside_search(manager: Any, nice: int) -> float:
+    """Total samples/s of two jobs while a search keeps a 2-process trial pool at niceness ``nice`` busy."""
+    from app.core.nn import search as core
+    from app.searches.executors import process_pool
+    from app.searches.manager import SearchManager, SearchRequest
+
+    executor = process_pool(2, nice)
+    searches = SearchManager(Settings(), executor=lambda _: executor, store=lambda _: None)
+    try:
+        warm = searches.submit(SearchRequest(space=core.default_space(), trials=2, epochs=2, parallelism=2))
+        warm.wait_finished(120)  # processes started, data loaded
+        search = searches.submit(SearchRequest(space=core.default_space(), trials=400, epochs=20, parallelism=2))
+        time.sleep(1.0)  # both trial processes busy
+        total = throughput(manager, 2)
+        searches.cancel(search.id)
+        search.wait_finished(60)
+        return total
+    finally:
+        executor.shutdown()
 
 
 def health_latencies(base: str, n: int = 200) -> list[float]:
@@ -120,6 +144,9 @@ def main() -> None:
             beside.append(throughput(manager, 1))
             stop.set()
             burner.join(5)
+        # A teacher's search while the class trains: the trial pool is niced (search_worker_nice).
+        niced = beside_search(manager, Settings().search_worker_nice)
+        not_niced = beside_search(manager, 0)
     finally:
         manager.shutdown(timeout=10)
     one, two, next_to = max(alone), max(together), max(beside)
@@ -131,6 +158,10 @@ def main() -> None:
     print(f"  two jobs together (total):  {two:10,.0f} samples/s → {two / one:.2f}× one alone (target ≥ 1.8)")
     print(f"  one job beside a CPU burner:{next_to:10,.0f} samples/s → alone / beside = {one / next_to:.2f} (≤ 1.5)")
     print(f"  paired per round (median of {ROUNDS}): two / one {paired_two:.2f}, alone / beside {paired_beside:.2f}")
+    print(
+        f"  two jobs beside a 2-process search: {niced:,.0f} samples/s → {niced / two:.2f} of two alone with the"
+        f" search niced to {Settings().search_worker_nice} (default); {not_niced / two:.2f} not niced"
+    )
 
     base, server, thread = serve()
     try:

@@ -80,6 +80,7 @@ SERVER_ONLY = {
     "database_busy_timeout_seconds",
     "saved_runs_flush_seconds",
     "search_workers",
+    "search_worker_nice",
     "dask_scheduler_address",
 }
 """Saved-runs settings that configure the server (a database URL may hold a password: never served)."""

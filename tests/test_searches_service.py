@@ -9,7 +9,7 @@ import pytest
 
 from app.config import Settings
 from app.core.nn import search as core
-from app.searches.executors import TrialExecutor, dask_executor, process_pool
+from app.searches.executors import TrialExecutor, dask_executor, make_executor, process_pool
 from app.searches.manager import SearchManager, SearchRequest
 
 SMALL = {"trials": 6, "epochs": 2, "subset": 200}
@@ -102,3 +102,15 @@ def test_cancel_drops_queued_trials_and_stops_running_ones(where: str, request: 
         assert t["status"] == "cancelled" and len(t["epochs"]) < 400
     terminal = log.after(0)[-1]
     assert terminal.event == "cancelled"
+
+
+def test_the_local_pool_runs_its_trials_at_the_configured_niceness() -> None:
+    """A search is background work: its processes are niced so the class's training runs first."""
+    base = os.nice(0)
+    executor = make_executor(Settings(search_workers=1, search_worker_nice=min(19, base + 7)))
+    try:
+        assert executor.kind == "processes" and executor.capacity == 1
+        # os.nice(0) in the worker reads its niceness without changing it
+        assert executor.executor.submit(os.nice, 0).result(timeout=60) == min(19, base + 7)
+    finally:
+        executor.shutdown()

@@ -69,10 +69,13 @@ class TrialExecutor:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def process_pool(workers: int) -> TrialExecutor:
-    """A pool of ``workers`` spawned processes, one BLAS thread each."""
+def process_pool(workers: int, nice: int = 0) -> TrialExecutor:
+    """A pool of ``workers`` spawned processes, one BLAS thread each, at niceness ``nice`` (at least)."""
     pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=init_worker,
+        initargs=(nice,),
     )
     return TrialExecutor(pool, workers, "processes")
 
@@ -92,7 +95,7 @@ def make_executor(settings: Settings) -> TrialExecutor:
     """The executor the settings ask for: a Dask cluster when an address is set, else a process pool."""
     if settings.dask_scheduler_address:
         return dask_executor(settings.dask_scheduler_address)
-    return process_pool(settings.search_workers or default_workers())
+    return process_pool(settings.search_workers or default_workers(), settings.search_worker_nice)
 
 
 _executor: TrialExecutor | None = None

@@ -8,6 +8,7 @@ trial with ``status: "error"`` and a message, so the search goes on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -36,11 +37,17 @@ def threadpool_limits() -> Any:
     return importlib.import_module("threadpoolctl").threadpool_limits
 
 
-def init_worker() -> None:
-    """Process-pool initializer: one BLAS thread for the whole worker process (threadpoolctl), and a
-    watchdog that ends the worker when the web process is gone (killed with SIGKILL, its pool's
-    processes would otherwise linger, each holding a core's worth of a trial)."""
+def init_worker(nice: int = 0) -> None:
+    """Process-pool initializer: one BLAS thread for the whole worker process (threadpoolctl), a
+    niceness of at least ``nice`` (a search is background work: beside the class's training jobs it
+    gets the cycles they leave), and a watchdog that ends the worker when the web process is gone
+    (killed with SIGKILL, its pool's processes would otherwise linger, each holding a core's worth of
+    a trial)."""
     global _blas_limited
+    with contextlib.suppress(OSError):
+        current = os.nice(0)
+        if nice > current:
+            os.nice(nice - current)
     threadpool_limits()(limits=1)
     _blas_limited = True
     parent = os.getppid()

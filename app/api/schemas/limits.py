@@ -23,6 +23,7 @@ NOT_LIMITS = frozenset(
         "database_busy_timeout_seconds",
         "saved_runs_flush_seconds",
         "search_workers",
+        "search_worker_nice",
         "dask_scheduler_address",
         # transfer, security and connections (server): how the server talks, not what it accepts
         "allowed_hosts",
