@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Header, Query
 
 from app.api.schemas.common import bind_settings
 from app.config import Settings, get_settings
@@ -29,6 +29,29 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 JobManagerDep = Annotated[JobManager, Depends(get_job_manager)]
 """The job manager that runs training off the event loop."""
+
+
+def last_event_id(
+    header: Annotated[
+        int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event id (sent by EventSource).")
+    ] = None,
+    query: Annotated[
+        int | None,
+        Query(
+            alias="last_event_id", ge=0, description="Resume after this event id, for clients that cannot set headers."
+        ),
+    ] = None,
+) -> int:
+    """The event id after which an SSE stream resumes (0: from the start).
+
+    The header wins because ``EventSource`` updates it on every reconnect; the query parameter is
+    for clients that cannot set headers. Shared by the job and search streams.
+    """
+    return header if header is not None else (query or 0)
+
+
+LastEventIdDep = Annotated[int, Depends(last_event_id)]
+"""Where a resumable event stream starts (``Last-Event-ID`` header or ``?last_event_id=``)."""
 
 
 async def bind_request_settings(settings: SettingsDep) -> None:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import JobManagerDep
+from app.api.deps import JobManagerDep, LastEventIdDep
 from app.api.responses import ErrorResponse, error_responses, follow_event_log
 from app.api.routers.training import router as catalogue_router
 from app.api.schemas.job_events import sse_openapi
@@ -110,21 +110,12 @@ def job_or_404(job_id: str, manager: JobManagerDep) -> Job:
 JobDep = Annotated[Job, Depends(job_or_404)]
 
 
-def resume_point(
-    job: JobDep,
-    last_event_id_header: Annotated[
-        int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event id (sent by EventSource).")
-    ] = None,
-    last_event_id: Annotated[
-        int | None, Query(ge=0, description="Resume after this event id, for clients that cannot set headers.")
-    ] = None,
-) -> int:
-    """The id after which to stream; the header wins because EventSource updates it on reconnect.
+def resume_point(job: JobDep, start: LastEventIdDep) -> int:
+    """The id after which to stream.
 
     A finished job with nothing left after that id answers ``204``, which tells ``EventSource``
     to stop reconnecting.
     """
-    start = last_event_id_header if last_event_id_header is not None else (last_event_id or 0)
     if job.log.closed and not job.log.after(start):
         raise HTTPException(status_code=204)
     return start

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import SettingsDep
+from app.api.deps import LastEventIdDep, SettingsDep
 from app.api.responses import ErrorResponse, error_responses, follow_event_log
 from app.api.schemas.jobs import engine_config
 from app.api.schemas.searches import (
@@ -260,14 +260,8 @@ def _search_or_404(search_id: str, manager: SearchesDep) -> Search:
         raise _not_found(exc) from exc
 
 
-def _resume_point(
-    search: Annotated[Search, Depends(_search_or_404)],
-    last_event_id_header: Annotated[
-        int | None, Header(alias="Last-Event-ID", ge=0, description="Resume after this event id (EventSource).")
-    ] = None,
-    last_event_id: Annotated[int | None, Query(ge=0, description="Resume after this event id.")] = None,
-) -> int:
-    start = last_event_id_header if last_event_id_header is not None else (last_event_id or 0)
+def _resume_point(search: Annotated[Search, Depends(_search_or_404)], start: LastEventIdDep) -> int:
+    """The id after which to stream; ``204`` once a finished search has nothing after it."""
     if search.log.closed and not search.log.after(start):
         raise HTTPException(status_code=204)
     return start
