@@ -235,7 +235,10 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How long a light lab request waits for a slot before the answer is 503."
     )
     admission_retry_after_seconds: int = Field(
-        2, ge=1, description="The Retry-After header (seconds) of a 503 when no slot freed in time."
+        2,
+        ge=1,
+        description="The least Retry-After (seconds) of a 503 when no slot freed in time; the header estimates "
+        "when a slot frees from the lane's recent hold times (at most 60 s).",
     )
     admission_worker_processes: bool = Field(
         True,

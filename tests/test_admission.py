@@ -24,7 +24,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.admission import BUSY_CODE, Lane
+from app.api.admission import BUSY_CODE, MAX_RETRY_AFTER, Lane
 from app.config import Settings, get_settings
 from live_server import serve_subprocess
 
@@ -82,6 +82,26 @@ def test_a_lane_admits_up_to_its_slots_then_refuses_without_waiting() -> None:
         return [await lane.acquire(0), await lane.acquire(0), await lane.acquire(0)]
 
     assert run(scenario()) == [True, True, False]
+
+
+def test_retry_after_estimates_when_a_slot_frees_from_the_lanes_hold_times() -> None:
+    lane = Lane("heavy", 2)
+    assert lane.retry_after(2) == 2  # nothing finished yet: the configured floor
+    lane.held(6.0)
+    assert lane.mean_hold == 6.0
+    lane.held(1.0)  # moving average: 0.2 · 1 + 0.8 · 6 = 5
+    assert lane.mean_hold == pytest.approx(5.0)
+    # a newcomer behind 3 waiters on 2 slots: (3 + 1) · 5 s / 2 = 10 s
+    loop = asyncio.new_event_loop()
+    try:
+        lane.waiters.extend(loop.create_future() for _ in range(3))
+        assert lane.retry_after(2) == 10
+        assert lane.retry_after(12) == 12  # never below the floor
+        lane.waiters.extend(loop.create_future() for _ in range(100))
+        assert lane.retry_after(2) == MAX_RETRY_AFTER  # nor above the cap
+    finally:
+        loop.close()
+    assert Lane("heavy", 0, mean_hold=5.0).retry_after(3) == 3  # no slots: nothing to estimate
 
 
 def test_a_released_slot_goes_to_the_first_waiter_in_line() -> None:

@@ -14,8 +14,12 @@ estimate its budget check uses — and is admitted into one of two **lanes**:
 A lane hands its slots out first come, first served. A request that finds its lane full waits on
 the event loop (no thread is held) for at most ``Settings.admission_wait_seconds`` (heavy) or
 ``admission_light_wait_seconds`` (light); when no slot frees in time the answer is **503** with
-``Retry-After: Settings.admission_retry_after_seconds`` and one error item of code
-``admission.busy`` (docs/errors.md). Because the lanes are separate, a light request never queues
+a ``Retry-After`` and one error item of code ``admission.busy`` (docs/errors.md). Retry-After is
+an estimate of when a slot will be free for the client: each lane keeps a moving average of how
+long a request holds a slot, and a newcomer behind ``q`` waiters on ``s`` slots can expect about
+``(q + 1) · hold / s`` seconds; it is never less than ``Settings.admission_retry_after_seconds``
+(so clients do not hammer a busy server) and never more than :data:`MAX_RETRY_AFTER`.
+Because the lanes are separate, a light request never queues
 behind heavy ones: however many long runs are in flight, the textbook preset only waits for other
 light requests. The slot is held until the response has been sent, so a streamed trajectory
 holds it while it streams.
@@ -45,11 +49,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
@@ -97,6 +103,13 @@ EventWork = Callable[[Any, Settings], Iterator[ServerSentEvent]]
 # --- Lanes ----------------------------------------------------------------------------------------
 
 
+MAX_RETRY_AFTER = 60
+"""Most seconds a 503's Retry-After asks a client to wait, whatever the estimate."""
+
+HOLD_SMOOTHING = 0.2
+"""Weight of the newest request in a lane's moving average of slot hold times."""
+
+
 @dataclass
 class Lane:
     """``slots`` requests at once; the others wait in arrival order (futures on the event loop).
@@ -109,6 +122,25 @@ class Lane:
     slots: int
     busy: int = 0
     waiters: deque[asyncio.Future[None]] = field(default_factory=deque)
+    mean_hold: float = 0.0
+    """Moving average of the seconds a request held a slot (0 until one has finished)."""
+
+    def held(self, seconds: float) -> None:
+        """Record that a request held a slot for ``seconds`` (exponential moving average)."""
+        self.mean_hold = (
+            seconds if self.mean_hold == 0.0 else (HOLD_SMOOTHING * seconds + (1.0 - HOLD_SMOOTHING) * self.mean_hold)
+        )
+
+    def retry_after(self, floor: int) -> int:
+        """Whole seconds until a slot is likely free for a newcomer: ``(waiters + 1) · hold / slots``.
+
+        At least ``floor`` and at most :data:`MAX_RETRY_AFTER`; ``floor`` while no request has
+        finished (nothing to estimate from) or the lane has no slots.
+        """
+        if self.mean_hold <= 0.0 or self.slots <= 0:
+            return floor
+        estimate = (len(self.waiters) + 1) * self.mean_hold / self.slots
+        return int(min(MAX_RETRY_AFTER, max(floor, math.ceil(estimate - 1e-9))))
 
     async def acquire(self, timeout: float) -> bool:
         """Take a slot, waiting at most ``timeout`` seconds; False when none freed in time."""
@@ -170,10 +202,12 @@ class Admission:
         """Hold a slot of the lane for ``work`` while the block runs; raise the 503 when none frees."""
         lane, wait = self.lane_for(work)
         if not await lane.acquire(wait):
-            raise busy_error(lane.name, lane.slots, wait, self.retry_after)
+            raise busy_error(lane.name, lane.slots, wait, lane.retry_after(self.retry_after))
+        started = time.monotonic()
         try:
             yield lane.name
         finally:
+            lane.held(time.monotonic() - started)
             lane.release()
 
 
