@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -114,3 +116,41 @@ def test_the_local_pool_runs_its_trials_at_the_configured_niceness() -> None:
         assert executor.executor.submit(os.nice, 0).result(timeout=60) == min(19, base + 7)
     finally:
         executor.shutdown()
+
+
+class _CountingPool(ThreadPoolExecutor):
+    """A thread pool that records the most trials submitted and not yet finished at once."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers)
+        self._lock = threading.Lock()
+        self.outstanding = 0
+        self.most = 0
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        with self._lock:
+            self.outstanding += 1
+            self.most = max(self.most, self.outstanding)
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _: object) -> None:
+        with self._lock:
+            self.outstanding -= 1
+
+
+@pytest.mark.parametrize(("parallelism", "most"), [(None, 3), (2, 3), (1, 1)])
+def test_a_search_keeps_one_trial_waiting_only_when_it_may_fill_the_executor(
+    parallelism: int | None, most: int
+) -> None:
+    """Filling the executor: one trial beyond its capacity waits in it, so no worker idles between trials;
+    a search limited below the capacity never has more than its parallelism submitted."""
+    pool = _CountingPool(2)
+    executor = TrialExecutor(pool, 2, "processes")
+    try:
+        snap = run(manager_for(executor), SearchRequest(space=core.default_space(), parallelism=parallelism, **SMALL))
+        assert snap["status"] == "done" and len(snap["trials"]) == 6  # type: ignore[arg-type]
+        assert pool.most == most
+    finally:
+        pool.shutdown()

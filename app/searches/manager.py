@@ -1,8 +1,11 @@
 """Admits, runs, follows and cancels hyperparameter searches (docs/searches.md).
 
 One thread per search (it only waits on futures; the trials run in the executor's processes)
-submits at most ``parallelism`` trials at a time to the shared :class:`~app.searches.executors.TrialExecutor`,
-so a search never floods the pool and cancelling leaves nothing queued there. As trials finish it
+submits at most ``parallelism`` trials at a time to the shared :class:`~app.searches.executors.TrialExecutor`
+— one more when the search may use the whole executor, so the next trial is already waiting in the
+pool when one finishes and no worker idles while this thread records a result — so a search never
+floods the pool and cancelling leaves at most that one trial queued there (it starts, sees the stop
+switch and returns at once). As trials finish it
 appends a ``trial`` event to the search's :class:`~app.jobs.events.EventLog` (SSE, resumable with
 ``Last-Event-ID`` as for jobs) and to the run store, then the terminal ``done`` / ``cancelled`` /
 ``error`` event with the ranked summary.
@@ -405,6 +408,9 @@ class SearchManager:
         stop = switch.signal()
         request = search.request
         parallelism = min(request.parallelism or executor.capacity, settings.max_search_parallelism)
+        # Submitted at once: one trial beyond the running ones when the search may fill the executor
+        # (the executor still runs only `capacity` at a time); exactly `parallelism` when it may not.
+        depth = parallelism + 1 if parallelism >= executor.capacity else parallelism
         base = request.base_config()
         limits = {"max_samples": settings.max_samples, "mnist_dir": _text(settings.mnist_dir)}
         limits["data_dir"] = _text(settings.data_dir)
@@ -434,7 +440,7 @@ class SearchManager:
                     for fut in in_flight:
                         fut.cancel()  # still waiting in the executor: never starts
                     cancel_deadline = self._clock() + CANCEL_GRACE_SECONDS
-                while queue and len(in_flight) < parallelism and cancel_deadline is None:
+                while queue and len(in_flight) < depth and cancel_deadline is None:
                     index = queue.popleft()
                     in_flight[executor.executor.submit(run_trial_task, payload(index))] = index
                 if not in_flight:
