@@ -9,15 +9,24 @@
  *
  *   const surfaces = await withLandscapeSurface(await getJSON("/api/surfaces"), readUrlState(), { onError });
  *   const hash = await landscapeRaceHash(registered, { optimizer: "sgd", params: { lr: 0.1 } }, { label });
+ *   const traces = thetaStarTraces(spec);   // the main plot's θ* marker at (0, 0) ([] on other surfaces)
  *
  * The race opens with runs that make sense on the plane (the lab's default runs are tuned for its
  * textbook bowl and mostly leave a network's plane): first the training run's own optimizer with
  * its own hyperparameters — the question "what did my run do here?" — then contrasting
  * optimizers with the η the server suggests for this plane, start and number of steps
  * (POST /api/lr-suggestion, docs/stability.md). The race runs for the suggestion's steps.
+ *
+ * On the main plot the plane's origin is marked: f(0, 0) = L(θ*), the weights the run ended with.
+ * It is not a minimum of the plane (a network's loss need not be lowest there in these two
+ * directions), so it is not drawn as the ★ of the surfaces' minima but as its own filled
+ * diamond labelled "θ*", small enough to sit inside the start's open circle: on a random-direction
+ * plane the start projects almost onto θ* (two random directions are nearly orthogonal to θ₀ − θ*
+ * in a space of thousands of weights) and both must stay readable.
  */
 
 import { getJSON, postJSON } from "../shared/api.js";
+import { t } from "../shared/i18n.js";
 import { toHash } from "../shared/url_state.js";
 import { encodeRun } from "./url_fields.js";
 
@@ -64,4 +73,40 @@ export async function landscapeRaceHash(registered, trained, { label }) {
   const runs = [{ optimizer: trained.optimizer, params: { ...(trained.params ?? {}) }, label }, ...suggested.map((a) => ({ optimizer: a.optimizer, params: { ...a.params } }))];
   const steps = suggested[0]?.source?.params?.steps; // the steps the η were suggested for (the server's default)
   return toHash({ s: registered.surface, x0: [...registered.start], ...(Number.isInteger(steps) ? { n: steps } : {}), r: runs.map(encodeRun) });
+}
+
+/** Is this surface (GET /api/surfaces/{id}) a network's landscape plane? */
+export function isLandscapeSurface(spec) {
+  return spec?.plane === "pca" || spec?.plane === "random" || (typeof spec?.id === "string" && spec.id.startsWith(LANDSCAPE_PREFIX));
+}
+
+/** The θ* marker's colour: a magenta that no run colour, contour level or the start's black uses. */
+export const THETA_STAR_COLOUR = "#c2185b";
+
+/**
+ * θ*, the trained weights, at (0, 0) of a landscape plane: one scatter trace for the 2-D main
+ * plot (drawn after the contour and the minima, before the start and the paths), with its
+ * legend entry "θ* (trained weights)" in the page's language. [] on any other surface.
+ * @param {object|null} spec the surface's GET /api/surfaces item
+ */
+export function thetaStarTraces(spec) {
+  if (!isLandscapeSurface(spec)) return [];
+  const name = t("plot.theta_star");
+  return [
+    {
+      type: "scatter",
+      mode: "markers+text",
+      x: [0],
+      y: [0],
+      name,
+      meta: { kind: "theta_star" },
+      text: ["θ*"],
+      textposition: "top right",
+      textfont: { size: 14, color: THETA_STAR_COLOUR },
+      marker: { symbol: "diamond", size: 10, color: THETA_STAR_COLOUR, line: { color: "#ffffff", width: 1.5 } },
+      cliponaxis: false,
+      hovertemplate: `${name} (%{x:.3g}, %{y:.3g})<extra></extra>`,
+      showlegend: true,
+    },
+  ];
 }
