@@ -68,6 +68,7 @@ export default {
     "plot.saddle": "saddle point",
     "plot.start": "start",
     "plot.theta_star": "θ* (trained weights)",
+    "plot.theta_star_near": "θ* (trained weights) ≈ start, {d} apart",
     "plot.current": "now",
 
     "chart.loss": "Loss vs step",
@@ -271,6 +272,7 @@ export default {
     "plot.saddle": "안장점",
     "plot.start": "시작점",
     "plot.theta_star": "θ* (학습된 가중치)",
+    "plot.theta_star_near": "θ* (학습된 가중치) ≈ 시작점, 거리 {d}",
     "plot.current": "현재",
 
     "chart.loss": "스텝별 손실",

@@ -27,6 +27,7 @@
 
 import { getJSON, postJSON } from "../shared/api.js";
 import { t } from "../shared/i18n.js";
+import { fmt } from "../shared/format.js";
 import { toHash } from "../shared/url_state.js";
 import { encodeRun } from "./url_fields.js";
 
@@ -83,15 +84,26 @@ export function isLandscapeSurface(spec) {
 /** The θ* marker's colour: a magenta that no run colour, contour level or the start's black uses. */
 export const THETA_STAR_COLOUR = "#c2185b";
 
+/** The start counts as "on θ*" closer than this share of the plane's larger side (a few pixels). */
+const NEAR_SHARE = 0.03;
+
 /**
  * θ*, the trained weights, at (0, 0) of a landscape plane: one scatter trace for the 2-D main
  * plot (drawn after the contour and the minima, before the start and the paths), with its
- * legend entry "θ* (trained weights)" in the page's language. [] on any other surface.
+ * legend entry "θ* (trained weights)" in the page's language. When the start sits (almost) on θ*
+ * the diamond is drawn inside the start's open circle and the legend says "θ* (trained weights)
+ * ≈ start, 0.013 apart", so the student reads both. [] on any other surface.
  * @param {object|null} spec the surface's GET /api/surfaces item
+ * @param {number[]|null} start the race's start (a, b)
  */
-export function thetaStarTraces(spec) {
+export function thetaStarTraces(spec, start = null) {
   if (!isLandscapeSurface(spec)) return [];
-  const name = t("plot.theta_star");
+  const d = spec.domain;
+  const side = d ? Math.max(d.x[1] - d.x[0], d.y[1] - d.y[0]) : 0;
+  const gap = Array.isArray(start) ? Math.hypot(start[0], start[1]) : Infinity;
+  const near = side > 0 && gap < NEAR_SHARE * side;
+  // on the plot a short "θ*" (the start, arrows and paths crowd that spot); the legend says it all
+  const name = near ? t("plot.theta_star_near", { d: fmt(gap, 2) }) : t("plot.theta_star");
   return [
     {
       type: "scatter",
@@ -99,11 +111,11 @@ export function thetaStarTraces(spec) {
       x: [0],
       y: [0],
       name,
-      meta: { kind: "theta_star" },
+      meta: { kind: "theta_star", near },
       text: ["θ*"],
       textposition: "top right",
-      textfont: { size: 14, color: THETA_STAR_COLOUR },
-      marker: { symbol: "diamond", size: 10, color: THETA_STAR_COLOUR, line: { color: "#ffffff", width: 1.5 } },
+      textfont: { size: 14, color: THETA_STAR_COLOUR, weight: 700, shadow: "auto" },
+      marker: { symbol: "diamond", size: 11, color: THETA_STAR_COLOUR, line: { color: "#ffffff", width: 1.5 } },
       cliponaxis: false,
       hovertemplate: `${name} (%{x:.3g}, %{y:.3g})<extra></extra>`,
       showlegend: true,

@@ -112,7 +112,7 @@ function markerTraces2d(surface, start, text, runs) {
     hovertemplate: `${text.saddle} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: saddles.length > 0,
   });
-  traces.push(...thetaStarTraces(surface)); // a network's plane: θ* at (0, 0), under the start and the paths
+  traces.push(...thetaStarTraces(surface, start)); // a network's plane: θ* at (0, 0), under the start and the paths
   traces.push(startTrace(start, text.start, { hovertemplate: `${text.start} (%{x:.4g}, %{y:.4g})<extra></extra>` }));
   return traces;
 }
