@@ -84,11 +84,17 @@ def test_theta_star_is_marked_at_the_origin_above_the_contour_and_under_the_path
     # the race still steps (the per-step update addresses the traces after θ*)
     page.get_by_test_id("race-back").click()
     page.wait_for_function(
-        "() => { const p = document.getElementById('main-plot').data.find(t => t.meta?.kind === 'path' && t.meta.run === 0);"
+        "() => { const p = document.getElementById('main-plot').data"
+        ".find(t => t.meta?.kind === 'path' && t.meta.run === 0);"
         " return p && p.x.filter(v => v !== null).length === 20; }",
         timeout=20_000,
     )
-    assert page.evaluate("() => document.getElementById('main-plot').data.filter(t => t.meta?.kind === 'theta_star').length") == 1
+    assert (
+        page.evaluate(
+            "() => document.getElementById('main-plot').data.filter(t => t.meta?.kind === 'theta_star').length"
+        )
+        == 1
+    )
 
     # the random plane: the start is a hair from θ*; both markers are drawn, the legend says how close
     page = new_page()

@@ -136,7 +136,14 @@ def imported_run(live_server: str, label: str) -> str:
     allows, a field this release does not know; imported (stored, never run)."""
     config = {
         "label": label,
-        "dataset": {"name": "moons", "n_samples": 300, "noise": 0.25, "seed": 4, "val_fraction": 0.1, "test_fraction": 0.3},
+        "dataset": {
+            "name": "moons",
+            "n_samples": 300,
+            "noise": 0.25,
+            "seed": 4,
+            "val_fraction": 0.1,
+            "test_fraction": 0.3,
+        },
         "model": {"hidden": [16, 900], "activation": "tanh", "init": "xavier_normal", "dropout": 0.1},
         "regularization": {"l2": 0.001, "l1": 0.0},
         "optimizer": {"optimizer": "momentum", "params": {"lr": 0.05, "momentum": 0.8}, "schedule": None, "clip": None},
@@ -206,7 +213,22 @@ def test_train_again_loads_an_imported_run_into_the_form_clamped_to_todays_limit
     assert len(fitted) == 2, fitted
     assert any("900" in line and str(max_epochs) in line and "maximum" in line for line in fitted)
     assert any("[16, 900]" in line and f"[16, {max_width}]" in line for line in fitted)
-    assert page.get_by_test_id("start-button").is_enabled()
+    # the fitted form is what this server accepts: Start training sends it and the job starts
+    with page.expect_response(lambda r: r.url.endswith("/api/jobs") and r.request.method == "POST") as created:
+        page.get_by_test_id("start-button").click()
+    assert created.value.status == 202, created.value.text()
+    sent = created.value.request.post_data_json
+    assert (sent["epochs"], sent["model"]["hidden"], sent["optimizer"]["params"]["momentum"]) == (
+        max_epochs,
+        [16, max_width],
+        0.8,
+    )
+    assert "a_setting_from_the_future" not in sent
+    with api(live_server) as client:  # 500 epochs: not this test's business, stop it
+        assert client.delete(f"/api/jobs/{created.value.json()['id']}").status_code == 200
+    page.wait_for_function(
+        "() => document.getElementById('training-lab').dataset.session !== 'running'", timeout=30_000
+    )
 
 
 def test_train_again_speaks_korean_and_reads_a_finished_runs_stored_configuration(new_page, live_server):

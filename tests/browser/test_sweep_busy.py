@@ -88,7 +88,13 @@ def test_the_start_map_gives_up_after_a_few_busy_answers_and_says_so_in_korean(n
     page.fill("[data-testid=map-n]", "10")
     page.click("[data-testid=map-button]")
     wait_line(page, "map", "서버가 다른 실행으로 바쁩니다 — 1초 후에 다시 시도합니다 (1/3번째)", retry="true")
-    wait_line(page, "map", "3번 시도했지만 서버가 아직 바쁩니다. 잠시 후 “지도 계산”을 다시 누르세요.", retry="false", gaveUp="true")
+    wait_line(
+        page,
+        "map",
+        "3번 시도했지만 서버가 아직 바쁩니다. 잠시 후 “지도 계산”을 다시 누르세요.",
+        retry="false",
+        gaveUp="true",
+    )
     assert seen == {"busy": 1 + ATTEMPTS, "passed": 0}  # the first answer and three retries, then no more
     # a new click is a fresh request: its own three tries, and this time the server answers
     page.unroute("**/api/sweeps/start-map")

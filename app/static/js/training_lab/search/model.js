@@ -65,8 +65,8 @@ export function decodeSearchForm(raw, cat) {
   return form;
 }
 
-/** A search's id: `s-…` when this server ran it, `r-…` when it was imported (a saved run, docs/runs.md). */
-export const SEARCH_ID = /^[sr]-[0-9a-f]{12}$/;
+/** A search's id (also its saved run's id, docs/runs.md). */
+export const SEARCH_ID = /^s-[0-9a-f]{12}$/;
 
 /**
  * The form of a saved search (its run's config, the POST /api/searches request, GET /api/runs/{id}),
