@@ -166,6 +166,7 @@ export default {
 
     "busy.retry": "Server busy with other runs — retrying in {n} s (try {k} of {max})",
     "busy.resending": "Server busy with other runs — trying again now…",
+    "busy.waiting": "Waiting for a free slot on the server…",
     "busy.gave_up": "The server was still busy after {max} tries. Press “{button}” again in a moment.",
     "sweep.title": "Learning-rate sweep",
     "sweep.run": "Run sweep",
@@ -370,6 +371,7 @@ export default {
 
     "busy.retry": "서버가 다른 실행으로 바쁩니다 — {n}초 후에 다시 시도합니다 ({k}/{max}번째)",
     "busy.resending": "서버가 다른 실행으로 바쁩니다 — 지금 다시 시도하는 중…",
+    "busy.waiting": "서버에 빈 자리가 나기를 기다리는 중…",
     "busy.gave_up": "{max}번 시도했지만 서버가 아직 바쁩니다. 잠시 후 “{button}”을 다시 누르세요.",
     "sweep.title": "학습률 훑어보기",
     "sweep.run": "훑어보기 실행",

@@ -60,7 +60,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     if (!line) {
       line = document.createElement("p");
       line.id = `${name}-busy`;
-      line.className = "hint busy-line";
+      line.className = "status busy-line"; // styled like the main run's busy status (app.css .status[data-retry])
       line.setAttribute("role", "status");
       line.setAttribute("data-testid", `${name}-busy`);
       line.hidden = true;
@@ -74,10 +74,21 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     line.hidden = !b;
     line.dataset.retry = String(Boolean(b && !b.gaveUp));
     line.dataset.gaveUp = String(Boolean(b?.gaveUp));
+    line.classList.toggle("field-error", Boolean(b?.gaveUp)); // the clear "stopped trying" message
+    if (!(name === "sweep" ? store.get().sweep : store.get().map)) drawEmpty(name);
     if (!b) line.textContent = "";
     else if (b.resending) line.textContent = t("busy.resending");
     else if (b.gaveUp) line.textContent = t("busy.gave_up", { max: BUSY_ATTEMPTS, button: t(BUTTON_KEY[name]) });
     else line.textContent = t("busy.retry", { n: b.seconds, k: b.attempt, max: b.maxAttempts });
+  }
+  /** The empty chart's text: "press Run" — or, while a retry is pending, that the panel waits for the server. */
+  const emptyText = (name) => (busy[name] && !busy[name].gaveUp ? t("busy.waiting") : t(`${name}.empty`));
+  const drawnEmpty = { sweep: null, map: null };
+  function drawEmpty(name, force = false) {
+    const text = emptyText(name);
+    if (!force && drawnEmpty[name] === text) return;
+    drawnEmpty[name] = text;
+    drawPlaceholder($(`${name}-plot`), text);
   }
   const setBusy = (name, value) => {
     busy[name] = value;
@@ -311,12 +322,12 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     if (lang) ["sweep", "map"].forEach(showBusy);
     if (lang || changed(state, prev, (s) => s.sweep)) {
       if (state.sweep) drawSweep($("sweep-plot"), state.sweep.data, state.sweep.colours, stabilityThresholds(state.sweep), textBundle());
-      else drawPlaceholder($("sweep-plot"), t("sweep.empty"));
+      else drawEmpty("sweep", true);
     }
     if (lang || changed(state, prev, (s) => s.map, (s) => s.info, c((x) => x.start), c((x) => x.map.mode))) {
       if (state.map && state.config.map.mode === "basin" && Array.isArray(state.map.basin)) drawBasinMap($("map-plot"), state.map, state.config.start, textBundle());
       else if (state.map) drawStartMap($("map-plot"), state.map, surfaceSpec(state), state.config.start, textBundle());
-      else drawPlaceholder($("map-plot"), t("map.empty"));
+      else drawEmpty("map", true);
     }
   }
 

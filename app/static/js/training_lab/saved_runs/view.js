@@ -131,7 +131,7 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
   const note = el("p", { class: "saved-note", "data-testid": "saved-note", hidden: true });
   const noteText = el("span");
   const noteBack = el("button", { type: "button", class: "chip-button", "data-testid": "saved-note-back" });
-  const retrainButton = el("button", { type: "button", class: "chip-button primary-chip", "data-testid": "saved-retrain" });
+  const retrainButton = el("button", { type: "button", class: "chip-button saved-retrain", "data-testid": "saved-retrain" });
   const retrainBox = el("div", { class: "saved-retrain-notes", "data-testid": "saved-retrain-notes", role: "status", hidden: true });
   note.append(noteText, noteBack, retrainButton, retrainBox);
   noteBack.addEventListener("click", () => store.update((s) => ({ config: { ...s.config, v: "runs" } })));
@@ -217,8 +217,7 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
     const notes = fitted.flatMap((f, i) => f.notes.map((n) => ({ ...n, run: i })));
     store.update((s) => ({ config: { ...s.config, runs: forms, sel: 0, pr: null, v: "train" }, formEpoch: s.formEpoch + 1, runError: "", errorKeys: [] }));
     retrained = { session, label: session.saved.label, n: forms.length, total: configs.length, notes };
-    renderRetrain(store.get());
-    toast(t(forms.length > 1 ? "saved.retrain_done_many" : "saved.retrain_done", { label: session.saved.label, n: forms.length }), "info", 6000);
+    renderRetrain(store.get()); // said under the button (a toast would repeat it)
   }
 
   /** A value of a retrain note as the student reads it: data set / optimizer names, layer lists, numbers. */
