@@ -4,7 +4,7 @@ The plane is L(θ* + a·d₁ + b·d₂): its origin is the trained weights θ*. 
 (0, 0) with its own trace (legend "θ* (trained weights)", Korean "θ* (학습된 가중치)"), drawn after
 the contour and the minima and before the start and the runs' paths. On a random-direction plane
 the start projects almost onto θ* (random directions are nearly orthogonal to θ₀ − θ*); the
-legend then says so, with the distance, and both markers stay on the plot.
+legend then says so, with the distance, and θ* is an open diamond around the start's circle.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def test_theta_star_is_marked_at_the_origin_above_the_contour_and_under_the_path
     assert (start["x"], start["y"]) == ([a], [b]) and (star["x"], star["y"]) == ([0], [0])
     assert star["near"] and "≈ start" in star["name"]
     assert f"{math.hypot(a, b):.2g}" in star["name"]
-    assert star["size"] < 16  # the diamond fits inside the start's open circle (size 16)
+    # an open diamond around the start's open circle (size 16) and the runs' markers sitting there
+    assert star["symbol"] == "diamond-open" and star["size"] > 16
     legend = page.locator("#main-plot .legend").text_content() or ""
     assert "θ* (trained weights) ≈ start" in legend and "start" in legend
 

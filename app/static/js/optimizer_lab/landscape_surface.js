@@ -20,9 +20,9 @@
  * On the main plot the plane's origin is marked: f(0, 0) = L(θ*), the weights the run ended with.
  * It is not a minimum of the plane (a network's loss need not be lowest there in these two
  * directions), so it is not drawn as the ★ of the surfaces' minima but as its own filled
- * diamond labelled "θ*", small enough to sit inside the start's open circle: on a random-direction
- * plane the start projects almost onto θ* (two random directions are nearly orthogonal to θ₀ − θ*
- * in a space of thousands of weights) and both must stay readable.
+ * diamond labelled "θ*". On a random-direction plane the start projects almost onto θ* (two
+ * random directions are nearly orthogonal to θ₀ − θ* in a space of thousands of weights) and both
+ * must stay readable: the diamond is then open and wider than the start's circle, around it.
  */
 
 import { getJSON, postJSON } from "../shared/api.js";
@@ -91,8 +91,9 @@ const NEAR_SHARE = 0.03;
  * θ*, the trained weights, at (0, 0) of a landscape plane: one scatter trace for the 2-D main
  * plot (drawn after the contour and the minima, before the start and the paths), with its
  * legend entry "θ* (trained weights)" in the page's language. When the start sits (almost) on θ*
- * the diamond is drawn inside the start's open circle and the legend says "θ* (trained weights)
- * ≈ start, 0.013 apart", so the student reads both. [] on any other surface.
+ * the diamond is an open one drawn around the start's open circle (and the runs' markers that
+ * sit there at step 0), and the legend says "θ* (trained weights) ≈ start, 0.013 apart", so the
+ * student reads both. [] on any other surface.
  * @param {object|null} spec the surface's GET /api/surfaces item
  * @param {number[]|null} start the race's start (a, b)
  */
@@ -115,7 +116,11 @@ export function thetaStarTraces(spec, start = null) {
       text: ["θ*"],
       textposition: "top right",
       textfont: { size: 14, color: THETA_STAR_COLOUR, weight: 700, shadow: "auto" },
-      marker: { symbol: "diamond", size: 11, color: THETA_STAR_COLOUR, line: { color: "#ffffff", width: 1.5 } },
+      // far from the start: a filled diamond; on it: an open diamond around the start's circle and the
+      // runs' markers sitting there at step 0 (drawn under them, it still shows all round)
+      marker: near
+        ? { symbol: "diamond-open", size: 26, color: THETA_STAR_COLOUR, line: { color: THETA_STAR_COLOUR, width: 2.5 } }
+        : { symbol: "diamond", size: 12, color: THETA_STAR_COLOUR, line: { color: "#ffffff", width: 1.5 } },
       cliponaxis: false,
       hovertemplate: `${name} (%{x:.3g}, %{y:.3g})<extra></extra>`,
       showlegend: true,
