@@ -108,6 +108,7 @@ def test_theta_star_is_marked_at_the_origin_above_the_contour_and_under_the_path
     assert f"{math.hypot(a, b):.2g}" in star["name"]
     # an open diamond around the start's open circle (size 16) and the runs' markers sitting there
     assert star["symbol"] == "diamond-open" and star["size"] > 16
+    assert star["text"] == [""]  # no "θ*" beside it to collide with the inspector's arrow labels there
     legend = page.locator("#main-plot .legend").text_content() or ""
     assert "θ* (trained weights) ≈ start" in legend and "start" in legend
 

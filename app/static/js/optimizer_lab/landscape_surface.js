@@ -113,7 +113,8 @@ export function thetaStarTraces(spec, start = null) {
       y: [0],
       name,
       meta: { kind: "theta_star", near },
-      text: ["θ*"],
+      // on the start, the inspector's arrow labels (Δθ, −∇f) sit there too: the legend names it
+      text: [near ? "" : "θ*"],
       textposition: "top right",
       textfont: { size: 14, color: THETA_STAR_COLOUR, weight: 700, shadow: "auto" },
       // far from the start: a filled diamond; on it: an open diamond around the start's circle and the
