@@ -310,3 +310,37 @@ def test_a_cancelled_comparison_saves_every_run_even_one_that_never_started(env:
     assert [(c["id"], c["status"]) for c in saved["children"]] == [(first, "cancelled"), (second, "cancelled")]
     never = env.client.get(f"/api/runs/{second}").json()
     assert [e["event"] for e in never["events"]] == ["cancelled"]
+
+
+def test_the_first_page_of_a_run_names_its_kind_and_holds_its_whole_configuration(env: Env) -> None:
+    """What the page reads to open a saved run and to "Train again with these settings"
+    (docs/runs.md §7): ``GET /api/runs/{id}?limit=1`` answers the kind and the configuration the
+    job ran with, whole, with at most one event; an imported run's configuration comes back exactly
+    as the file had it — values beyond this server's limits and keys this release does not know
+    included (the page fits them to today's catalogue and says what it changed)."""
+    job_id = env.train(XOR)
+    first = env.client.get(f"/api/runs/{job_id}", params={"limit": 1}).json()
+    job = env.client.get(f"/api/jobs/{job_id}").json()
+    assert (first["kind"], first["config"]) == ("training", job["config"])
+    assert len(first["events"]) == 1 and first["next_after"] == first["events"][0]["id"]
+
+    limits = env.client.get("/api/training/catalogue").json()["limits"]
+    old = {
+        **XOR,
+        "epochs": limits["max_epochs"] + 400,
+        "model": {**XOR["model"], "hidden": [8, limits["max_width"] * 2]},
+        "from_a_newer_release": {"knob": [1, 2, 3]},
+    }
+    record = {"label": "from elsewhere", "status": "done", "config": old, "summary": None, "events": []}
+    (info,) = env.client.post("/api/runs/import", json=record).json()["runs"]
+    stored = env.client.get(f"/api/runs/{info['id']}", params={"limit": 1}).json()
+    assert (stored["kind"], stored["config"], stored["events"], stored["next_after"]) == ("training", old, [], None)
+    # the same configuration is refused by POST /api/jobs until it is fitted (the page's clamping)
+    refused = items(
+        env.client.post("/api/jobs", json={k: v for k, v in old.items() if k != "from_a_newer_release"}), 422
+    )
+    assert {tuple(i["loc"][1:]) for i in refused} >= {("epochs",)}
+    fitted = {**old, "epochs": limits["max_epochs"], "model": {**XOR["model"], "hidden": [8, limits["max_width"]]}}
+    del fitted["from_a_newer_release"]
+    started = env.client.post("/api/jobs", json={**fitted, "epochs": 1})
+    assert started.status_code == 202, started.text

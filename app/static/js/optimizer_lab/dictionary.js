@@ -67,6 +67,8 @@ export default {
     "plot.minimum": "minimum",
     "plot.saddle": "saddle point",
     "plot.start": "start",
+    "plot.theta_star": "θ* (trained weights)",
+    "plot.theta_star_near": "θ* (trained weights) ≈ start, {d} apart",
     "plot.current": "now",
 
     "chart.loss": "Loss vs step",
@@ -162,6 +164,10 @@ export default {
     "lab.saved_as": "Saved as “{label}”. Link that reopens it:",
     "lab.saved_reopened": "Reopened the saved configuration “{label}” (run again; the same paths come back). Link:",
 
+    "busy.retry": "Server busy with other runs — retrying in {n} s (try {k} of {max})",
+    "busy.resending": "Server busy with other runs — trying again now…",
+    "busy.waiting": "Waiting for a free slot on the server…",
+    "busy.gave_up": "The server was still busy after {max} tries. Press “{button}” again in a moment.",
     "sweep.title": "Learning-rate sweep",
     "sweep.run": "Run sweep",
     "sweep.lr_min": "η min",
@@ -266,6 +272,8 @@ export default {
     "plot.minimum": "최소점",
     "plot.saddle": "안장점",
     "plot.start": "시작점",
+    "plot.theta_star": "θ* (학습된 가중치)",
+    "plot.theta_star_near": "θ* (학습된 가중치) ≈ 시작점, 거리 {d}",
     "plot.current": "현재",
 
     "chart.loss": "스텝별 손실",
@@ -361,6 +369,10 @@ export default {
     "lab.saved_as": "“{label}”(으)로 저장했습니다. 다시 여는 링크:",
     "lab.saved_reopened": "저장된 설정 “{label}”을(를) 다시 열었습니다 (다시 실행하면 같은 경로가 나옵니다). 링크:",
 
+    "busy.retry": "서버가 다른 실행으로 바쁩니다 — {n}초 후에 다시 시도합니다 ({k}/{max}번째)",
+    "busy.resending": "서버가 다른 실행으로 바쁩니다 — 지금 다시 시도하는 중…",
+    "busy.waiting": "서버에 빈 자리가 나기를 기다리는 중…",
+    "busy.gave_up": "{max}번 시도했지만 서버가 아직 바쁩니다. 잠시 후 “{button}”을 다시 누르세요.",
     "sweep.title": "학습률 훑어보기",
     "sweep.run": "훑어보기 실행",
     "sweep.lr_min": "η 최솟값",

@@ -25,7 +25,7 @@
  * none by dropping it from the join, so its old SVG — line, head and label — would stay on
  * screen (stale "Δθ" labels at the last step, or at θ0 after the first run).
  *
- * Every trace carries `meta: {kind, run}` (kind: surface (3-D) | minima | saddles | start |
+ * Every trace carries `meta: {kind, run}` (kind: surface (3-D) | minima | saddles | theta_star | start |
  * ghost | path | current | arrow_grad | arrow_update | arrow_velocity) so tests and other code
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
@@ -35,6 +35,7 @@ import { arrowSegments, fixedArrowLength } from "./inspector.js";
 import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
 import { figure3d } from "./main_plot_3d.js";
 import { pathSlice, pathCustom, hoverPath } from "./run_paths.js";
+import { thetaStarTraces } from "./landscape_surface.js";
 
 
 /** Is point p one of the listed global minima (to rounding)? */
@@ -111,6 +112,7 @@ function markerTraces2d(surface, start, text, runs) {
     hovertemplate: `${text.saddle} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     showlegend: saddles.length > 0,
   });
+  traces.push(...thetaStarTraces(surface, start)); // a network's plane: θ* at (0, 0), under the start and the paths
   traces.push(startTrace(start, text.start, { hovertemplate: `${text.start} (%{x:.4g}, %{y:.4g})<extra></extra>` }));
   return traces;
 }
@@ -288,12 +290,13 @@ async function drawFull(div, model) {
   }
   setSurfaceTrace(div, model.grid, model.view);
   const fixed = fixedArrowLength(model.domain);
+  const markers = markerTraces2d(model.surface, model.start, model.text, model.runs);
   const data = [
-    ...markerTraces2d(model.surface, model.start, model.text, model.runs),
+    ...markers,
     ...runTraces2d(model.runs, model.step, model.view, model.text, fixed),
     ...curvatureTraces(model.curvature, fixed, model.text, model.domain),
   ];
-  div._stepLayout = { runs: model.runs.length, base: 5, threeD: false };
+  div._stepLayout = { runs: model.runs.length, base: markers.length, threeD: false };
   await draw(div, data, layout2d(model.domain, model.view, model.revision, model.axes), MAIN_CONFIG_2D);
   await syncSurface(div);
 }

@@ -19,10 +19,12 @@
  *
  * A 503 with `Retry-After` (the server's admission control is full, docs/errors.md `admission.busy`)
  * is not an error for the student: the state gets `retry: {seconds}` (counting down, shown by
- * main.js as "server busy, retrying in N s") and the same run is sent again when it reaches 0.
+ * main.js as "server busy, retrying in N s") and the same run is sent again when it reaches 0
+ * (shared/busy_retry.js, the countdown the sweep panels use too; the main run is retried unbounded).
  */
 
 import { ApiError } from "../shared/api.js";
+import { createBusyRetry, isBusy } from "../shared/busy_retry.js";
 import { t } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { labFieldLabel } from "./field_labels.js";
@@ -50,27 +52,14 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
   let abort = null;
   let timer = null;
   let computedKey = null; // runKey of the configuration whose results are shown or in flight
-  let retryTimer = null; // the countdown of a run the server asked to retry later (503)
-
-  function stopRetry() {
-    clearInterval(retryTimer);
-    retryTimer = null;
-    if (store.get().retry) store.update({ retry: null });
-  }
-
-  /** Count `seconds` down in the state, then send the run again (unless something replaced it). */
-  function retryLater(seconds, auto) {
-    const mySeq = seq;
-    let left = Math.max(1, Math.ceil(seconds));
-    store.update({ retry: { seconds: left } });
-    retryTimer = setInterval(() => {
-      left -= 1;
-      if (mySeq !== seq) return stopRetry();
-      if (left > 0) return store.update({ retry: { seconds: left } });
-      stopRetry();
-      run({ auto });
-    }, 1000);
-  }
+  // the countdown of a run the server asked to retry later (503); cancel() stops it
+  const busyRetry = createBusyRetry({
+    onCountdown: (c) => {
+      if (c) store.update({ retry: { seconds: c.seconds } });
+      else if (store.get().retry) store.update({ retry: null });
+    },
+  });
+  const stopRetry = () => busyRetry.cancel();
 
   /** Drop the run in flight and any scheduled one. */
   function cancel() {
@@ -185,9 +174,9 @@ export function createRunner({ store, api, race, checkInputs, toast }) {
       });
     } catch (err) {
       if (err.name === "AbortError" || !mine()) return;
-      if (err instanceof ApiError && err.status === 503 && err.retryAfter !== null) {
+      if (isBusy(err)) {
         computedKey = null; // not computed: a change meanwhile must not be mistaken for this run
-        retryLater(err.retryAfter, auto);
+        busyRetry.schedule(err.retryAfter, () => run({ auto }));
         return;
       }
       store.update({ runError: err }); // shown by main.js in the current language

@@ -11,6 +11,12 @@
  *
  * The answers live in the page state: `sweep` ({data, colours, threshold}) and `map`; the page
  * clears them when the problem changes. Input bounds follow the server's limits (`state.limits`).
+ *
+ * A busy server (503 + Retry-After, docs/errors.md `admission.busy`) is retried like the main run
+ * (shared/busy_retry.js): the panel's status line (`#sweep-busy` / `#map-busy`, `data-retry`
+ * "true" while counting down, `data-gave-up` after the last try) says "server busy, retrying in
+ * N s"; after BUSY_ATTEMPTS busy answers in a row it stops and says so. A change of what the
+ * request would send (the problem, the runs, the panel's own inputs) cancels the countdown.
  */
 
 import { t, hasKey } from "../shared/i18n.js";
@@ -22,8 +28,12 @@ import { SWEEP_MAX_STEPS, runBody, runLabels, surfaceBody, surfaceSpec, sweepGro
 import { maxMapSide } from "./url_fields.js";
 import { drawSweep, drawStartMap, drawBasinMap, drawPlaceholder } from "./side_charts.js";
 import { textBundle } from "./figures.js";
+import { createBusyRetry, isBusy } from "../shared/busy_retry.js";
 
 const $ = (id) => document.getElementById(id);
+
+/** Busy answers (503) a panel retries in a row before it gives up and says so. */
+export const BUSY_ATTEMPTS = 3;
 
 /**
  * The sweep and start-map panels of one page.
@@ -36,6 +46,97 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     aborts[name]?.abort();
     aborts[name] = new AbortController();
     return aborts[name].signal;
+  };
+
+  // ---------------------------------------------------------------- a busy server (503)
+
+  /** What each panel's busy line says: {seconds, attempt, maxAttempts} counting down, {resending}, {gaveUp}, or null. */
+  const busy = { sweep: null, map: null };
+  /** What the request waiting for its retry would send (retryKey), to cancel it when that changes. */
+  const waiting = { sweep: null, map: null };
+  const BUTTON_KEY = { sweep: "sweep.run", map: "map.run" };
+  const busyLine = (name) => {
+    let line = $(`${name}-busy`);
+    if (!line) {
+      line = document.createElement("p");
+      line.id = `${name}-busy`;
+      line.className = "status busy-line"; // styled like the main run's busy status (app.css .status[data-retry])
+      line.setAttribute("role", "status");
+      line.setAttribute("data-testid", `${name}-busy`);
+      line.hidden = true;
+      $(`${name}-plot`).before(line);
+    }
+    return line;
+  };
+  function showBusy(name) {
+    const line = busyLine(name);
+    const b = busy[name];
+    line.hidden = !b;
+    line.dataset.retry = String(Boolean(b && !b.gaveUp));
+    line.dataset.gaveUp = String(Boolean(b?.gaveUp));
+    line.classList.toggle("field-error", Boolean(b?.gaveUp)); // the clear "stopped trying" message
+    if (!(name === "sweep" ? store.get().sweep : store.get().map)) drawEmpty(name);
+    if (!b) line.textContent = "";
+    else if (b.resending) line.textContent = t("busy.resending");
+    else if (b.gaveUp) line.textContent = t("busy.gave_up", { max: BUSY_ATTEMPTS, button: t(BUTTON_KEY[name]) });
+    else line.textContent = t("busy.retry", { n: b.seconds, k: b.attempt, max: b.maxAttempts });
+  }
+  /** The empty chart's text: "press Run" — or, while a retry is pending, that the panel waits for the server. */
+  const emptyText = (name) => (busy[name] && !busy[name].gaveUp ? t("busy.waiting") : t(`${name}.empty`));
+  const drawnEmpty = { sweep: null, map: null };
+  function drawEmpty(name, force = false) {
+    const text = emptyText(name);
+    if (!force && drawnEmpty[name] === text) return;
+    drawnEmpty[name] = text;
+    drawPlaceholder($(`${name}-plot`), text);
+  }
+  const setBusy = (name, value) => {
+    busy[name] = value;
+    showBusy(name);
+  };
+  const retries = {
+    sweep: createBusyRetry({ maxAttempts: BUSY_ATTEMPTS, onCountdown: (c) => c && setBusy("sweep", c) }),
+    map: createBusyRetry({ maxAttempts: BUSY_ATTEMPTS, onCountdown: (c) => c && setBusy("map", c) }),
+  };
+  /** The parts of the state a panel's request is built from (the problem, the runs, its settings). */
+  function retryKey(name, config) {
+    const own = name === "sweep" ? config.sweep : { ...config.map, mode: undefined };
+    return JSON.stringify([config.surface, config.surfaceParams, config.expression, config.start, config.steps, config.domain, config.runs, own]);
+  }
+  /** Stop a panel's countdown (its request is out of date) and clear its busy line. */
+  function cancelRetry(name) {
+    retries[name].cancel();
+    waiting[name] = null;
+    if (busy[name]) setBusy(name, null);
+  }
+  /** A fresh request of the student's: no countdown, no old busy answers. */
+  function freshRequest(name) {
+    cancelRetry(name);
+    retries[name].reset();
+  }
+  /**
+   * After a failed request: a busy server is retried (true: counting down) until the attempts are
+   * used up (the line then says so, true: handled); anything else is for the caller (false).
+   */
+  function retryIfBusy(name, err, resend) {
+    if (!isBusy(err)) {
+      cancelRetry(name);
+      return false;
+    }
+    waiting[name] = retryKey(name, store.get().config);
+    const again = () => {
+      waiting[name] = null;
+      setBusy(name, { resending: true });
+      resend();
+    };
+    if (retries[name].schedule(err.retryAfter, again)) return true;
+    waiting[name] = null;
+    setBusy(name, { gaveUp: true });
+    return true;
+  }
+  const answered = (name) => {
+    cancelRetry(name);
+    retries[name].reset();
   };
 
   /**
@@ -98,7 +199,8 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     return !problem;
   }
 
-  async function runSweep() {
+  async function runSweep({ resend = false } = {}) {
+    if (!resend) freshRequest("sweep");
     const state = store.get();
     if (!inputsOk(state)) return;
     const lrMin = parseNumber($("sweep-lr-min").value);
@@ -128,9 +230,11 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       const data = await api.postJSON("/api/sweeps/lr", body, { signal: fresh("sweep") });
       // the sweep answer may carry plain GD's limit itself; else derive it from the Hessian
       const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
+      answered("sweep");
       store.update({ sweep: { data, colours, threshold, rules: groups.map((g) => g.run.optimizer) } });
     } catch (err) {
-      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("sweep") }), "error");
+      if (err.name === "AbortError" || retryIfBusy("sweep", err, () => runSweep({ resend: true }))) return;
+      toast(formatApiError(err, { fieldLabel: labFieldLabel.for("sweep") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
@@ -151,7 +255,8 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     select.value = String(Math.min(state.config.map.run, Math.max(0, names.length - 1)));
   }
 
-  async function runMap() {
+  async function runMap({ resend = false } = {}) {
+    if (!resend) freshRequest("map");
     const state = store.get();
     if (!inputsOk(state)) return;
     const idx = Number($("map-run").value);
@@ -175,9 +280,12 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     button.disabled = true;
     button.classList.add("busy");
     try {
-      store.update({ map: await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") }) });
+      const map = await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") });
+      answered("map");
+      store.update({ map });
     } catch (err) {
-      if (err.name !== "AbortError") toast(formatApiError(err, { fieldLabel: labFieldLabel.for("map") }), "error");
+      if (err.name === "AbortError" || retryIfBusy("map", err, () => runMap({ resend: true }))) return;
+      toast(formatApiError(err, { fieldLabel: labFieldLabel.for("map") }), "error");
     } finally {
       button.disabled = false;
       button.classList.remove("busy");
@@ -211,19 +319,28 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     }
     if (changed(state, prev, c((x) => x.runs), c((x) => x.map), (s) => s.lang)) fillMapRunSelect(state);
     const lang = changed(state, prev, (s) => s.lang);
+    if (lang) ["sweep", "map"].forEach(showBusy);
     if (lang || changed(state, prev, (s) => s.sweep)) {
       if (state.sweep) drawSweep($("sweep-plot"), state.sweep.data, state.sweep.colours, stabilityThresholds(state.sweep), textBundle());
-      else drawPlaceholder($("sweep-plot"), t("sweep.empty"));
+      else drawEmpty("sweep", true);
     }
     if (lang || changed(state, prev, (s) => s.map, (s) => s.info, c((x) => x.start), c((x) => x.map.mode))) {
       if (state.map && state.config.map.mode === "basin" && Array.isArray(state.map.basin)) drawBasinMap($("map-plot"), state.map, state.config.start, textBundle());
       else if (state.map) drawStartMap($("map-plot"), state.map, surfaceSpec(state), state.config.start, textBundle());
-      else drawPlaceholder($("map-plot"), t("map.empty"));
+      else drawEmpty("map", true);
     }
   }
 
-  $("sweep-button").addEventListener("click", runSweep);
-  $("map-button").addEventListener("click", runMap);
+  $("sweep-button").addEventListener("click", () => runSweep());
+  $("map-button").addEventListener("click", () => runMap());
+  // the student changes what a waiting retry would send: it is out of date, drop it
+  store.subscribe((s) => {
+    if (!s.config) return;
+    for (const name of ["sweep", "map"]) if (waiting[name] && retryKey(name, s.config) !== waiting[name]) cancelRetry(name);
+  });
+  for (const [name, ids] of [["sweep", ["sweep-lr-min", "sweep-lr-max", "sweep-n"]], ["map", ["map-run", "map-n", "map-steps"]]]) {
+    for (const id of ids) $(id).addEventListener("input", () => waiting[name] && cancelRetry(name));
+  }
   $("map-mode").addEventListener("change", () => setConfig({ map: { ...store.get().config.map, mode: $("map-mode").value } }));
   $("map-run").addEventListener("change", () => setConfig({ map: { ...store.get().config.map, run: Number($("map-run").value) } }));
 

@@ -6,7 +6,7 @@
  *
  *   const saved = await loadRun(id);                  // every event, page after page
  *   const {top, runs} = await loadTrainingRuns(id);   // a comparison: its runs, in order
- *   const session = sessionFromSaved(runs, top);      // session.saved = {id, label, kind, status}
+ *   const session = sessionFromSaved(runs, top);      // session.saved = {id, label, kind, status, configs}
  */
 
 import { getJSON } from "../../shared/api.js";
@@ -58,6 +58,7 @@ export function sessionFromSaved(saved, top) {
   });
   session.finished = true;
   session.current = -1;
-  session.saved = { id: top.id, label: top.label, kind: top.kind, status: top.status };
+  // the stored configurations (GET /api/runs/{id} `config`), for "Train again with these settings"
+  session.saved = { id: top.id, label: top.label, kind: top.kind, status: top.status, configs: saved.map((r) => r.config ?? null) };
   return session;
 }

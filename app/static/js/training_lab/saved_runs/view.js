@@ -12,6 +12,13 @@
  *   saved.render(state, prev);      // from main.js's render path
  *   saved.openFromUrl();            // at boot: `?run=<id>` opens that run
  *
+ * A saved search (kind "search") opens in the Hyperparameter search view instead (its scatter,
+ * best curves and ranked table, the form showing its settings); a comparison opens in the
+ * Training view with all its runs, like a comparison that has just finished. In the Training view
+ * an opened run has "Train again with these settings" (retrain.js): its stored configuration
+ * (every run of a comparison) goes into the Training form, fitted to today's catalogue, and what
+ * had to change is listed under the button.
+ *
  * Page state: `saved` {items, total, query, kind, selected: [ids], overlay: [ids], loading,
  * error, editing: id|null, link: {id, url}|null}. The list is fetched when the view is shown,
  * when the search changes, and every few seconds while the view is shown and a run is still
@@ -28,6 +35,10 @@ import { changed } from "../../shared/store.js";
 import { MAX_COMPARE_ROWS } from "../compare_charts.js";
 import { drawOverlay } from "./overlay.js";
 import { loadTrainingRuns, sessionFromSaved } from "./records.js";
+import { formFromSavedConfig } from "./retrain.js";
+import { searchFormFromRequest } from "../search/model.js";
+import { describe } from "../run_list.js";
+import { trainingFieldLabel } from "../field_labels.js";
 
 const STATUSES = ["done", "diverged", "interrupted", "cancelled", "error", "running"];
 const KINDS = ["training", "comparison", "search", "lab"];
@@ -120,8 +131,12 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
   const note = el("p", { class: "saved-note", "data-testid": "saved-note", hidden: true });
   const noteText = el("span");
   const noteBack = el("button", { type: "button", class: "chip-button", "data-testid": "saved-note-back" });
-  note.append(noteText, noteBack);
+  const retrainButton = el("button", { type: "button", class: "chip-button saved-retrain", "data-testid": "saved-retrain" });
+  const retrainBox = el("div", { class: "saved-retrain-notes", "data-testid": "saved-retrain-notes", role: "status", hidden: true });
+  note.append(noteText, noteBack, retrainButton, retrainBox);
   noteBack.addEventListener("click", () => store.update((s) => ({ config: { ...s.config, v: "runs" } })));
+  retrainButton.addEventListener("click", () => retrain());
+  let retrained = null; // {session, label, n, total, notes}: what the last "Train again" loaded (shown under the button)
   document.getElementById("view-train")?.prepend(note);
   root.dataset.state = "idle";
   root.dataset.overlay = "none";
@@ -157,9 +172,26 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
 
   // ------------------------------------------------------------ actions
 
+  /** A saved search: the Hyperparameter search view showing it (search/view.js follows `config.s.id`). */
+  async function openSearch(run) {
+    const request = run.config ?? (await getJSON(`/api/runs/${encodeURIComponent(run.id)}`, { limit: 1 })).config;
+    const cat = store.get().cat?.searchCatalogue;
+    if (!cat) return;
+    store.update((s) => ({ config: { ...s.config, v: "search", s: searchFormFromRequest(request, cat, run.id) } }));
+    toast(t("saved.search_opened", { label: run.label }), "info");
+  }
+
   async function open(run) {
     if (run.kind === "lab") {
       window.location.assign(runLink(run));
+      return;
+    }
+    if (run.kind === "search") {
+      try {
+        await openSearch(run);
+      } catch (err) {
+        toast(formatApiError(err), "error", 8000);
+      }
       return;
     }
     try {
@@ -168,6 +200,56 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
     } catch (err) {
       toast(formatApiError(err), "error", 8000);
     }
+  }
+
+  /** "Train again with these settings": the open run's stored configuration(s) into the Training form. */
+  function retrain() {
+    const state = store.get();
+    const session = state.session;
+    const configs = (session?.saved?.configs ?? []).filter((c) => c && typeof c === "object");
+    if (!configs.length || !state.cat || !state.defaults) {
+      toast(t("saved.retrain_none"), "error", 6000);
+      return;
+    }
+    const max = state.cat.catalogue.limits.max_comparison_runs;
+    const fitted = configs.slice(0, max).map((c) => formFromSavedConfig(c, { cat: state.cat, defaults: state.defaults }));
+    const forms = fitted.map((f) => f.form);
+    const notes = fitted.flatMap((f, i) => f.notes.map((n) => ({ ...n, run: i })));
+    store.update((s) => ({ config: { ...s.config, runs: forms, sel: 0, pr: null, v: "train" }, formEpoch: s.formEpoch + 1, runError: "", errorKeys: [] }));
+    retrained = { session, label: session.saved.label, n: forms.length, total: configs.length, notes };
+    renderRetrain(store.get()); // said under the button (a toast would repeat it)
+  }
+
+  /** A value of a retrain note as the student reads it: data set / optimizer names, layer lists, numbers. */
+  function noteValue(state, key, value) {
+    if (value === null || value === undefined) return "—";
+    if (["ds", "opt", "act", "init"].includes(key)) return `“${describe(state, key, value, {})}”`;
+    if (Array.isArray(value)) return `[${value.join(", ")}]`;
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value);
+  }
+
+  function renderRetrain(state) {
+    const r = retrained && retrained.session === state.session ? retrained : null;
+    retrainBox.hidden = !r;
+    if (!r) {
+      retrainBox.replaceChildren();
+      return;
+    }
+    const fieldLabel = trainingFieldLabel(() => store.get());
+    const lines = [el("p", { text: t(r.n > 1 ? "saved.retrain_done_many" : "saved.retrain_done", { label: r.label, n: r.n }) })];
+    if (r.total > r.n) lines.push(el("p", { class: "warn", text: t("saved.retrain_left_out", { n: r.total, max: r.n }) }));
+    if (r.notes.length) {
+      lines.push(el("p", { class: "warn", text: t("saved.retrain_fitted") }));
+      const list = el("ul", { "data-testid": "saved-retrain-fitted" });
+      for (const n of r.notes) {
+        const loc = r.n > 1 ? ["configs", n.run, ...n.path.split(".")] : n.path.split(".");
+        const field = fieldLabel(loc, {}) ?? n.path;
+        list.append(el("li", { "data-key": n.key, text: t(`saved.retrain_note.${n.why}`, { field, from: noteValue(state, n.key, n.from), to: noteValue(state, n.key, n.to) }) }));
+      }
+      lines.push(list);
+    }
+    retrainBox.replaceChildren(...lines);
   }
 
   async function rename(run, label) {
@@ -337,7 +419,7 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
     const meta = [t(`saved.kind.${run.kind}`), when(run.created), result(run)].filter(Boolean).join(" · ");
     labelCell.append(el("div", { class: "saved-meta", "data-testid": "saved-meta", text: meta }));
     const actions = el("div", { class: "saved-actions" }, [
-      actionButton("saved.open", "saved-open", () => open(run), { disabled: run.status === "running" && run.kind !== "lab" ? true : null }),
+      actionButton("saved.open", "saved-open", () => open(run), { disabled: run.status === "running" && !["lab", "search"].includes(run.kind) ? true : null }),
       actionButton("saved.rename", "saved-rename", () => setSaved({ editing: run.id })),
       actionButton("saved.link", "saved-link", () => copyLink(run)),
       el("a", { class: "chip-button", href: `/api/runs/${encodeURIComponent(run.id)}/export`, download: "", "data-testid": "saved-export", text: t("saved.export") }),
@@ -370,11 +452,16 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
     const label = state.session.runs.length === 1 ? state.session.runs[0].label : info.label;
     noteText.textContent = `${t("saved.note", { label, status: t(`saved.status.${STATUSES.includes(info.status) ? info.status : "error"}`) })} `;
     noteBack.textContent = t("saved.note_back");
+    retrainButton.textContent = t("saved.retrain");
+    retrainButton.title = t("saved.retrain_hint");
+    retrainButton.hidden = !(info.configs ?? []).some((c) => c && typeof c === "object" && Object.keys(c).length);
+    renderRetrain(state);
   }
 
   /** Bring the view in line with the state (main.js's render path). */
   function render(state, prev) {
     if (changed(state, prev, (s) => s.session, (s) => s.lang, (s) => s.telemetry.status)) renderNote(state);
+    else if (retrained && changed(state, prev, (s) => s.config.runs)) renderRetrain(state); // field labels follow the runs' names
     const shown = state.config?.v === "runs";
     const wasShown = prev?.config?.v === "runs";
     if (prev?.session && prev.session.running && state.session && !state.session.running) sessionEndedAt = performance.now();
@@ -397,6 +484,12 @@ export function createSavedRunsView({ store, root, openSession, toast }) {
     // from now on the address carries the page's own state (the hash) again
     window.history.replaceState(null, "", `${window.location.pathname}${window.location.hash}`);
     try {
+      // what kind of run it is decides where it opens (one event is enough to know)
+      const first = await getJSON(`/api/runs/${encodeURIComponent(id)}`, { limit: 1 });
+      if (first.kind === "search" || first.kind === "lab") {
+        await open(first);
+        return;
+      }
       const { top, runs } = await loadTrainingRuns(id);
       openSession(sessionFromSaved(runs, top));
     } catch (err) {

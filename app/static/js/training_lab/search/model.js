@@ -61,8 +61,31 @@ export function decodeSearchForm(raw, cat) {
     const ok = withinKnob(k, low) && withinKnob(k, high) && low < high && (sc !== "log" || low > 0);
     return { ...a, on: on === 1 || on === true, ...(ok ? { low, high, scale: sc } : {}) };
   });
-  for (const key of ["id", "cid"]) if (typeof raw[key] === "string" && /^s-[0-9a-f]{12}$/.test(raw[key])) form[key] = raw[key];
+  for (const key of ["id", "cid"]) if (typeof raw[key] === "string" && SEARCH_ID.test(raw[key])) form[key] = raw[key];
   return form;
+}
+
+/** A search's id (also its saved run's id, docs/runs.md). */
+export const SEARCH_ID = /^s-[0-9a-f]{12}$/;
+
+/**
+ * The form of a saved search (its run's config, the POST /api/searches request, GET /api/runs/{id}),
+ * showing search `id`: every value checked against today's catalogue like a link's (a value the
+ * server no longer accepts keeps the default); the knobs outside its space are switched off.
+ * @param {object} request the saved run's `config`
+ * @param {object} cat GET /api/searches/catalogue
+ * @param {string} id
+ */
+export function searchFormFromRequest(request, cat, id) {
+  const r = request && typeof request === "object" ? request : {};
+  const space = Array.isArray(r.space) ? r.space.filter((a) => a && typeof a.knob === "string") : [];
+  const ax = {};
+  for (const k of cat.knobs) {
+    const a = space.find((x) => x.knob === k.knob);
+    ax[k.knob] = a ? [1, a.low, a.high, a.scale ?? k.scale] : [0, k.low, k.high, k.scale];
+  }
+  const raw = { m: r.method, n: r.trials, e: r.epochs, sub: r.subset, vf: r.val_fraction, seed: r.seed, ax, id };
+  return { ...decodeSearchForm(raw, cat), id, cid: null };
 }
 
 /** The compact URL object: only what differs from the defaults (null when nothing does). */
