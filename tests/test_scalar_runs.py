@@ -49,7 +49,8 @@ def assert_same(fast: Simulation, ref: Simulation) -> None:
 
 
 def both(surface: Surface, start: object, steps: int, spec: RunSpec, **kw: object) -> tuple[Simulation, Simulation]:
-    return run(surface, start, steps, spec, reference=False, **kw), run(surface, start, steps, spec, reference=True, **kw)
+    fast = run(surface, start, steps, spec, reference=False, **kw)
+    return fast, run(surface, start, steps, spec, reference=True, **kw)
 
 
 def test_the_float_path_is_taken_where_it_applies() -> None:
@@ -143,7 +144,7 @@ def test_each_rule_gives_floats_the_numbers_it_gives_arrays(optimizer: str) -> N
     rng = np.random.default_rng(3)
     p = rng.normal(size=(5, 2))
     state = {key: np.zeros_like(p) for key in opt.state_keys}
-    floats = [[{key: 0.0 for key in opt.state_keys} for _ in range(2)] for _ in range(5)]
+    floats = [[dict.fromkeys(opt.state_keys, 0.0) for _ in range(2)] for _ in range(5)]
     for t in range(1, 40):
         g = rng.normal(scale=3.0, size=(5, 2))
         delta = opt.array_update(p, g, state, t, 0.1)
