@@ -176,7 +176,10 @@ class Simulator:
     afterwards. Without a recording that is all (its last valid point is in the chunk's arrays);
     a single recorded run stops at that step (its later entries are set back to NaN); several
     recorded runs re-run the chunk step by step from its start, so a frozen run's recorded tail
-    is exactly what the step-by-step loop records.
+    is exactly what the step-by-step loop records. Up to ``SCALAR_RUNS`` recorded runs of a
+    first-order rule on a ``scalar_safe`` surface compute the chunk on Python floats with the same
+    rule and surface functions (``app/core/lab2d/scalar_runs.py``): the same numbers, without the
+    cost of NumPy calls on 2-element arrays.
     """
 
     CHUNK = 256
@@ -210,7 +213,7 @@ class Simulator:
         self.constant_lr = spec.schedule is None
         self.noise = GradientNoise(spec.noise, field=_field(field_prefix, "noise"))
         self.clip_field = _field(field_prefix, "clip")
-        clip_gradients([np.zeros((1, 2))], spec.clip, per_run=True, field=self.clip_field)  # validate now
+        self.clip = clip_rule(spec.clip, field=self.clip_field)  # validated now
         self.scale = np.ones((r, 1)) if lrs is None else lrs.reshape(r, 1)
         self.per_run_lr = lrs is not None
         self.state = _init_state(self.opt, theta)
@@ -380,7 +383,7 @@ class Simulator:
             lr,
             self.scale[:, 0].tolist() if self.per_run_lr else None,
             noise,
-            clip_rule(self.spec.clip, self.clip_field),
+            self.clip,
             (rec.path, rec.loss, rec.grad, rec.update, rec.state),
         )
 

@@ -95,7 +95,8 @@ class GradientNoise:
 
     def __init__(self, spec: Mapping[str, object] | None, field: str = "noise") -> None:
         self.std = 0.0
-        self.rng = np.random.default_rng(0)
+        self.seed = 0
+        self._rng: np.random.Generator | None = None
         if spec is None:
             return
         std = spec.get("std", 0.0)
@@ -104,8 +105,14 @@ class GradientNoise:
         seed = spec.get("seed", 0)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32:
             raise InputError(f"{field}.seed", "seed must be an integer in [0, 2³²)", "noise.seed")
-        self.std = float(std)
-        self.rng = np.random.default_rng(seed)
+        self.std, self.seed = float(std), seed
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The seeded generator, made on first use (a run without noise never pays for one)."""
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        return self._rng
 
     def __call__(self, grads: Sequence[Array]) -> list[Array]:
         """The gradients plus fresh noise (unchanged when σ = 0)."""
