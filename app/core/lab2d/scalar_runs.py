@@ -6,26 +6,27 @@ microsecond, far more than the two or sixteen multiplications it does; an engine
 on Python floats instead, run by run and coordinate by coordinate:
 
 * the update rule is the optimizer's own :meth:`~app.core.optim.base.Optimizer.array_update`
-  (weight decay included), called once for x and once for y with a dict of float buffers per
-  coordinate — the rules of ``first_order.py`` and ``adaptive.py`` use only arithmetic and the
-  helpers of ``app/core/optim/elementwise.py``, which work on floats and arrays alike;
+  (weight decay included; :meth:`~app.core.optim.base.Optimizer.float_rule`), called once for x
+  and once for y with a dict of float buffers per coordinate — the rules of ``first_order.py``
+  and ``adaptive.py`` use only arithmetic and the helpers of ``app/core/optim/elementwise.py``,
+  which work on floats and arrays alike;
 * f and ∇f are the surface's own ``_f`` and ``_grad`` (:meth:`Surface.float_functions`), for the
   surfaces marked :attr:`~app.core.lab2d.surfaces.base.Surface.scalar_safe`;
 * noise comes from the chunk's pre-drawn array, clipping from
   :func:`~app.core.optim.gradients.clip_pair`.
 
 Every operation is the IEEE double operation the array path does, in the same order, so the
-numbers are identical bit for bit (``tests/test_engine_reference.py``). The results are written
-into the recording once per chunk, one array assignment per quantity; divergence is then located
-by the engine as for the array path. Where a float operation raises instead of giving ±inf or NaN
-(Python's 0.0/0.0, e.g. AdaGrad with ε = 0 and a zero gradient) the chunk is abandoned before
-anything is written and the engine runs it on arrays.
+numbers are identical bit for bit (``tests/test_engine_reference.py``,
+``tests/test_scalar_runs.py``). The results are written into the recording once per chunk, one
+array assignment per quantity; divergence is then located by the engine as for the array path.
+Where a float operation raises instead of giving ±inf or NaN (Python's 0.0/0.0, e.g. AdaGrad with
+ε = 0 and a zero gradient) the chunk is abandoned before anything is written and the engine runs
+it on arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import cast
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -35,9 +36,6 @@ from app.core.optim.base import Optimizer
 from app.core.optim.gradients import clip_pair
 
 Array = npt.NDArray[np.float64]
-FloatRule = Callable[[float, float, dict[str, float], int, float], float]
-"""``Optimizer.array_update(p, g, s, t, η)`` of one coordinate: θ, g, the buffers and η as floats."""
-
 SCALAR_RUNS = 4
 """Most recorded runs advanced on floats. Measured on Rosenbrock: an Adam step costs ~4 µs per run
 on floats against ~30 µs for an array step of up to 8 runs, SGD ~2.5 µs against ~18 µs; the
@@ -79,8 +77,7 @@ def float_chunk(
     functions = surface.float_functions()
     assert functions is not None, "float_chunk needs a scalar_safe surface"
     f_of, grad_of = functions
-    # The rules are written on arrays and are operator-generic: the same method takes floats.
-    rule = cast(FloatRule, opt.array_update)
+    rule = opt.float_rule()
     n, keys = len(lr), tuple(state)
     path, loss, grad, update, recorded = out
     shown = tuple(recorded)
@@ -89,25 +86,27 @@ def float_chunk(
         for r, (x, y) in enumerate(theta.tolist()):
             sx = {key: float(state[key][r, 0]) for key in keys}
             sy = {key: float(state[key][r, 1]) for key in keys}
+            # A surface whose f and ∇f of floats are floats needs no conversions (the common case);
+            # np.sin & co. give NumPy scalars, turned into floats (the same value) as they come.
+            probe = (f_of(x, y), *grad_of(x, y))
+            plain = all(type(v) is float for v in probe)
             if grad0 is None:
-                gx, gy = grad_of(x, y)
-                gx, gy = float(gx), float(gy)
+                gx, gy = float(probe[1]), float(probe[2])
             else:
                 gx, gy = grad0[r].tolist()
+            etas = lr if scale is None else [eta * scale[r] for eta in lr]
             xy: list[float] = []  # x, y after each update
             fs: list[float] = []  # f there
             used: list[float] = []  # gx, gy each update used (after noise and clipping)
             deltas: list[float] = []  # Δx, Δy
             states: list[float] = []  # sx[key], sy[key] of every shown key after each update
             noise_r = None if noise is None else noise[:, r].tolist()
-            factor = None if scale is None else scale[r]
-            for j in range(n):
+            for j, eta in enumerate(etas):
                 if noise_r is not None:
                     nx, ny = noise_r[j]
                     gx, gy = gx + nx, gy + ny
                 if clip is not None:
                     gx, gy = clip_pair(gx, gy, *clip)
-                eta = lr[j] if factor is None else lr[j] * factor
                 t = k0 + j + 1
                 dx = rule(x, gx, sx, t, eta)
                 dy = rule(y, gy, sy, t, eta)
@@ -117,9 +116,13 @@ def float_chunk(
                     states += (sx[key], sy[key])
                 x, y = x + dx, y + dy
                 xy += (x, y)
-                gx, gy = grad_of(x, y)
-                gx, gy = float(gx), float(gy)
-                fs.append(float(f_of(x, y)))
+                if plain:
+                    gx, gy = grad_of(x, y)
+                    fs.append(f_of(x, y))
+                else:
+                    gx, gy = grad_of(x, y)
+                    gx, gy = float(gx), float(gy)
+                    fs.append(float(f_of(x, y)))
             runs.append((x, y, gx, gy, sx, sy, xy, fs, used, deltas, states))
     except (ArithmeticError, ValueError):
         return None
