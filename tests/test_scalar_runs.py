@@ -1,7 +1,8 @@
 """The 2-D engine's float path (app/core/lab2d/scalar_runs.py) against the array code, bit for bit.
 
 A few recorded runs of a first-order rule on a float-safe surface advance on Python floats with
-the same rule and surface definitions; L-BFGS runs its line search on floats for a few runs. The
+the same rule and surface definitions; L-BFGS runs its line search and Newton its
+eigenbasis products on floats for a few runs. The
 reference is the step-by-step loop on arrays (``Simulator(reference=True)``, which never takes the
 float path) or, for the pieces, the NumPy functions they stand for.
 """
@@ -183,17 +184,29 @@ def test_clip_pair_equals_clip_gradients() -> None:
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("surface_id", ["rosenbrock", "himmelblau", "rastrigin"])
-@pytest.mark.parametrize("params", [{}, {"line_search": 0, "lr": 0.2}, {"memory": 3}])
-def test_lbfgs_on_floats_equals_the_batched_arrays(surface_id: str, params: dict[str, float]) -> None:
-    # Nine runs take the batched path; each run alone takes the float path: the same numbers.
+SECOND_ORDER = [
+    ("lbfgs", {}),
+    ("lbfgs", {"line_search": 0, "lr": 0.2}),
+    ("lbfgs", {"memory": 3}),
+    ("newton", {}),
+    ("newton", {"lr": 0.3, "damping": 0.5}),
+]
+
+
+@pytest.mark.parametrize("surface_id", ["rosenbrock", "himmelblau", "rastrigin", "beale"])
+@pytest.mark.parametrize(("optimizer", "params"), SECOND_ORDER)
+def test_second_order_floats_equal_the_batched_arrays(
+    surface_id: str, optimizer: str, params: dict[str, float]
+) -> None:
+    # Nine runs take the batched path; each run alone the float path (Beale: L-BFGS's line search
+    # stays on arrays, its surface is not float-safe): the same numbers.
     surface = get_surface(surface_id)
     rng = np.random.default_rng(1)
     (x0, x1), (y0, y1) = surface.domain
     starts = np.stack([rng.uniform(x0, x1, 9), rng.uniform(y0, y1, 9)], axis=1)
-    batch = run(surface, starts, 150, RunSpec("lbfgs", params), reference=True)
+    batch = run(surface, starts, 150, RunSpec(optimizer, params), reference=True)
     for i, start in enumerate(starts):
-        alone = run(surface, start, 150, RunSpec("lbfgs", params), reference=True)
+        alone = run(surface, start, 150, RunSpec(optimizer, params), reference=True)
         n = int(alone.alive_until[0])  # after a divergence the batch records the run frozen, alone it stops
         assert n == batch.alive_until[i]
         for name in ("path", "loss", "grad"):

@@ -130,6 +130,8 @@ class Newton(SecondOrderOptimizer):
             hess = np.nan_to_num(hess)
         lam, vecs = _eigh(hess)  # (R, n), (R, n, n)
         state["eig"] = lam
+        if theta.shape[1] == 2 and theta.shape[0] <= SCALAR_TWO_LOOP_RUNS:
+            return _newton_step_floats(vecs, lam, grad, lr, self.params["damping"])
         g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
         step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
         return -lr * step
@@ -288,6 +290,24 @@ class LBFGS(SecondOrderOptimizer):
                 break
             alpha[pending] *= 0.5
         return alpha
+
+
+def _newton_step_floats(vecs: Array, lam: Array, grad: Array, lr: LearningRate, damping: float) -> Array:
+    """:meth:`Newton.update`'s −η V diag(|λ| + δ)⁻¹ Vᵀ g for a few 2-D runs, on floats.
+
+    The two ``einsum`` products written out per run in the order ``einsum`` sums them
+    (Vᵀg)ᵢ = V₀ᵢg₀ + V₁ᵢg₁ and (Vq)ᵢ = Vᵢ₀q₀ + Vᵢ₁q₁, so the numbers are the batched ones.
+    ``vecs`` (R, 2, 2), ``lam`` and ``grad`` (R, 2), ``lr`` a float or (R, 1); returns (R, 2).
+    """
+    r = grad.shape[0]
+    etas = [[lr]] * r if isinstance(lr, float) else np.broadcast_to(lr, (r, 1)).tolist()
+    out = np.empty_like(grad)
+    rows = zip(vecs.tolist(), lam.tolist(), grad.tolist(), etas, strict=True)
+    for run, (((v00, v01), (v10, v11)), (l0, l1), (g0, g1), (eta,)) in enumerate(rows):
+        q0 = (v00 * g0 + v10 * g1) / (abs(l0) + damping)
+        q1 = (v01 * g0 + v11 * g1) / (abs(l1) + damping)
+        out[run] = -eta * (v00 * q0 + v01 * q1), -eta * (v10 * q0 + v11 * q1)
+    return out
 
 
 def _curved(s0: float, s1: float, y0: float, y1: float) -> bool:
