@@ -134,6 +134,14 @@ def via_http() -> None:
             f"7 × 10,000 via HTTP {ours:.3f} s   torch.optim in-process {torch_s:.2f} s (1,000 steps × 10)"
             f"   ratio {ours / torch_s:.3f}  (target ≤ 0.05; issue 9: 0.29)"
         )
+        # Where the time goes: the server's own time (Server-Timing), and the request without gzip.
+        server = min(server_ms(client.post("/api/trajectories", json=race)) for _ in range(2))
+        identity = {"accept-encoding": "identity"}
+        plain = best(lambda: client.post("/api/trajectories", json=race, headers=identity), 2)
+        print(
+            f"   server time {server / 1e3:.3f} s (Server-Timing, incl. gzip)   without gzip"
+            f" (Accept-Encoding: identity) {plain:.3f} s, ratio {plain / torch_s:.3f}"
+        )
     lean = client.post("/api/trajectories", json={**race, "format": {"arrays": ["grad", "update", "lr", "distance"]}})
     print(f"   answer {len(ok.content) / 1e6:.1f} MB, without state arrays {len(lean.content) / 1e6:.1f} MB")
 
