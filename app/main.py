@@ -32,6 +32,7 @@ from app.api.deps import bind_request_settings
 from app.api.errors import coded, input_item, localize, pydantic_item, too_many_errors
 from app.api.middleware.hosts import AllowedHosts, allowed_names
 from app.api.middleware.security_headers import SecurityHeaders, swagger_policy
+from app.api.middleware.server_timing import ServerTiming
 from app.api.middleware.stream_disconnects import QuietStreamDisconnects
 from app.api.routers import (
     activations,
@@ -140,6 +141,7 @@ app.add_middleware(SecurityHeaders)
 # A client leaving an event stream: one INFO line, not an ERROR traceback (app/api/middleware/stream_disconnects.py).
 app.add_middleware(QuietStreamDisconnects)
 app.add_middleware(AllowedHosts, allowed=allowed_names(_settings.allowed_hosts, _settings.host))
+app.add_middleware(ServerTiming)  # outermost: Server-Timing covers everything the server does
 
 
 MAX_ERRORS = 20

@@ -195,15 +195,16 @@ def test_a_streamed_oversized_body_is_counted_by_the_framework(client: TestClien
     # Our only body-limit middleware checks the declared Content-Length; a body sent without one
     # passes it and is counted by FastAPI's max_body_size, whose 413 the error handler rephrases.
     # (The other middleware never reads the body: host allow-list, security headers, gzip, and the
-    # quiet handling of clients that leave an event stream.)
+    # quiet handling of clients that leave an event stream, the Server-Timing header.)
     from starlette.middleware.gzip import GZipMiddleware
 
     from app.api.body_limit import DeclaredBodyLimit
     from app.api.middleware.hosts import AllowedHosts
     from app.api.middleware.security_headers import SecurityHeaders
+    from app.api.middleware.server_timing import ServerTiming
     from app.api.middleware.stream_disconnects import QuietStreamDisconnects
 
-    transfer = (AllowedHosts, SecurityHeaders, GZipMiddleware, QuietStreamDisconnects)
+    transfer = (AllowedHosts, SecurityHeaders, GZipMiddleware, QuietStreamDisconnects, ServerTiming)
     assert [m.cls for m in client.app.user_middleware if m.cls not in transfer] == [DeclaredBodyLimit]
     limit = get_settings().max_body_bytes
     chunks = iter([b'{"expression": "', b"x" * limit, b'"}'])

@@ -17,9 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.errors import InputError
+from app.core.lab2d.scalar_runs import SCALAR_RUNS, float_chunk
 from app.core.lab2d.surfaces import Surface
-from app.core.optim.base import LearningRate
-from app.core.optim.gradients import GradientNoise, clip_gradients
+from app.core.optim.base import LearningRate, Optimizer
+from app.core.optim.gradients import GradientNoise, clip_gradients, clip_rule
 from app.core.optim.registry import AnyOptimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
 from app.core.optim.second_order import SecondOrderOptimizer
@@ -175,7 +176,10 @@ class Simulator:
     afterwards. Without a recording that is all (its last valid point is in the chunk's arrays);
     a single recorded run stops at that step (its later entries are set back to NaN); several
     recorded runs re-run the chunk step by step from its start, so a frozen run's recorded tail
-    is exactly what the step-by-step loop records.
+    is exactly what the step-by-step loop records. Up to ``SCALAR_RUNS`` recorded runs of a
+    first-order rule on a ``scalar_safe`` surface compute the chunk on Python floats with the same
+    rule and surface functions (``app/core/lab2d/scalar_runs.py``): the same numbers, without the
+    cost of NumPy calls on 2-element arrays.
     """
 
     CHUNK = 256
@@ -209,7 +213,7 @@ class Simulator:
         self.constant_lr = spec.schedule is None
         self.noise = GradientNoise(spec.noise, field=_field(field_prefix, "noise"))
         self.clip_field = _field(field_prefix, "clip")
-        clip_gradients([np.zeros((1, 2))], spec.clip, per_run=True, field=self.clip_field)  # validate now
+        self.clip = clip_rule(spec.clip, field=self.clip_field)  # validated now
         self.scale = np.ones((r, 1)) if lrs is None else lrs.reshape(r, 1)
         self.per_run_lr = lrs is not None
         self.state = _init_state(self.opt, theta)
@@ -224,6 +228,10 @@ class Simulator:
         self.last_theta, self.last_f = theta.copy(), f.copy()
         keys = self.opt.state_keys if record_state else ()
         self.recording = Recording.empty(steps, r, keys) if record else None
+        # A few recorded runs of a first-order rule on a float-safe surface run on Python floats.
+        self._floats = (
+            record and r <= SCALAR_RUNS and isinstance(self.opt, Optimizer) and surface.float_functions() is not None
+        )
         if self.recording is not None:
             self.recording.path[0], self.recording.loss[0] = theta, f
 
@@ -313,23 +321,27 @@ class Simulator:
         losses: list[Array] = []
         states: list[list[Array]] = [[] for _ in state_keys]
         grad, path = rec.grad, rec.path
-        if not self._grad_ready:
-            self.surface.gradient_into(theta, grad[k0])
-        for j, k in enumerate(range(k0, k1)):
-            g = grad[k]
-            if extras:
-                g = grad[k] = processed(g, noise, j)
-            delta = rule(theta, g, k + 1, step_lr(lr[j]))
-            deltas.append(delta)
-            theta = np.add(theta, delta, out=path[k + 1])
-            losses.append(value_and_gradient(theta, grad[k + 1]))
+        floats = self._float_chunk(k0, lr, noise) if self._floats else None
+        if floats is not None:
+            theta, self.state = floats
+        else:
+            if not self._grad_ready:
+                self.surface.gradient_into(theta, grad[k0])
+            for j, k in enumerate(range(k0, k1)):
+                g = grad[k]
+                if extras:
+                    g = grad[k] = processed(g, noise, j)
+                delta = rule(theta, g, k + 1, step_lr(lr[j]))
+                deltas.append(delta)
+                theta = np.add(theta, delta, out=path[k + 1])
+                losses.append(value_and_gradient(theta, grad[k + 1]))
+                for i, key in enumerate(state_keys):
+                    states[i].append(state[key])
+            _store(rec.update[k0:k1], deltas)
+            _store(rec.loss[k0 + 1 : k1 + 1], losses)
             for i, key in enumerate(state_keys):
-                states[i].append(state[key])
+                _store(rec.state[key][k0:k1], states[i])
         self._grad_ready = True
-        _store(rec.update[k0:k1], deltas)
-        _store(rec.loss[k0 + 1 : k1 + 1], losses)
-        for i, key in enumerate(state_keys):
-            _store(rec.state[key][k0:k1], states[i])
         bad = self._first_bad(path[k0 + 1 : k1 + 1], rec.loss[k0 + 1 : k1 + 1], grad[k0:k1])
         if bad is None:
             self.theta, self.k = theta, k1
@@ -355,6 +367,25 @@ class Simulator:
         self.alive_until[0] = k + 1
         self.last_theta[0], self.last_f[0] = rec.path[k, 0], rec.loss[k, 0]
         self.theta, self.k = rec.path[k + 1].copy(), k + 1
+
+    def _float_chunk(self, k0: int, lr: list[float], noise: Array | None) -> tuple[Array, dict[str, Array]] | None:
+        """The chunk's updates on Python floats (``app/core/lab2d/scalar_runs.py``), written into the
+        recording; the new positions and state, or ``None`` when the chunk must run on arrays."""
+        rec = self.recording
+        assert rec is not None and isinstance(self.opt, Optimizer)
+        return float_chunk(
+            self.opt,
+            self.surface,
+            self.theta,
+            self.state,
+            rec.grad[k0] if self._grad_ready else None,
+            k0,
+            lr,
+            self.scale[:, 0].tolist() if self.per_run_lr else None,
+            noise,
+            self.clip,
+            (rec.path, rec.loss, rec.grad, rec.update, rec.state),
+        )
 
     def _fast_unrecorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
         """Updates k … k1−1 of runs that keep only their final points, checked once at the end."""

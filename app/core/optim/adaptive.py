@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-import numpy as np
-
 from app.core.optim.base import Array, LearningRate, Optimizer
+from app.core.optim.elementwise import maximum, sqrt
 from app.core.optim.hyperparams import BETA1, BETA2, RHO, WEIGHT_DECAY, HyperParam, epsilon, learning_rate
 
 
@@ -27,7 +26,7 @@ class AdaGrad(Optimizer):
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         s["h"] = s["h"] + g * g
-        s["eff_lr"] = lr / (np.sqrt(s["h"]) + self.params["eps"]) * np.ones_like(g)
+        s["eff_lr"] = lr / (sqrt(s["h"]) + self.params["eps"])
         return -s["eff_lr"] * g
 
 
@@ -46,7 +45,7 @@ class RMSProp(Optimizer):
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         rho = self.params["rho"]
         s["h"] = rho * s["h"] + (1.0 - rho) * g * g
-        s["eff_lr"] = lr / (np.sqrt(s["h"]) + self.params["eps"]) * np.ones_like(g)
+        s["eff_lr"] = lr / (sqrt(s["h"]) + self.params["eps"])
         return -s["eff_lr"] * g
 
 
@@ -77,7 +76,7 @@ class Adam(Optimizer):
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         self._moments(g, s, t)
-        return -lr * s["m_hat"] / (np.sqrt(s["v_hat"]) + self.params["eps"])
+        return -lr * s["m_hat"] / (sqrt(s["v_hat"]) + self.params["eps"])
 
 
 class AdamW(Adam):
@@ -115,7 +114,7 @@ class NAdam(Adam):
         b1 = self.params["beta1"]
         # Look ahead: the next step's bias-corrected momentum plus the current gradient's share.
         m_bar = b1 * s["m"] / (1.0 - b1 ** (t + 1)) + (1.0 - b1) * g / (1.0 - b1**t)
-        return -lr * m_bar / (np.sqrt(s["v_hat"]) + self.params["eps"])
+        return -lr * m_bar / (sqrt(s["v_hat"]) + self.params["eps"])
 
 
 class AMSGrad(Adam):
@@ -133,9 +132,9 @@ class AMSGrad(Adam):
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         self._moments(g, s, t)
-        s["v_max"] = np.maximum(s["v_max"], s["v"])
+        s["v_max"] = maximum(s["v_max"], s["v"])
         v_hat_max = s["v_max"] / (1.0 - self.params["beta2"] ** t)
-        return -lr * s["m_hat"] / (np.sqrt(v_hat_max) + self.params["eps"])
+        return -lr * s["m_hat"] / (sqrt(v_hat_max) + self.params["eps"])
 
 
 class AdaDelta(Optimizer):
@@ -160,6 +159,6 @@ class AdaDelta(Optimizer):
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         rho, eps = self.params["rho"], self.params["eps"]
         s["acc_grad"] = rho * s["acc_grad"] + (1.0 - rho) * g * g
-        step = -np.sqrt(s["acc_delta"] + eps) / np.sqrt(s["acc_grad"] + eps) * g
+        step = -sqrt(s["acc_delta"] + eps) / sqrt(s["acc_grad"] + eps) * g
         s["acc_delta"] = rho * s["acc_delta"] + (1.0 - rho) * step * step
         return lr * step

@@ -18,9 +18,9 @@ enters the moment estimates. ``decay_mask`` (one bool per array) restricts eithe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -196,6 +196,16 @@ class Optimizer(UpdateRule):
                 return self._delta(p, g + wd * p, s, t, lr)  # coupled L2: passes through the adaptive scaling
             return self._delta(p, g, s, t, lr) - lr * wd * p  # decoupled: θ ← θ − ηλθ, outside the moments
         return self._delta(p, g, s, t, lr)
+
+    def float_rule(self) -> Callable[[float, float, dict[str, float], int, float], float]:
+        """:meth:`array_update` for one coordinate on Python floats, ``(θ, g, buffers, t, η) → Δθ``.
+
+        The rules use only arithmetic and ``app/core/optim/elementwise.py``, so the same method
+        takes floats (the 2-D engine's float path, ``app/core/lab2d/scalar_runs.py``). Without
+        weight decay it is :meth:`_delta` itself, the call :meth:`array_update` would make.
+        """
+        rule = self.array_update if self.params.get("weight_decay", 0.0) > 0.0 else self._delta
+        return cast("Callable[[float, float, dict[str, float], int, float], float]", rule)
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         """Δθ of one array θ = ``p`` with gradient ``g`` (any shape), mutating its buffers ``s``."""

@@ -6,6 +6,7 @@ All three work on any array shape; ``s`` holds the velocity v of the same shape 
 from __future__ import annotations
 
 from app.core.optim.base import Array, LearningRate, Optimizer
+from app.core.optim.elementwise import fresh
 from app.core.optim.hyperparams import MOMENTUM, WEIGHT_DECAY, learning_rate
 
 
@@ -32,7 +33,7 @@ class Momentum(Optimizer):
 
     def _delta(self, p: Array, g: Array, s: dict[str, Array], t: int, lr: LearningRate) -> Array:
         s["v"] = self.params["momentum"] * s["v"] - lr * g
-        return s["v"].copy()
+        return fresh(s["v"])
 
 
 class Nesterov(Momentum):

@@ -11,8 +11,9 @@ affordable Hessian nor a full-batch f, so these rules are not offered there (``m
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal, Protocol
+import math
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Literal, Protocol, cast
 
 import numpy as np
 
@@ -23,9 +24,31 @@ LINE_SEARCH_EVALUATIONS = 20
 """Evaluations of f charged per L-BFGS update with the line search on (it may halve α up to 40
 times; about 12 is typical once a run has converged and rounding decides the Armijo test)."""
 
+EIGHT_EPS = 8 * float(np.finfo(float).eps)
+"""8 ulps of 1: below 8ε|f| a predicted decrease is rounding (the line search stops there)."""
+
 SCALAR_TWO_LOOP_RUNS = 8
 """Up to this many 2-D runs, L-BFGS's two-loop recursion runs on Python floats, run by run: for a
 few 2-element vectors the ~40 NumPy calls of the batched loop cost far more than the arithmetic."""
+
+
+_EIGH_LO: Callable[..., tuple[Array, Array]] | None = getattr(
+    getattr(np.linalg, "_umath_linalg", None), "eigh_lo", None
+)
+"""The LAPACK gufunc behind ``np.linalg.eigh`` (lower triangle), when this NumPy exposes it."""
+
+
+def _eigh(h: Array) -> tuple[Array, Array]:
+    """``np.linalg.eigh(h)`` of real symmetric (R, n, n) matrices: eigenvalues (R, n), vectors (R, n, n).
+
+    Calls the gufunc ``np.linalg.eigh`` calls, with the same numbers, without its per-call type
+    checks (which cost more than the decomposition of a few 2 × 2 matrices). Where LAPACK does
+    not converge the entries are NaN (the run then diverges) instead of a ``LinAlgError``.
+    """
+    if _EIGH_LO is None:
+        lam, vecs = np.linalg.eigh(h)
+        return lam, vecs
+    return _EIGH_LO(h, signature="d->dd")
 
 
 class Objective(Protocol):
@@ -105,8 +128,10 @@ class Newton(SecondOrderOptimizer):
         hess = objective.hessian(theta)  # (R, n, n)
         if not np.isfinite(hess).all():  # nan_to_num copies; only pay for it when needed
             hess = np.nan_to_num(hess)
-        lam, vecs = np.linalg.eigh(hess)  # (R, n), (R, n, n)
+        lam, vecs = _eigh(hess)  # (R, n), (R, n, n)
         state["eig"] = lam
+        if theta.shape[1] == 2 and theta.shape[0] <= SCALAR_TWO_LOOP_RUNS:
+            return _newton_step_floats(vecs, lam, grad, lr, self.params["damping"])
         g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
         step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
         return -lr * step
@@ -178,6 +203,7 @@ class LBFGS(SecondOrderOptimizer):
     ) -> Array:
         """Δθ = αd with d = −H_k g (see :meth:`SecondOrderOptimizer.update`)."""
         x, g, s = theta, grad, state
+        small = x.shape[1] == 2 and x.shape[0] <= SCALAR_TWO_LOOP_RUNS
         if t > 1:
             sk, yk = x - s["prev_x"], g - s["prev_g"]
             # Shift the history one slot (newest at index 0); overlapping assignment is safe in NumPy.
@@ -186,8 +212,17 @@ class LBFGS(SecondOrderOptimizer):
                 s[key][:, 0] = new
             s["valid"][:, 1:] = s["valid"][:, :-1]
             # Keep a pair only with clearly positive curvature, relative to its size (scale-free).
-            s["valid"][:, 0] = np.sum(sk * yk, axis=1) > 1e-10 * np.linalg.norm(sk, axis=1) * np.linalg.norm(yk, axis=1)
+            if small:
+                s["valid"][:, 0] = [_curved(*a, *b) for a, b in zip(sk.tolist(), yk.tolist(), strict=True)]
+            else:
+                sy = np.sum(sk * yk, axis=1)
+                s["valid"][:, 0] = sy > 1e-10 * np.linalg.norm(sk, axis=1) * np.linalg.norm(yk, axis=1)
         s["prev_x"], s["prev_g"] = x.copy(), g.copy()
+        f_of = _float_value(objective) if small else None
+        if f_of is not None:
+            d, alpha = _step_floats(x, g, s, lr, self.params["line_search"] >= 1, f_of)
+            s["direction"], s["step_size"] = d, alpha
+            return alpha * d
 
         d = -self._two_loop(g, s["s"], s["y"], s["valid"])
         descent = np.sum(d * g, axis=1, keepdims=True) < 0
@@ -249,12 +284,78 @@ class LBFGS(SecondOrderOptimizer):
             # Stop halving where rounding decides: a negligible step, or a predicted decrease
             # α|gᵀd| that f cannot resolve (below a few ulps of |f|).
             ok |= alpha[:, 0] * d_norm < 1e-12
-            ok |= alpha[:, 0] * np.abs(slope) <= 8 * np.finfo(float).eps * np.abs(f0)
+            ok |= alpha[:, 0] * np.abs(slope) <= EIGHT_EPS * np.abs(f0)
             pending &= ~ok
             if not pending.any():
                 break
             alpha[pending] *= 0.5
         return alpha
+
+
+def _newton_step_floats(vecs: Array, lam: Array, grad: Array, lr: LearningRate, damping: float) -> Array:
+    """:meth:`Newton.update`'s −η V diag(|λ| + δ)⁻¹ Vᵀ g for a few 2-D runs, on floats.
+
+    The two ``einsum`` products written out per run in the order ``einsum`` sums them
+    (Vᵀg)ᵢ = V₀ᵢg₀ + V₁ᵢg₁ and (Vq)ᵢ = Vᵢ₀q₀ + Vᵢ₁q₁, so the numbers are the batched ones.
+    ``vecs`` (R, 2, 2), ``lam`` and ``grad`` (R, 2), ``lr`` a float or (R, 1); returns (R, 2).
+    """
+    r = grad.shape[0]
+    etas = [[lr]] * r if isinstance(lr, float) else np.broadcast_to(lr, (r, 1)).tolist()
+    out = np.empty_like(grad)
+    rows = zip(vecs.tolist(), lam.tolist(), grad.tolist(), etas, strict=True)
+    for run, (((v00, v01), (v10, v11)), (l0, l1), (g0, g1), (eta,)) in enumerate(rows):
+        q0 = (v00 * g0 + v10 * g1) / (abs(l0) + damping)
+        q1 = (v01 * g0 + v11 * g1) / (abs(l1) + damping)
+        out[run] = -eta * (v00 * q0 + v01 * q1), -eta * (v10 * q0 + v11 * q1)
+    return out
+
+
+def _curved(s0: float, s1: float, y0: float, y1: float) -> bool:
+    """sᵀy > 10⁻¹⁰‖s‖‖y‖ for one 2-D pair on floats, as the batched test computes it (‖a‖ is
+    ``np.linalg.norm``'s √(a₀a₀ + a₁a₁))."""
+    return s0 * y0 + s1 * y1 > 1e-10 * math.sqrt(s0 * s0 + s1 * s1) * math.sqrt(y0 * y0 + y1 * y1)
+
+
+def _float_value(objective: Objective) -> Callable[[float, float], float] | None:
+    """f of Python floats when the objective offers it (a float-safe 2-D surface), else ``None``."""
+    functions = getattr(objective, "float_functions", None)
+    pair = functions() if callable(functions) else None
+    return None if pair is None else cast("Callable[[float, float], float]", pair[0])
+
+
+def _step_floats(
+    x: Array, g: Array, s: dict[str, Array], lr: LearningRate, line_search: bool, f_of: Callable[[float, float], float]
+) -> tuple[Array, Array]:
+    """The direction d (R, 2) and step α (R, 1) of :meth:`LBFGS.update` for a few 2-D runs, on floats.
+
+    The same operations as the batched code, run by run and in the same order (dot products
+    a₀b₀ + a₁b₁, ‖d‖ = √(d₀d₀ + d₁d₁), the Armijo and stopping tests of :meth:`LBFGS._backtrack`),
+    so the numbers are identical; f comes from ``f_of`` on floats, as the objective gives it.
+    """
+    r = x.shape[0]
+    h = _two_loop_scalar(g, s["s"], s["y"], s["valid"]).tolist()
+    etas = [[lr]] * r if isinstance(lr, float) else np.broadcast_to(lr, (r, 1)).tolist()
+    d_out, alpha_out = np.empty_like(x), np.empty((r, 1))
+    for run, ((x0, x1), (g0, g1), (h0, h1), (alpha,)) in enumerate(zip(x.tolist(), g.tolist(), h, etas, strict=True)):
+        d0, d1 = -h0, -h1
+        if not d0 * g0 + d1 * g1 < 0:  # not a descent direction: −g
+            d0, d1 = -g0, -g1
+        if line_search:
+            f0 = float(f_of(x0, x1))
+            slope = g0 * d0 + g1 * d1
+            d_norm = math.sqrt(d0 * d0 + d1 * d1)
+            for _ in range(40):
+                f_new = float(f_of(x0 + alpha * d0, x1 + alpha * d1))
+                if (
+                    (math.isfinite(f_new) and f_new <= f0 + 1e-4 * alpha * slope)
+                    or alpha * d_norm < 1e-12
+                    or alpha * abs(slope) <= EIGHT_EPS * abs(f0)
+                ):
+                    break
+                alpha *= 0.5
+        d_out[run] = d0, d1
+        alpha_out[run, 0] = alpha
+    return d_out, alpha_out
 
 
 def _two_loop_scalar(g: Array, s_hist: Array, y_hist: Array, valid: Array) -> Array:

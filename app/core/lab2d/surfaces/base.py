@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,10 @@ from app.core.errors import InputError
 Array = npt.NDArray[np.float64]
 Point = tuple[float, float]
 Domain = tuple[tuple[float, float], tuple[float, float]]
+FloatValue = Callable[[float, float], float]
+"""f(x, y) on Python floats."""
+FloatGradient = Callable[[float, float], tuple[float, float]]
+"""(∂f/∂x, ∂f/∂y) at Python floats x, y."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ class Surface(ABC):
     param_specs: ClassVar[tuple[SurfaceParam, ...]] = ()
     domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))
     start: Point = (-4.0, 4.0)
+    scalar_safe: ClassVar[bool] = False
+    """True when ``_f`` and ``_grad`` also take Python floats x, y and give exactly the numbers of
+    the array path there: built only from +, −, ×, ÷ (x² written x·x: a float's ``**`` is the C
+    library's ``pow``, not NumPy's) and NumPy functions, which give a float the same result as a
+    1-element array. The 2-D engine then runs a few recorded runs on floats
+    (``app/core/lab2d/scalar_runs.py``)."""
     process_local: ClassVar[bool] = False
     """True when the surface exists only in the process that built it (a network's plane held in
     the web process's cache), so work on it cannot be sent to another process."""
@@ -236,6 +246,13 @@ class Surface(ABC):
         h[..., 1, 0] = hxy
         h[..., 1, 1] = hyy
         return h
+
+    def float_functions(self) -> tuple[FloatValue, FloatGradient] | None:
+        """``(f, ∇f)`` of Python floats x, y — ``_f`` and ``_grad`` themselves — when the surface is
+        :attr:`scalar_safe` (their results may be NumPy float scalars), else ``None``."""
+        if not self.scalar_safe:
+            return None
+        return cast(FloatValue, self._f), cast(FloatGradient, self._grad)
 
     @abstractmethod
     def _f(self, x: Array, y: Array) -> Array | float: ...

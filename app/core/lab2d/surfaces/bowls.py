@@ -24,9 +24,10 @@ class BookBowl(Surface):
     }
     domain = ((-10.0, 10.0), (-5.0, 5.0))
     start = (-7.0, 2.0)
+    scalar_safe = True
 
     def _f(self, x: Array, y: Array) -> Array:
-        return x**2 / 20.0 + y**2
+        return x * x / 20.0 + y * y
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         return x / 10.0, 2.0 * y
@@ -52,9 +53,10 @@ class CourseQuadratic(Surface):
     }
     domain = ((-6.0, 6.0), (-6.0, 6.0))
     start = (-5.0, 4.0)
+    scalar_safe = True
 
     def _f(self, x: Array, y: Array) -> Array:
-        return x**2 + 2.0 * y**2 - x * y
+        return x * x + 2.0 * (y * y) - x * y
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         return 2.0 * x - y, 4.0 * y - x
@@ -91,6 +93,7 @@ class IllConditioned(Surface):
     )  # fmt: skip
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     start = (-4.0, 2.0)
+    scalar_safe = True
 
     def __init__(self, **values: float) -> None:
         super().__init__(**values)
@@ -103,7 +106,7 @@ class IllConditioned(Surface):
         self.a22 = s * s + kappa * c * c
 
     def _f(self, x: Array, y: Array) -> Array:
-        return 0.5 * (self.a11 * x**2 + 2.0 * self.a12 * x * y + self.a22 * y**2)
+        return 0.5 * (self.a11 * (x * x) + 2.0 * self.a12 * x * y + self.a22 * (y * y))
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         return self.a11 * x + self.a12 * y, self.a12 * x + self.a22 * y

@@ -25,13 +25,15 @@ class Himmelblau(Surface):
     }
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     start = (0.0, 0.0)
+    scalar_safe = True
 
     def _f(self, x: Array, y: Array) -> Array:
-        return (x**2 + y - 11.0) ** 2 + (x + y**2 - 7.0) ** 2
+        u, v = x * x + y - 11.0, x + y * y - 7.0
+        return u * u + v * v
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
-        u = x**2 + y - 11.0
-        v = x + y**2 - 7.0
+        u = x * x + y - 11.0
+        v = x + y * y - 7.0
         return 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
@@ -71,6 +73,7 @@ class LocalMinima(Surface):
     }
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     start = (-4.0, -3.0)
+    scalar_safe = True
     # (depth A, centre cx, cy, width s) of each well  −A exp(−((x−cx)² + (y−cy)²) / (2 s²))
     WELLS = ((3.0, 2.0, 1.5, 1.0), (1.5, -2.0, -1.5, 1.2))
     BOWL = 0.05  # f includes BOWL · (x² + y²)
@@ -81,12 +84,13 @@ class LocalMinima(Surface):
             # w = A e^{−q}, with q_x = (x − cx)/s², q_y = (y − cy)/s², q_xx = q_yy = 1/s²
             qx = (x - cx) / s**2
             qy = (y - cy) / s**2
-            w = depth * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2.0 * s**2))
+            dx, dy = x - cx, y - cy
+            w = depth * np.exp(-(dx * dx + dy * dy) / (2.0 * s**2))
             out.append((w, qx, qy, 1.0 / s**2))
         return out
 
     def _f(self, x: Array, y: Array) -> Array:
-        return self.BOWL * (x**2 + y**2) - sum(w for w, *_ in self._wells(x, y))
+        return self.BOWL * (x * x + y * y) - sum(w for w, *_ in self._wells(x, y))
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         # ∂(−A e^{−q}) = A e^{−q} ∂q
@@ -133,11 +137,12 @@ class Rastrigin(Surface):
     }
     domain = ((-5.12, 5.12), (-5.12, 5.12))
     start = (-4.3, 3.6)
+    scalar_safe = True
     A = 10.0
 
     def _f(self, x: Array, y: Array) -> Array:
         two_pi = 2.0 * np.pi
-        return 2 * self.A + x**2 - self.A * np.cos(two_pi * x) + y**2 - self.A * np.cos(two_pi * y)
+        return 2 * self.A + x * x - self.A * np.cos(two_pi * x) + y * y - self.A * np.cos(two_pi * y)
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         two_pi = 2.0 * np.pi

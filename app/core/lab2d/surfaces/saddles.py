@@ -21,9 +21,10 @@ class Saddle(Surface):
     }
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     start = (-4.0, 0.001)
+    scalar_safe = True
 
     def _f(self, x: Array, y: Array) -> Array:
-        return x**2 - y**2
+        return x * x - y * y
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
         return 2.0 * x, -2.0 * y

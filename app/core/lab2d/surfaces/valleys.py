@@ -29,6 +29,7 @@ class Rosenbrock(Surface):
         ),
     )  # fmt: skip
     start = (-1.5, 2.0)
+    scalar_safe = True
 
     def __init__(self, **values: float) -> None:
         super().__init__(**values)
@@ -38,10 +39,11 @@ class Rosenbrock(Surface):
         self.domain = ((min(-2.0, a - 1.0), max(2.0, a + 1.0)), (-1.0, max(3.0, a * a + 1.0)))
 
     def _f(self, x: Array, y: Array) -> Array:
-        return (self.a - x) ** 2 + self.b * (y - x**2) ** 2
+        u, r = self.a - x, y - x * x
+        return u * u + self.b * (r * r)
 
     def _grad(self, x: Array, y: Array) -> tuple[Array, Array]:
-        r = y - x**2
+        r = y - x * x
         return -2.0 * (self.a - x) - 4.0 * self.b * x * r, 2.0 * self.b * r
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, float]:
