@@ -396,15 +396,14 @@ class Simulator:
         bound = self.bound if math.isfinite(self.bound) else sys.float_info.max
         cols = np.flatnonzero(alive)  # the runs in the (2, m) arrays, in order
         theta = np.ascontiguousarray(self.theta[cols].T)
-        spare = np.empty_like(theta)
-        grad = np.empty_like(theta)
+        spare, grad, grad_next = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
+        surface.gradient_into(theta.T, grad.T)
         state = {key: np.ascontiguousarray(_rows_of(v, cols).T) for key, v in self.state.items()}
         scale = self.scale[cols].T if self.per_run_lr else None  # (1, m)
         f_prev = self.last_f[cols]  # f at the current positions (alive runs: their last valid values)
         clip = self.spec.clip
         k = self.k
         while k < k1:
-            surface.gradient_into(theta.T, grad.T)
             g = grad
             if noise is not None:
                 g = g + noise[k - self.k][cols].T
@@ -414,7 +413,7 @@ class Simulator:
             lr_k: LearningRate = lr[k - self.k] if scale is None else lr[k - self.k] * scale
             delta = opt.array_update(theta, g, state, k + 1, lr_k)
             new = np.add(theta, delta, out=spare)
-            f = surface.value_at(new.T)
+            f = surface.value_and_gradient_into(new.T, grad_next.T)  # ∇f there is the next update's
             if not (-bound <= new.min() and new.max() <= bound and -bound <= f.min() and f.max() <= bound):
                 ok = _ok(new.T, f, bound) & np.isfinite(g).all(axis=0) & np.isfinite(delta).all(axis=0)
                 if not ok.all():
@@ -427,12 +426,13 @@ class Simulator:
                         cols, new, f = cols[ok], new[:, ok], f[ok]
                         state = {key: np.broadcast_to(v, theta.shape)[:, ok] for key, v in state.items()}
                         scale = None if scale is None else scale[:, ok]
-                        grad = np.empty_like(new)
-                        theta = np.empty_like(new)  # the next spare buffer
+                        grad_next = grad_next[:, ok]
+                        grad, theta = np.empty_like(new), np.empty_like(new)  # the next spare buffers
                     else:
                         self.k = k + 1  # the step-by-step loop stops once no run is left
                         return
             theta, spare, f_prev = new, theta, f
+            grad, grad_next = grad_next, grad
             k += 1
         self.k = k
         self.theta[cols] = theta.T
