@@ -84,12 +84,15 @@ def test_position_beyond_the_bound_and_back(optimizer: str) -> None:
     assert_same(fast, ref)
 
 
+@pytest.mark.parametrize("bound", [1e8, np.inf])
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
-def test_nan_and_infinity_in_the_middle_of_a_chunk(optimizer: str) -> None:
+def test_nan_and_infinity_in_the_middle_of_a_chunk(optimizer: str, bound: float) -> None:
     # log(x + 3) is NaN for x < −3 while its gradient 1/(x + 3) stays finite; exp(y²) overflows.
+    # Without a bound (inf) only non-finite numbers end a run.
     surface = get_surface(None, expression="log(x + 3) + exp(y^2)/50")
     spec = RunSpec(optimizer, {"lr": 4 * LRS[optimizer]})
-    fast, ref = simulators(surface, grid((-2.5, 4), (-2.5, 2.5), 11, 9), 300, spec)
+    fast, ref = simulators(surface, grid((-2.5, 4), (-2.5, 2.5), 11, 9), 300, spec, bound=bound)
+    assert ref.result().diverged.any()
     assert_same(fast, ref)
 
 

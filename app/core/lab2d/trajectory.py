@@ -175,7 +175,8 @@ class Simulator:
     afterwards. Without a recording that is all (its last valid point is in the chunk's arrays);
     a single recorded run stops at that step (its later entries are set back to NaN); several
     recorded runs re-run the chunk step by step from its start, so a frozen run's recorded tail
-    is exactly what the step-by-step loop records.
+    is exactly what the step-by-step loop records. Unrecorded first-order runs take another road,
+    checked at every update on contiguous (2, m) rows (:meth:`_columns_unrecorded`).
     """
 
     CHUNK = 256
@@ -380,9 +381,11 @@ class Simulator:
         ``θ[:, 0]`` and ``θ[:, 1]`` are contiguous too. Nothing of the path is kept: each update
         writes the new position into a second buffer (the old one stays for a run that fails).
 
-        The checks of the step-by-step loop are made at every update, cheaply: max and min of the
-        new positions and of their f over all alive runs (NaN propagates through both, so one
-        comparison also tests finiteness). Only when one fails are the runs checked one by one;
+        The checks of the step-by-step loop are made at every update, cheaply: the sums of squares
+        of the new positions and of their f over all alive runs (one pass each; Σv² < bound²
+        bounds every |v|, and NaN or ±inf makes the sum fail), then, when a sum is too large for
+        that, their max and min (NaN propagates through both). Only when those fail too are the
+        runs checked one by one;
         a run that failed update k stops with ``alive_until`` = k + 1 at its previous point and
         value, and the others are gathered again without it, so it costs nothing afterwards. The
         gradient needs no check of its own: every first-order rule makes Δθ non-finite in each
@@ -394,6 +397,10 @@ class Simulator:
         surface, opt, alive = self.surface, self.opt, self.alive
         assert not isinstance(opt, SecondOrderOptimizer)
         bound = self.bound if math.isfinite(self.bound) else sys.float_info.max
+        # Σv² ≤ this ⇒ every |v| < bound: the computed sum of n squares is at least (1 − n·2⁻⁵³)
+        # times the exact one, and n·2⁻⁵³ ≪ 10⁻⁶ for any n that fits in memory. NaN compares false,
+        # ±inf gives inf; an overflowing sum of finite squares only sends the check to max and min.
+        squares = bound * bound * (1.0 - 1e-6) if bound < 1e150 else -1.0
         cols = np.flatnonzero(alive)  # the runs in the (2, m) arrays, in order
         theta = np.ascontiguousarray(self.theta[cols].T)
         spare, grad, grad_next = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
@@ -414,7 +421,10 @@ class Simulator:
             delta = opt.array_update(theta, g, state, k + 1, lr_k)
             new = np.add(theta, delta, out=spare)
             f = surface.value_and_gradient_into(new.T, grad_next.T)  # ∇f there is the next update's
-            if not (-bound <= new.min() and new.max() <= bound and -bound <= f.min() and f.max() <= bound):
+            flat = new.reshape(-1)
+            if not (np.dot(flat, flat) <= squares and np.dot(f, f) <= squares) and not (
+                -bound <= new.min() and new.max() <= bound and -bound <= f.min() and f.max() <= bound
+            ):
                 ok = _ok(new.T, f, bound) & np.isfinite(g).all(axis=0) & np.isfinite(delta).all(axis=0)
                 if not ok.all():
                     bad = cols[~ok]
