@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import pytest
 
-from app.core.lab2d.surfaces import get_surface
+from app.core.lab2d.surfaces import SURFACES, get_surface
 from app.core.lab2d.surfaces.base import Surface
 from app.core.lab2d.trajectory import RunSpec, Simulator, start_map
 from app.core.optim.registry import OPTIMIZERS
@@ -59,6 +59,16 @@ def test_start_maps_with_divergence_are_identical(optimizer: str, surface_id: st
     spec = RunSpec(optimizer, {"lr": 8 * LRS[optimizer]})
     fast, ref = simulators(surface, grid((x0, x1), (y0, y1), 13, 11), 400, spec)
     assert_same(fast, ref)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "nesterov", "rmsprop", "nadam", "adadelta"])
+@pytest.mark.parametrize("surface_id", list(SURFACES))
+def test_every_built_in_surface(optimizer: str, surface_id: str) -> None:
+    # exp (the Gaussian wells), cos (Rastrigin), polynomials of every degree, unbounded saddles.
+    surface = get_surface(surface_id)
+    (x0, x1), (y0, y1) = surface.domain
+    spec = RunSpec(optimizer, {"lr": 5 * LRS[optimizer]})
+    assert_same(*simulators(surface, grid((x0, x1), (y0, y1), 9, 8), 300, spec, bound=1e4))
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
