@@ -385,14 +385,13 @@ class Simulator:
         of the new positions and of their f over all alive runs (one pass each; Σv² < bound²
         bounds every |v|, and NaN or ±inf makes the sum fail), then, when a sum is too large for
         that, their max and min (NaN propagates through both). Only when those fail too are the
-        runs checked one by one;
-        a run that failed update k stops with ``alive_until`` = k + 1 at its previous point and
-        value, and the others are gathered again without it, so it costs nothing afterwards. The
-        gradient needs no check of its own: every first-order rule makes Δθ non-finite in each
-        coordinate where g is (products and quotients with ±inf or NaN, e.g. 0·inf, inf/inf),
-        so the new position is non-finite too; the one-by-one check still tests g and Δθ as the
-        loop does. The numbers are the loop's: the same ufuncs on the same values, in another
-        memory layout.
+        runs checked one by one; a run that failed update k stops with ``alive_until`` = k + 1 at
+        its previous point and value, and the others are gathered again without it, so it costs
+        nothing afterwards. The gradient needs no check of its own: every first-order rule makes
+        Δθ non-finite in each coordinate where g is (products and quotients with ±inf or NaN,
+        e.g. 0·inf, inf/inf), so the new position is non-finite too; the one-by-one check still
+        tests g and Δθ as the loop does. The numbers are the loop's: the same ufuncs on the same
+        values, in another memory layout.
         """
         surface, opt, alive = self.surface, self.opt, self.alive
         assert not isinstance(opt, SecondOrderOptimizer)
@@ -405,7 +404,7 @@ class Simulator:
         theta = np.ascontiguousarray(self.theta[cols].T)
         spare, grad, grad_next = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
         surface.gradient_into(theta.T, grad.T)
-        state = {key: np.ascontiguousarray(_rows_of(v, cols).T) for key, v in self.state.items()}
+        state = {key: np.ascontiguousarray(v[cols].T) for key, v in self.state.items()}  # (R, 2) buffers
         scale = self.scale[cols].T if self.per_run_lr else None  # (1, m)
         f_prev = self.last_f[cols]  # f at the current positions (alive runs: their last valid values)
         clip = self.spec.clip
@@ -593,11 +592,6 @@ def _store(out: Array, rows: Sequence[Array]) -> None:
         np.concatenate(rows, axis=0, out=out.reshape(-1, *out.shape[2:]))  # one copy, no temporaries
     else:
         out[...] = np.stack(rows)  # (R, 1) buffers broadcast to (R, 2)
-
-
-def _rows_of(buffer: Array, rows: Counts) -> Array:
-    """Rows ``rows`` of an optimizer buffer of shape (R, 2) or (R, 1) (broadcast to (len(rows), 2))."""
-    return np.broadcast_to(buffer, (buffer.shape[0], 2))[rows]
 
 
 def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:
