@@ -9,7 +9,6 @@ measured in the same run; ``engine2d.py`` times the same map via HTTP.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +29,6 @@ SAMPLE = 20  # starts timed one at a time for the loop reference
 
 
 def main() -> None:
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     surface = get_surface("himmelblau")
     xs, ys = np.linspace(-5, 5, N), np.linspace(-5, 5, N)
     for opt, lr in (("sgd", 0.01), ("momentum", 0.005), ("adam", 0.05)):
