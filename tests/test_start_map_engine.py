@@ -190,3 +190,15 @@ def test_large_start_map_over_several_chunks() -> None:
     np.testing.assert_array_equal(fast.alive_until, ref.alive_until)
     np.testing.assert_array_equal(fast.final, ref.last_theta)
     np.testing.assert_array_equal(fast.final_loss, ref.last_f)
+
+
+def test_rosenbrock_value_and_gradient_share_terms_without_changing_a_bit() -> None:
+    # Its value_and_gradient_into reuses a − x and y − x² of the gradient for f.
+    surface = get_surface("rosenbrock", {"a": 1.3, "b": 37.0})
+    rng = np.random.default_rng(5)
+    pts = np.concatenate([rng.uniform(-3, 3, (200, 2)), [[np.inf, 1.0], [np.nan, 0.0], [1e200, -1e200]]])
+    out = np.empty_like(pts)
+    with np.errstate(all="ignore"):
+        f = surface.value_and_gradient_into(pts, out)
+    np.testing.assert_array_equal(f, surface.value(pts))
+    np.testing.assert_array_equal(out, surface.gradient(pts))
