@@ -180,6 +180,8 @@ class Simulator:
     first-order rule on a ``scalar_safe`` surface compute the chunk on Python floats with the same
     rule and surface functions (``app/core/lab2d/scalar_runs.py``): the same numbers, without the
     cost of NumPy calls on 2-element arrays.
+    Unrecorded first-order runs take another road, checked at every update on contiguous (2, m)
+    rows (:meth:`_columns_unrecorded`).
     """
 
     CHUNK = 256
@@ -264,8 +266,11 @@ class Simulator:
     # -- the engine ------------------------------------------------------------------------------
 
     def _chunk_steps(self) -> int:
-        """Updates per chunk: ``CHUNK``, fewer for many unrecorded runs (bounded buffers)."""
-        if self.recording is not None:
+        """Updates per chunk: ``CHUNK``, fewer for many unrecorded runs (bounded buffers).
+
+        An unrecorded first-order run keeps no per-step buffer but the noise (n, R, 2).
+        """
+        if self.recording is not None or (self.noise.std == 0.0 and not isinstance(self.opt, SecondOrderOptimizer)):
             return self.CHUNK
         runs = int(self.theta.shape[0])
         return max(1, min(self.CHUNK, self.CHUNK_VALUES // (2 * runs)))
@@ -388,6 +393,89 @@ class Simulator:
         )
 
     def _fast_unrecorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
+        """Updates k … k1−1 of runs that keep only their final points.
+
+        First-order rules run on the alive runs in the (2, m) layout (:meth:`_columns_unrecorded`);
+        Newton and L-BFGS, which need (R, n) vectors, on the (R, 2) array (:meth:`_rows_unrecorded`).
+        """
+        if isinstance(self.opt, SecondOrderOptimizer):
+            self._rows_unrecorded(k1, lr, noise)
+        else:
+            self._columns_unrecorded(k1, lr, noise)
+
+    def _columns_unrecorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
+        """Updates k … k1−1 of the alive runs of a first-order rule, x and y as contiguous rows.
+
+        The alive runs are gathered into θ of shape (2, m) — row 0 holds their x, row 1 their y —
+        so every ufunc of the surface, the rule and the update runs on contiguous memory (a
+        first-order rule is elementwise: any shape works; a sweep's (R, 1) learning rates become
+        (1, m)). The surface sees ``θ.T``, an (m, 2) view whose columns are those rows, so its
+        ``θ[:, 0]`` and ``θ[:, 1]`` are contiguous too. Nothing of the path is kept: each update
+        writes the new position into a second buffer (the old one stays for a run that fails).
+
+        The checks of the step-by-step loop are made at every update, cheaply: max and min of the
+        new positions and of their f over all alive runs (NaN propagates through both, so the
+        comparisons with the bound also test finiteness; no BLAS call such as a sum of squares by
+        ``np.dot``, whose threads, when not bounded, cost more than the sum). Only when one fails
+        are the runs checked one by one; a run that failed update k stops with ``alive_until`` =
+        k + 1 at its previous point and value, and the others are gathered again without it, so it
+        costs nothing afterwards. The gradient needs no check of its own: every first-order rule makes
+        Δθ non-finite in each coordinate where g is (products and quotients with ±inf or NaN,
+        e.g. 0·inf, inf/inf), so the new position is non-finite too; the one-by-one check still
+        tests g and Δθ as the loop does. The numbers are the loop's: the same ufuncs on the same
+        values, in another memory layout.
+        """
+        surface, opt, alive = self.surface, self.opt, self.alive
+        assert not isinstance(opt, SecondOrderOptimizer)
+        bound = self.bound if math.isfinite(self.bound) else sys.float_info.max
+        cols = np.flatnonzero(alive)  # the runs in the (2, m) arrays, in order
+        theta = np.ascontiguousarray(self.theta[cols].T)
+        spare, grad, grad_next = np.empty_like(theta), np.empty_like(theta), np.empty_like(theta)
+        surface.gradient_into(theta.T, grad.T)
+        state = {key: np.ascontiguousarray(v[cols].T) for key, v in self.state.items()}  # (R, 2) buffers
+        scale = self.scale[cols].T if self.per_run_lr else None  # (1, m)
+        f_prev = self.last_f[cols]  # f at the current positions (alive runs: their last valid values)
+        clip = self.spec.clip
+        k = self.k
+        while k < k1:
+            g = grad
+            if noise is not None:
+                g = g + noise[k - self.k][cols].T
+            if clip is not None:
+                (clipped,) = clip_gradients([g.T], clip, per_run=True, field=self.clip_field)
+                g = clipped.T
+            lr_k: LearningRate = lr[k - self.k] if scale is None else lr[k - self.k] * scale
+            delta = opt.array_update(theta, g, state, k + 1, lr_k)
+            new = np.add(theta, delta, out=spare)
+            f = surface.value_and_gradient_into(new.T, grad_next.T)  # ∇f there is the next update's
+            if not (-bound <= new.min() and new.max() <= bound and -bound <= f.min() and f.max() <= bound):
+                ok = _ok(new.T, f, bound) & np.isfinite(g).all(axis=0) & np.isfinite(delta).all(axis=0)
+                if not ok.all():
+                    bad = cols[~ok]
+                    self.alive_until[bad] = k + 1
+                    alive[bad] = False
+                    self.last_theta[bad] = theta.T[~ok]
+                    self.last_f[bad] = f_prev[~ok]
+                    if ok.any():
+                        cols, new, f = cols[ok], new[:, ok], f[ok]
+                        state = {key: np.broadcast_to(v, theta.shape)[:, ok] for key, v in state.items()}
+                        scale = None if scale is None else scale[:, ok]
+                        grad_next = grad_next[:, ok]
+                        grad, theta = np.empty_like(new), np.empty_like(new)  # the next spare buffers
+                    else:
+                        self.k = k + 1  # the step-by-step loop stops once no run is left
+                        return
+            theta, spare, f_prev = new, theta, f
+            grad, grad_next = grad_next, grad
+            k += 1
+        self.k = k
+        self.theta[cols] = theta.T
+        for key, v in state.items():
+            self.state[key][cols] = np.broadcast_to(v, theta.shape).T
+        self.last_theta[cols], self.last_f[cols] = theta.T, f_prev
+        self._next_grad = None
+
+    def _rows_unrecorded(self, k1: int, lr: list[float], noise: Array | None) -> None:
         """Updates k … k1−1 of runs that keep only their final points, checked once at the end."""
         k0, (r, _) = self.k, self.theta.shape
         n = k1 - k0

@@ -50,6 +50,15 @@ class Rosenbrock(Surface):
         b = self.b
         return 2.0 - 4.0 * b * y + 12.0 * b * x**2, -4.0 * b * x, 2.0 * b
 
+    def value_and_gradient_into(self, theta: Array, out: Array) -> Array:
+        """f and ∇f at (R, 2) points sharing a − x and r = y − x² (the same operations as ``_f``
+        and ``_grad``, so the same numbers, in 12 NumPy calls instead of 15)."""
+        x, y = theta[:, 0], theta[:, 1]
+        u, r = self.a - x, y - x * x
+        out[:, 0] = -2.0 * u - 4.0 * self.b * x * r
+        out[:, 1] = 2.0 * self.b * r
+        return u * u + self.b * (r * r)
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [(self.a, self.a**2)], [], []
 
