@@ -53,7 +53,7 @@ import { createCurvature } from "./curvature.js";
 import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
 import { withLandscapeSurface } from "./landscape_surface.js"; // issue 11: a network's loss landscape
 import { axisNames } from "./axis_names.js"; // a landscape plane's a, b instead of x, y
-import { plotlyReady } from "../shared/plots.js";
+import { plotlyReady, holdDraws } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -177,7 +177,16 @@ const toggles = createViewToggles({
   onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }),
   onArrowRun: (i) => setConfig({ view: { ...store.get().config.view, arrowRun: i } }),
 });
-const figures = createFigures();
+// The first contour first (issue 9): every other chart (placeholders, side charts, sweep and map)
+// is drawn after the main figure is on screen, or once the page knows it will not be drawn.
+let releaseCharts;
+const chartsReleased = new Promise((resolve) => (releaseCharts = resolve));
+const MAIN_FIGURE = ["main-plot", "main-surface", "textbook-panels"].map($);
+holdDraws((div) => MAIN_FIGURE.some((box) => box.contains(div)), chartsReleased);
+const figures = createFigures({ onMainDrawn: (drawn) => drawn.finally(releaseCharts) });
+store.subscribe((s) => {
+  if (s.runError) releaseCharts(); // no grid, no main figure: draw the rest now
+});
 createCurvature({ store, api });
 const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
 
@@ -330,35 +339,49 @@ function wire() {
   attachReadout($("main-plot"), () => store.get().grid?.data ?? null, $("plot-readout"), () => axisNames(surfaceSpec(store.get())));
 }
 
+/** Boot failed (a catalogue or Plotly did not load): say so where the run status goes. */
+function bootFailed(err) {
+  const msg = t("common.server_unreachable", { message: err.message });
+  store.update({ runError: msg });
+  $("run-error").hidden = false;
+  $("run-error").textContent = msg;
+  toast(msg, "error", 15000);
+  releaseCharts();
+}
+
 async function boot() {
   let lists;
   try {
-    // the catalogues are fetched while Plotly (loaded async) compiles; drawing waits for both
+    // The catalogues are asked for as soon as this module runs, before Plotly (deferred, after
+    // this module in the page) runs, so their answers arrive meanwhile; only drawing waits for Plotly.
     const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
       getJSON("/api/surfaces"),
       getJSON("/api/optimizers"),
       getJSON("/api/schedules"),
       getJSON("/api/limits"),
       getJSON("/api/lab/catalogue"),
-      plotlyReady,
     ]);
     const withPlane = await withLandscapeSurface(surfaces, readUrlState(), { onError: (err) => toast(formatApiError(err), "error", 15000) });
     lists = { surfaces: withPlane, optimizers, schedules, limits, lab };
   } catch (err) {
-    const msg = t("common.server_unreachable", { message: err.message });
-    store.update({ runError: msg });
-    $("run-error").hidden = false;
-    $("run-error").textContent = msg;
-    toast(msg, "error", 15000);
+    bootFailed(err);
     return;
   }
   const cat = { ...makeCatalogue(lists), lab: lists.lab }; // lab: run-card bounds and clip/noise starting values
   const { limits } = lists;
+  const saved = await savedRun.savedConfig(); // runs: /?run=<id> restores a saved configuration
+  const config = configFromUrl(saved ?? readUrlState(), { cat, limits });
+  surfaceData.prefetchGrid(config); // the first contour's grid, asked for before Plotly and the first render
+  try {
+    await plotlyReady;
+  } catch (err) {
+    bootFailed(err);
+    return;
+  }
   $("steps-input").max = limits.max_steps;
   wire();
   store.update({ cat, limits });
-  const saved = await savedRun.savedConfig(); // runs: /?run=<id> restores a saved configuration
-  applyConfig(configFromUrl(saved ?? readUrlState(), { cat, limits }));
+  applyConfig(config);
 }
 
 boot();

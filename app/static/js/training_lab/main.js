@@ -49,7 +49,7 @@ import searchDict from "./search/dictionary.js"; // search: "Hyperparameter sear
 import { createSearchView } from "./search/view.js";
 import { searchDefaults } from "./search/model.js";
 import { createLandscapeView } from "./landscape/view.js"; // issue 11: the Landscape view
-import { plotlyReady } from "../shared/plots.js";
+import { plotlyReady, holdDraws } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -60,6 +60,8 @@ mountShell({ active: "training", titleKey: "train.page_title" });
 
 const $ = (id) => document.getElementById(id);
 const root = $("training-lab");
+// The loss chart first (issue 9): the page's other charts are drawn after it (shared/plots.js).
+holdDraws((div) => div.id === "loss-plot");
 
 const store = createStore({
   lang: getLang(),
@@ -265,7 +267,8 @@ function wire() {
 async function boot() {
   let cat;
   try {
-    [cat] = await Promise.all([loadCatalogue(), plotlyReady]); // fetched while Plotly (async) compiles
+    // fetched as soon as this module runs; Plotly (deferred, after this module in the page) runs meanwhile
+    [cat] = await Promise.all([loadCatalogue(), plotlyReady]);
   } catch (err) {
     $("run-error").textContent = t("common.server_unreachable", { message: err.message });
     $("run-error").hidden = false;
