@@ -181,70 +181,22 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-STATIC_ROOT = Path(__file__).resolve().parent.parent / "static"
-"""The directory served at ``/static``."""
-_ENTRY_MODULE = re.compile(rb'<script type="module" src="(/static/[^"]+\.js)"></script>')
-# A static import or re-export at the start of a line (the files' usage comments start with " *"):
-# `import { a } from "./x.js";`, `import x from "../y.js";`, `export { b } from "./z.js";`, `import "./w.js";`.
-_STATIC_IMPORT = re.compile(r'^(?:import|export)\b[^;"\']*?(?:\bfrom\s*)?["\']([^"\']+\.js)["\']', re.MULTILINE)
-
-
-def module_graph(entry_url: str, static_root: Path = STATIC_ROOT) -> list[str]:
-    """The URLs of every module ``entry_url`` (a ``/static/…`` URL) imports, directly or not, in breadth-first order.
-
-    Read from the modules' own ``import … from "…"`` lines (relative or ``/static/`` paths), so the
-    list cannot drift from the code. The entry itself is not in the list; a missing file is skipped.
-    """
-    seen = {entry_url}
-    order: list[str] = []
-    queue = [entry_url]
-    while queue:
-        url = queue.pop(0)
-        path = static_root / url.removeprefix("/static/")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            continue
-        for spec in _STATIC_IMPORT.findall(text):
-            target = spec if spec.startswith("/") else os.path.normpath(os.path.join(os.path.dirname(url), spec))
-            if target.startswith("/static/") and target not in seen:
-                seen.add(target)
-                order.append(target)
-                queue.append(target)
-    return order
-
-
-def module_preloads(html: bytes, static_root: Path = STATIC_ROOT) -> bytes:
-    """``<link rel="modulepreload">`` lines for the module graph of the page's entry module.
-
-    Without them the browser discovers the graph level by level (main.js → its imports → theirs …,
-    five levels on the Optimizer Lab), one round trip each, and a level that arrives while Plotly
-    runs (one long main-thread task) waits for it; with them every module is requested at once.
-    """
-    match = _ENTRY_MODULE.search(html)
-    if not match:
-        return b""
-    urls = module_graph(match.group(1).decode(), static_root)
-    return b"".join(b'  <link rel="modulepreload" href="' + url.encode() + b'">\n' for url in urls)
-
-
-def render_page(html: bytes, static_root: Path = STATIC_ROOT) -> bytes:
-    """A page's HTML as served: versioned bundle URLs, the partial's trace types and the module preloads put in."""
+def render_page(html: bytes) -> bytes:
+    """A page's HTML as served: versioned bundle URLs and the partial bundle's trace types put in."""
     html = html.replace(UNVERSIONED_PLOTLY_URL.encode(), PLOTLY_URL.encode())
     html = html.replace(UNVERSIONED_PLOTLY_PARTIAL_URL.encode(), PLOTLY_PARTIAL_URL.encode())
     types = " ".join(PARTIAL_TRACE_TYPES).encode()
-    html = html.replace(TRACE_TYPES_PLACEHOLDER, b'data-trace-types="' + types + b'"')
-    return html.replace(b"</head>", module_preloads(html, static_root) + b"</head>", 1)
+    return html.replace(TRACE_TYPES_PLACEHOLDER, b'data-trace-types="' + types + b'"')
 
 
 class Page:
     """An HTML page of ``app/static`` as served (:func:`render_page`), re-read when the file changes.
 
-    The module preloads are read from the modules when the page is (re-)read: after changing a
-    module's imports without touching the page, restart the server (a stale list only costs a
-    round trip). (An earlier try of modulepreload, with Plotly ``async`` before the modules, made
-    the first contour later; with Plotly deferred after the page's module it is the other way, see
-    docs/transfer.md.)
+    (``<link rel="modulepreload">`` for the page's ~40 modules was tried twice and measured by
+    ``bench/page_load.py``: with Plotly ``async`` (ratio 1.07–1.10 against 0.78 without) and again
+    with Plotly deferred after the page's module (first contour 1783 ms against 1699 ms without,
+    6 alternating cold loads, load ~10): the burst of 40 requests competes with the Plotly bundle
+    and its run for the two cores. Not used; docs/transfer.md.)
     """
 
     def __init__(self, path: Path) -> None:
