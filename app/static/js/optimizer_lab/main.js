@@ -41,7 +41,6 @@ import { RunCards } from "./run_cards.js";
 import { linkSurfacePlot } from "./contour_layer.js";
 import { attachStartPicker, attachReadout } from "./plot_pointer.js";
 import { Race } from "./race.js";
-import { drawPlaceholder } from "./side_charts.js";
 import { runsToCSV, runsToJSON } from "./results_table.js";
 import { createSurfacePanel } from "./surface_panel.js";
 import { createSurfaceData } from "./surface_data.js";
@@ -183,7 +182,13 @@ let releaseCharts;
 const chartsReleased = new Promise((resolve) => (releaseCharts = resolve));
 const MAIN_FIGURE = ["main-plot", "main-surface", "textbook-panels"].map($);
 holdDraws((div) => MAIN_FIGURE.some((box) => box.contains(div)), chartsReleased);
-const figures = createFigures({ onMainDrawn: (drawn) => drawn.finally(releaseCharts) });
+const figures = createFigures({
+  onMainDrawn: (drawn) =>
+    drawn.finally(() => {
+      $("main-loading").hidden = true;
+      releaseCharts();
+    }),
+});
 store.subscribe((s) => {
   if (s.runError) releaseCharts(); // no grid, no main figure: draw the rest now
 });
@@ -330,9 +335,8 @@ function wire() {
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 
-  // Plotly adds its event API (div.on) on the first draw: draw the main plot's placeholder before
-  // attaching. (The map's placeholder is drawn by its panel; its picker needs no Plotly events.)
-  drawPlaceholder($("main-plot"), t("common.loading"));
+  // The Plotly event handlers (onPlotly) are attached by each plot's first draw; until the first
+  // contour, #main-loading says "Loading…" (plain HTML: a Plotly placeholder costs a draw).
   linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
@@ -346,6 +350,7 @@ function bootFailed(err) {
   $("run-error").hidden = false;
   $("run-error").textContent = msg;
   toast(msg, "error", 15000);
+  $("main-loading").hidden = true;
   releaseCharts();
 }
 

@@ -99,7 +99,8 @@ export function plotlyOf(div) {
 
 /**
  * `div.on(event, handler)`, remembered so that it is attached again when the full bundle takes
- * the plot over (each bundle keeps its own event emitter on the plot). Call after a first draw.
+ * the plot over (each bundle keeps its own event emitter on the plot). Called before the plot's
+ * first `draw`, the handler is attached by that draw.
  */
 export function onPlotly(div, event, handler) {
   (div._plotlyHandlers ??= []).push([event, handler]);
@@ -287,9 +288,11 @@ export function draw(div, data, layout = {}, config = NO_CONFIG) {
     return drawn;
   }
   if (!canDraw(data)) return fullPlotlyReady().then(() => draw(div, data, layout, config));
+  const first = !div._plotlyLib; // handlers registered (onPlotly) before the first draw are attached now
   const moved = adopt(div);
   div._plotlyLib = Plotly;
   const drawn = Plotly.react(div, data, baseLayout(layout), plotConfig(config));
+  if (first) for (const [event, handler] of div._plotlyHandlers ?? []) div.on(event, handler);
   if (!moved) return drawn;
   return drawn.then((result) => {
     for (const [event, handler] of div._plotlyHandlers ?? []) div.on(event, handler);
