@@ -53,7 +53,7 @@ def test_plotly_is_requested_first_and_runs_after_the_pages_module(client: TestC
         head = html.split("</head>")[0]
         # the bundle is the first thing the page asks for (a preload at the top of the head) ...
         preload = f'<link rel="preload" as="script" href="{PLOTLY_PARTIAL_URL}" fetchpriority="high">'
-        assert preload in head and head.index(preload) < head.index("<link rel=\"stylesheet\"")
+        assert preload in head and head.index(preload) < head.index('<link rel="stylesheet"')
         # ... and runs after the page's module (both deferred: document order), which sends its requests first
         module = html.index(f'<script type="module" src="/static/js/{entry}"></script>')
         assert head.count("<script") == 0 and module < html.index('<script defer id="plotly-script"')
