@@ -11,9 +11,10 @@ Below each line: the medians of the main thread's time in long tasks (> 50 ms, L
 before that moment, and of when the page's first ``/api/`` request left (where the time goes).
 
 What "first contour" means: the Optimizer Lab's surface plot (``#main-surface``) holds a drawn
-Plotly contour path. "First chart" on the Training Lab: a Plotly chart in its workspace that is shown
-(not in a hidden panel) has drawn its axes. (Until 2026-12-02 a hidden chart counted too: the
-"draw your own points" plot of the closed upload panel, drawn before the loss chart.) Times are ``performance.now()`` in the page, i.e. from the start of the navigation.
+Plotly contour path. "First chart" on the Training Lab: a Plotly chart in its workspace that is
+shown (not in a hidden panel) has drawn its axes. (Until 2026-12-02 a hidden chart counted too:
+the "draw your own points" plot of the closed upload panel, drawn before the loss chart.) Times
+are ``performance.now()`` in the page, i.e. from the start of the navigation.
 
 Usage: ``python bench/page_load.py [--loads 5] [--reference REF] [--throttle]``. Needs
 ``/usr/bin/chromium`` and Playwright (the test extra).
