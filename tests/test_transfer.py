@@ -56,7 +56,10 @@ def test_plotly_is_requested_first_and_runs_after_the_pages_module(client: TestC
         assert preload in head and head.index(preload) < head.index('<link rel="stylesheet"')
         # ... and runs after the page's module (both deferred: document order), which sends its requests first
         module = html.index(f'<script type="module" src="/static/js/{entry}"></script>')
-        assert head.count("<script") == 0 and module < html.index('<script defer id="plotly-script"')
+        assert module < html.index('<script defer id="plotly-script"')
+        # the one script in the head: the small async module that sends the boot's catalogue requests
+        assert head.count("<script") == 1
+        assert '<script type="module" async id="early-requests" src="/static/js/shared/early_requests.js"' in head
 
 
 def test_the_vendored_partial_bundle_is_the_installed_plotly_js_version() -> None:

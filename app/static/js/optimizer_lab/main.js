@@ -26,6 +26,7 @@
  */
 
 import { getJSON, postJSON, postSSE } from "../shared/api.js";
+import { early } from "../shared/early_requests.js";
 import { readUrlState, writeUrlState } from "../shared/url_state.js";
 import { addDictionary, initI18n, t, onLanguageChange, getLang } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
@@ -357,14 +358,14 @@ function bootFailed(err) {
 async function boot() {
   let lists;
   try {
-    // The catalogues are asked for as soon as this module runs, before Plotly (deferred, after
-    // this module in the page) runs, so their answers arrive meanwhile; only drawing waits for Plotly.
+    // The catalogues are asked for before this module runs (early_requests.js) and before Plotly
+    // (deferred, after this module in the page) runs; only drawing waits for Plotly.
     const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
-      getJSON("/api/surfaces"),
-      getJSON("/api/optimizers"),
-      getJSON("/api/schedules"),
-      getJSON("/api/limits"),
-      getJSON("/api/lab/catalogue"),
+      early("/api/surfaces"), // sent early (index.html names them), before the module graph has loaded
+      early("/api/optimizers"),
+      early("/api/schedules"),
+      early("/api/limits"),
+      early("/api/lab/catalogue"),
     ]);
     const withPlane = await withLandscapeSurface(surfaces, readUrlState(), { onError: (err) => toast(formatApiError(err), "error", 15000) });
     lists = { surfaces: withPlane, optimizers, schedules, limits, lab };

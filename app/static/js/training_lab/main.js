@@ -24,7 +24,7 @@
  * `window.trainingLab` exposes the live state, session and display for the browser tests.
  */
 
-import { getJSON } from "../shared/api.js";
+import { early } from "../shared/early_requests.js";
 import { addDictionary, initI18n, onLanguageChange, t, getLang } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { trainingFieldLabel } from "./field_labels.js";
@@ -235,11 +235,11 @@ onLanguageChange((lang) => store.update({ lang }));
 
 async function loadCatalogue() {
   const [datasets, optimizers, schedules, catalogue, searchCatalogue] = await Promise.all([
-    getJSON("/api/datasets"),
-    getJSON("/api/optimizers"),
-    getJSON("/api/schedules"),
-    getJSON("/api/training/catalogue"),
-    getJSON("/api/searches/catalogue"), // search
+    early("/api/datasets"), // sent early (training.html names them), before the module graph has loaded
+    early("/api/optimizers"),
+    early("/api/schedules"),
+    early("/api/training/catalogue"),
+    early("/api/searches/catalogue"), // search
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
