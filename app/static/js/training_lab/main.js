@@ -60,8 +60,9 @@ mountShell({ active: "training", titleKey: "train.page_title" });
 
 const $ = (id) => document.getElementById(id);
 const root = $("training-lab");
-// The loss chart first (issue 9): the page's other charts are drawn after it (shared/plots.js).
-holdDraws((div) => div.id === "loss-plot");
+// The loss chart first (issue 9): the training view's other charts, and the plots outside the
+// views (the upload panel's), are drawn after it (shared/plots.js); the other views draw at once.
+holdDraws((div) => div.id === "loss-plot" || Boolean(div.closest(".view:not(#view-train)")));
 
 const store = createStore({
   lang: getLang(),
