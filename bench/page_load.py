@@ -7,9 +7,14 @@ cookies), alternating between the servers so that load on the shared machine hit
 script prints medians and the ratio after / before. ``--throttle`` adds a run over an emulated
 10 Mbit/s, 20 ms link (Chrome DevTools network conditions).
 
+Below each line: the medians of the main thread's time in long tasks (> 50 ms, Long Tasks API)
+before that moment, and of when the page's first ``/api/`` request left (where the time goes).
+
 What "first contour" means: the Optimizer Lab's surface plot (``#main-surface``) holds a drawn
-Plotly contour path. "First chart" on the Training Lab: a Plotly chart in its workspace has drawn
-its axes. Times are ``performance.now()`` in the page, i.e. from the start of the navigation.
+Plotly contour path. "First chart" on the Training Lab: a Plotly chart in its workspace that is
+shown (not in a hidden panel) has drawn its axes. (Until 2026-12-02 a hidden chart counted too:
+the "draw your own points" plot of the closed upload panel, drawn before the loss chart.) Times
+are ``performance.now()`` in the page, i.e. from the start of the navigation.
 
 Usage: ``python bench/page_load.py [--loads 5] [--reference REF] [--throttle]``. Needs
 ``/usr/bin/chromium`` and Playwright (the test extra).
@@ -45,10 +50,23 @@ FIRST_CONTOUR = """() => {
   return path ? performance.now() : false;
 }"""
 FIRST_CHART = """() => {
-  const axes = document.querySelector('#training-lab .js-plotly-plot .xaxislayer-above text');
-  return axes ? performance.now() : false;
+  const charts = [...document.querySelectorAll('#training-lab .js-plotly-plot')];
+  const shown = charts.some((c) => c.offsetParent !== null && c.querySelector('.xaxislayer-above text'));
+  return shown ? performance.now() : false;
 }"""
 PAGES = {"/": FIRST_CONTOUR, "/training": FIRST_CHART}
+
+LONG_TASKS = """window.__longTasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longTasks.push([e.startTime, e.duration]);
+}).observe({ type: "longtask", buffered: true });"""
+"""Installed before each load: the main thread's long tasks (> 50 ms), for the breakdown."""
+BREAKDOWN = """(until) => {
+  const busy = window.__longTasks.filter(([t]) => t < until).reduce((sum, [, d]) => sum + d, 0);
+  const api = performance.getEntriesByType("resource").filter((e) => new URL(e.name).pathname.startsWith("/api/"));
+  return [busy, api.length ? Math.min(...api.map((e) => e.startTime)) : NaN];
+}"""
+"""Main-thread time in long tasks before the probe fired, and when the page's first API request left."""
 
 THROTTLE = {"offline": False, "latency": 20, "downloadThroughput": 10e6 / 8, "uploadThroughput": 10e6 / 8}
 """10 Mbit/s both ways, 20 ms round trip (a classroom's shared Wi-Fi)."""
@@ -110,11 +128,16 @@ def _export(ref: str, target: Path) -> Path:
     return target / "tree"
 
 
-def _load(browser: Any, url: str, probe: str, throttle: bool) -> tuple[float, int]:
-    """Milliseconds from navigation start to ``probe`` being true, and bytes transferred."""
+def _load(browser: Any, url: str, probe: str, throttle: bool) -> tuple[float, int, float, float]:
+    """Milliseconds from navigation start to ``probe`` being true, bytes transferred, and the breakdown.
+
+    The breakdown (:data:`BREAKDOWN`): milliseconds of main-thread long tasks before the probe
+    fired (mostly Plotly's run and its first draws) and the time the first ``/api/`` request left.
+    """
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     try:
         page = context.new_page()
+        page.add_init_script(LONG_TASKS)
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
@@ -126,7 +149,8 @@ def _load(browser: Any, url: str, probe: str, throttle: bool) -> tuple[float, in
         )
         page.goto(url, wait_until="commit")
         ms = float(page.wait_for_function(probe, polling="raf", timeout=120_000).json_value())
-        return ms, received[0]
+        busy, first_api = page.evaluate(BREAKDOWN, ms)
+        return ms, received[0], float(busy), float(first_api)
     finally:
         context.close()
 
@@ -158,18 +182,28 @@ def main() -> None:
                     link = "10 Mbit/s, 20 ms" if throttle else "loopback"
                     for path, probe in PAGES.items():
                         times: dict[str, list[float]] = {"before": [], "after": []}
+                        busy: dict[str, list[float]] = {"before": [], "after": []}
+                        api: dict[str, list[float]] = {"before": [], "after": []}
                         sizes: dict[str, int] = {}
                         for _ in range(args.loads):
                             for name, base in (("before", before), ("after", after)):
-                                ms, size = _load(browser, base + path, probe, throttle)
+                                ms, size, long_tasks, first_api = _load(browser, base + path, probe, throttle)
                                 times[name].append(ms)
+                                busy[name].append(long_tasks)
+                                api[name].append(first_api)
                                 sizes[name] = size
                         b, a = statistics.median(times["before"]), statistics.median(times["after"])
+                        med = {k: (statistics.median(busy[k]), statistics.median(api[k])) for k in busy}
                         what = "first contour" if path == "/" else "first chart"
                         print(
                             f"page load {path:9s} {link:16s}: {what} after {a:6.0f} ms (before {b:6.0f} ms, "
                             f"ratio {a / b:.2f}; {args.loads} cold loads, median); "
                             f"transferred {sizes['after'] / 1e6:.2f} MB (before {sizes['before'] / 1e6:.2f} MB)"
+                        )
+                        print(
+                            f"    main thread in long tasks before it {med['after'][0]:6.0f} ms "
+                            f"(before {med['before'][0]:6.0f} ms); first /api/ request at {med['after'][1]:6.0f} ms "
+                            f"(before {med['before'][1]:6.0f} ms)"
                         )
             finally:
                 browser.close()

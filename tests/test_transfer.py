@@ -43,8 +43,23 @@ def test_the_pages_load_the_partial_bundle_first_and_name_the_full_one(client: T
     tag = f'src="{PLOTLY_PARTIAL_URL}" data-full-src="{PLOTLY_URL}" data-trace-types="{types}"></script>'
     for page in ("/", "/training"):
         html = client.get(page).text
-        assert f'<script async id="plotly-script" {tag}' in html
+        assert f'<script defer id="plotly-script" {tag}' in html
         assert "/vendor/plotly.min.js" not in html and "/vendor/plotly-cartesian.min.js" not in html
+
+
+def test_plotly_is_requested_first_and_runs_after_the_pages_module(client: TestClient) -> None:
+    for page, entry in (("/", "optimizer_lab/main.js"), ("/training", "training_lab/main.js")):
+        html = client.get(page).text
+        head = html.split("</head>")[0]
+        # the bundle is the first thing the page asks for (a preload at the top of the head) ...
+        preload = f'<link rel="preload" as="script" href="{PLOTLY_PARTIAL_URL}" fetchpriority="high">'
+        assert preload in head and head.index(preload) < head.index('<link rel="stylesheet"')
+        # ... and runs after the page's module (both deferred: document order), which sends its requests first
+        module = html.index(f'<script type="module" src="/static/js/{entry}"></script>')
+        assert module < html.index('<script defer id="plotly-script"')
+        # the one script in the head: the small async module that sends the boot's catalogue requests
+        assert head.count("<script") == 1
+        assert '<script type="module" async id="early-requests" src="/static/js/shared/early_requests.js"' in head
 
 
 def test_the_vendored_partial_bundle_is_the_installed_plotly_js_version() -> None:
@@ -54,6 +69,15 @@ def test_the_vendored_partial_bundle_is_the_installed_plotly_js_version() -> Non
     assert f"plotly.js (cartesian - minified) v{PLOTLY_JS_VERSION}\n" in head
     assert f"plotly.js v{PLOTLY_JS_VERSION}\n" in BUNDLE[:200].decode()
     assert (PLOTLY_PARTIAL_SOURCE.parent / "plotly-cartesian-LICENSE.txt").read_text().startswith("MIT License")
+
+
+def test_the_vendored_bundle_has_its_factory_parenthesised_and_nothing_else_changed() -> None:
+    # scripts/update_plotly_partial.sh wraps the UMD factory in parentheses (V8 then compiles it
+    # while the file streams in, off the main thread): two characters more than the npm bundle
+    text = PLOTLY_PARTIAL_SOURCE.read_text(encoding="utf-8")
+    assert text.count("this, (() => {\n") == 1 and text.endswith("return Plotly;\n})));")
+    original = text.replace("this, (() => {\n", "this, () => {\n").removesuffix("})));") + "}));"
+    assert len(original) == len(text) - 2 and original.count("(() => {") == text.count("(() => {") - 1
 
 
 def test_the_partial_bundle_has_the_2d_trace_types_and_not_the_3d_ones() -> None:

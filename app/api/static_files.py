@@ -192,9 +192,11 @@ def render_page(html: bytes) -> bytes:
 class Page:
     """An HTML page of ``app/static`` as served (:func:`render_page`), re-read when the file changes.
 
-    (``<link rel="modulepreload">`` for the page's ~38 modules was tried and measured by
-    ``bench/page_load.py``: it made the first contour later on the shared 2-core machine, ratio
-    1.07–1.10 against 0.78 without, as the preloads compete with Plotly for the CPU. Not used.)
+    (``<link rel="modulepreload">`` for the page's ~40 modules was tried twice and measured by
+    ``bench/page_load.py``: with Plotly ``async`` (ratio 1.07–1.10 against 0.78 without) and again
+    with Plotly deferred after the page's module (first contour 1783 ms against 1699 ms without,
+    6 alternating cold loads, load ~10): the burst of 40 requests competes with the Plotly bundle
+    and its run for the two cores. Not used; docs/transfer.md.)
     """
 
     def __init__(self, path: Path) -> None:

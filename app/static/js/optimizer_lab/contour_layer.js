@@ -185,7 +185,7 @@ export const MAIN_CONFIG_2D = {
       name: "toImageWithSurface",
       title: "Download plot as a PNG",
       get icon() {
-        return Plotly.Icons.camera; // read when Plotly draws (it loads async, after this module runs)
+        return Plotly.Icons.camera; // read when Plotly draws (it runs after this module: deferred)
       },
       click: (gd) => downloadComposite(gd),
     },

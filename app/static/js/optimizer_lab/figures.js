@@ -15,6 +15,7 @@
 import { axisNames } from "./axis_names.js";
 import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
+import { drawPending } from "../shared/plots.js";
 import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
 import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
 import { drawLoss, drawLr, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
@@ -72,9 +73,18 @@ export function mainModel(state) {
   };
 }
 
-/** The main plot, the side charts, the inspector and the results table of one page. */
-export function createFigures() {
+/**
+ * The main plot, the side charts, the inspector and the results table of one page.
+ * @param {{onMainDrawn?: (drawn: Promise) => void}} [hooks] onMainDrawn: called once, with the
+ *   promise of the first full draw of the main figure (2-D plot and contour, 3-D or textbook)
+ */
+export function createFigures({ onMainDrawn = () => {} } = {}) {
   let last = { runs: null, spec: null };
+  let firstMain = true;
+  const mainDrawn = (drawn) => {
+    if (firstMain) onMainDrawn(Promise.resolve(drawn));
+    firstMain = false;
+  };
 
   function render(state, prev) {
     if (!state.config) return;
@@ -95,15 +105,17 @@ export function createFigures() {
     const textbook = Boolean(state.config.view.textbook) && !state.config.view.threeD;
     $("plot-panel").classList.toggle("textbook", textbook);
     if (textbook) {
-      if (state.grid && full) drawTextbookLayout($("textbook-panels"), mainModel(state));
-    } else if (state.grid && full) drawMainPlot($("main-plot"), mainModel(state));
+      if (state.grid && full) mainDrawn(drawTextbookLayout($("textbook-panels"), mainModel(state)));
+    } else if (state.grid && full) mainDrawn(drawMainPlot($("main-plot"), mainModel(state)));
     else if (state.grid && stepChanged) drawMainPlotStep($("main-plot"), mainModel(state));
 
     // loss and distance charts: full draw, or only their step cursor
     const scale = state.config.view.lossScale;
     const scaleChanged = changed(state, prev, (s) => s.config.view.lossScale);
     if (scaleChanged) $("loss-scale").value = scale;
-    if (runsChanged || specChanged || langChanged || scaleChanged) {
+    // a chart whose draw is still held (shared/plots.js holdDraws) has no cursor to move: queue it anew
+    const sideHeld = ["loss-plot", "lr-plot", "distance-plot"].some((id) => drawPending($(id)));
+    if (runsChanged || specChanged || langChanged || scaleChanged || (stepChanged && sideHeld)) {
       const text = textBundle();
       if (runs.length) {
         drawLoss($("loss-plot"), runs, state.step, text, { scale, fMin: spec?.f_min ?? null });

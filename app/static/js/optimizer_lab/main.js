@@ -26,6 +26,7 @@
  */
 
 import { getJSON, postJSON, postSSE } from "../shared/api.js";
+import { early } from "../shared/early_requests.js";
 import { readUrlState, writeUrlState } from "../shared/url_state.js";
 import { addDictionary, initI18n, t, onLanguageChange, getLang } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
@@ -41,7 +42,6 @@ import { RunCards } from "./run_cards.js";
 import { linkSurfacePlot } from "./contour_layer.js";
 import { attachStartPicker, attachReadout } from "./plot_pointer.js";
 import { Race } from "./race.js";
-import { drawPlaceholder } from "./side_charts.js";
 import { runsToCSV, runsToJSON } from "./results_table.js";
 import { createSurfacePanel } from "./surface_panel.js";
 import { createSurfaceData } from "./surface_data.js";
@@ -53,7 +53,7 @@ import { createCurvature } from "./curvature.js";
 import { createSavedRun } from "./saved_run.js"; // runs: Save, /?run=<id>
 import { withLandscapeSurface } from "./landscape_surface.js"; // issue 11: a network's loss landscape
 import { axisNames } from "./axis_names.js"; // a landscape plane's a, b instead of x, y
-import { plotlyReady } from "../shared/plots.js";
+import { plotlyReady, holdDraws } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -177,7 +177,22 @@ const toggles = createViewToggles({
   onToggle: (key, on) => setConfig({ view: { ...store.get().config.view, [key]: on } }),
   onArrowRun: (i) => setConfig({ view: { ...store.get().config.view, arrowRun: i } }),
 });
-const figures = createFigures();
+// The first contour first (issue 9): every other chart (placeholders, side charts, sweep and map)
+// is drawn after the main figure is on screen, or once the page knows it will not be drawn.
+let releaseCharts;
+const chartsReleased = new Promise((resolve) => (releaseCharts = resolve));
+const MAIN_FIGURE = ["main-plot", "main-surface", "textbook-panels"].map($);
+holdDraws((div) => MAIN_FIGURE.some((box) => box.contains(div)), chartsReleased);
+const figures = createFigures({
+  onMainDrawn: (drawn) =>
+    drawn.finally(() => {
+      $("main-loading").hidden = true;
+      releaseCharts();
+    }),
+});
+store.subscribe((s) => {
+  if (s.runError) releaseCharts(); // no grid, no main figure: draw the rest now
+});
 createCurvature({ store, api });
 const sweeps = createSweepPanels({ store, api, checkInputs, setConfig, toast });
 
@@ -321,44 +336,58 @@ function wire() {
   $("export-json").addEventListener("click", () => exportResults("json"));
   $("export-csv").addEventListener("click", () => exportResults("csv"));
 
-  // Plotly adds its event API (div.on) on the first draw: draw the main plot's placeholder before
-  // attaching. (The map's placeholder is drawn by its panel; its picker needs no Plotly events.)
-  drawPlaceholder($("main-plot"), t("common.loading"));
+  // The Plotly event handlers (onPlotly) are attached by each plot's first draw; until the first
+  // contour, #main-loading says "Loading…" (plain HTML: a Plotly placeholder costs a draw).
   linkSurfacePlot($("main-plot"), $("main-surface"));
   attachStartPicker($("main-plot"), setStart);
   attachStartPicker($("map-plot"), setStart);
   attachReadout($("main-plot"), () => store.get().grid?.data ?? null, $("plot-readout"), () => axisNames(surfaceSpec(store.get())));
 }
 
+/** Boot failed (a catalogue or Plotly did not load): say so where the run status goes. */
+function bootFailed(err) {
+  const msg = t("common.server_unreachable", { message: err.message });
+  store.update({ runError: msg });
+  $("run-error").hidden = false;
+  $("run-error").textContent = msg;
+  toast(msg, "error", 15000);
+  $("main-loading").hidden = true;
+  releaseCharts();
+}
+
 async function boot() {
   let lists;
   try {
-    // the catalogues are fetched while Plotly (loaded async) compiles; drawing waits for both
+    // The catalogues are asked for before this module runs (early_requests.js) and before Plotly
+    // (deferred, after this module in the page) runs; only drawing waits for Plotly.
     const [surfaces, optimizers, schedules, limits, lab] = await Promise.all([
-      getJSON("/api/surfaces"),
-      getJSON("/api/optimizers"),
-      getJSON("/api/schedules"),
-      getJSON("/api/limits"),
-      getJSON("/api/lab/catalogue"),
-      plotlyReady,
+      early("/api/surfaces"), // sent early (index.html names them), before the module graph has loaded
+      early("/api/optimizers"),
+      early("/api/schedules"),
+      early("/api/limits"),
+      early("/api/lab/catalogue"),
     ]);
     const withPlane = await withLandscapeSurface(surfaces, readUrlState(), { onError: (err) => toast(formatApiError(err), "error", 15000) });
     lists = { surfaces: withPlane, optimizers, schedules, limits, lab };
   } catch (err) {
-    const msg = t("common.server_unreachable", { message: err.message });
-    store.update({ runError: msg });
-    $("run-error").hidden = false;
-    $("run-error").textContent = msg;
-    toast(msg, "error", 15000);
+    bootFailed(err);
     return;
   }
   const cat = { ...makeCatalogue(lists), lab: lists.lab }; // lab: run-card bounds and clip/noise starting values
   const { limits } = lists;
+  const saved = await savedRun.savedConfig(); // runs: /?run=<id> restores a saved configuration
+  const config = configFromUrl(saved ?? readUrlState(), { cat, limits });
+  surfaceData.prefetchGrid(config); // the first contour's grid, asked for before Plotly and the first render
+  try {
+    await plotlyReady;
+  } catch (err) {
+    bootFailed(err);
+    return;
+  }
   $("steps-input").max = limits.max_steps;
   wire();
   store.update({ cat, limits });
-  const saved = await savedRun.savedConfig(); // runs: /?run=<id> restores a saved configuration
-  applyConfig(configFromUrl(saved ?? readUrlState(), { cat, limits }));
+  applyConfig(config);
 }
 
 boot();

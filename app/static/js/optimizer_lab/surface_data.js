@@ -6,6 +6,7 @@
  *
  *   import { createSurfaceData } from "./surface_data.js";
  *   const data = createSurfaceData({ store, api, onError });
+ *   data.prefetchGrid(config);                        // at boot: ask before the first render
  *   data.loadGrid();                                  // now (else: on every relevant change)
  *   await data.checkExpression(text, { immediate, adoptStart });
  *
@@ -66,6 +67,33 @@ export function createSurfaceData({ store, api, onError }) {
     }
   }
 
+  let inflight = null; // {key, answer}: the grid request on its way (one at a time)
+
+  /** The answer of GET …/grid for `config`: the request on its way if it asks the same, else a new one. */
+  function requestGrid(config) {
+    const key = gridKey(config);
+    if (inflight?.key === key) return inflight.answer;
+    const url = `/api/surfaces/${encodeURIComponent(config.surface)}/grid`;
+    const answer = api.getJSON(url, gridQuery(config), { signal: fresh("grid") });
+    const entry = { key, answer };
+    inflight = entry;
+    const done = () => {
+      if (inflight === entry) inflight = null;
+    };
+    answer.then(done, done);
+    return answer;
+  }
+
+  /**
+   * Ask for the grid of `config` before it is the page's state (at boot, before the first render
+   * draws anything): the loadGrid that follows takes this request's answer. Custom f(x, y) waits
+   * for its check, as in loadGrid.
+   */
+  function prefetchGrid(config) {
+    if (config.surface === CUSTOM) return;
+    requestGrid(config).catch(() => {}); // loadGrid reports a failure
+  }
+
   /** Load the grid (and the description) of the current configuration, unless already there. */
   async function loadGrid() {
     clearTimeout(timers.grid);
@@ -74,9 +102,8 @@ export function createSurfaceData({ store, api, onError }) {
     loadInfo();
     const key = gridKey(state.config);
     if (state.grid?.key === key) return;
-    const surface = state.config.surface;
     try {
-      const answer = await api.getJSON(`/api/surfaces/${encodeURIComponent(surface)}/grid`, gridQuery(state.config), { signal: fresh("grid") });
+      const answer = await requestGrid(state.config);
       if (key !== gridKey(store.get().config)) return; // superseded by a newer configuration
       store.update({ grid: { key, data: prepareGrid(answer) } });
     } catch (err) {
@@ -129,5 +156,5 @@ export function createSurfaceData({ store, api, onError }) {
     }
   });
 
-  return { loadGrid, checkExpression };
+  return { loadGrid, prefetchGrid, checkExpression };
 }

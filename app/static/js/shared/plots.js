@@ -3,12 +3,15 @@
  * fonts, strong lines, light background), one colour palette, one config (PNG export kept, no
  * button that uploads or shares a chart: see PLOT_CONFIG).
  *
- * Plotly itself is loaded as a classic async script in the page's head, first plotly.js's own
- * 2-D ("cartesian") partial bundle, ~1.5 MB instead of 4.8 (the server rewrites the names to
- * versioned, cached-for-a-year URLs and writes the partial's trace types into the tag):
- *   <script async id="plotly-script" src="/vendor/plotly-cartesian.min.js"
+ * Plotly itself is loaded as a classic `defer` script placed after the page's module script, first
+ * plotly.js's own 2-D ("cartesian") partial bundle, ~1.5 MB instead of 4.8 (the server rewrites
+ * the names to versioned, cached-for-a-year URLs and writes the partial's trace types into the tag):
+ *   <script type="module" src="/static/js/…/main.js"></script>
+ *   <script defer id="plotly-script" src="/vendor/plotly-cartesian.min.js"
  *           data-full-src="/vendor/plotly.min.js" data-trace-types=""></script>   (never a CDN)
- * and a page's boot awaits `plotlyReady` (below) before its first draw. The first `draw` of a
+ * so the page's module graph runs first and sends its requests, then Plotly runs while the server
+ * answers; a page's boot awaits `plotlyReady` (below) before its first draw. `holdDraws` (below)
+ * lets a page draw its first chart before the others. The first `draw` of a
  * trace type the partial lacks (surface, scatter3d: the Optimizer Lab's 3-D view) loads the full
  * bundle (same plotly.js version) once; from then on `Plotly` is the full one for the rest of the
  * page, and a plot drawn by the partial is re-drawn by the full bundle the next time `draw` draws
@@ -35,9 +38,8 @@ const SCRIPT = document.getElementById("plotly-script");
 const FIRST_TYPES = new Set((SCRIPT?.dataset.traceTypes ?? "").split(/\s+/).filter(Boolean));
 
 /**
- * The global Plotly object (loaded by the page's Plotly script). The pages load Plotly `async`,
- * so their modules run, and fetch what the first chart needs, while the browser is still
- * compiling the bundle: `Plotly` is a live binding, set once the script has run (and again when
+ * The global Plotly object (loaded by the page's Plotly script). The pages load Plotly `defer`,
+ * after their module, so their modules run, and fetch what the first chart needs, before Plotly: `Plotly` is a live binding, set once the script has run (and again when
  * the full bundle replaces the partial one), and a page awaits `plotlyReady` before it draws.
  */
 export let Plotly = window.Plotly;
@@ -97,7 +99,8 @@ export function plotlyOf(div) {
 
 /**
  * `div.on(event, handler)`, remembered so that it is attached again when the full bundle takes
- * the plot over (each bundle keeps its own event emitter on the plot). Call after a first draw.
+ * the plot over (each bundle keeps its own event emitter on the plot). Called before the plot's
+ * first `draw`, the handler is attached by that draw.
  */
 export function onPlotly(div, event, handler) {
   (div._plotlyHandlers ??= []).push([event, handler]);
@@ -267,15 +270,106 @@ export function logAxis(title, extra = {}, values = null) {
  * @param {object} [config] merged over PLOT_CONFIG (see plotConfig: the offline keys always win)
  */
 export function draw(div, data, layout = {}, config = NO_CONFIG) {
+  if (held && !held.keep(div)) return queueDraw(div, [data, layout, config]);
+  if (held?.release) {
+    // held until the first drawn plot is drawn (holdDraws without `until`)
+    const release = held.release;
+    held.release = null;
+    const drawn = draw(div, data, layout, config);
+    Promise.resolve(drawn).then(release, release);
+    return drawn;
+  }
+  if (waiting.has(div)) {
+    // drawn now with newer data: the queued draw is dropped, its callers get this one
+    const entry = waiting.get(div);
+    waiting.delete(div);
+    const drawn = draw(div, data, layout, config);
+    drawn.then(entry.resolve, entry.reject);
+    return drawn;
+  }
   if (!canDraw(data)) return fullPlotlyReady().then(() => draw(div, data, layout, config));
+  const first = !div._plotlyLib; // handlers registered (onPlotly) before the first draw are attached now
   const moved = adopt(div);
   div._plotlyLib = Plotly;
   const drawn = Plotly.react(div, data, baseLayout(layout), plotConfig(config));
+  if (first) for (const [event, handler] of div._plotlyHandlers ?? []) div.on(event, handler);
   if (!moved) return drawn;
   return drawn.then((result) => {
     for (const [event, handler] of div._plotlyHandlers ?? []) div.on(event, handler);
     return result;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The first chart first (issue 9: first contour < 1 s). Every Plotly draw is one long main-thread
+// task (~50–150 ms each on the 2-core machine, the first ones more); a page that draws its
+// placeholders and side charts before its main chart makes the student wait for all of them.
+// `holdDraws(keep, until)` queues every draw of a plot that `keep` does not name until the
+// promise `until` settles (the page's first main chart is drawn), then draws the queued plots
+// one per task, so the browser paints the first chart in between. A queued plot keeps only its
+// newest draw (the callers of the older ones get the newest one's promise).
+
+let held = null; // {keep: (div) => boolean} while draws are held
+const waiting = new Map(); // div → {args, promise, resolve, reject}: draws queued while held
+
+function queueDraw(div, args) {
+  let entry = waiting.get(div);
+  if (!entry) {
+    entry = {};
+    entry.promise = new Promise((resolve, reject) => Object.assign(entry, { resolve, reject }));
+    waiting.set(div, entry);
+  }
+  entry.args = args;
+  return entry.promise;
+}
+
+/** Draw the next queued plot, then (in a later task) the one after it. */
+function drawWaiting() {
+  if (held) return;
+  const next = waiting.entries().next();
+  if (next.done) return;
+  const [div, entry] = next.value;
+  waiting.delete(div);
+  try {
+    draw(div, ...entry.args).then(entry.resolve, entry.reject);
+  } catch (err) {
+    entry.reject(err);
+  }
+  setTimeout(drawWaiting, 0);
+}
+
+/**
+ * Hold every draw of a plot other than the ones `keep(div)` accepts until `until` settles, then
+ * draw the held plots (each with its newest figure) one per task, after the browser has painted.
+ * @param {(div: HTMLElement) => boolean} keep plots drawn at once (the page's first chart)
+ * @param {Promise|null} until settles once the first chart is on screen (or will not be drawn);
+ *   null: the first draw of a plot `keep` accepts
+ * @param {{maxMs?: number}} [options] the others are drawn after maxMs at the latest
+ */
+export function holdDraws(keep, until = null, { maxMs = 3000 } = {}) {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    held = null;
+    // after the next paint (the timer: a hidden page gets no animation frames)
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      setTimeout(drawWaiting, 0);
+    };
+    requestAnimationFrame(start);
+    setTimeout(start, 100);
+  };
+  held = { keep, release: until ? null : release };
+  until?.then(release, release);
+  setTimeout(release, maxMs); // whatever happens to the first chart, the others are drawn
+}
+
+/** Whether a draw of `div` is queued by holdDraws (not drawn yet; its cursor cannot be moved). */
+export function drawPending(div) {
+  return waiting.has(div);
 }
 
 /** A vertical line shape at x (data coordinates) spanning the plot height. */

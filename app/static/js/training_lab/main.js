@@ -24,7 +24,7 @@
  * `window.trainingLab` exposes the live state, session and display for the browser tests.
  */
 
-import { getJSON } from "../shared/api.js";
+import { early } from "../shared/early_requests.js";
 import { addDictionary, initI18n, onLanguageChange, t, getLang } from "../shared/i18n.js";
 import { formatApiError } from "../shared/errors.js";
 import { trainingFieldLabel } from "./field_labels.js";
@@ -49,7 +49,7 @@ import searchDict from "./search/dictionary.js"; // search: "Hyperparameter sear
 import { createSearchView } from "./search/view.js";
 import { searchDefaults } from "./search/model.js";
 import { createLandscapeView } from "./landscape/view.js"; // issue 11: the Landscape view
-import { plotlyReady } from "../shared/plots.js";
+import { plotlyReady, holdDraws } from "../shared/plots.js";
 
 addDictionary(common);
 addDictionary(labDict);
@@ -60,6 +60,9 @@ mountShell({ active: "training", titleKey: "train.page_title" });
 
 const $ = (id) => document.getElementById(id);
 const root = $("training-lab");
+// The loss chart first (issue 9): the training view's other charts, and the plots outside the
+// views (the upload panel's), are drawn after it (shared/plots.js); the other views draw at once.
+holdDraws((div) => div.id === "loss-plot" || Boolean(div.closest(".view:not(#view-train)")));
 
 const store = createStore({
   lang: getLang(),
@@ -233,11 +236,11 @@ onLanguageChange((lang) => store.update({ lang }));
 
 async function loadCatalogue() {
   const [datasets, optimizers, schedules, catalogue, searchCatalogue] = await Promise.all([
-    getJSON("/api/datasets"),
-    getJSON("/api/optimizers"),
-    getJSON("/api/schedules"),
-    getJSON("/api/training/catalogue"),
-    getJSON("/api/searches/catalogue"), // search
+    early("/api/datasets"), // sent early (training.html names them), before the module graph has loaded
+    early("/api/optimizers"),
+    early("/api/schedules"),
+    early("/api/training/catalogue"),
+    early("/api/searches/catalogue"), // search
   ]);
   // what the server offers for MLPs, in its order, with the details of the general lists
   const pick = (list, ids) => ids.map((id) => list.find((x) => x.id === id)).filter(Boolean);
@@ -265,7 +268,8 @@ function wire() {
 async function boot() {
   let cat;
   try {
-    [cat] = await Promise.all([loadCatalogue(), plotlyReady]); // fetched while Plotly (async) compiles
+    // fetched as soon as this module runs; Plotly (deferred, after this module in the page) runs meanwhile
+    [cat] = await Promise.all([loadCatalogue(), plotlyReady]);
   } catch (err) {
     $("run-error").textContent = t("common.server_unreachable", { message: err.message });
     $("run-error").hidden = false;
