@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +64,15 @@ class Outcome:
     stable: dict[str, object]
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form: status, step, exit, minimum, stable."""
-        return asdict(self)
+        """JSON-ready form: status, step, exit, minimum, stable (new containers, one level deep:
+        ``dataclasses.asdict`` deep-copies every value, a tenth of a small request's time)."""
+        return {
+            "status": self.status,
+            "step": self.step,
+            "exit": None if self.exit is None else {key: list(value) for key, value in self.exit.items()},
+            "minimum": None if self.minimum is None else dict(self.minimum),
+            "stable": dict(self.stable),
+        }
 
 
 def reference_value(surface: Surface, f0: float) -> float:
