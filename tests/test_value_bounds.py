@@ -71,8 +71,22 @@ def test_safe_radius_is_the_largest_box_within_half_the_bound(surface_id: str, b
         assert above is not None and above > 0.5 * bound
 
 
-def test_safe_radius_is_zero_without_a_value_bound() -> None:
-    assert _safe_radius(get_surface(None, expression="x^2 + y^2"), 1e8) == 0.0
+def test_safe_radius_is_minus_infinity_without_a_value_bound() -> None:
+    assert _safe_radius(get_surface(None, expression="x^2 + y^2"), 1e8) == -np.inf
+
+
+def test_without_a_value_bound_f_is_checked_even_at_the_origin() -> None:
+    # ∇f(1, 1) = (2, 2) exactly (the spike's exp underflows to 0), so one SGD step of η = ½ lands
+    # exactly on (0, 0), where f = 60 passes the bound 50: the run stops at update 1 with f(1, 1).
+    surface = get_surface(None, expression="x^2 + y^2 + 60*exp(-1000000*(x^2 + y^2))")
+    spec = RunSpec("sgd", {"lr": 0.5})
+    starts = np.ones((3, 2))
+    for reference in (False, True):
+        sim = Simulator(surface, starts, 10, spec, record=False, bound=50.0, reference=reference)
+        sim.advance()
+        np.testing.assert_array_equal(sim.result().alive_until, [1, 1, 1])
+        np.testing.assert_array_equal(sim.result().final, starts)
+        np.testing.assert_array_equal(sim.result().final_loss, [2.0, 2.0, 2.0])
 
 
 class Calls:

@@ -443,7 +443,7 @@ class Simulator:
         scale = self.scale[cols].T if self.per_run_lr else None  # (1, m)
         # f at the current positions (alive runs: their last valid values); None when skipped.
         f_prev: Array | None = self.last_f[cols]
-        r_safe = min(_safe_radius(surface, bound), bound)  # |θ| ≤ r_safe ⇒ |f| ≤ bound (0: never)
+        r_safe = min(_safe_radius(surface, bound), bound)  # |θ| ≤ r_safe ⇒ |f| ≤ bound (−inf: never)
         clip = self.spec.clip
         k = self.k
         while k < k1:
@@ -647,7 +647,9 @@ def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:
 
 
 def _safe_radius(surface: Surface, bound: float) -> float:
-    """The largest r found with ``surface.value_bound(r)`` ≤ bound/2, or 0 when there is none.
+    """The largest r found with ``surface.value_bound(r)`` ≤ bound/2, or −inf when there is none.
+
+    −inf, not 0: no position satisfies −r ≤ x ≤ r then, not even the origin.
 
     Inside the box |x|, |y| ≤ r the exact |f| is at most bound/2, so the computed f, whose rounding
     error is a few ulps of the sum of the magnitudes of its terms (which the bound, taken term by
@@ -657,13 +659,13 @@ def _safe_radius(surface: Surface, bound: float) -> float:
     limit = 0.5 * bound
     first = surface.value_bound(bound)
     if first is None:
-        return 0.0
+        return -math.inf
     if first <= limit:
         return bound
     lo, hi = 2.0**-60, bound
     at_lo = surface.value_bound(lo)
     if at_lo is None or not at_lo <= limit:
-        return 0.0
+        return -math.inf
     for _ in range(64):
         mid = math.sqrt(lo) * math.sqrt(hi)  # geometric midpoint (no overflow of lo·hi)
         at_mid = surface.value_bound(mid)
