@@ -424,6 +424,13 @@ class Simulator:
         e.g. 0·inf, inf/inf), so the new position is non-finite too; the one-by-one check still
         tests g and Δθ as the loop does. The numbers are the loop's: the same ufuncs on the same
         values, in another memory layout.
+
+        f itself is needed only for that check, for a failing run's last value and at the end. A
+        surface that knows a bound of |f| over a box (:meth:`Surface.value_bound`) gives the radius
+        r_safe of :func:`_safe_radius`: while every new position is within ±r_safe (the max/min
+        above), |f| ≤ bound holds there, so the update computes only ∇f; f is computed (at the
+        same points, in the same layout, so with the same numbers) when a run fails or once at the
+        end of the chunk.
         """
         surface, opt, alive = self.surface, self.opt, self.alive
         assert not isinstance(opt, SecondOrderOptimizer)
@@ -434,7 +441,9 @@ class Simulator:
         surface.gradient_into(theta.T, grad.T)
         state = {key: np.ascontiguousarray(v[cols].T) for key, v in self.state.items()}  # (R, 2) buffers
         scale = self.scale[cols].T if self.per_run_lr else None  # (1, m)
-        f_prev = self.last_f[cols]  # f at the current positions (alive runs: their last valid values)
+        # f at the current positions (alive runs: their last valid values); None when skipped.
+        f_prev: Array | None = self.last_f[cols]
+        r_safe = min(_safe_radius(surface, bound), bound)  # |θ| ≤ r_safe ⇒ |f| ≤ bound (−inf: never)
         clip = self.spec.clip
         k = self.k
         while k < k1:
@@ -447,14 +456,22 @@ class Simulator:
             lr_k: LearningRate = lr[k - self.k] if scale is None else lr[k - self.k] * scale
             delta = opt.array_update(theta, g, state, k + 1, lr_k)
             new = np.add(theta, delta, out=spare)
-            f = surface.value_and_gradient_into(new.T, grad_next.T)  # ∇f there is the next update's
-            if not (-bound <= new.min() and new.max() <= bound and -bound <= f.min() and f.max() <= bound):
+            lo, hi = new.min(), new.max()  # NaN propagates: a non-finite position fails both tests
+            f: Array | None
+            if -r_safe <= lo and hi <= r_safe:  # inside the box where |f| ≤ bound: only ∇f
+                f = None
+                surface.gradient_into(new.T, grad_next.T)  # the next update's gradient
+            else:
+                f = surface.value_and_gradient_into(new.T, grad_next.T)  # ∇f there is the next update's
+            if f is not None and not (-bound <= lo and hi <= bound and -bound <= f.min() and f.max() <= bound):
                 ok = _ok(new.T, f, bound) & np.isfinite(g).all(axis=0) & np.isfinite(delta).all(axis=0)
                 if not ok.all():
                     bad = cols[~ok]
                     self.alive_until[bad] = k + 1
                     alive[bad] = False
                     self.last_theta[bad] = theta.T[~ok]
+                    if f_prev is None:  # skipped at the previous update: f at the same points now
+                        f_prev = surface.value_at(theta.T)
                     self.last_f[bad] = f_prev[~ok]
                     if ok.any():
                         cols, new, f = cols[ok], new[:, ok], f[ok]
@@ -472,6 +489,8 @@ class Simulator:
         self.theta[cols] = theta.T
         for key, v in state.items():
             self.state[key][cols] = np.broadcast_to(v, theta.shape).T
+        if f_prev is None:  # skipped at the last update: f at the final points, once
+            f_prev = surface.value_at(theta.T)
         self.last_theta[cols], self.last_f[cols] = theta.T, f_prev
         self._next_grad = None
 
@@ -625,6 +644,36 @@ def _init_state(opt: AnyOptimizer, theta: Array) -> dict[str, Array]:
         return opt.init_state(theta)
     (state,) = opt.init_state([theta])
     return state
+
+
+def _safe_radius(surface: Surface, bound: float) -> float:
+    """The largest r found with ``surface.value_bound(r)`` ≤ bound/2, or −inf when there is none.
+
+    −inf, not 0: no position satisfies −r ≤ x ≤ r then, not even the origin.
+
+    Inside the box |x|, |y| ≤ r the exact |f| is at most bound/2, so the computed f, whose rounding
+    error is a few ulps of the sum of the magnitudes of its terms (which the bound, taken term by
+    term, already exceeds), is within the bound with a wide margin. Bisection on log r (the bounds
+    are nondecreasing in r) between 2⁻⁶⁰ and ``bound``: 64 halvings of the exponent range.
+    """
+    limit = 0.5 * bound
+    first = surface.value_bound(bound)
+    if first is None:
+        return -math.inf
+    if first <= limit:
+        return bound
+    lo, hi = 2.0**-60, bound
+    at_lo = surface.value_bound(lo)
+    if at_lo is None or not at_lo <= limit:
+        return -math.inf
+    for _ in range(64):
+        mid = math.sqrt(lo) * math.sqrt(hi)  # geometric midpoint (no overflow of lo·hi)
+        at_mid = surface.value_bound(mid)
+        if at_mid is not None and at_mid <= limit:
+            lo = mid
+        else:
+            hi = mid
+    return lo
 
 
 def _ok(theta: Array, f: Array, bound: float) -> Mask:

@@ -254,6 +254,17 @@ class Surface(ABC):
             return None
         return cast(FloatValue, self._f), cast(FloatGradient, self._grad)
 
+    def value_bound(self, r: float) -> float | None:
+        """An upper bound of |f(x, y)| over the box |x|, |y| ≤ r (r ≥ 0), or ``None`` when unknown.
+
+        A built-in surface derives it from its formula, usually by the triangle inequality term
+        by term (loose but valid, and nondecreasing in r). The 2-D engine uses it to skip f in
+        unrecorded runs while every position stays where |f| cannot exceed the divergence bound
+        (docs/surfaces.md, "Value bounds"). Custom formulas and network planes give ``None``.
+        It is written with products, not ``**``, so a huge r gives inf instead of an OverflowError.
+        """
+        return None
+
     @abstractmethod
     def _f(self, x: Array, y: Array) -> Array | float: ...
 

@@ -35,6 +35,10 @@ class BookBowl(Surface):
     def _hess(self, x: Array, y: Array) -> tuple[float, float, float]:
         return 0.1, 0.0, 2.0
 
+    def value_bound(self, r: float) -> float | None:
+        """|x²/20 + y²| ≤ r²/20 + r² on |x|, |y| ≤ r."""
+        return 1.05 * (r * r)
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [(0.0, 0.0)], [], []
 
@@ -63,6 +67,10 @@ class CourseQuadratic(Surface):
 
     def _hess(self, x: Array, y: Array) -> tuple[float, float, float]:
         return 2.0, -1.0, 4.0
+
+    def value_bound(self, r: float) -> float | None:
+        """|x² + 2y² − xy| ≤ r² + 2r² + r² on |x|, |y| ≤ r."""
+        return 4.0 * (r * r)
 
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [(0.0, 0.0)], [], []
@@ -113,6 +121,10 @@ class IllConditioned(Surface):
 
     def _hess(self, x: Array, y: Array) -> tuple[float, float, float]:
         return self.a11, self.a12, self.a22
+
+    def value_bound(self, r: float) -> float | None:
+        """|½(a₁₁x² + 2a₁₂xy + a₂₂y²)| ≤ ½(|a₁₁| + 2|a₁₂| + |a₂₂|) r² on |x|, |y| ≤ r."""
+        return 0.5 * (abs(self.a11) + 2.0 * abs(self.a12) + abs(self.a22)) * (r * r)
 
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [(0.0, 0.0)], [], []

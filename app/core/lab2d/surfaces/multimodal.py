@@ -39,6 +39,11 @@ class Himmelblau(Surface):
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
         return 12.0 * x**2 + 4.0 * y - 42.0, 4.0 * (x + y), 12.0 * y**2 + 4.0 * x - 26.0
 
+    def value_bound(self, r: float) -> float | None:
+        """(x² + y − 11)² + (x + y² − 7)² ≤ (r² + r + 11)² + (r² + r + 7)² on |x|, |y| ≤ r."""
+        u, v = r * r + r + 11.0, r * r + r + 7.0
+        return u * u + v * v
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         # Newton's method from a 60×60 grid, float64 (|∇f| < 1e-12); (3, 2) is exact.
         minima = [
@@ -107,6 +112,10 @@ class LocalMinima(Surface):
         hyy = 2 * self.BOWL + sum(w * (c - qy * qy) for w, _, qy, c in wells)
         return hxx, hxy, hyy
 
+    def value_bound(self, r: float) -> float | None:
+        """|BOWL (x² + y²) − Σ wells| ≤ 2·BOWL·r² + Σ depths on |x|, |y| ≤ r (each well is in [0, A])."""
+        return 2.0 * self.BOWL * (r * r) + sum(depth for depth, *_ in self.WELLS)
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         # Newton's method from an 80×80 grid, float64 (|∇f| < 1e-15): f ≈ −2.698, −1.215, −0.303.
         return (
@@ -153,6 +162,10 @@ class Rastrigin(Surface):
         c = self.A * two_pi**2
         return 2.0 + c * np.cos(two_pi * x), 0.0, 2.0 + c * np.cos(two_pi * y)
 
+    def value_bound(self, r: float) -> float | None:
+        """|2A + x² − A cos 2πx + y² − A cos 2πy| ≤ 2A + 2r² + 2A on |x|, |y| ≤ r (|cos| ≤ 1)."""
+        return 4.0 * self.A + 2.0 * (r * r)
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         # The function is separable, so its minima are all pairs of 1-D minimisers.
         coords = sorted({s * r + 0.0 for r in _RASTRIGIN_1D for s in (-1.0, 1.0)})  # +0.0 drops −0
@@ -186,6 +199,11 @@ class SixHumpCamel(Surface):
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, float, Array]:
         return 8.0 - 25.2 * x**2 + 10.0 * x**4, 1.0, -8.0 + 48.0 * y**2
+
+    def value_bound(self, r: float) -> float | None:
+        """|(4 − 2.1x² + x⁴/3)x² + xy + (4y² − 4)y²| ≤ (4 + 2.1r² + r⁴/3)r² + r² + (4r² + 4)r²."""
+        r2 = r * r
+        return (4.0 + 2.1 * r2 + r2 * r2 / 3.0) * r2 + r2 + (4.0 * r2 + 4.0) * r2
 
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         # Newton's method from a 60×60 grid, float64; f(−x, −y) = f(x, y) makes them come in pairs.

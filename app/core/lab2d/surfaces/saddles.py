@@ -32,6 +32,10 @@ class Saddle(Surface):
     def _hess(self, x: Array, y: Array) -> tuple[float, float, float]:
         return 2.0, 0.0, -2.0
 
+    def value_bound(self, r: float) -> float | None:
+        """|x² − y²| ≤ max(x², y²) ≤ r² on |x|, |y| ≤ r."""
+        return r * r
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [], [], [(0.0, 0.0)]
 
@@ -59,6 +63,10 @@ class MonkeySaddle(Surface):
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
         return 6.0 * x, -6.0 * y, -6.0 * x
+
+    def value_bound(self, r: float) -> float | None:
+        """|x³ − 3xy²| ≤ r³ + 3r³ on |x|, |y| ≤ r."""
+        return 4.0 * (r * r * r)
 
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [], [], [(0.0, 0.0)]

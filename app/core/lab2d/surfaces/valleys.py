@@ -59,6 +59,11 @@ class Rosenbrock(Surface):
         out[:, 1] = 2.0 * self.b * r
         return u * u + self.b * (r * r)
 
+    def value_bound(self, r: float) -> float | None:
+        """(a − x)² + b(y − x²)² ≤ (|a| + r)² + b(r + r²)² on |x|, |y| ≤ r (both terms ≥ 0)."""
+        u, w = abs(self.a) + r, r + r * r
+        return u * u + self.b * (w * w)
+
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         return [(self.a, self.a**2)], [], []
 
@@ -106,6 +111,15 @@ class Beale(Surface):
         hxy = sum(2 * (rx * ry + r * rxy) for r, rx, ry, rxy, _, _ in terms)
         hyy = sum(2 * (ry * ry + r * ryy) for r, _, ry, _, ryy, _ in terms)
         return hxx, hxy, hyy
+
+    def value_bound(self, r: float) -> float | None:
+        """Σₖ (cₖ − x + x yᵏ)² ≤ Σₖ (cₖ + r + r^(k+1))² on |x|, |y| ≤ r (k = 1, 2, 3)."""
+        total, rk = 0.0, r
+        for c in self._C:
+            rk = rk * r  # r^(k+1)
+            term = c + r + rk
+            total += term * term
+        return total
 
     def _stationary_points(self) -> tuple[list[Point], list[Point], list[Point]]:
         # Saddles found by Newton's method from a 60×60 grid (float64, |∇f| < 1e-12).
