@@ -26,7 +26,7 @@ it on arrays.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -143,3 +143,34 @@ def float_chunk(
             for i, key in enumerate(shown):
                 recorded[key][k0:k1, r] = by_key[:, i]
     return new_theta, new_state
+
+
+def float_value_and_gradient(surface: Surface) -> Callable[[Array, Array], Array] | None:
+    """:meth:`Surface.value_and_gradient_into` on Python floats, for a :attr:`~Surface.scalar_safe`
+    surface (else ``None``): the engine's evaluation at each new position of a few recorded runs
+    of Newton or L-BFGS, whose rules work on (R, 2) arrays.
+
+    The returned function takes θ (R, 2) and ``out`` (R, 2), writes ∇f into ``out`` and returns
+    f (R,), as the array method does, with ``_f`` and ``_grad`` called on each run's floats x, y
+    (the same numbers). Where a float operation raises (Python's 0.0/0.0) it evaluates on arrays.
+    """
+    functions = surface.float_functions()
+    if functions is None:
+        return None
+    f_of, grad_of = functions
+    on_arrays = surface.value_and_gradient_into
+
+    def evaluate(theta: Array, out: Array) -> Array:
+        try:
+            rows = [(f_of(x, y), *grad_of(x, y)) for x, y in theta.tolist()]
+        except (ArithmeticError, ValueError):
+            return on_arrays(theta, out)
+        if len(rows) == 1:  # the common case: one run, one row assignment
+            ((f, gx, gy),) = rows
+            out[0] = gx, gy
+            return np.array((f,), dtype=float)
+        values = np.array(rows, dtype=float)  # (R, 3): f, ∂f/∂x, ∂f/∂y
+        out[...] = values[:, 1:]
+        return values[:, 0].copy()
+
+    return evaluate

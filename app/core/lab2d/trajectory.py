@@ -17,13 +17,13 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.errors import InputError
-from app.core.lab2d.scalar_runs import SCALAR_RUNS, float_chunk
+from app.core.lab2d.scalar_runs import SCALAR_RUNS, float_chunk, float_value_and_gradient
 from app.core.lab2d.surfaces import Surface
 from app.core.optim.base import LearningRate, Optimizer
 from app.core.optim.gradients import GradientNoise, clip_gradients, clip_rule
 from app.core.optim.registry import AnyOptimizer, make_optimizer
 from app.core.optim.schedules import make_schedule
-from app.core.optim.second_order import SecondOrderOptimizer
+from app.core.optim.second_order import SCALAR_TWO_LOOP_RUNS, SecondOrderOptimizer
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -179,7 +179,9 @@ class Simulator:
     is exactly what the step-by-step loop records. Up to ``SCALAR_RUNS`` recorded runs of a
     first-order rule on a ``scalar_safe`` surface compute the chunk on Python floats with the same
     rule and surface functions (``app/core/lab2d/scalar_runs.py``): the same numbers, without the
-    cost of NumPy calls on 2-element arrays.
+    cost of NumPy calls on 2-element arrays; a few recorded runs of Newton or L-BFGS keep their
+    rule on (R, 2) arrays but evaluate f, ∇f (and, in the rule, ∇²f or the line search's f) on
+    floats with the same surface functions.
     Unrecorded first-order runs take another road, checked at every update on contiguous (2, m)
     rows (:meth:`_columns_unrecorded`).
     """
@@ -318,6 +320,9 @@ class Simulator:
         k0, r = self.k, self.theta.shape[0]
         snapshot = (self.theta, {key: v.copy() for key, v in self.state.items()}) if r > 1 else None
         value_and_gradient, theta, state = self.surface.value_and_gradient_into, self.theta, self.state
+        if isinstance(self.opt, SecondOrderOptimizer) and r <= SCALAR_TWO_LOOP_RUNS:
+            # A few runs of Newton or L-BFGS: f and ∇f at each new position on floats (same numbers).
+            value_and_gradient = float_value_and_gradient(self.surface) or value_and_gradient
         rule, step_lr, processed = self._rule(), self._step_lr, self._processed
         extras = noise is not None or self.spec.clip is not None
         rec.lr[k0:k1] = np.asarray(lr)[:, None] * self.scale[:, 0]

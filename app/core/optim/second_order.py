@@ -125,12 +125,16 @@ class Newton(SecondOrderOptimizer):
         self, theta: Array, grad: Array, state: dict[str, Array], t: int, lr: LearningRate, objective: Objective
     ) -> Array:
         """Δθ = −η V diag(|λ| + δ)⁻¹ Vᵀ g for (R, n) points (see :meth:`SecondOrderOptimizer.update`)."""
-        hess = objective.hessian(theta)  # (R, n, n)
+        small = theta.shape[1] == 2 and theta.shape[0] <= SCALAR_TWO_LOOP_RUNS
+        hess_of = _float_hessian(objective) if small else None
+        hess = _hessian_floats(theta, hess_of) if hess_of is not None else None
+        if hess is None:
+            hess = objective.hessian(theta)  # (R, n, n)
         if not np.isfinite(hess).all():  # nan_to_num copies; only pay for it when needed
             hess = np.nan_to_num(hess)
         lam, vecs = _eigh(hess)  # (R, n), (R, n, n)
         state["eig"] = lam
-        if theta.shape[1] == 2 and theta.shape[0] <= SCALAR_TWO_LOOP_RUNS:
+        if small:
             return _newton_step_floats(vecs, lam, grad, lr, self.params["damping"])
         g_eig = np.einsum("rji,rj->ri", vecs, grad)  # g in the eigenbasis: Vᵀg
         step: Array = np.einsum("rij,rj->ri", vecs, g_eig / (np.abs(lam) + self.params["damping"]))
@@ -220,9 +224,13 @@ class LBFGS(SecondOrderOptimizer):
         s["prev_x"], s["prev_g"] = x.copy(), g.copy()
         f_of = _float_value(objective) if small else None
         if f_of is not None:
-            d, alpha = _step_floats(x, g, s, lr, self.params["line_search"] >= 1, f_of)
-            s["direction"], s["step_size"] = d, alpha
-            return alpha * d
+            try:
+                d, alpha = _step_floats(x, g, s, lr, self.params["line_search"] >= 1, f_of)
+            except (ArithmeticError, ValueError):  # a float f raised (e.g. 0.0/0.0): use the arrays
+                pass
+            else:
+                s["direction"], s["step_size"] = d, alpha
+                return alpha * d
 
         d = -self._two_loop(g, s["s"], s["y"], s["valid"])
         descent = np.sum(d * g, axis=1, keepdims=True) < 0
@@ -321,6 +329,31 @@ def _float_value(objective: Objective) -> Callable[[float, float], float] | None
     functions = getattr(objective, "float_functions", None)
     pair = functions() if callable(functions) else None
     return None if pair is None else cast("Callable[[float, float], float]", pair[0])
+
+
+def _float_hessian(objective: Objective) -> Callable[[float, float], tuple[float, float, float]] | None:
+    """∇²f's entries (hxx, hxy, hyy) of Python floats when the objective offers them (a float-safe
+    2-D surface), else ``None``."""
+    functions = getattr(objective, "float_hessian", None)
+    hess_of = functions() if callable(functions) else None
+    return cast("Callable[[float, float], tuple[float, float, float]] | None", hess_of)
+
+
+def _hessian_floats(theta: Array, hess_of: Callable[[float, float], tuple[float, float, float]]) -> Array | None:
+    """∇²f (R, 2, 2) at a few 2-D points θ (R, 2), each entry evaluated on Python floats.
+
+    ``hess_of`` is the surface's own ``_hess``, which on floats gives the numbers it gives on
+    arrays (:attr:`~app.core.lab2d.surfaces.base.Surface.scalar_safe`); an entry that is a
+    constant (a float, e.g. ∂²f/∂y² = 2b on Rosenbrock) is what the array path broadcasts. The
+    matrix is filled as :meth:`~app.core.lab2d.surfaces.base.Surface.hessian` fills it (hxy twice).
+    ``None`` when a float operation raised (the caller then evaluates on arrays).
+    """
+    try:
+        with np.errstate(all="ignore"):  # as Surface.hessian: NumPy scalars warn like arrays would
+            rows = [hess_of(x, y) for x, y in theta.tolist()]
+    except (ArithmeticError, ValueError):
+        return None
+    return np.array([[[hxx, hxy], [hxy, hyy]] for hxx, hxy, hyy in rows], dtype=float)
 
 
 def _step_floats(

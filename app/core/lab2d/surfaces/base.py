@@ -26,6 +26,8 @@ FloatValue = Callable[[float, float], float]
 """f(x, y) on Python floats."""
 FloatGradient = Callable[[float, float], tuple[float, float]]
 """(∂f/∂x, ∂f/∂y) at Python floats x, y."""
+FloatHessian = Callable[[float, float], tuple[float, float, float]]
+"""(∂²f/∂x², ∂²f/∂x∂y, ∂²f/∂y²) at Python floats x, y (an entry may be a constant)."""
 
 
 @dataclass(frozen=True)
@@ -87,11 +89,11 @@ class Surface(ABC):
     domain: Domain = ((-5.0, 5.0), (-5.0, 5.0))
     start: Point = (-4.0, 4.0)
     scalar_safe: ClassVar[bool] = False
-    """True when ``_f`` and ``_grad`` also take Python floats x, y and give exactly the numbers of
-    the array path there: built only from +, −, ×, ÷ (x² written x·x: a float's ``**`` is the C
+    """True when ``_f``, ``_grad`` and ``_hess`` also take Python floats x, y and give exactly the
+    numbers of the array path there: built only from +, −, ×, ÷ (x² written x·x: a float's ``**`` is the C
     library's ``pow``, not NumPy's) and NumPy functions, which give a float the same result as a
     1-element array. The 2-D engine then runs a few recorded runs on floats
-    (``app/core/lab2d/scalar_runs.py``)."""
+    (``app/core/lab2d/scalar_runs.py``), and Newton and L-BFGS evaluate f, ∇f and ∇²f on floats."""
     process_local: ClassVar[bool] = False
     """True when the surface exists only in the process that built it (a network's plane held in
     the web process's cache), so work on it cannot be sent to another process."""
@@ -264,6 +266,13 @@ class Surface(ABC):
         It is written with products, not ``**``, so a huge r gives inf instead of an OverflowError.
         """
         return None
+
+    def float_hessian(self) -> FloatHessian | None:
+        """∇²f's entries (hxx, hxy, hyy) of Python floats x, y — ``_hess`` itself — when the surface
+        is :attr:`scalar_safe` (entries may be NumPy float scalars or constants), else ``None``."""
+        if not self.scalar_safe:
+            return None
+        return cast(FloatHessian, self._hess)
 
     @abstractmethod
     def _f(self, x: Array, y: Array) -> Array | float: ...

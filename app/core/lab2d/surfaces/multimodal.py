@@ -37,7 +37,7 @@ class Himmelblau(Surface):
         return 4.0 * x * u + 2.0 * v, 2.0 * u + 4.0 * y * v
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, Array]:
-        return 12.0 * x**2 + 4.0 * y - 42.0, 4.0 * (x + y), 12.0 * y**2 + 4.0 * x - 26.0
+        return 12.0 * (x * x) + 4.0 * y - 42.0, 4.0 * (x + y), 12.0 * (y * y) + 4.0 * x - 26.0  # x·x: float-safe
 
     def value_bound(self, r: float) -> float | None:
         """(x² + y − 11)² + (x + y² − 7)² ≤ (r² + r + 11)² + (r² + r + 7)² on |x|, |y| ≤ r."""

@@ -48,7 +48,7 @@ class Rosenbrock(Surface):
 
     def _hess(self, x: Array, y: Array) -> tuple[Array, Array, float]:
         b = self.b
-        return 2.0 - 4.0 * b * y + 12.0 * b * x**2, -4.0 * b * x, 2.0 * b
+        return 2.0 - 4.0 * b * y + 12.0 * b * (x * x), -4.0 * b * x, 2.0 * b  # x·x: float-safe
 
     def value_and_gradient_into(self, theta: Array, out: Array) -> Array:
         """f and ∇f at (R, 2) points sharing a − x and r = y − x² (the same operations as ``_f``
