@@ -319,7 +319,8 @@ class Simulator:
         assert rec is not None
         k0, r = self.k, self.theta.shape[0]
         snapshot = (self.theta, {key: v.copy() for key, v in self.state.items()}) if r > 1 else None
-        value_and_gradient, theta, state = self.surface.value_and_gradient_into, self.theta, self.state
+        value_and_gradient: Callable[[Array, Array], Array] = self.surface.value_and_gradient_into
+        theta, state = self.theta, self.state
         if isinstance(self.opt, SecondOrderOptimizer) and r <= SCALAR_TWO_LOOP_RUNS:
             # A few runs of Newton or L-BFGS: f and ∇f at each new position on floats (same numbers).
             value_and_gradient = float_value_and_gradient(self.surface) or value_and_gradient
