@@ -1,8 +1,9 @@
 """The 2-D engine's float path (app/core/lab2d/scalar_runs.py) against the array code, bit for bit.
 
 A few recorded runs of a first-order rule on a float-safe surface advance on Python floats with
-the same rule and surface definitions; L-BFGS runs its line search and Newton its
-eigenbasis products on floats for a few runs. The
+the same rule and surface definitions; for a few runs L-BFGS runs its two-loop recursion and line
+search and Newton its eigenbasis products on floats, and both evaluate f, ∇f and ∇²f on floats
+(compared with the same surface with ``scalar_safe`` off, whose every evaluation is on arrays). The
 reference is the step-by-step loop on arrays (``Simulator(reference=True)``, which never takes the
 float path) or, for the pieces, the NumPy functions they stand for.
 """
@@ -226,3 +227,93 @@ def test_newton_eigh_is_numpys() -> None:
         want = np.linalg.eigh(rows)
         np.testing.assert_array_equal(lam, want.eigenvalues)
         np.testing.assert_array_equal(vecs, want.eigenvectors)
+
+
+def arrays_only(surface: Surface) -> Surface:
+    """The same surface with ``scalar_safe`` off: every evaluation on arrays (the batched path)."""
+    cls = type(surface)
+    variant = type(f"ArraysOnly{cls.__name__}", (cls,), {"scalar_safe": False})
+    out: Surface = variant(**surface.param_values)
+    assert out.float_functions() is None and out.float_hessian() is None
+    return out
+
+
+@pytest.mark.parametrize("surface_id", FLOAT_SURFACES)
+def test_hessian_on_floats_equals_the_array_hessian(surface_id: str) -> None:
+    # Constant entries (the quadratics, Rosenbrock's ∂²f/∂y², Rastrigin's ∂²f/∂x∂y) included.
+    surface = get_surface(surface_id)
+    hess_of = surface.float_hessian()
+    assert hess_of is not None
+    rng = np.random.default_rng(3)
+    (x0, x1), (y0, y1) = surface.domain
+    points = np.stack([rng.uniform(x0, x1, 200), rng.uniform(y0, y1, 200)], axis=1)
+    points = np.concatenate([points, [[1e200, -1e200], [0.0, -0.0], [5e-324, 1e-300]]])
+    with np.errstate(all="ignore"):
+        want = surface.hessian(points)
+        got = np.array([[[hxx, hxy], [hxy, hyy]] for hxx, hxy, hyy in (hess_of(x, y) for x, y in points.tolist())])
+    np.testing.assert_array_equal(got, want)
+
+
+SECOND_ORDER_FLOAT_CASES = [
+    ("newton", {"lr": 0.5}),
+    ("newton", {"lr": 1.0, "damping": 1e-6}),
+    ("lbfgs", {}),  # line search on, η = 1: halves α on the curved surfaces
+    ("lbfgs", {"line_search": 0, "lr": 0.05}),
+    ("lbfgs", {"memory": 3, "lr": 2.0}),
+]
+
+
+@pytest.mark.parametrize("surface_id", FLOAT_SURFACES)
+@pytest.mark.parametrize(("optimizer", "params"), SECOND_ORDER_FLOAT_CASES)
+@pytest.mark.parametrize("runs", [1, 3])
+def test_second_order_on_floats_equals_the_array_engine_bit_for_bit(
+    surface_id: str, optimizer: str, params: dict[str, float], runs: int
+) -> None:
+    # The float-safe surface (f, ∇f, ∇²f and the line search's f on floats) against the same
+    # surface with every evaluation on arrays, in the fast engine and in the step-by-step loop.
+    surface = get_surface(surface_id)
+    rng = np.random.default_rng(len(surface_id) + runs)
+    (x0, x1), (y0, y1) = surface.domain
+    starts = np.stack([rng.uniform(x0, x1, runs), rng.uniform(y0, y1, runs)], axis=1)
+    spec = RunSpec(optimizer, params)
+    fast = run(surface, starts, 300, spec, reference=False)
+    assert_same(fast, run(arrays_only(surface), starts, 300, spec, reference=False))
+    assert_same(fast, run(arrays_only(surface), starts, 300, spec, reference=True))
+
+
+def test_lbfgs_line_search_halving_on_floats_is_identical() -> None:
+    surface = get_surface("rosenbrock")
+    spec = RunSpec("lbfgs", {"lr": 4.0})
+    fast = run(surface, (-1.5, 2.0), 200, spec, reference=False)
+    steps = fast.state["step_size"][:, 0, 0]
+    assert (steps < 4.0).sum() > 10 and (steps <= 0.25).any()  # halved, several times over
+    assert_same(fast, run(arrays_only(surface), (-1.5, 2.0), 200, spec, reference=True))
+
+
+@pytest.mark.parametrize("optimizer", ["newton", "lbfgs"])
+@pytest.mark.parametrize("starts", [[(0.3, 0.01)], [(0.3, 0.01), (1.0, 0.5), (-0.2, -1e-3)]])
+def test_second_order_diverging_mid_run_on_floats_is_identical(
+    optimizer: str, starts: list[tuple[float, float]]
+) -> None:
+    # On the saddle x² − y² both rules leave along −y² and pass the bound after a few dozen updates,
+    # inside a chunk (several runs at different updates).
+    surface = get_surface("saddle")
+    spec = RunSpec(optimizer, {"lr": 0.5})
+    fast = run(surface, starts, 400, spec, reference=False, bound=1e6)
+    assert fast.diverged.all() and (fast.alive_until > 3).all() and (fast.alive_until < 300).all()
+    assert_same(fast, run(arrays_only(surface), starts, 400, spec, reference=False, bound=1e6))
+    assert_same(fast, run(arrays_only(surface), starts, 400, spec, reference=True, bound=1e6))
+
+
+@pytest.mark.parametrize("optimizer", ["newton", "lbfgs"])
+def test_second_order_few_runs_evaluate_on_floats(optimizer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The float path is really taken: the array evaluations of f, ∇f (per update) and ∇²f are not called.
+    surface = get_surface("rosenbrock")
+    want = run(surface, (-1.5, 2.0), 300, RunSpec(optimizer), reference=False)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("array evaluation on a float-safe surface")
+
+    monkeypatch.setattr(surface, "hessian", refuse)
+    monkeypatch.setattr(surface, "value_and_gradient_into", refuse)
+    assert_same(run(surface, (-1.5, 2.0), 300, RunSpec(optimizer), reference=False), want)
