@@ -539,23 +539,12 @@ def admitted(prepare: Callable[..., P]) -> Callable[..., AsyncIterator[Ticket[P]
             finally:
                 give_worker(worker, keep=gate.heavy.slots)
 
-    async def prepared(**values: Any) -> P:
-        # ``prepare`` itself, run on the event loop: it only validates and builds the simulators
-        # (well under a millisecond for the textbook preset, a few for the largest requests), which
-        # costs less than the hand-over to a pool thread FastAPI makes for a sync dependency.
-        return prepare(**values)
-
-    # ``prepare``'s parameters with their annotations evaluated in its own module (FastAPI would
-    # look string annotations up in this module's globals).
-    prepared.__signature__ = inspect.signature(prepare, eval_str=True)  # type: ignore[attr-defined]
-    prepared.__name__ = getattr(prepare, "__name__", "prepare")
-
     # The annotations as objects: FastAPI would evaluate string annotations in this module's
     # globals, where ``prepare`` (a closure variable) does not exist.
     keyword = inspect.Parameter.KEYWORD_ONLY
     dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
-            inspect.Parameter("prep", keyword, annotation=Annotated[Any, Depends(prepared)]),
+            inspect.Parameter("prep", keyword, annotation=Annotated[Any, Depends(prepare)]),
             inspect.Parameter("settings", keyword, annotation=SettingsDep),
         ]
     )
