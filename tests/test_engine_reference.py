@@ -15,35 +15,12 @@ import pytest
 
 from app.core.lab2d.surfaces import ExpressionSurface, get_surface
 from app.core.lab2d.surfaces.base import Surface
-from app.core.lab2d.trajectory import RunSpec, Simulation, Simulator
+from app.core.lab2d.trajectory import RunSpec, Simulator
 from app.core.optim.registry import OPTIMIZERS
+from tests.engine_compare import assert_same, both, run
 
 LRS = {"sgd": 0.02, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.2,
        "adamw": 0.2, "nadam": 0.2, "amsgrad": 0.2, "adadelta": 1.0, "newton": 0.5, "lbfgs": 1.0}  # fmt: skip
-
-
-def run(surface: Surface, start: object, steps: int, spec: RunSpec, *, reference: bool, **kw: object) -> Simulation:
-    sim = Simulator(surface, start, steps, spec, reference=reference, **kw)  # type: ignore[arg-type]
-    sim.advance()
-    return sim.result()
-
-
-def assert_same(fast: Simulation, ref: Simulation) -> None:
-    np.testing.assert_array_equal(fast.alive_until, ref.alive_until)
-    np.testing.assert_array_equal(fast.final, ref.final)
-    np.testing.assert_array_equal(fast.final_loss, ref.final_loss)
-    if ref.recording is not None:
-        assert fast.recording is not None
-        for name in ("path", "loss", "grad", "update", "lr"):
-            np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
-        assert fast.state.keys() == ref.state.keys()
-        for key in ref.state:
-            np.testing.assert_array_equal(fast.state[key], ref.state[key], err_msg=key)
-
-
-def both(surface: Surface, start: object, steps: int, spec: RunSpec, **kw: object) -> tuple[Simulation, Simulation]:
-    fast = run(surface, start, steps, spec, reference=False, **kw)
-    return fast, run(surface, start, steps, spec, reference=True, **kw)
 
 
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))

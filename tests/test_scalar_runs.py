@@ -23,6 +23,8 @@ from app.core.optim import elementwise
 from app.core.optim.gradients import clip_gradients, clip_pair
 from app.core.optim.registry import OPTIMIZERS, make_optimizer
 from app.core.optim.second_order import _eigh
+from tests import engine_compare as compare
+from tests.engine_compare import both, run
 
 FIRST_ORDER = [o for o in OPTIMIZERS if o not in ("newton", "lbfgs")]
 LRS = {"sgd": 0.01, "momentum": 0.005, "nesterov": 0.005, "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.2,
@@ -32,27 +34,9 @@ FLOAT_SURFACES = ["book_bowl", "course_quadratic", "ill_conditioned", "rosenbroc
 SPECIAL = [0.0, -0.0, 1.0, -2.5, 1e-300, 5e-324, 1e300, math.inf, -math.inf, math.nan]
 
 
-def run(surface: Surface, start: object, steps: int, spec: RunSpec, *, reference: bool, **kw: object) -> Simulation:
-    sim = Simulator(surface, start, steps, spec, reference=reference, **kw)  # type: ignore[arg-type]
-    sim.advance()
-    return sim.result()
-
-
 def assert_same(fast: Simulation, ref: Simulation) -> None:
-    np.testing.assert_array_equal(fast.alive_until, ref.alive_until)
-    np.testing.assert_array_equal(fast.final, ref.final)
-    np.testing.assert_array_equal(fast.final_loss, ref.final_loss)
-    assert ref.recording is not None and fast.recording is not None
-    for name in ("path", "loss", "grad", "update", "lr"):
-        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
-    assert fast.state.keys() == ref.state.keys()
-    for key in ref.state:
-        np.testing.assert_array_equal(fast.state[key], ref.state[key], err_msg=key)
-
-
-def both(surface: Surface, start: object, steps: int, spec: RunSpec, **kw: object) -> tuple[Simulation, Simulation]:
-    fast = run(surface, start, steps, spec, reference=False, **kw)
-    return fast, run(surface, start, steps, spec, reference=True, **kw)
+    """Every comparison here is of recorded runs."""
+    compare.assert_same(fast, ref, recorded=True)
 
 
 def test_the_float_path_is_taken_where_it_applies() -> None:

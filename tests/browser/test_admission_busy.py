@@ -9,36 +9,9 @@ later ones reach the real server.
 
 from __future__ import annotations
 
-import json
+from busy_answers import busy_for
 
 READY = "#optimizer-lab[data-ready=true]"
-
-
-def busy_once(page, retry_after: int) -> dict[str, int]:
-    """Answer the page's first trajectory request with the server's 503; count what was intercepted."""
-    seen = {"busy": 0, "passed": 0}
-    item = {
-        "type": "server_busy",
-        "loc": [],
-        "msg": f"the server is busy with other runs; try again in {retry_after} s",
-        "code": "admission.busy",
-        "params": {"lane": "heavy", "slots": 2, "wait": 1.0, "retry_after": retry_after},
-    }
-
-    def handle(route) -> None:
-        if route.request.method == "POST" and seen["busy"] == 0:
-            seen["busy"] += 1
-            route.fulfill(
-                status=503,
-                headers={"Retry-After": str(retry_after), "Content-Type": "application/json"},
-                body=json.dumps({"detail": [item]}),
-            )
-        else:
-            seen["passed"] += 1
-            route.continue_()
-
-    page.route("**/api/trajectories", handle)
-    return seen
 
 
 def wait_busy_message(page, text: str) -> None:
@@ -62,7 +35,7 @@ def wait_retried_and_drawn(page) -> None:
 
 
 def test_a_busy_server_is_retried_after_retry_after_and_the_run_is_drawn(page) -> None:
-    seen = busy_once(page, retry_after=2)
+    seen = busy_for(page, "/api/trajectories", times=1, retry_after=2)
     page.goto("/")
     wait_busy_message(page, "Server busy with other runs — retrying in")
     assert page.get_attribute("#optimizer-lab", "data-ready") != "true"  # nothing drawn yet
@@ -79,7 +52,7 @@ def test_a_busy_server_is_retried_after_retry_after_and_the_run_is_drawn(page) -
 
 def test_the_busy_message_is_in_korean_on_a_korean_page(new_page) -> None:
     page = new_page(locale="ko-KR")
-    seen = busy_once(page, retry_after=1)
+    seen = busy_for(page, "/api/trajectories", times=1, retry_after=1)
     page.goto("/")
     wait_busy_message(page, "서버가 바쁩니다 — 1초 후에 다시 실행합니다")
     wait_retried_and_drawn(page)

@@ -10,44 +10,13 @@ page's timers with Playwright's clock, so nothing waits on the wall clock.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 
 import pytest
+from busy_answers import busy_for
 
 READY = "#optimizer-lab[data-ready=true]"
 ATTEMPTS = 3  # sweep_panels.js BUSY_ATTEMPTS
-
-
-def busy_body(retry_after: int) -> str:
-    item = {
-        "type": "server_busy",
-        "loc": [],
-        "msg": f"the server is busy with other runs; try again in {retry_after} s",
-        "code": "admission.busy",
-        "params": {"lane": "heavy", "slots": 2, "wait": 1.0, "retry_after": retry_after},
-    }
-    return json.dumps({"detail": [item]})
-
-
-def busy_for(page, path: str, times: int, retry_after: int = 1) -> dict[str, int]:
-    """Answer the first `times` POSTs to `path` with the server's 503; later ones reach the server."""
-    seen = {"busy": 0, "passed": 0}
-
-    def handle(route) -> None:
-        if route.request.method == "POST" and seen["busy"] < times:
-            seen["busy"] += 1
-            route.fulfill(
-                status=503,
-                headers={"Retry-After": str(retry_after), "Content-Type": "application/json"},
-                body=busy_body(retry_after),
-            )
-        else:
-            seen["passed"] += 1
-            route.continue_()
-
-    page.route(f"**{path}", handle)
-    return seen
 
 
 def wait_line(page, name: str, text: str, **flags: str) -> None:
