@@ -109,8 +109,8 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     waiting[name] = null;
     if (busy[name]) setBusy(name, null);
   }
-  /** A fresh request of the student's: no countdown, no old busy answers. */
-  function freshRequest(name) {
+  /** No countdown and no busy answers counted: at a fresh request of the student's, and once one is answered. */
+  function clearRetry(name) {
     cancelRetry(name);
     retries[name].reset();
   }
@@ -134,10 +134,6 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     setBusy(name, { gaveUp: true });
     return true;
   }
-  const answered = (name) => {
-    cancelRetry(name);
-    retries[name].reset();
-  };
 
   /**
    * Plain-GD stability limit near the minimum: GD on a quadratic with Hessian H converges only for
@@ -200,7 +196,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
   }
 
   async function runSweep({ resend = false } = {}) {
-    if (!resend) freshRequest("sweep");
+    if (!resend) clearRetry("sweep");
     const state = store.get();
     if (!inputsOk(state)) return;
     const lrMin = parseNumber($("sweep-lr-min").value);
@@ -230,7 +226,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
       const data = await api.postJSON("/api/sweeps/lr", body, { signal: fresh("sweep") });
       // the sweep answer may carry plain GD's limit itself; else derive it from the Hessian
       const threshold = Number.isFinite(data.gd_threshold) && data.gd_threshold > 0 ? { lr: data.gd_threshold } : await fetchStabilityThreshold(state);
-      answered("sweep");
+      clearRetry("sweep");
       store.update({ sweep: { data, colours, threshold, rules: groups.map((g) => g.run.optimizer) } });
     } catch (err) {
       if (err.name === "AbortError" || retryIfBusy("sweep", err, () => runSweep({ resend: true }))) return;
@@ -256,7 +252,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
   }
 
   async function runMap({ resend = false } = {}) {
-    if (!resend) freshRequest("map");
+    if (!resend) clearRetry("map");
     const state = store.get();
     if (!inputsOk(state)) return;
     const idx = Number($("map-run").value);
@@ -281,7 +277,7 @@ export function createSweepPanels({ store, api, checkInputs, setConfig, toast })
     button.classList.add("busy");
     try {
       const map = await api.postJSON("/api/sweeps/start-map", body, { signal: fresh("map") });
-      answered("map");
+      clearRetry("map");
       store.update({ map });
     } catch (err) {
       if (err.name === "AbortError" || retryIfBusy("map", err, () => runMap({ resend: true }))) return;
