@@ -77,7 +77,7 @@ PAGES = {"optimizer": Page(STATIC / "index.html"), "training": Page(STATIC / "tr
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """At start-up: save every job as a run (app/store/recorder.py), set the thread switch interval,
-    spawn the lab's worker processes and compress the Plotly bundle (in a thread). On shutdown:
+    spawn the lab's worker processes and compress the Plotly bundles and the front-end files (in a thread). On shutdown:
     cancel running training jobs and searches, stop the workers, then commit what the saved-runs
     writer still holds."""
     settings = get_settings()
@@ -85,7 +85,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     configure_switch_interval(settings)
     start_workers(settings)
     await asyncio.to_thread(start_recording, manager, get_run_store(settings), settings.saved_runs_flush_seconds)
-    warm_up()
+    warm_up(STATIC_FILES.memory_files)  # defined below, at import; the lifespan runs after
     yield
     server_stopping(manager)  # the jobs cancelled now are saved as interrupted, not as stopped by hand
     await asyncio.to_thread(shutdown_manager)
@@ -259,6 +259,9 @@ def training_lab_page(request: Request) -> Response:
     return PAGES["training"].response(request)
 
 
-app.mount("/static", RevalidatedStaticFiles(directory=STATIC), name="static")
+STATIC_FILES = RevalidatedStaticFiles(
+    directory=STATIC, memory_dirs=(STATIC / "js", STATIC / "css"), compress_from=_settings.gzip_min_bytes
+)
+app.mount("/static", STATIC_FILES, name="static")
 SWAGGER_UI = RevalidatedStaticFiles(directory=str(swagger_ui_bundle.swagger_ui_path))
 app.mount("/vendor/swagger-ui", SWAGGER_UI, name="swagger-ui")

@@ -37,6 +37,7 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,14 +170,18 @@ def plotly_response(request: Request, *, versioned: bool = True, partial: bool =
     return (PLOTLY_PARTIAL if partial else PLOTLY).response(request, None if versioned else REVALIDATE)
 
 
-def _compress_bundles() -> None:
+def _compress(files: Sequence[WatchedFile]) -> None:
     PLOTLY_PARTIAL.gzipped()  # the one every page loads first
+    for file in files:
+        asset = file.asset()
+        if asset.compress:
+            asset.gzipped()
     PLOTLY.gzipped()
 
 
-def warm_up() -> threading.Thread:
-    """Compress the Plotly bundles in a daemon thread now, so the first page load does not wait for them."""
-    thread = threading.Thread(target=_compress_bundles, name="plotly-gzip", daemon=True)
+def warm_up(files: Sequence[WatchedFile] = ()) -> threading.Thread:
+    """Compress the Plotly bundles and ``files`` in a daemon thread now, so the first page load does not wait."""
+    thread = threading.Thread(target=_compress, args=(files,), name="static-gzip", daemon=True)
     thread.start()
     return thread
 
@@ -189,8 +194,50 @@ def render_page(html: bytes) -> bytes:
     return html.replace(TRACE_TYPES_PLACEHOLDER, b'data-trace-types="' + types + b'"')
 
 
-class Page:
-    """An HTML page of ``app/static`` as served (:func:`render_page`), re-read when the file changes.
+class WatchedFile:
+    """A file answered from memory (:class:`Asset`), read again when its size or modification time changes.
+
+    ``render`` turns the file's bytes into what is served (a page's HTML, :func:`render_page`).
+    Files of at least ``compress_from`` bytes get a gzip variant, made once per version of the file.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        media_type: str,
+        *,
+        render: Callable[[bytes], bytes] | None = None,
+        compress_from: int | None = None,
+    ) -> None:
+        self.path = path
+        self.media_type = media_type
+        self.render = render
+        self.compress_from = compress_from
+        self._stamp: tuple[int, int] | None = None
+        self._asset: Asset | None = None
+        self._lock = threading.Lock()
+
+    def asset(self) -> Asset:
+        """The file as served now (cached while the file's size and modification time stay)."""
+        stat = os.stat(self.path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if self._asset is None or stamp != self._stamp:
+                body = self.path.read_bytes()
+                if self.render is not None:
+                    body = self.render(body)
+                compress = self.compress_from is not None and len(body) >= self.compress_from
+                self._asset = Asset(body, self.media_type, REVALIDATE, compress=compress)
+                self._stamp = stamp
+            return self._asset
+
+    def response(self, request: Request) -> Response:
+        """200 with the file, or 304 when the browser's copy is current."""
+        return self.asset().response(request)
+
+
+class Page(WatchedFile):
+    """An HTML page of ``app/static`` as served (:func:`render_page`); compressed by the app's gzip middleware.
 
     (``<link rel="modulepreload">`` for the page's ~40 modules was tried twice and measured by
     ``bench/page_load.py``: with Plotly ``async`` (ratio 1.07–1.10 against 0.78 without) and again
@@ -200,29 +247,51 @@ class Page:
     """
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._stamp: tuple[int, int] | None = None
-        self._asset: Asset | None = None
-        self._lock = threading.Lock()
+        super().__init__(path, "text/html; charset=utf-8", render=render_page)
 
-    def asset(self) -> Asset:
-        """The page as served now (cached while the file's size and modification time stay)."""
-        stat = os.stat(self.path)
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            if self._asset is None or stamp != self._stamp:
-                html = render_page(self.path.read_bytes())
-                self._asset = Asset(html, "text/html; charset=utf-8", REVALIDATE)
-                self._stamp = stamp
-            return self._asset
 
-    def response(self, request: Request) -> Response:
-        """200 with the page, or 304 when the browser's copy is current."""
-        return self.asset().response(request)
+MEMORY_SUFFIXES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
+"""The app's own front-end files that :class:`RevalidatedStaticFiles` answers from memory."""
 
 
 class RevalidatedStaticFiles(StaticFiles):
-    """Starlette's static files (ETag, 304 on ``If-None-Match``) with ``Cache-Control: no-cache``."""
+    """Static files with ``Cache-Control: no-cache`` (stored, revalidated with ETag → 304 before each use).
+
+    The app's own modules and style sheets (:data:`MEMORY_SUFFIXES`, found under ``memory_dirs``
+    when the app starts) are answered from memory, gzip made once per file version
+    (:class:`WatchedFile`): a cold page load asks for ~45 of them, six at a time, and Starlette's
+    file answer (a thread hand-over to open and read the file, then the gzip middleware at every
+    request) made each one cost the server 10–30 ms while the browser compiled Plotly beside it.
+    Anything else (and a file added after start-up) is Starlette's own answer.
+    """
+
+    def __init__(
+        self, *, directory: str | os.PathLike[str], memory_dirs: Sequence[Path] = (), compress_from: int = 1_024
+    ) -> None:
+        super().__init__(directory=directory)
+        self._memory: dict[str, WatchedFile] = {}
+        root = Path(directory)
+        for memory_dir in memory_dirs:
+            for path in sorted(memory_dir.rglob("*")):
+                media_type = MEMORY_SUFFIXES.get(path.suffix)
+                if media_type is not None and path.is_file():
+                    key = path.relative_to(root).as_posix()
+                    self._memory[key] = WatchedFile(path, media_type, compress_from=compress_from)
+
+    @property
+    def memory_files(self) -> tuple[WatchedFile, ...]:
+        """The files answered from memory."""
+        return tuple(self._memory.values())
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """A file kept in memory, or Starlette's answer (which handles every other case and error)."""
+        file = self._memory.get(path.replace(os.sep, "/"))
+        if file is not None and scope["method"] in ("GET", "HEAD"):
+            try:
+                return file.response(Request(scope))
+            except OSError:  # removed since start-up: Starlette answers (404)
+                pass
+        return await super().get_response(path, scope)
 
     def file_response(
         self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200

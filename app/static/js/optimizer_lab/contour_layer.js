@@ -3,8 +3,9 @@
  * trace (+ colour bar) in its own plot, kept aligned with the main plot, and the mode bar's PNG
  * export of both layers.
  *
- *   import { linkSurfacePlot, setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
+ *   import { linkSurfacePlot, drawSurfaceFirst, setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
  *   linkSurfacePlot(mainDiv, surfaceDiv);   // once (optimizer_lab/main.js): the surface is drawn in surfaceDiv
+ *   drawSurfaceFirst(mainDiv, grid, view, layout); // main_plot.js: the page's first contour, before the main plot
  *   setSurfaceTrace(mainDiv, grid, view);   // main_plot.js, before each 2-D main-plot draw
  *   await syncSurface(mainDiv);             // main_plot.js, after it (also runs on plotly_afterplot)
  *   hideSurfacePlot(mainDiv);               // main_plot.js, when the 3-D view takes over
@@ -232,6 +233,61 @@ export function setSurfaceTrace(main, grid, view) {
   grid._traces = grid._traces ?? {};
   grid._traces[key] = grid._traces[key] ?? surfaceTrace(grid, view);
   state.trace = grid._traces[key];
+}
+
+/**
+ * Top margin the main plot's one-row horizontal legend adds by automargin, per pixel of legend
+ * font size (34 px at the main plot's 16 px; measured in Chromium, plotly.js 4.1).
+ */
+const LEGEND_ROW_PER_FONT_PX = 2.125;
+
+/**
+ * The page's first contour, drawn before the main plot's first draw (issue 9: first contour
+ * < 1 s). The main plot's first draw (axes, legend, mode bar, markers) is the longer of the two
+ * cold Plotly draws; the surface plot is drawn first, in the box the main plot's `layout`
+ * declares: the main plot's size, its margins (the top one with one legend row) and its axis
+ * ranges (equal axes constrained the same way), without the colour bar. The main plot's draw
+ * then computes the real box (automargin) and the syncSurface after it moves the surface there
+ * and adds the colour bar (the same data arrays: Plotly does not recompute the contours).
+ * Nothing happens once the main plot has been drawn.
+ * @param {HTMLElement} main the main plot (linked by linkSurfacePlot, not drawn yet)
+ * @param {object} grid prepared grid (contour_grid.js prepareGrid)
+ * @param {object} view the configuration's view switches
+ * @param {object} layout the main plot's whole layout (baseLayout merged)
+ * @returns {Promise|null} the surface plot's draw; null when not drawn this way
+ */
+export function drawSurfaceFirst(main, grid, view, layout) {
+  const state = main._surface;
+  if (!state || main._fullLayout || !main.clientWidth || !main.clientHeight) return null;
+  setSurfaceTrace(main, grid, view);
+  const { l, r, t, b } = layout.margin;
+  const legendRow = layout.showlegend === false ? 0 : Math.round(LEGEND_ROW_PER_FONT_PX * (layout.legend?.font?.size ?? 14));
+  const axis = (ax) => ({
+    range: [...ax.range],
+    domain: [0, 1],
+    visible: false,
+    fixedrange: true,
+    ...(ax.scaleanchor ? { scaleanchor: ax.scaleanchor, scaleratio: ax.scaleratio ?? 1 } : {}),
+    constrain: ax.constrain,
+  });
+  const ahead = {
+    width: main.clientWidth,
+    height: main.clientHeight,
+    autosize: false,
+    margin: { l, r, t: t + legendRow, b, pad: 0, autoexpand: false },
+    xaxis: axis(layout.xaxis),
+    yaxis: axis(layout.yaxis),
+    showlegend: false,
+    hovermode: "closest",
+    dragmode: false,
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+  };
+  // The colour bar comes with the real box: it is a third of this cold draw's cost (~70 ms).
+  state.layoutKey = ""; // the main plot's first draw gives the real box: syncSurface redraws there
+  state.drawnTrace = null;
+  state.div.hidden = false;
+  return draw(state.div, [{ ...state.trace, showscale: false }], ahead, SURFACE_CONFIG);
 }
 
 /** The 3-D view draws its own surface: empty and hide the surface plot. */

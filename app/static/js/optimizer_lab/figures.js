@@ -15,9 +15,9 @@
 import { axisNames } from "./axis_names.js";
 import { t } from "../shared/i18n.js";
 import { changed } from "../shared/store.js";
-import { drawPending } from "../shared/plots.js";
+import { afterPaint, drawPending } from "../shared/plots.js";
 import { displayRuns, optimizerName, surfaceDomain, surfaceMinima, surfaceSpec } from "./model.js";
-import { drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
+import { drawFirstContour, drawMainPlot, drawMainPlotStep, invalidateMainPlot } from "./main_plot.js";
 import { drawLoss, drawLr, drawDistance, drawPlaceholder, moveCursor } from "./side_charts.js";
 import { renderInspector } from "./inspector.js";
 import { renderResults } from "./results_table.js";
@@ -74,7 +74,9 @@ export function mainModel(state) {
 }
 
 /**
- * The main plot, the side charts, the inspector and the results table of one page.
+ * The main plot, the side charts, the inspector and the results table of one page: `render(state,
+ * prev)` on every state change, and `drawFirst(state)` once at boot (the first contour before
+ * the first render).
  * @param {{onMainDrawn?: (drawn: Promise) => void}} [hooks] onMainDrawn: called once, with the
  *   promise of the first full draw of the main figure (2-D plot and contour, 3-D or textbook)
  */
@@ -132,5 +134,19 @@ export function createFigures({ onMainDrawn = () => {} } = {}) {
     if (runsChanged || langChanged) renderResults($("results-body"), runs, (id) => optimizerName(state.cat.optimizerById.get(id)));
   }
 
-  return { render };
+  /**
+   * At boot, before the first render: the contour of `state` (config and grid, no runs yet) on
+   * screen at once (the 2-D main plot's surface; not in the textbook layout or 3-D). Resolves
+   * true after the browser has painted it, false when nothing was drawn.
+   */
+  async function drawFirst(state) {
+    if (!state.grid || state.config.view.textbook) return false;
+    const drawn = drawFirstContour($("main-plot"), mainModel(state));
+    if (!drawn) return false;
+    await drawn;
+    await afterPaint();
+    return true;
+  }
+
+  return { render, drawFirst };
 }

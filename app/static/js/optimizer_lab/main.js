@@ -387,6 +387,13 @@ async function boot() {
   $("steps-input").max = limits.max_steps;
   wire();
   store.update({ cat, limits });
+  // The first contour before the first render (issue 9): run cards, formulas and the main
+  // plot's axes and markers come after the surface is on screen.
+  const grid = await surfaceData.prefetchedGrid(config);
+  if (grid) {
+    store.update({ grid });
+    if (await figures.drawFirst({ ...store.get(), config })) $("main-loading").hidden = true;
+  }
   applyConfig(config);
 }
 

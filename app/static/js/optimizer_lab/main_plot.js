@@ -30,9 +30,9 @@
  * can find them in `div.data` (the 2-D "surface" contour trace is in the surface plot's `data`).
  */
 
-import { Plotly, plotlyOf, draw, startTrace, withAlpha } from "../shared/plots.js";
+import { Plotly, plotlyOf, draw, baseLayout, startTrace, withAlpha } from "../shared/plots.js";
 import { arrowSegments, fixedArrowLength } from "./inspector.js";
-import { setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
+import { drawSurfaceFirst, setSurfaceTrace, hideSurfacePlot, syncSurface, MAIN_CONFIG_2D } from "./contour_layer.js";
 import { figure3d } from "./main_plot_3d.js";
 import { pathSlice, pathCustom, hoverPath } from "./run_paths.js";
 import { thetaStarTraces } from "./landscape_surface.js";
@@ -362,6 +362,18 @@ function requestDraw(div, model, full) {
     })();
   }
   return queue.running;
+}
+
+/**
+ * The page's first contour, before the main plot's first draw (contour_layer.js
+ * drawSurfaceFirst): the surface plot of `model` in the box the 2-D main plot will have.
+ * @param {HTMLElement} div the main plot (linked to its surface plot, never drawn yet)
+ * @param {object} model as for drawMainPlot (grid, domain, view, revision, axes are used)
+ * @returns {Promise|null} the surface plot's draw; null when not drawn this way (3-D, no grid, already drawn)
+ */
+export function drawFirstContour(div, model) {
+  if (model.view.threeD || !model.grid) return null;
+  return drawSurfaceFirst(div, model.grid, model.view, baseLayout(layout2d(model.domain, model.view, model.revision, model.axes)));
 }
 
 /**

@@ -7,6 +7,7 @@
  *   import { createSurfaceData } from "./surface_data.js";
  *   const data = createSurfaceData({ store, api, onError });
  *   data.prefetchGrid(config);                        // at boot: ask before the first render
+ *   const grid = await data.prefetchedGrid(config);   // its answer, prepared ({key, data} or null)
  *   data.loadGrid();                                  // now (else: on every relevant change)
  *   await data.checkExpression(text, { immediate, adoptStart });
  *
@@ -68,6 +69,7 @@ export function createSurfaceData({ store, api, onError }) {
   }
 
   let inflight = null; // {key, answer}: the grid request on its way (one at a time)
+  let prefetched = null; // {key, answer}: the boot's grid request (prefetchGrid), until prefetchedGrid takes it
 
   /** The answer of GET …/grid for `config`: the request on its way if it asks the same, else a new one. */
   function requestGrid(config) {
@@ -91,7 +93,27 @@ export function createSurfaceData({ store, api, onError }) {
    */
   function prefetchGrid(config) {
     if (config.surface === CUSTOM) return;
-    requestGrid(config).catch(() => {}); // loadGrid reports a failure
+    const key = gridKey(config);
+    const answer = requestGrid(config);
+    answer.catch(() => {}); // loadGrid reports a failure
+    prefetched = { key, answer };
+  }
+
+  /**
+   * The prefetched grid of `config`, prepared, as `state.grid` holds it ({key, data}), once it
+   * has arrived: the page's boot puts it in the state and draws the first contour before the
+   * first render (the loadGrid that follows finds it there). Null when nothing was prefetched
+   * for `config` or the request failed (loadGrid then asks again and reports the error).
+   */
+  async function prefetchedGrid(config) {
+    const entry = prefetched;
+    prefetched = null;
+    if (!entry || entry.key !== gridKey(config)) return null;
+    try {
+      return { key: entry.key, data: prepareGrid(await entry.answer) };
+    } catch {
+      return null;
+    }
   }
 
   /** Load the grid (and the description) of the current configuration, unless already there. */
@@ -156,5 +178,5 @@ export function createSurfaceData({ store, api, onError }) {
     }
   });
 
-  return { loadGrid, prefetchGrid, checkExpression };
+  return { loadGrid, prefetchGrid, prefetchedGrid, checkExpression };
 }

@@ -352,19 +352,28 @@ export function holdDraws(keep, until = null, { maxMs = 3000 } = {}) {
     if (released) return;
     released = true;
     held = null;
-    // after the next paint (the timer: a hidden page gets no animation frames)
-    let started = false;
-    const start = () => {
-      if (started) return;
-      started = true;
-      setTimeout(drawWaiting, 0);
-    };
-    requestAnimationFrame(start);
-    setTimeout(start, 100);
+    afterPaint().then(drawWaiting);
   };
   held = { keep, release: until ? null : release };
   until?.then(release, release);
   setTimeout(release, maxMs); // whatever happens to the first chart, the others are drawn
+}
+
+/**
+ * Resolves in a task after the browser's next paint, so that what was just drawn is on screen
+ * before the next long task starts (a timer too: a hidden page gets no animation frames).
+ */
+export function afterPaint() {
+  return new Promise((resolve) => {
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      setTimeout(resolve, 0);
+    };
+    requestAnimationFrame(start);
+    setTimeout(start, 100);
+  });
 }
 
 /** Whether a draw of `div` is queued by holdDraws (not drawn yet; its cursor cannot be moved). */
