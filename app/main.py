@@ -223,7 +223,7 @@ def plotly_js_unversioned(request: Request) -> Response:
 
 @app.get(PLOTLY_PARTIAL_URL, include_in_schema=False)
 def plotly_partial_js(request: Request) -> Response:
-    """plotly.js's cartesian partial bundle (vendored, same version): what the pages load first."""
+    """The 2-D Plotly bundle (vendored, same plotly.js version): what the pages load first."""
     return plotly_response(request, partial=True)
 
 

@@ -13,12 +13,11 @@ load. It is served
   ``If-None-Match``. ``/vendor/plotly.min.js`` still answers (the same bytes, revalidated) for
   anything that links the unversioned name.
 
-The pages load a smaller bundle first: plotly.js's own "cartesian" partial bundle (~1.5 MB: the
-2-D trace types scatter, bar, heatmap, contour, histogram, box, violin, pie, image, …), vendored
-at ``app/static/vendor/plotly-cartesian-<plotly.js version>.min.js`` (MIT, see
-``plotly-cartesian-LICENSE.txt`` there; fetched by the maintainer script
-``scripts/update_plotly_partial.sh`` at the plotly.js version of the installed ``plotly``
-package, never at install or run time). It is served exactly like the full bundle, at
+The pages load a smaller bundle first: plotly.js's core with the four trace types the pages draw
+in 2-D (scatter, bar, heatmap, contour; ~1.2 MB), built from plotly.js's own sources and vendored
+at ``app/static/vendor/plotly-2d-<plotly.js version>.min.js`` (MIT, see
+``plotly-2d-LICENSE.txt`` there; built by the maintainer script ``scripts/build_plotly_2d.sh``
+at the plotly.js version of the installed ``plotly`` package, never at install or run time). It is served exactly like the full bundle, at
 :data:`PLOTLY_PARTIAL_URL`. The full bundle is loaded by the page only when a chart needs a trace
 type the partial lacks (the Optimizer Lab's 3-D view); ``shared/plots.js`` does that.
 
@@ -58,11 +57,11 @@ UNVERSIONED_PLOTLY_URL = "/vendor/plotly.min.js"
 PLOTLY_JS_VERSION: str = get_plotlyjs_version()
 """The plotly.js version inside the installed ``plotly`` package (the partial bundle must match it)."""
 VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor"
-PLOTLY_PARTIAL_SOURCE = VENDOR / f"plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"
-"""The vendored cartesian partial bundle of that plotly.js version."""
-PLOTLY_PARTIAL_URL = f"/vendor/plotly-cartesian-{PLOTLY_VERSION}.min.js"
+PLOTLY_PARTIAL_SOURCE = VENDOR / f"plotly-2d-{PLOTLY_JS_VERSION}.min.js"
+"""The vendored 2-D bundle of that plotly.js version."""
+PLOTLY_PARTIAL_URL = f"/vendor/plotly-2d-{PLOTLY_VERSION}.min.js"
 """The URL the pages load the partial bundle from (versioned like :data:`PLOTLY_URL`)."""
-UNVERSIONED_PLOTLY_PARTIAL_URL = "/vendor/plotly-cartesian.min.js"
+UNVERSIONED_PLOTLY_PARTIAL_URL = "/vendor/plotly-2d.min.js"
 """The name the pages' HTML files use for the partial bundle."""
 TRACE_TYPES_PLACEHOLDER = b'data-trace-types=""'
 """Where a page's HTML gets the partial bundle's trace types (space-separated)."""
@@ -160,7 +159,7 @@ class Asset:
 PLOTLY = Asset(PLOTLY_SOURCE.read_bytes(), "text/javascript; charset=utf-8", IMMUTABLE, compress=True)
 """The Plotly bundle at :data:`PLOTLY_URL`."""
 PLOTLY_PARTIAL = Asset(PLOTLY_PARTIAL_SOURCE.read_bytes(), "text/javascript; charset=utf-8", IMMUTABLE, compress=True)
-"""The cartesian partial bundle at :data:`PLOTLY_PARTIAL_URL`."""
+"""The 2-D bundle at :data:`PLOTLY_PARTIAL_URL`."""
 PARTIAL_TRACE_TYPES = bundle_trace_types(PLOTLY_PARTIAL.body)
 """Trace types the partial bundle can draw; any other needs the full bundle."""
 

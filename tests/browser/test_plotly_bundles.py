@@ -1,4 +1,4 @@
-"""The pages load plotly.js's 2-D ("cartesian") bundle first, and the full bundle only for the 3-D view.
+"""The pages load the 2-D Plotly bundle (scripts/build_plotly_2d.sh) first, and the full bundle only for the 3-D view.
 
 - ``/`` draws its contour, side charts and paths with the partial bundle: the full bundle is never
   requested for the 2-D view.

@@ -4,7 +4,7 @@ The pages load only what the app serves itself (scripts, styles, Plotly, the API
 allows only the app's own origin:
 
 - ``script-src 'self'``: no inline script, no ``eval``; the pages' HTML has none, and the parts of
-  Plotly the pages use (cartesian and 3-D traces) run without it.
+  Plotly the pages use (2-D and 3-D traces) run without it.
 - ``style-src 'self' 'unsafe-inline'``: Plotly injects a ``<style>`` element with its own rules
   and sets ``style`` attributes on the SVG it builds; styles cannot run code.
 - ``img-src 'self' data: blob:``: Plotly's PNG export and the mode bar's icons are data/blob URLs,

@@ -4,10 +4,11 @@
  * button that uploads or shares a chart: see PLOT_CONFIG).
  *
  * Plotly itself is loaded as a classic `defer` script placed after the page's module script, first
- * plotly.js's own 2-D ("cartesian") partial bundle, ~1.5 MB instead of 4.8 (the server rewrites
+ * a 2-D bundle built from plotly.js's sources (scatter, bar, heatmap, contour: scripts/
+ * build_plotly_2d.sh), ~1.2 MB instead of 4.8 (the server rewrites
  * the names to versioned, cached-for-a-year URLs and writes the partial's trace types into the tag):
  *   <script type="module" src="/static/js/…/main.js"></script>
- *   <script defer id="plotly-script" src="/vendor/plotly-cartesian.min.js"
+ *   <script defer id="plotly-script" src="/vendor/plotly-2d.min.js"
  *           data-full-src="/vendor/plotly.min.js" data-trace-types=""></script>   (never a CDN)
  * so the page's module graph runs first and sends its requests, then Plotly runs while the server
  * answers; a page's boot awaits `plotlyReady` (below) before its first draw. `holdDraws` (below)

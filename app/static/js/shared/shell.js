@@ -5,7 +5,7 @@
  * How a page uses it (see static/index.html for a complete example):
  *
  *   <link rel="stylesheet" href="/static/css/app.css">
- *   <script async id="plotly-script" src="/vendor/plotly-cartesian.min.js" data-full-src="/vendor/plotly.min.js"
+ *   <script async id="plotly-script" src="/vendor/plotly-2d.min.js" data-full-src="/vendor/plotly.min.js"
  *           data-trace-types=""></script>   <!-- if the page plots; boot awaits plotlyReady (see shared/plots.js) -->
  *   <header id="app-header"></header>
  *   <main> ... </main>
