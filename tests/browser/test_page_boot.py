@@ -5,6 +5,9 @@
 - The Optimizer Lab asks for the contour grid once (the boot's early request is the one the first
   render uses), draws the contour before any other chart (``holdDraws``: the side charts, the
   sweep and the map come after it) and hides its plain-HTML "Loading…" then.
+- The first contour is drawn before the main plot (its axes, legend and markers): in the box the
+  main plot's layout declares, without colour bar and hover text. Once the main plot is drawn
+  the surface plot lies exactly under its plot area, with its colour bar and its hover text.
 - The Training Lab draws its loss chart before its other charts.
 """
 
@@ -27,6 +30,8 @@ new MutationObserver(() => {
   const plots = ['loss-plot', 'lr-plot', 'distance-plot', 'sweep-plot', 'map-plot', 'acc-plot', 'hist-plot'];
   for (const id of plots) mark(id, `#${id} .main-svg`);
   mark('loss-axes', '#loss-plot .xaxislayer-above text');
+  mark('main-axes', '#main-plot .xaxislayer-above text');
+  mark('colour-bar', '#main-surface .colorbar');
 }).observe(document, { subtree: true, childList: true });
 """
 
@@ -56,6 +61,37 @@ def test_the_optimizer_lab_asks_once_for_everything_and_draws_the_contour_first(
     seen = page.evaluate("() => window.__firstSeen")
     assert all(seen["contour"] <= seen[c] for c in charts), seen
     assert page.evaluate("() => document.getElementById('main-loading').hidden")
+
+
+def test_the_first_contour_comes_before_the_main_plot_and_then_lies_exactly_under_it(page) -> None:
+    page.add_init_script(FIRST_SEEN)
+    page.goto("/?lang=en")
+    page.wait_for_selector(LAB_READY, timeout=30_000)
+    page.wait_for_function(
+        "() => ['contour', 'main-axes', 'colour-bar'].every(k => k in window.__firstSeen)", timeout=30_000
+    )
+    seen = page.evaluate("() => window.__firstSeen")
+    # the surface first; the main plot's axes and the colour bar come with the main plot's draw
+    assert seen["contour"] < seen["main-axes"], seen
+    assert seen["contour"] < seen["colour-bar"], seen
+    # settled: the same plot area (after the main plot's automargin), the same ranges, the colour
+    # bar and the hover text (f at each grid point) on the surface trace
+    page.wait_for_function(
+        """() => {
+          const main = document.getElementById('main-plot')._fullLayout;
+          const surface = document.getElementById('main-surface')._fullLayout;
+          if (!main || !surface) return false;
+          const same = (a, b) => Math.abs(a - b) < 0.5;
+          return ['l', 'r', 't', 'b', 'w', 'h'].every((k) => same(main._size[k], surface._size[k]))
+            && ['xaxis', 'yaxis'].every((ax) => main[ax].range.every((v, i) => same(v, surface[ax].range[i])));
+        }""",
+        timeout=30_000,
+    )
+    trace = page.evaluate(
+        "() => { const d = document.getElementById('main-surface').data[0];"
+        " return { showscale: d.showscale, text: Array.isArray(d.text) && d.text.length, kind: d.meta.kind }; }"
+    )
+    assert trace["showscale"] is not False and trace["text"] > 0 and trace["kind"] == "surface", trace
 
 
 def test_the_training_lab_asks_once_for_its_catalogues_and_draws_the_loss_chart_first(page) -> None:

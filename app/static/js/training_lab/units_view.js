@@ -11,8 +11,20 @@
 import { draw } from "../shared/plots.js";
 
 /**
- * Are all columns of a matrix equal (up to rounding)? Also the largest difference between a
- * column and the first one, relative to the largest |entry|.
+ * Largest column difference, relative to the largest |weight|, below which the columns count as
+ * identical. Equal units are equal only up to rounding: the BLAS may sum a batch's gradient in a
+ * different order for different columns (seen: columns 1.7e-5 apart after two epochs of the
+ * zero-init preset on an AMD EPYC's OpenBLAS kernels, rounding below included; exactly equal on
+ * the Intel machines before), and the server sends each weight with 4 significant
+ * digits (app/core/nn/frames.py UNIT_VIEW_DIGITS), so two equal weights can come out one unit of
+ * the 4th digit apart, up to 1e-3 of the largest one. A random initialisation's units differ by
+ * about the weights themselves (spread ~1); the heatmap's colours resolve ~4e-3.
+ */
+const IDENTICAL_SPREAD = 1e-2;
+
+/**
+ * Are all columns of a matrix equal (up to rounding: IDENTICAL_SPREAD)? Also the largest
+ * difference between a column and the first one, relative to the largest |entry|.
  * @param {number[][]} w rows × columns
  */
 export function columnSpread(w) {
@@ -23,7 +35,7 @@ export function columnSpread(w) {
     for (const v of row) diff = Math.max(diff, Math.abs((v ?? 0) - (row[0] ?? 0)));
   }
   const spread = scale > 0 ? diff / scale : 0;
-  return { identical: spread <= 1e-6, spread };
+  return { identical: spread <= IDENTICAL_SPREAD, spread };
 }
 
 /**
