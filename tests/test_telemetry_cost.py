@@ -79,16 +79,24 @@ def test_summarize_counts_equal_np_histogram_on_data_derived_edges() -> None:
 EXACT = ("edges", "counts", "nonfinite", "min", "max", "percentiles", "saturated", "dead")
 
 
-def _assert_same(new: Any, old: Any, path: str = "") -> None:
-    """Equal structures; floats exactly equal except mean/std (float64 summation order)."""
+def _assert_same(new: Any, old: Any, path: str = "", *, float32: bool = False) -> None:
+    """Equal structures; floats exactly equal except mean/std (float64 summation order).
+
+    ``float32``: every float equal up to float32 rounding (relative 1e-4, absolute 1e-7), for
+    activations computed by two different matrix products (the BLAS may round a row differently
+    when it sits in a larger matrix: 1.3e-5 relative at most on an AMD EPYC's OpenBLAS, 0 on the
+    Intel machines before).
+    """
     if isinstance(old, dict):
         assert set(new) == set(old), path
         for key in old:
-            _assert_same(new[key], old[key], f"{path}.{key}")
+            _assert_same(new[key], old[key], f"{path}.{key}", float32=float32)
     elif isinstance(old, list):
         assert len(new) == len(old), path
         for i, (a, b) in enumerate(zip(new, old, strict=True)):
-            _assert_same(a, b, f"{path}[{i}]")
+            _assert_same(a, b, f"{path}[{i}]", float32=float32)
+    elif isinstance(old, float) and float32:
+        assert isinstance(new, float) and new == pytest.approx(old, rel=1e-4, abs=1e-7), path
     elif isinstance(old, float) and path.rsplit(".", 1)[-1] in ("mean", "std"):
         assert new == pytest.approx(old, rel=1e-12, abs=1e-300), path
     else:
@@ -302,7 +310,8 @@ def test_train_frames_say_the_interval_in_force() -> None:
 @pytest.mark.parametrize("batch_norm", [False, True])
 def test_the_shared_inference_pass_gives_the_frames_of_separate_passes(batch_norm: bool) -> None:
     """The telemetry sample's activations taken from the training-subset pass (rows selected)
-    equal a pass over the sample alone; with batch norm they are the inference view."""
+    equal a pass over the sample alone, up to float32 rounding (the histogram counts exactly);
+    with batch norm they are the inference view."""
     config = {
         "dataset": {"name": "digits", "train_limit": 300},
         "model": {"hidden": [40, 30], "activation": "relu", "batch_norm": batch_norm, "dropout": 0.1},
@@ -316,7 +325,9 @@ def test_the_shared_inference_pass_gives_the_frames_of_separate_passes(batch_nor
     strip = ("elapsed", "eta")
     for _ in range(8):
         a, b = shared.metrics(), separate.metrics()
-        _assert_same({k: v for k, v in a.items() if k not in strip}, {k: v for k, v in b.items() if k not in strip})
+        _assert_same(
+            {k: v for k, v in a.items() if k not in strip}, {k: v for k, v in b.items() if k not in strip}, float32=True
+        )
         assert shared.step() and separate.step()
         if shared.epoch_complete:
             shared.end_epoch(), separate.end_epoch()

@@ -17,9 +17,10 @@ The pages load a smaller bundle first: plotly.js's core with the four trace type
 in 2-D (scatter, bar, heatmap, contour; ~1.2 MB), built from plotly.js's own sources and vendored
 at ``app/static/vendor/plotly-2d-<plotly.js version>.min.js`` (MIT, see
 ``plotly-2d-LICENSE.txt`` there; built by the maintainer script ``scripts/build_plotly_2d.sh``
-at the plotly.js version of the installed ``plotly`` package, never at install or run time). It is served exactly like the full bundle, at
-:data:`PLOTLY_PARTIAL_URL`. The full bundle is loaded by the page only when a chart needs a trace
-type the partial lacks (the Optimizer Lab's 3-D view); ``shared/plots.js`` does that.
+at the plotly.js version of the installed ``plotly`` package, never at install or run time). It
+is served exactly like the full bundle, at :data:`PLOTLY_PARTIAL_URL`. The full bundle is loaded
+by the page only when a chart needs a trace type the 2-D one lacks (the Optimizer Lab's 3-D
+view); ``shared/plots.js`` does that.
 
 The pages (``/``, ``/training``) are the files in ``app/static`` with the unversioned Plotly URLs
 replaced by :data:`PLOTLY_URL` and :data:`PLOTLY_PARTIAL_URL`, and the partial bundle's trace types

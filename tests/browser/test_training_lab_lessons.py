@@ -173,6 +173,7 @@ def test_zero_init_units_stay_identical_and_he_units_differ(page):
                         return d && d[0] && d[0].z === newest.units.weights; }}"""
         )
         z = page.evaluate("() => document.getElementById('units-plot').data[0].z")
+
         # every row (one input) holds the same weight for every unit: equal in float32 up to the
         # BLAS's summation order, so at the 4 significant digits the server sends, equal or one
         # unit of the 4th digit apart
