@@ -9,7 +9,7 @@
  * Contour levels: the API returns level values (log-spaced). Plotly contours need equally spaced
  * levels, so z is mapped through the piecewise-linear function that sends levels[i] to i; integer
  * contours of the mapped grid (`zt`) are then exactly the API's levels. The colour bar's ticks
- * (`tickvals`, `ticktext`) and the hover text (`text`) show the real f values. The 3-D view uses
+ * (`tickvals`, `ticktext`) and the hover text (`text`, made when first read) show the real f values. The 3-D view uses
  * the same mapped height (a log-like relief), with real values on the z ticks.
  * contour_layer.js draws `zt` as the 2-D contour, main_plot.js as the 3-D relief and the readout
  * (plot_pointer.js) reads `valueAt`.
@@ -67,7 +67,9 @@ export function prepareGrid(api) {
   }
   const toIndex = levelIndexer(levels);
   const zt = api.z.map((row) => row.map(toIndex));
-  const text = api.z.map((row) => row.map((v) => fmt(v)));
+  // The hover text (f at every node, formatted: 14,400 strings for 120 × 120) is made the first
+  // time it is read: the page's first contour is drawn without it (contour_layer.js).
+  let text = null;
   const L = levels.length;
   const every = Math.max(1, Math.ceil(L / 8));
   const tickvals = [];
@@ -77,7 +79,21 @@ export function prepareGrid(api) {
     ticktext.push(fmt(levels[i], 3));
   }
   const valueAt = (p) => bilinear(api.x, api.y, api.z, p[0], p[1]);
-  return { x: api.x, y: api.y, z: api.z, zt, text, levels, toIndex, tickvals, ticktext, valueAt };
+  return {
+    x: api.x,
+    y: api.y,
+    z: api.z,
+    zt,
+    get text() {
+      text ??= api.z.map((row) => row.map((v) => fmt(v)));
+      return text;
+    },
+    levels,
+    toIndex,
+    tickvals,
+    ticktext,
+    valueAt,
+  };
 }
 
 function bracket(axis, v) {

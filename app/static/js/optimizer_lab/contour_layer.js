@@ -35,14 +35,13 @@ import { dataPointAt } from "./plot_pointer.js";
  * contours at 0, 1, …, L − 1 are exactly the API's levels; the colour bar's ticks and the hover
  * show the real f. `meta.kind` is "surface".
  */
-export function surfaceTrace(grid, view) {
+export function surfaceTrace(grid, view, { hover = true } = {}) {
   const top = Math.max(1, grid.levels.length - 1);
-  return {
+  const trace = {
     type: "contour",
     x: grid.x,
     y: grid.y,
     z: grid.zt,
-    text: grid.text,
     meta: { kind: "surface" },
     name: "f(x, y)",
     zauto: false,
@@ -67,6 +66,8 @@ export function surfaceTrace(grid, view) {
     hovertemplate: "(x, y) = (%{x:.4g}, %{y:.4g})<br>f = %{text}<extra></extra>",
     showlegend: false,
   };
+  // hover: false — the first contour (drawSurfaceFirst): no hover text, no colour bar
+  return hover ? { ...trace, text: grid.text } : { ...trace, hoverinfo: "skip", showscale: false };
 }
 
 
@@ -259,7 +260,6 @@ const LEGEND_ROW_PER_FONT_PX = 2.125;
 export function drawSurfaceFirst(main, grid, view, layout) {
   const state = main._surface;
   if (!state || main._fullLayout || !main.clientWidth || !main.clientHeight) return null;
-  setSurfaceTrace(main, grid, view);
   const { l, r, t, b } = layout.margin;
   const legendRow = layout.showlegend === false ? 0 : Math.round(LEGEND_ROW_PER_FONT_PX * (layout.legend?.font?.size ?? 14));
   const axis = (ax) => ({
@@ -284,11 +284,12 @@ export function drawSurfaceFirst(main, grid, view, layout) {
     plot_bgcolor: "#ffffff",
   };
   // The colour bar and the hover text come with the real box: they are ~45 % of this cold
-  // draw's cost (~70 and ~25 ms; no hover reaches the surface before the main plot is drawn).
+  // draw's cost (~70 and ~25 ms; no hover reaches the surface before the main plot is drawn),
+  // and the hover text takes ~80 ms more to make (contour_grid.js makes it when first read).
   state.layoutKey = ""; // the main plot's first draw gives the real box: syncSurface redraws there
   state.drawnTrace = null;
   state.div.hidden = false;
-  return draw(state.div, [{ ...state.trace, showscale: false, text: undefined, hoverinfo: "skip" }], ahead, SURFACE_CONFIG);
+  return draw(state.div, [surfaceTrace(grid, view, { hover: false })], ahead, SURFACE_CONFIG);
 }
 
 /** The 3-D view draws its own surface: empty and hide the surface plot. */

@@ -14,7 +14,7 @@ import { minimaTraces } from "./main_plot.js";
 
 /** One panel: the contour lines, the run's path (markers at every iterate), minima, start. */
 function panelData(model, run, i) {
-  const contour = { ...surfaceTrace(model.grid, { filled: false }), showscale: false, hoverinfo: "skip" };
+  const contour = surfaceTrace(model.grid, { filled: false }, { hover: false });
   return [
     contour,
     ...minimaTraces(model.surface, model.text, 16).map((t) => ({ ...t, showlegend: false })),
