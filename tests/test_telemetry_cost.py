@@ -85,7 +85,7 @@ def _assert_same(new: Any, old: Any, path: str = "", *, float32: bool = False) -
     ``float32``: every float equal up to float32 rounding (relative 1e-4, absolute 1e-7), for
     activations computed by two different matrix products (the BLAS may round a row differently
     when it sits in a larger matrix: 1.3e-5 relative at most on an AMD EPYC's OpenBLAS, 0 on the
-    Intel machines before).
+    machines the suite ran on before).
     """
     if isinstance(old, dict):
         assert set(new) == set(old), path

@@ -15,7 +15,7 @@ import { draw } from "../shared/plots.js";
  * identical. Equal units are equal only up to rounding: the BLAS may sum a batch's gradient in a
  * different order for different columns (seen: columns 1.7e-5 apart after two epochs of the
  * zero-init preset on an AMD EPYC's OpenBLAS kernels, rounding below included; exactly equal on
- * the Intel machines before), and the server sends each weight with 4 significant
+ * the machines the suite ran on before), and the server sends each weight with 4 significant
  * digits (app/core/nn/frames.py UNIT_VIEW_DIGITS), so two equal weights can come out one unit of
  * the 4th digit apart, up to 1e-3 of the largest one. A random initialisation's units differ by
  * about the weights themselves (spread ~1); the heatmap's colours resolve ~4e-3.
