@@ -8,7 +8,8 @@
 #
 # Needs npm and the network once; writes app/static/vendor/plotly-2d-<version>.min.js and
 # plotly-2d-LICENSE.txt (plotly.js's licence and the bundled packages' licence comments).
-# Commit both. docs/transfer.md ("The 2-D bundle") says why this bundle and not a published one.
+# Commit both. docs/transfer.md ("A 2-D bundle first, the full bundle only for 3-D") says why this
+# bundle and not a published one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${1:-.venv/bin/python}"

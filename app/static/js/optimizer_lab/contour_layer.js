@@ -79,14 +79,25 @@ export function surfaceTrace(grid, view, { hover = true } = {}) {
  */
 function surfaceLayout(full) {
   const size = full._size;
-  const axis = (ax) => ({ range: [...ax.range], domain: [...ax.domain], visible: false, fixedrange: true });
+  const axis = (ax) => hiddenAxis(ax.range, ax.domain);
+  const margin = { l: size.l, r: size.r, t: size.t, b: size.b, pad: size.p ?? 0 };
+  return boxLayout(full.width, full.height, margin, axis(full.xaxis), axis(full.yaxis));
+}
+
+/** An axis of the surface plot: the main plot's range and domain, not drawn, not zoomable. */
+function hiddenAxis(range, domain, constraint = {}) {
+  return { range: [...range], domain: [...domain], visible: false, fixedrange: true, ...constraint };
+}
+
+/** The surface plot's layout for a plot box: size, margins (no automargin) and its two axes. */
+function boxLayout(width, height, { l, r, t, b, pad }, xaxis, yaxis) {
   return {
-    width: full.width,
-    height: full.height,
+    width,
+    height,
     autosize: false,
-    margin: { l: size.l, r: size.r, t: size.t, b: size.b, pad: size.p ?? 0, autoexpand: false },
-    xaxis: axis(full.xaxis),
-    yaxis: axis(full.yaxis),
+    margin: { l, r, t, b, pad, autoexpand: false },
+    xaxis,
+    yaxis,
     showlegend: false,
     hovermode: "closest",
     dragmode: false,
@@ -262,27 +273,11 @@ export function drawSurfaceFirst(main, grid, view, layout) {
   if (!state || main._fullLayout || !main.clientWidth || !main.clientHeight) return null;
   const { l, r, t, b } = layout.margin;
   const legendRow = layout.showlegend === false ? 0 : Math.round(LEGEND_ROW_PER_FONT_PX * (layout.legend?.font?.size ?? 14));
-  const axis = (ax) => ({
-    range: [...ax.range],
-    domain: [0, 1],
-    visible: false,
-    fixedrange: true,
-    ...(ax.scaleanchor ? { scaleanchor: ax.scaleanchor, scaleratio: ax.scaleratio ?? 1 } : {}),
-    constrain: ax.constrain,
-  });
-  const ahead = {
-    width: main.clientWidth,
-    height: main.clientHeight,
-    autosize: false,
-    margin: { l, r, t: t + legendRow, b, pad: 0, autoexpand: false },
-    xaxis: axis(layout.xaxis),
-    yaxis: axis(layout.yaxis),
-    showlegend: false,
-    hovermode: "closest",
-    dragmode: false,
-    paper_bgcolor: "#ffffff",
-    plot_bgcolor: "#ffffff",
-  };
+  // the main plot's own constraint (equal axes), so Plotly constrains the domain the same way
+  const constraint = (ax) => ({ ...(ax.scaleanchor ? { scaleanchor: ax.scaleanchor, scaleratio: ax.scaleratio ?? 1 } : {}), constrain: ax.constrain });
+  const axis = (ax) => hiddenAxis(ax.range, [0, 1], constraint(ax));
+  const margin = { l, r, t: t + legendRow, b, pad: 0 };
+  const ahead = boxLayout(main.clientWidth, main.clientHeight, margin, axis(layout.xaxis), axis(layout.yaxis));
   // The colour bar and the hover text come with the real box: they are ~45 % of this cold
   // draw's cost (~70 and ~25 ms; no hover reaches the surface before the main plot is drawn),
   // and the hover text takes ~80 ms more to make (contour_grid.js makes it when first read).

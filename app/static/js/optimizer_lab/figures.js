@@ -140,7 +140,7 @@ export function createFigures({ onMainDrawn = () => {} } = {}) {
    * true after the browser has painted it, false when nothing was drawn.
    */
   async function drawFirst(state) {
-    if (!state.grid || state.config.view.textbook) return false;
+    if (state.config.view.textbook) return false;
     const drawn = drawFirstContour($("main-plot"), mainModel(state));
     if (!drawn) return false;
     await drawn;
